@@ -1,0 +1,86 @@
+"""Needs-assessment questionnaires, expert review and gap reports for partner agencies."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from flask import Flask
+
+from app.config import ConfigError, load_config
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, error handlers, commands."""
+    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH") or None, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    try:
+        app.config.from_mapping(load_config(app.instance_path, config))
+    except ConfigError as exc:
+        sys.stderr.write(f"Configuration error: {exc}\n")
+        raise SystemExit(2) from exc
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    register_extensions(app)
+    register_blueprints(app)
+    register_hooks(app)
+    register_commands(app)
+    return app
+
+
+#: Every module that defines models, imported so the metadata is complete for Alembic and the mappers.
+MODEL_MODULES = (
+    "app.core.models",
+    "app.auth.models",
+    "app.directory.models",
+)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extension objects to this app."""
+    import importlib
+
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    from app.auth.loader import load_user
+    from app.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register each feature's blueprint explicitly."""
+    from app.auth.views import bp as auth_bp
+    from app.core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth_bp)
+
+
+def register_hooks(app: Flask) -> None:
+    """Error pages, security headers, request logging, template helpers."""
+    from app.core import errors, logging, security, templating
+
+    errors.register(app)
+    security.register(app)
+    logging.register(app)
+    templating.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add each feature's `flask` command group."""
+    from app.auth.cli import users_cli
+    from app.demo.cli import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,1 @@
+"""Users, roles, password sign-in and permission checks."""

@@ -1,0 +1,134 @@
+"""Account operations: create, authenticate, change. Plain arguments in, objects out; flush, never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+
+from app.auth.models import ROLES, User
+from app.auth.passwords import MIN_LENGTH, hash_password, verify_password
+from app.core import audit
+from app.core.models import utcnow
+from app.directory.models import Country
+from app.extensions import db
+
+
+class AccountError(ValueError):
+    """An account operation was refused; the message is shown to the person."""
+
+
+def normalise_email(email: str) -> str:
+    """Check an e-mail address's syntax and return it lower-cased (no DNS look-up)."""
+    try:
+        result = validate_email((email or "").strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise AccountError(f"not a valid e-mail address: {email!r} ({exc})") from exc
+    return result.normalized.lower()
+
+
+def get_by_email(email: str) -> User | None:
+    """The user with this e-mail (case-insensitive), or None."""
+    try:
+        email = normalise_email(email)
+    except AccountError:
+        return None
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def countries_by_codes(codes: Iterable[str]) -> list[Country]:
+    """Countries for ISO codes; unknown codes raise AccountError naming them."""
+    codes = sorted({c.strip().upper() for c in codes if c and c.strip()})
+    if not codes:
+        return []
+    found = db.session.scalars(select(Country).where(Country.code.in_(codes))).all()
+    missing = sorted(set(codes) - {c.code for c in found})
+    if missing:
+        raise AccountError(f"unknown country code(s): {', '.join(missing)}")
+    return sorted(found, key=lambda c: c.code)
+
+
+def check_password_strength(password: str) -> None:
+    """Refuse passwords that are too short."""
+    if len(password or "") < MIN_LENGTH:
+        raise AccountError(f"the password must have at least {MIN_LENGTH} characters")
+
+
+def create_user(
+    email: str,
+    role: str,
+    *,
+    name: str = "",
+    password: str | None = None,
+    locale: str | None = None,
+    country_codes: Iterable[str] = (),
+    actor=None,
+    channel: str = "web",
+) -> User:
+    """Create an account; experts get their countries. Raises AccountError on bad input or a duplicate."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+    email = normalise_email(email)
+    if get_by_email(email) is not None:
+        raise AccountError(f"a user with e-mail {email} already exists")
+    if password is not None:
+        check_password_strength(password)
+    user = User(email=email, role=role, name=name.strip(), locale=locale or None, is_active=True)
+    user.password_hash = hash_password(password) if password else None
+    user.countries = countries_by_codes(country_codes) if role == "expert" else []
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", actor=actor, object_type="user", object_id=user.id,
+                 new={"email": email, "role": role, "countries": user.country_codes}, channel=channel)
+    return user
+
+
+def update_user(user: User, *, name: str, role: str, locale: str | None, is_active: bool,
+                country_codes: Iterable[str], actor=None) -> User:
+    """Change a user's profile, role, activity and countries; audited with old and new values."""
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}")
+    old = _snapshot(user)
+    user.name = name.strip()
+    user.role = role
+    user.locale = locale or None
+    user.is_active = is_active
+    user.countries = countries_by_codes(country_codes) if role == "expert" else []
+    db.session.flush()
+    new = _snapshot(user)
+    if old != new:
+        audit.record("user.updated", actor=actor, object_type="user", object_id=user.id, old=old, new=new)
+    return user
+
+
+def set_password(user: User, password: str, *, actor=None, channel: str = "web", reason: str = "changed") -> None:
+    """Set a new password (never logged; only the fact is audited)."""
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    audit.record(f"user.password_{reason}", actor=actor, object_type="user", object_id=user.id, channel=channel)
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same answer for every kind of failure)."""
+    user = get_by_email(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    return user
+
+
+def all_countries() -> list[Country]:
+    """Every country of the directory, by code."""
+    return list(db.session.scalars(select(Country).order_by(Country.code)))
+
+
+def list_users() -> list[User]:
+    """All users, by role then e-mail."""
+    return list(db.session.scalars(select(User).order_by(User.role, User.email)))
+
+
+def _snapshot(user: User) -> dict:
+    return {"name": user.name, "role": user.role, "locale": user.locale, "is_active": user.is_active,
+            "countries": user.country_codes}

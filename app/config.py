@@ -1,0 +1,87 @@
+"""Settings read from environment variables, with safe defaults, validated at start."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+#: Values of SECRET_KEY that must never reach production.
+INSECURE_SECRET_KEYS = {"", "dev", "change-me", "development-only-secret-key"}
+DEV_SECRET_KEY = "development-only-secret-key"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message names the variable and how to fix it."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the configuration mapping from the environment plus explicit overrides (tests)."""
+    env = os.environ
+    overrides = overrides or {}
+    sqlite_default = "sqlite:///" + str(Path(instance_path) / "needs-assessment.sqlite3")
+    config = {
+        "SECRET_KEY": env.get("SECRET_KEY", ""),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or sqlite_default,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25") or 25),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "needs-assessment@localhost"),
+        "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
+        "LOCALES": [x.strip() for x in env.get("LOCALES", "en,ru").split(",") if x.strip()],
+        "APP_TITLE": env.get("APP_TITLE", "Needs Assessment"),
+        "BABEL_TRANSLATION_DIRECTORIES": "translations",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_FAILURE_LIMIT": env.get("LOGIN_FAILURE_LIMIT", "10 per 15 minutes"),
+        "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0") or 0),
+    }
+    config.update(overrides)
+    config["RATELIMIT_STORAGE_URI"] = config.get("RATELIMIT_STORAGE_URI") or config["REDIS_URL"] or "memory://"
+    testing = bool(config.get("TESTING"))
+    debug = _bool(env.get("FLASK_DEBUG")) or bool(config.get("DEBUG"))
+    production = not testing and not debug
+    config["SESSION_COOKIE_SECURE"] = config.get("SESSION_COOKIE_SECURE", production)
+    config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
+    if config["SECRET_KEY"] in INSECURE_SECRET_KEYS:
+        if production:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it to a long random value before starting in production, e.g. "
+                "export SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        config["SECRET_KEY"] = DEV_SECRET_KEY
+    _check_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if config["DEFAULT_LOCALE"] not in config["LOCALES"]:
+        raise ConfigError(
+            f"DEFAULT_LOCALE={config['DEFAULT_LOCALE']!r} is not one of LOCALES={','.join(config['LOCALES'])}"
+        )
+    return config
+
+
+def _check_database_url(url: str) -> None:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"DATABASE_URL is not a valid database URL: {url!r}") from exc
+    if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+        raise ConfigError(
+            f"DATABASE_URL must point to SQLite or PostgreSQL (postgresql+psycopg://...), got {url!r}"
+        )

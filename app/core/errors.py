@@ -1,0 +1,65 @@
+"""Error pages (HTML in the visitor's language, JSON for API and background requests)."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
+from app.i18n import _
+
+
+def wants_json() -> bool:
+    """True for API calls and background (fetch) requests that asked for JSON."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        403: (_("Access denied"), _("You do not have permission to open this page.")),
+        404: (_("Page not found"), _("There is no page at this address, or you may not see it.")),
+        405: (_("Method not allowed"), _("This page cannot be used this way.")),
+        413: (_("File too large"), _("The file you sent is larger than the server accepts.")),
+        429: (_("Too many attempts"), _("Too many attempts in a short time. Wait 15 minutes and try again.")),
+        500: (_("Something went wrong"), _("An unexpected error happened. It has been logged; please try again "
+                                          "later.")),
+    }
+
+
+def render_error(status: int, title: str | None = None, message: str | None = None):
+    """Render the error page (or JSON) for an HTTP status."""
+    default_title, default_message = _messages().get(status, (str(status), ""))
+    title, message = title or default_title, message or default_message
+    if wants_json():
+        return jsonify({"error": {"status": status, "title": title, "message": message}}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register(app: Flask) -> None:
+    """Attach the error handlers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        return render_error(
+            400,
+            _("The form has expired"),
+            _("The security token of the form was missing or out of date, so nothing was saved. You are still "
+              "signed in: go back, reload the page and send the form again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if exc.code in (301, 302, 303, 307, 308) or exc.code is None:
+            return exc
+        return render_error(exc.code)
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.url_rule)
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,43 @@
+"""Template globals and filters shared by every page."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from app.i18n import (
+    LOCALE_NAMES,
+    available_locales,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale_code,
+)
+
+
+def ml(text, locale: str | None = None, default: str | None = None) -> str:
+    """Pick a language from a multilingual mapping {"en": ..., "ru": ...} (or pass a plain string)."""
+    if text is None:
+        return ""
+    if isinstance(text, str):
+        return text
+    locale = locale or get_locale_code()
+    return text.get(locale) or (default and text.get(default)) or next(iter(text.values()), "")
+
+
+def register(app: Flask) -> None:
+    """Register globals (title, locales) and filters (dates, numbers, multilingual text)."""
+
+    @app.context_processor
+    def inject():
+        return {
+            "app_title": current_app.config["APP_TITLE"],
+            "locales": [(code, LOCALE_NAMES.get(code, code)) for code in available_locales()],
+            "current_locale": get_locale_code(),
+        }
+
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
+    app.jinja_env.filters["ml"] = ml
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

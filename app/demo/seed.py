@@ -1,0 +1,47 @@
+"""The demo data itself; every step checks what exists first, so seeding twice changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.auth import services as auth_services
+from app.auth.models import User
+from app.directory.models import Country
+from app.extensions import db
+
+DEMO_PASSWORD = "demo-password-2026"
+
+COUNTRIES = [
+    ("KZ", {"en": "Kazakhstan", "ru": "Казахстан", "kk": "Қазақстан"}),
+    ("KG", {"en": "Kyrgyzstan", "ru": "Кыргызстан", "ky": "Кыргызстан"}),
+    ("TJ", {"en": "Tajikistan", "ru": "Таджикистан"}),
+    ("TM", {"en": "Turkmenistan", "ru": "Туркменистан"}),
+    ("UZ", {"en": "Uzbekistan", "ru": "Узбекистан", "uz": "Oʻzbekiston"}),
+]
+
+#: (e-mail, role, name, expert countries)
+DEMO_USERS = [
+    ("admin@example.org", "admin", "Demo Administrator", []),
+    ("staff@example.org", "staff", "Aigerim Coordinator", []),
+    ("expert@example.org", "expert", "Erlan Expert", ["KZ", "KG"]),
+    ("expert2@example.org", "expert", "Dilnoza Expert", ["TJ", "TM", "UZ"]),
+]
+
+
+def seed() -> list[str]:
+    """Create what is missing and return one line per thing created."""
+    report: list[str] = []
+    existing = {c.code: c for c in db.session.scalars(select(Country))}
+    for code, names in COUNTRIES:
+        if code not in existing:
+            db.session.add(Country(code=code, names=names))
+            report.append(f"country {code} created")
+    db.session.flush()
+    for email, role, name, countries in DEMO_USERS:
+        if db.session.scalar(select(User).where(User.email == email)) is None:
+            auth_services.create_user(email, role, name=name, password=DEMO_PASSWORD, country_codes=countries,
+                                      channel="cli")
+            report.append(f"user {email} ({role}) created")
+    if not report:
+        report.append("demo data already present: nothing changed")
+    return report

@@ -1,0 +1,234 @@
+"""Sign-in, roles, rate limiting, account administration and the users CLI."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import extract_csrf, sign_in
+
+NEUTRAL = "The e-mail address or password is wrong, or the account is not active."
+
+
+def test_each_role_lands_on_its_page(client, make_user, make_country):
+    make_country("KZ", en="Kazakhstan", ru="Казахстан")
+    expected = {"admin": "/staff", "staff": "/staff", "expert": "/expert", "respondent": "/respondent"}
+    for role, path in expected.items():
+        user = make_user(role, countries=["KZ"] if role == "expert" else ())
+        response = sign_in(client, user.email)
+        assert response.status_code == 302
+        landing = client.get("/")
+        assert landing.headers["Location"].endswith(path), role
+        assert client.get(path).status_code == 200
+        client.post("/sign-out", data={"csrf_token": extract_csrf(client.get(path).get_data(as_text=True))})
+
+
+def test_expert_home_lists_only_assigned_countries(client, make_user, make_country):
+    make_country("KZ", en="Kazakhstan")
+    make_country("TJ", en="Tajikistan")
+    expert = make_user("expert", countries=["KZ"])
+    sign_in(client, expert.email)
+    page = client.get("/expert", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Kazakhstan" in page and "Tajikistan" not in page
+
+
+@pytest.mark.parametrize("case", ["wrong password", "unknown e-mail", "deactivated"])
+def test_failed_sign_in_gives_the_same_neutral_message(client, make_user, db_session, case):
+    user = make_user("staff", email="someone@example.org")
+    email, password = user.email, "correct horse battery"
+    if case == "wrong password":
+        password = "not the password"
+    elif case == "unknown e-mail":
+        email = "nobody@example.org"
+    else:
+        user.is_active = False
+        db_session.commit()
+    response = sign_in(client, email, password)
+    assert response.status_code == 401
+    assert NEUTRAL in response.get_data(as_text=True)
+    assert client.get("/staff").status_code == 302  # still anonymous
+
+
+def test_email_is_case_insensitive(client, make_user):
+    make_user("staff", email="Mixed.Case@Example.org")
+    assert sign_in(client, "MIXED.case@example.ORG").status_code == 302
+
+
+def test_anonymous_is_sent_to_sign_in_and_back(client, make_user):
+    response = client.get("/admin/users")
+    assert response.status_code == 302 and "/sign-in?next=%2Fadmin%2Fusers" in response.headers["Location"]
+    admin = make_user("admin")
+    page = client.get("/sign-in?next=/admin/users")
+    token = extract_csrf(page.get_data(as_text=True))
+    done = client.post("/sign-in?next=/admin/users",
+                       data={"email": admin.email, "password": "correct horse battery", "csrf_token": token})
+    assert done.headers["Location"].endswith("/admin/users")
+
+
+def test_sign_in_never_redirects_off_site(client, make_user):
+    admin = make_user("admin")
+    token = extract_csrf(client.get("/sign-in").get_data(as_text=True))
+    done = client.post("/sign-in?next=https://evil.example/x",
+                       data={"email": admin.email, "password": "correct horse battery", "csrf_token": token})
+    assert "evil.example" not in done.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ["respondent", "expert", "staff"])
+def test_non_admins_get_403_on_admin_pages(client, make_user, role):
+    user = make_user(role)
+    sign_in(client, user.email)
+    assert client.get("/admin/users").status_code == 403
+    assert client.get("/admin/users/new").status_code == 403
+    assert client.get(f"/admin/users/{user.id}").status_code == 403
+
+
+def test_respondent_gets_403_on_staff_and_expert_pages(client, make_user):
+    sign_in(client, make_user("respondent").email)
+    assert client.get("/staff").status_code == 403
+    assert client.get("/expert").status_code == 403
+
+
+def test_eleven_wrong_passwords_get_429(client, make_user):
+    user = make_user("staff")
+    statuses = [sign_in(client, user.email, f"wrong-{i}").status_code for i in range(11)]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    page = sign_in(client, user.email, "correct horse battery")
+    assert page.status_code == 429
+    assert "Wait 15 minutes" in page.get_data(as_text=True)
+
+
+def test_failures_are_counted_per_account_across_addresses(client, make_user):
+    user = make_user("staff")
+    for i in range(10):
+        token = extract_csrf(client.get("/sign-in").get_data(as_text=True))
+        client.post("/sign-in", data={"email": user.email, "password": "x", "csrf_token": token},
+                    environ_base={"REMOTE_ADDR": f"10.0.0.{i + 1}"})
+    token = extract_csrf(client.get("/sign-in").get_data(as_text=True))
+    response = client.post("/sign-in", data={"email": user.email, "password": "x", "csrf_token": token},
+                           environ_base={"REMOTE_ADDR": "10.0.1.1"})
+    assert response.status_code == 429
+
+
+def test_successful_sign_ins_do_not_count_towards_the_limit(client, make_user):
+    user = make_user("staff")
+    for _ in range(12):
+        assert sign_in(client, user.email).status_code == 302
+        client.post("/sign-out", data={"csrf_token": extract_csrf(client.get("/staff").get_data(as_text=True))})
+
+
+def test_admin_creates_user_who_can_sign_in(client, make_user, make_country, db_session):
+    from app.auth.models import User
+
+    make_country("KZ", en="Kazakhstan")
+    admin = make_user("admin")
+    sign_in(client, admin.email)
+    token = extract_csrf(client.get("/admin/users/new").get_data(as_text=True))
+    response = client.post("/admin/users/new", data={
+        "email": "New.Expert@example.org", "name": "New Expert", "role": "expert", "locale": "ru",
+        "countries": ["KZ"], "is_active": "y", "password": "", "csrf_token": token,
+    }, headers={"Accept-Language": "en"}, follow_redirects=True)
+    body = response.get_data(as_text=True)
+    assert "Its password is" in body
+    password = body.split("Its password is ")[1].split(" ")[0]
+    created = db_session.scalar(select(User).where(User.email == "new.expert@example.org"))
+    assert created.country_codes == ["KZ"] and created.locale == "ru"
+    client.post("/sign-out", data={"csrf_token": token})
+    assert sign_in(client, "new.expert@example.org", password).status_code == 302
+
+
+def test_refused_user_form_keeps_what_was_typed(client, make_user):
+    admin = make_user("admin")
+    sign_in(client, admin.email)
+    token = extract_csrf(client.get("/admin/users/new").get_data(as_text=True))
+    response = client.post("/admin/users/new", data={
+        "email": admin.email, "name": "Typed Name Кириллица", "role": "staff", "locale": "",
+        "password": "", "csrf_token": token}, headers={"Accept-Language": "en"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert "already exists" in body and 'value="Typed Name Кириллица"' in body
+
+
+def test_admin_deactivates_and_resets(client, make_user, db_session):
+    admin = make_user("admin")
+    other = make_user("staff")
+    sign_in(client, admin.email)
+    token = extract_csrf(client.get(f"/admin/users/{other.id}").get_data(as_text=True))
+    client.post(f"/admin/users/{other.id}", data={"name": "x", "role": "staff", "locale": "", "csrf_token": token,
+                                                  "email": other.email})
+    db_session.refresh(other)
+    assert other.is_active is False
+    response = client.post(f"/admin/users/{other.id}/reset-password", data={"csrf_token": token},
+                           headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert f"New password for {other.email}:" in response.get_data(as_text=True)
+
+
+def test_password_reset_ends_existing_sessions(client, make_user, db_session):
+    from app.auth import services
+
+    user = make_user("staff")
+    sign_in(client, user.email)
+    assert client.get("/staff").status_code == 200
+    services.set_password(user, "another long password")
+    db_session.commit()
+    assert client.get("/staff").status_code == 302
+
+
+def test_change_password(client, make_user):
+    user = make_user("staff")
+    sign_in(client, user.email)
+    token = extract_csrf(client.get("/account/password").get_data(as_text=True))
+    wrong = client.post("/account/password", data={"current_password": "nope", "new_password": "a new password 1",
+                                                  "confirm": "a new password 1", "csrf_token": token},
+                        headers={"Accept-Language": "en"})
+    assert wrong.status_code == 422 and "The current password is wrong." in wrong.get_data(as_text=True)
+    ok = client.post("/account/password", data={"current_password": "correct horse battery",
+                                               "new_password": "a new password 1", "confirm": "a new password 1",
+                                               "csrf_token": token})
+    assert ok.status_code == 302
+    client.post("/sign-out", data={"csrf_token": token})
+    assert sign_in(client, user.email, "a new password 1").status_code == 302
+
+
+def test_user_changes_are_audited(client, make_user, db_session):
+    from app.core.models import AuditEvent
+
+    make_user("admin")
+    actions = [e.action for e in db_session.scalars(select(AuditEvent))]
+    assert "user.created" in actions
+
+
+def test_passwords_are_hashed_with_argon2(make_user):
+    user = make_user("staff", password="correct horse battery")
+    assert user.password_hash.startswith("$argon2id$")
+    assert "correct horse" not in user.password_hash
+
+
+def test_cli_creates_user_from_stdin_and_lists(app_ctx, make_country):
+    make_country("KZ", en="Kazakhstan")
+    runner = app_ctx.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "cli.expert@example.org", "--role", "expert", "--name", "Cli",
+                                 "--country", "KZ"], input="a very long password\n")
+    assert result.exit_code == 0, result.output
+    assert "Created expert cli.expert@example.org" in result.output and "KZ" in result.output
+    listing = runner.invoke(args=["users", "list"])
+    assert "cli.expert@example.org\texpert\tactive" in listing.output
+    assert sign_in(app_ctx.test_client(), "cli.expert@example.org", "a very long password").status_code == 302
+
+
+def test_cli_generates_a_password_when_asked(app_ctx):
+    runner = app_ctx.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "gen@example.org", "--role", "staff", "--generate-password"])
+    assert result.exit_code == 0
+    password = result.output.split("Password: ")[1].strip()
+    assert sign_in(app_ctx.test_client(), "gen@example.org", password).status_code == 302
+
+
+@pytest.mark.parametrize("args, message", [
+    (["users", "create", "not-an-email", "--role", "staff", "--generate-password"], "not a valid e-mail"),
+    (["users", "create", "x@example.org", "--role", "expert", "--country", "ZZ", "--generate-password"],
+     "unknown country code(s): ZZ"),
+])
+def test_cli_refuses_bad_input(app_ctx, args, message):
+    result = app_ctx.test_cli_runner().invoke(args=args)
+    assert result.exit_code != 0 and message in result.output

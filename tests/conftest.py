@@ -1,0 +1,180 @@
+"""Shared fixtures: one app per database backend (SQLite always, PostgreSQL when TEST_DATABASE_URL is set).
+
+Each test run creates its own databases, builds the schema with the real migrations, and drops the
+databases at the end. Tests share the session's app; after each test every table is emptied and the
+rate limiter is reset, which is faster than a database per test and works with requests that commit.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@contextmanager
+def temporary_database(backend: str, tmp_dir: Path) -> Iterator[str]:
+    """Create an empty database of `backend` for this run and drop it afterwards; yields its URL."""
+    if backend == "sqlite":
+        path = tmp_dir / f"test-{uuid.uuid4().hex[:8]}.sqlite3"
+        yield f"sqlite:///{path}"
+        path.unlink(missing_ok=True)
+        return
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"na_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def make_app(database_url: str, instance_path: Path, **overrides):
+    """An app in testing mode on `database_url` (no demo data, no schema: callers upgrade)."""
+    os.environ["INSTANCE_PATH"] = str(instance_path)
+    from app import create_app
+
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-not-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "SERVER_NAME": "localhost",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def app(request, tmp_path_factory):
+    """The application on a migrated, empty database of one backend."""
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+
+    tmp = tmp_path_factory.mktemp(f"app-{request.param}")
+    with temporary_database(request.param, tmp) as url:
+        application = make_app(url, tmp / "instance")
+        application.config["BACKEND"] = request.param
+        application.test_client_class = IsolatedClient
+        with application.app_context():
+            upgrade()
+        yield application
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app):
+    """An application context whose tables are emptied after the test."""
+    from app.extensions import db, limiter
+
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        db.session.remove()
+        _empty_tables(db)
+        limiter.reset()
+
+
+def _empty_tables(db) -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in a fresh context, as in production.
+
+    Without this, requests would share the test's application context (and so `g`, the cached
+    locale, the signed-in user and the database session) with the test and with each other.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def client(app_ctx):
+    """A test client of the app (tables emptied after the test)."""
+    app_ctx.test_client_class = IsolatedClient
+    return app_ctx.test_client()
+
+
+@pytest.fixture
+def db_session(app_ctx):
+    """The SQLAlchemy session inside the app context."""
+    from app.extensions import db
+
+    return db.session
+
+
+@pytest.fixture
+def make_user(app_ctx):
+    """Factory: make_user(role="staff", email=None, password="correct horse battery", countries=())."""
+    from app.auth import services
+    from app.extensions import db
+
+    counter = iter(range(1, 10_000))
+
+    def factory(role: str = "staff", email: str | None = None, password: str = "correct horse battery",
+                countries=(), **kwargs):
+        email = email or f"{role}{next(counter)}@example.org"
+        user = services.create_user(email, role, password=password, country_codes=countries, **kwargs)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_country(app_ctx):
+    """Factory: make_country("KZ", en="Kazakhstan", ru="Казахстан")."""
+    from app.directory.models import Country
+    from app.extensions import db
+
+    def factory(code: str, **names):
+        country = Country(code=code, names=names or {"en": code})
+        db.session.add(country)
+        db.session.commit()
+        return country
+
+    return factory
+
+
+def sign_in(client, email: str, password: str = "correct horse battery", follow: bool = False):
+    """Post the sign-in form with a valid CSRF token."""
+    page = client.get("/sign-in")
+    token = extract_csrf(page.get_data(as_text=True))
+    return client.post("/sign-in", data={"email": email, "password": password, "csrf_token": token},
+                       follow_redirects=follow)
+
+
+def extract_csrf(html: str) -> str:
+    """The CSRF token embedded in a page."""
+    import re
+
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)

@@ -1,0 +1,151 @@
+"""The application shell: health, headers, languages, error pages, configuration errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT, extract_csrf, sign_in
+
+
+def test_healthz_reports_database_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_reports_a_broken_database(tmp_path):
+    from tests.conftest import make_app
+
+    broken = make_app(f"sqlite:///{tmp_path}/missing-dir/x/db.sqlite3", tmp_path / "inst")
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "error"
+
+
+def test_security_headers_on_every_response(client):
+    for path in ("/sign-in", "/healthz", "/no-such-page"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        script_src = next(part for part in csp.split(";") if part.strip().startswith("script-src"))
+        assert "unsafe-inline" not in script_src
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_sign_in_page_follows_accept_language(client):
+    ru = client.get("/sign-in", headers={"Accept-Language": "ru-RU,ru;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="ru">' in ru
+    assert "Вход" in ru and "Пароль" in ru
+    en = client.get("/sign-in", headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="en">' in en
+    assert "Sign in" in en and "Password" in en
+
+
+def test_language_menu_choice_beats_accept_language(client):
+    page = client.get("/sign-in", headers={"Accept-Language": "en"})
+    token = extract_csrf(page.get_data(as_text=True))
+    response = client.post("/language", data={"locale": "ru", "next": "/sign-in", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in")
+    again = client.get("/sign-in", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="ru">' in again
+
+
+def test_saved_preference_beats_session_choice(client, make_user):
+    user = make_user("staff", locale="ru")
+    sign_in(client, user.email)
+    page = client.get("/staff", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="ru">' in page and "Обзор" in page
+
+
+def test_language_switch_refuses_foreign_redirects(client):
+    token = extract_csrf(client.get("/sign-in").get_data(as_text=True))
+    response = client.post("/language", data={"locale": "en", "next": "https://evil.example/", "csrf_token": token})
+    assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_post_without_csrf_token_is_refused_with_an_explanation(client, make_user):
+    user = make_user("staff")
+    sign_in(client, user.email)
+    response = client.post("/language", data={"locale": "ru"})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "security token" in body
+    # still signed in
+    assert client.get("/staff").status_code == 200
+
+
+def test_json_post_with_csrf_header_is_accepted(client, make_user):
+    user = make_user("staff")
+    sign_in(client, user.email)
+    token = extract_csrf(client.get("/staff").get_data(as_text=True))
+    refused = client.post("/language", json={}, headers={"Accept": "application/json"})
+    assert refused.status_code == 400 and refused.get_json()["error"]["status"] == 400
+    accepted = client.post("/language", data={"locale": "en"}, headers={"X-CSRFToken": token})
+    assert accepted.status_code == 302
+
+
+def test_error_pages_in_both_languages(client, make_user):
+    assert "Page not found" in client.get("/nowhere", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    ru = client.get("/nowhere", headers={"Accept-Language": "ru"})
+    assert ru.status_code == 404 and "Страница не найдена" in ru.get_data(as_text=True)
+    user = make_user("respondent")
+    sign_in(client, user.email)
+    forbidden = client.get("/admin/users")
+    assert forbidden.status_code == 403 and "permission" in forbidden.get_data(as_text=True)
+
+
+def test_server_error_page_is_shown_and_logged(tmp_path, caplog):
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path}/db.sqlite3", tmp_path / "inst")
+
+    @app.route("/boom-test")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/boom-test", headers={"Accept-Language": "ru"})
+    assert response.status_code == 500
+    assert "Что-то пошло не так" in response.get_data(as_text=True)
+    assert any("unhandled error" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_request_log_has_no_personal_data(client, make_user, capsys, caplog):
+    import logging
+
+    user = make_user("staff", email="secret.person@example.org")
+    with caplog.at_level(logging.INFO, logger="app.request"):
+        logger = logging.getLogger("app.request")
+        logger.propagate = True
+        try:
+            sign_in(client, user.email, "correct horse battery")
+        finally:
+            logger.propagate = False
+    lines = [r.getMessage() for r in caplog.records if r.name == "app.request"]
+    assert any('"route": "/sign-in"' in line for line in lines)
+    joined = "\n".join(lines)
+    assert "secret.person" not in joined and "correct horse" not in joined and "127.0.0.1" not in joined
+
+
+def _run_flask(args, env_extra, tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "FLASK_DEBUG", "DATABASE_URL")}
+    env.update({"INSTANCE_PATH": str(tmp_path)}, **env_extra)
+    return subprocess.run([sys.executable, "-m", "flask", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_production_refuses_to_start_without_secret_key(tmp_path):
+    result = _run_flask(["users", "list"], {}, tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr and "export SECRET_KEY=" in result.stderr
+
+
+def test_bad_database_url_stops_with_one_line_naming_the_variable(tmp_path):
+    result = _run_flask(["users", "list"], {"SECRET_KEY": "s" * 40, "DATABASE_URL": "mysql-ish:/nonsense"}, tmp_path)
+    assert result.returncode != 0
+    error_lines = [line for line in result.stderr.splitlines() if "DATABASE_URL" in line]
+    assert len(error_lines) == 1 and "Traceback" not in result.stderr
