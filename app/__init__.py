@@ -37,6 +37,7 @@ MODEL_MODULES = (
     "app.core.models",
     "app.auth.models",
     "app.directory.models",
+    "app.questionnaires.models",
 )
 
 

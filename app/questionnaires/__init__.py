@@ -1,0 +1,1 @@
+"""Questionnaire definitions: schema, loader, expression language, question types, XLSForm, versions."""
