@@ -63,9 +63,11 @@ def register_blueprints(app: Flask) -> None:
     """Register each feature's blueprint explicitly."""
     from app.auth.views import bp as auth_bp
     from app.core.views import bp as core_bp
+    from app.questionnaires.views import bp as questionnaires_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(questionnaires_bp)
 
 
 def register_hooks(app: Flask) -> None:
@@ -82,6 +84,8 @@ def register_commands(app: Flask) -> None:
     """Add each feature's `flask` command group."""
     from app.auth.cli import users_cli
     from app.demo.cli import demo_cli
+    from app.questionnaires.cli import questionnaires_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(questionnaires_cli)

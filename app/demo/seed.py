@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
 from app.auth import services as auth_services
@@ -28,6 +30,20 @@ DEMO_USERS = [
 ]
 
 
+def _load_questionnaires() -> list[str]:
+    """Load every definition in questionnaires/ (a new version only where a file changed)."""
+    from flask import current_app
+
+    from app.questionnaires.services import load_paths
+
+    folder = Path(current_app.root_path).parent / "questionnaires"
+    outcomes, problems = load_paths([folder], channel="cli")
+    errors = [str(p) for p in problems if p.severity == "error"]
+    if errors:
+        raise RuntimeError("the demo questionnaires do not validate:\n" + "\n".join(errors))
+    return [str(o) for o in outcomes if o.action != "unchanged"]
+
+
 def seed() -> list[str]:
     """Create what is missing and return one line per thing created."""
     report: list[str] = []
@@ -42,6 +58,7 @@ def seed() -> list[str]:
             auth_services.create_user(email, role, name=name, password=DEMO_PASSWORD, country_codes=countries,
                                       channel="cli")
             report.append(f"user {email} ({role}) created")
+    report.extend(_load_questionnaires())
     if not report:
         report.append("demo data already present: nothing changed")
     return report

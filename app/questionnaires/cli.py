@@ -1,0 +1,106 @@
+"""`flask questionnaires ...`: validate, load, list, XLSForm import and export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.questionnaires import services
+from app.questionnaires.loader import load_file
+
+questionnaires_cli = AppGroup("questionnaires", help="Questionnaire definitions and versions.")
+
+
+@questionnaires_cli.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+def validate(paths: tuple[str, ...]):
+    """Check definition files; print `file:line: path: message` per problem; exit 1 on any error."""
+    errors = 0
+    files = services.questionnaire_files(list(paths))
+    for path in files:
+        result = load_file(path)
+        for problem in result.problems:
+            click.echo(str(problem), err=problem.severity == "error")
+            errors += problem.severity == "error"
+    if errors:
+        raise SystemExit(1)
+    click.echo(f"{len(files)} file(s) valid", err=True)
+
+
+@questionnaires_cli.command("load")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+def load(paths: tuple[str, ...]):
+    """Store a new frozen version of each changed file (default: every file in questionnaires/)."""
+    targets = list(paths) or [_default_dir()]
+    outcomes, problems = services.load_paths(targets, channel="cli")
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if any(p.severity == "error" for p in problems):
+        db.session.rollback()
+        click.echo("nothing loaded: fix the errors above", err=True)
+        raise SystemExit(1)
+    db.session.commit()
+    for outcome in outcomes:
+        click.echo(str(outcome))
+
+
+@questionnaires_cli.command("list")
+def list_():
+    """One line per version: slug, version, date, title, source."""
+    for questionnaire in services.list_questionnaires():
+        for version in questionnaire.versions:
+            title = version.title.get("en") or next(iter(version.title.values()), "")
+            click.echo(f"{questionnaire.slug}\tv{version.number}\t{version.created_at:%Y-%m-%d %H:%M}\t{title}"
+                       f"\t{version.source}")
+
+
+@questionnaires_cli.command("import-xlsform")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the YAML definition here.")
+@click.option("--check", is_flag=True, help="Only report what would be imported; write nothing.")
+def import_xlsform_command(file: str, output: str | None, check: bool):
+    """Convert an XLSForm (.xlsx or .xls) into a questionnaire YAML file."""
+    from app.questionnaires.xlsform import import_xlsform
+    from app.questionnaires.yaml_io import dump_definition
+
+    result = import_xlsform(Path(file).read_bytes(), Path(file).name)
+    for message in result.skipped:
+        click.echo(f"{file}: skipped: {message}", err=True)
+    for message in result.problems:
+        click.echo(f"{file}: error: {message}", err=True)
+    if result.definition is None or result.problems:
+        raise SystemExit(1)
+    questions = sum(1 for _ in result.definition.questions())
+    click.echo(f"{file}: {result.definition.id}: {len(result.definition.sections)} section(s), {questions} "
+               f"question(s), {len(result.skipped)} part(s) skipped")
+    if check:
+        return
+    target = Path(output) if output else _default_dir() / f"{result.definition.id}.yaml"
+    target.write_text(dump_definition(result.definition), encoding="utf-8")
+    click.echo(f"written {target}")
+
+
+@questionnaires_cli.command("export-xlsform")
+@click.argument("slug")
+@click.option("--version", "number", type=int, help="Version number (default: the newest).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output .xlsx file.")
+def export_xlsform_command(slug: str, number: int | None, output: str | None):
+    """Write a stored questionnaire version as an XLSForm workbook."""
+    from app.questionnaires.xlsform import export_xlsform
+
+    version = services.get_version(slug, number)
+    if version is None:
+        raise click.ClickException(f"no questionnaire {slug!r}" + (f" version {number}" if number else ""))
+    workbook = export_xlsform(services.definition_of(version))
+    target = Path(output or f"{slug}-v{version.number}.xlsx")
+    workbook.save(target)
+    click.echo(f"written {target}")
+
+
+def _default_dir() -> Path:
+    from flask import current_app
+
+    return Path(current_app.root_path).parent / "questionnaires"

@@ -1,0 +1,384 @@
+"""Reading questionnaire YAML files into a Definition, with every problem located as file:line: path.
+
+Problems come from three layers: YAML syntax, the typed schema (schema.py), and checks that need the
+whole document (duplicate ids, references, expressions, cycles, translations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from app.questionnaires import expressions
+from app.questionnaires.qtypes import REGISTRY
+from app.questionnaires.schema import SCHEMA_VERSIONS, SCORABLE, Definition
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a definition file."""
+
+    file: str
+    line: int
+    path: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{self.file}:{self.line}: {self.path}: {prefix}{self.message}"
+
+
+@dataclass
+class LoadResult:
+    """The definition (None when there are errors) and every problem found."""
+
+    definition: Definition | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that make the file unusable."""
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def format_path(loc: Iterable) -> str:
+    """('sections', 2, 'questions', 5) -> 'sections[2].questions[5]'."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(document)"
+
+
+def _lines(node: Any, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    """Map each path in the YAML document to its 1-based line."""
+    out = {} if out is None else out
+    if isinstance(node, CommentedMap):
+        out.setdefault(path, node.lc.line + 1)
+        for key, value in node.items():
+            try:
+                line = node.lc.key(key)[0] + 1
+            except (KeyError, TypeError):
+                line = node.lc.line + 1
+            out[path + (key,)] = line
+            _lines(value, path + (key,), out)
+    elif isinstance(node, CommentedSeq):
+        out.setdefault(path, node.lc.line + 1)
+        for index, value in enumerate(node):
+            try:
+                line = node.lc.item(index)[0] + 1
+            except (KeyError, TypeError, IndexError):
+                line = node.lc.line + 1
+            out[path + (index,)] = line
+            _lines(value, path + (index,), out)
+    return out
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k) if not isinstance(k, bool) else k: _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+class _Locator:
+    def __init__(self, filename: str, lines: dict[tuple, int]):
+        self.filename = filename
+        self.lines = lines
+
+    def line(self, loc: tuple) -> int:
+        loc = tuple(loc)
+        while loc and loc not in self.lines:
+            loc = loc[:-1]
+        return self.lines.get(loc, 1)
+
+    def problem(self, loc: tuple, message: str, severity: str = "error") -> Problem:
+        return Problem(self.filename, self.line(loc), format_path(loc), message, severity)
+
+
+def load_file(path: str | Path) -> LoadResult:
+    """Read and check one YAML definition file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return LoadResult(None, [Problem(str(path), 1, "(document)", f"not UTF-8 text: {exc.reason}")])
+    except OSError as exc:
+        return LoadResult(None, [Problem(str(path), 1, "(document)", f"cannot read the file: {exc.strerror}")])
+    return load_text(text, str(path))
+
+
+def load_dir(path: str | Path) -> dict[str, LoadResult]:
+    """Load every *.yaml / *.yml file of a directory, by file name."""
+    return {str(p): load_file(p) for p in sorted(Path(path).iterdir()) if p.suffix in (".yaml", ".yml")}
+
+
+def load_text(text: str, filename: str = "<text>") -> LoadResult:
+    """Parse and check definition text; `filename` is used in messages."""
+    yaml = YAML(typ="rt")
+    try:
+        document = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "stream end" in str(exc.problem):
+            mark = exc.context_mark  # an unclosed bracket or quote: point at where it was opened
+        line = mark.line + 1 if mark else 1
+        message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        return LoadResult(None, [Problem(filename, line, "(document)", f"YAML syntax error: {message}")])
+    except Exception as exc:  # noqa: BLE001 - ruamel raises several unrelated types on bad input
+        return LoadResult(None, [Problem(filename, 1, "(document)", f"YAML syntax error: {exc}")])
+    if not isinstance(document, CommentedMap):
+        return LoadResult(None, [Problem(filename, 1, "(document)", "the file must be a mapping of keys "
+                                                                    "(schema_version, id, title, ...)")])
+    locator = _Locator(filename, _lines(document))
+    data = _plain(document)
+    if "schema_version" not in data:
+        return LoadResult(None, [locator.problem((), "schema_version is missing (this program reads version 1)")])
+    if data["schema_version"] not in SCHEMA_VERSIONS:
+        known = ", ".join(str(v) for v in SCHEMA_VERSIONS)
+        return LoadResult(None, [locator.problem(("schema_version",), f"schema_version {data['schema_version']} is "
+                                                                      f"not known to this program (known: {known})")])
+    try:
+        definition = Definition.model_validate(data)
+    except ValidationError as exc:
+        return LoadResult(None, _from_pydantic_errors(locator, exc.errors()))
+    problems = sorted(check_definition(definition, locator), key=lambda p: (p.severity != "error", p.line))
+    return LoadResult(None if any(p.severity == "error" for p in problems) else definition, problems)
+
+
+def _from_pydantic_errors(locator: _Locator, errors: list[dict]) -> list[Problem]:
+    """Turn pydantic errors into located problems, merging the two readings of a multilingual text."""
+    problems: list[Problem] = []
+    text_fields_with_dict_errors = set()
+    for error in errors:
+        loc = tuple(error["loc"])
+        if any(isinstance(p, str) and p.startswith("dict[") for p in loc):
+            text_fields_with_dict_errors.add(loc[:next(i for i, p in enumerate(loc)
+                                                        if isinstance(p, str) and p.startswith("dict["))])
+    for error in errors:
+        loc = tuple(error["loc"])
+        kind, message = error["type"], error["msg"]
+        member = next((i for i, p in enumerate(loc) if isinstance(p, str) and p.startswith(("str", "dict["))), None)
+        if member is not None:
+            field_loc, rest = loc[:member], loc[member + 1:]
+            if loc[member] == "str":
+                if field_loc in text_fields_with_dict_errors:
+                    continue
+                problems.append(locator.problem(field_loc, "expected a text or a mapping {language: text}"))
+            elif rest and rest[-1] == "[key]":
+                problems.append(locator.problem(field_loc, f"'{rest[0]}' is not a language code (expected en, ru, "
+                                                           "...); quote texts that contain commas or colons"))
+            else:
+                problems.append(locator.problem(field_loc + rest[:1], "the text must be a string"))
+            continue
+        if kind == "extra_forbidden":
+            message = f"unknown key '{loc[-1]}'"
+        elif kind == "missing":
+            message = f"'{loc[-1]}' is missing"
+        elif kind == "literal_error":
+            message = f"{message} (got {error.get('input')!r})"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        problems.append(locator.problem(loc, message))
+    return list(dict.fromkeys(problems))
+
+
+def definition_problems(definition: Definition, filename: str = "<definition>") -> list[Problem]:
+    """The whole-document checks for a Definition built elsewhere (XLSForm import), without line numbers."""
+    return check_definition(definition, _Locator(filename, {}))
+
+
+def check_definition(definition: Definition, locator: _Locator) -> list[Problem]:
+    """Checks that need the whole document."""
+    problems: list[Problem] = []
+    add = problems.append
+    levels = [level.level for level in definition.scale]
+    if levels != sorted(set(levels)):
+        add(locator.problem(("scale",), "levels must be whole numbers in strictly ascending order"))
+    low, high = min(levels), max(levels)
+
+    def in_scale(value) -> bool:
+        return low <= value <= high
+
+    def dup(kind: str, items: list[tuple[tuple, str]]):
+        seen: set[str] = set()
+        for loc, ident in items:
+            if ident in seen:
+                add(locator.problem(loc, f'duplicate {kind} "{ident}"'))
+            seen.add(ident)
+
+    dup("area id", [(("areas", i, "id"), a.id) for i, a in enumerate(definition.areas)])
+    indicator_items = [(("areas", i, "indicators", j, "id"), ind.id)
+                       for i, a in enumerate(definition.areas) for j, ind in enumerate(a.indicators)]
+    dup("indicator id", indicator_items)
+    dup("section id", [(("sections", i, "id"), s.id) for i, s in enumerate(definition.sections)])
+    question_items = [(("sections", i, "questions", j, "id"), q.id)
+                      for i, s in enumerate(definition.sections) for j, q in enumerate(s.questions)]
+    dup("question id", question_items)
+    indicator_ids = {ident for _loc, ident in indicator_items}
+    for i, area in enumerate(definition.areas):
+        for j, ind in enumerate(area.indicators):
+            if not in_scale(ind.target):
+                add(locator.problem(("areas", i, "indicators", j, "target"),
+                                    f"target {ind.target:g} is outside the scale ({low}-{high})"))
+    scored: set[str] = set()
+    kinds = {q.id: REGISTRY[q.type].kind for _s, q in definition.questions()}
+    positions = {q.id: (i, j) for i, s in enumerate(definition.sections) for j, q in enumerate(s.questions)}
+    show_refs: dict[str, set[str]] = {}
+    for i, section in enumerate(definition.sections):
+        base = ("sections", i)
+        if section.show_if:
+            _check_expression(section.show_if, base + ("show_if",), kinds, None, locator, problems)
+        for j, q in enumerate(section.questions):
+            loc = base + ("questions", j)
+            if q.indicator:
+                if q.indicator not in indicator_ids:
+                    add(locator.problem(loc + ("indicator",), f'unknown indicator "{q.indicator}"'))
+                scored.add(q.indicator)
+            elif q.type in SCORABLE and q.type != "matrix" and _has_scores(q):
+                add(locator.problem(loc, "the question has scores but no indicator", "warning"))
+            if q.choices:
+                dup("value", [(loc + ("choices", k, "value"), c.value) for k, c in enumerate(q.choices)])
+                for k, choice in enumerate(q.choices):
+                    if choice.score is not None and not in_scale(choice.score):
+                        add(locator.problem(loc + ("choices", k, "score"),
+                                            f"score {choice.score:g} is outside the scale ({low}-{high})"))
+            if q.rows:
+                dup("row id", [(loc + ("rows", k, "id"), r.id) for k, r in enumerate(q.rows)])
+                for k, row in enumerate(q.rows):
+                    if row.indicator:
+                        if row.indicator not in indicator_ids:
+                            add(locator.problem(loc + ("rows", k, "indicator"),
+                                                f'unknown indicator "{row.indicator}"'))
+                        scored.add(row.indicator)
+            for name, value in (q.scores or {}).items():
+                if name == "partly" and not q.partly:
+                    add(locator.problem(loc + ("scores", "partly"), "a score for 'partly' needs 'partly: true'"))
+                if not in_scale(value):
+                    add(locator.problem(loc + ("scores", name), f"score {value:g} is outside the scale ({low}-{high})"))
+            for k, threshold in enumerate(q.thresholds or []):
+                if not in_scale(threshold.level):
+                    add(locator.problem(loc + ("thresholds", k, "level"),
+                                        f"level {threshold.level:g} is outside the scale ({low}-{high})"))
+            if q.thresholds and [t.at_least for t in q.thresholds] != sorted(t.at_least for t in q.thresholds):
+                add(locator.problem(loc + ("thresholds",), "thresholds must be in ascending order of at_least"))
+            if q.type == "number" and q.min is not None and q.max is not None and q.min > q.max:
+                add(locator.problem(loc + ("min",), f"min {q.min:g} is greater than max {q.max:g}"))
+            if q.show_if:
+                tree = _check_expression(q.show_if, loc + ("show_if",), kinds, None, locator, problems)
+                if tree is not None:
+                    refs = expressions.references(tree)
+                    show_refs[q.id] = refs
+                    if q.id in refs:
+                        add(locator.problem(loc + ("show_if",), f"show_if of '{q.id}' refers to the question itself"))
+                    for ref in sorted(refs):
+                        if ref in positions and positions[ref] > (i, j):
+                            add(locator.problem(loc + ("show_if",), f"show_if refers to '{ref}', which comes later "
+                                                                   "in the questionnaire", "warning"))
+            if q.constraint:
+                _check_expression(q.constraint, loc + ("constraint",), kinds, REGISTRY[q.type].kind, locator,
+                                  problems)
+            if q.constraint_message and not q.constraint:
+                add(locator.problem(loc + ("constraint_message",), "constraint_message without a constraint",
+                                    "warning"))
+    for loc, ident in indicator_items:
+        if ident not in scored:
+            add(locator.problem(loc, f'no question scores indicator "{ident}"', "warning"))
+    _check_cycles(definition, show_refs, positions, locator, problems)
+    _check_translations(definition, locator, problems)
+    return problems
+
+
+def _has_scores(q) -> bool:
+    return bool(q.scores or q.thresholds or any(c.score is not None for c in q.choices or []))
+
+
+def _check_expression(text, loc, kinds, current_kind, locator, problems):
+    try:
+        tree = expressions.parse(text)
+    except expressions.ExpressionError as exc:
+        problems.append(locator.problem(loc, f"{exc} in {text!r}"))
+        return None
+    for message in expressions.check(tree, kinds, current_kind):
+        problems.append(locator.problem(loc, message))
+    return tree
+
+
+def _check_cycles(definition, show_refs, positions, locator, problems) -> None:
+    graph = {q: {r for r in refs if r in show_refs and r != q} for q, refs in show_refs.items()}
+    state: dict[str, int] = {}
+    reported: set[frozenset] = set()
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                cycle = stack[stack.index(nxt):] + [nxt]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    i, j = positions[cycle[0]]
+                    problems.append(locator.problem(("sections", i, "questions", j, "show_if"),
+                                                    "show_if rules form a cycle: " + " → ".join(cycle)))
+            elif state.get(nxt) is None:
+                visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if state.get(node) is None:
+            visit(node, [])
+
+
+def _check_translations(definition: Definition, locator: _Locator, problems: list[Problem]) -> None:
+    languages = definition.languages
+    data = definition.model_dump(exclude_defaults=True)
+    text_keys = {"title", "label", "hint", "description", "constraint_message", "required_message", "unit"}
+
+    def walk(node, loc):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in text_keys and value is not None:
+                    check_text(value, loc + (key,))
+                elif isinstance(value, dict | list):
+                    walk(value, loc + (key,))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, loc + (index,))
+
+    def check_text(value, loc):
+        if isinstance(value, str):
+            if not value.strip():
+                problems.append(locator.problem(loc, "the text is empty"))
+            return
+        for lang, text in value.items():
+            if lang not in languages:
+                problems.append(locator.problem(loc + (lang,), f"language '{lang}' is not in languages", "warning"))
+            elif not (text or "").strip():
+                problems.append(locator.problem(loc + (lang,), "the text is empty"))
+        for lang in languages:
+            if lang not in value:
+                problems.append(locator.problem(loc, f"no '{lang}' translation (the {languages[0]} text is shown)",
+                                                "warning"))
+
+    walk(data, ())

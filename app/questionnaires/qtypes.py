@@ -1,0 +1,355 @@
+"""The question-type registry: one small class per type that checks, normalises and scores a value.
+
+Every channel (web form, autosave, offline workbook, API) calls `normalise`, so the same rules apply
+everywhere. Messages are plain English sentences with {placeholders}; the web layer translates them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+SPECIAL = ("not_applicable", "dont_know")
+_NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)$")
+
+
+class AnswerError(ValueError):
+    """A value was refused; `message` has {placeholders} filled from `params`."""
+
+    def __init__(self, message: str, **params: Any):
+        super().__init__(message.format(**params) if params else message)
+        self.message = message
+        self.params = params
+
+
+def is_special(value) -> bool:
+    """True for "not_applicable" and "dont_know"."""
+    return isinstance(value, str) and value in SPECIAL
+
+
+class QuestionType:
+    """Base class: text-like value, not scorable."""
+
+    name = ""
+    #: What the expression checker calls this type's values.
+    kind = "string"
+    scorable = False
+
+    def normalise(self, question, raw, *, definition=None, today: date | None = None):
+        """Check a raw value (from a form, a workbook or JSON) and return the value to store (None: empty)."""
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            return None
+        if is_special(raw):
+            return self._special(question, raw)
+        return self.convert(question, raw, definition=definition, today=today)
+
+    def _special(self, question, raw):
+        if not getattr(question, raw, False):
+            label = "Not applicable" if raw == "not_applicable" else "Don't know"
+            raise AnswerError("“{label}” is not an allowed answer to this question.", label=label)
+        return raw
+
+    def convert(self, question, raw, *, definition=None, today=None):
+        """Type-specific conversion of a non-empty, non-special raw value."""
+        if not isinstance(raw, str):
+            raw = str(raw)
+        if "\x00" in raw:
+            raise AnswerError("The text contains a character that cannot be stored.")
+        return raw
+
+    def is_empty(self, question, value) -> bool:
+        """True when the question counts as unanswered."""
+        return value is None or value == "" or value == [] or value == {}
+
+    def scores(self, question, value, definition) -> list[tuple[str, float | None, float]]:
+        """(indicator id, level or None, weight) for each indicator this answer feeds."""
+        if not self.scorable or not question.indicator:
+            return []
+        level = None if is_special(value) or self.is_empty(question, value) else self.level(question, value,
+                                                                                               definition)
+        return [(question.indicator, level, question.weight)]
+
+    def level(self, question, value, definition) -> float | None:
+        """The level on the scale given by a (non-empty, non-special) value."""
+        return None
+
+
+class TextType(QuestionType):
+    """One line of text."""
+
+    name = "text"
+    default_max = 500
+
+    def convert(self, question, raw, *, definition=None, today=None):
+        text = super().convert(question, raw)
+        limit = question.max_length or self.default_max
+        if len(text) > limit:
+            raise AnswerError("The text is too long: {length} characters, at most {limit} allowed.",
+                              length=len(text), limit=limit)
+        return text
+
+
+class LongTextType(TextType):
+    """Several paragraphs."""
+
+    name = "long_text"
+    default_max = 20000
+
+
+class NumberType(QuestionType):
+    """An integer or a decimal, with optional limits and score thresholds."""
+
+    name = "number"
+    kind = "number"
+    scorable = True
+
+    def convert(self, question, raw, *, definition=None, today=None):
+        if isinstance(raw, bool):
+            raise AnswerError("Enter a number.")
+        if isinstance(raw, int | float):
+            number = float(raw)
+        else:
+            text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+            if not _NUMBER.match(text):
+                raise AnswerError("Enter a number, for example 12 or 12.5.")
+            number = float(text.replace(",", "."))
+        if question.integer:
+            if not number.is_integer():
+                raise AnswerError("Enter a whole number.")
+            number = int(number)
+        if question.min is not None and number < question.min:
+            raise AnswerError("The number must be at least {min}.", min=_fmt(question.min))
+        if question.max is not None and number > question.max:
+            raise AnswerError("The number must be at most {max}.", max=_fmt(question.max))
+        return int(number) if isinstance(number, float) and number.is_integer() and question.integer else number
+
+    def level(self, question, value, definition):
+        if not question.thresholds:
+            return None
+        level = None
+        for threshold in question.thresholds:
+            if value >= threshold.at_least:
+                level = threshold.level
+        return level
+
+
+def _fmt(value) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+class DateType(QuestionType):
+    """A calendar date, stored as YYYY-MM-DD."""
+
+    name = "date"
+    kind = "date"
+
+    def convert(self, question, raw, *, definition=None, today=None):
+        from datetime import datetime
+
+        if isinstance(raw, datetime):
+            value = raw.date()
+        elif isinstance(raw, date):
+            value = raw
+        else:
+            text = str(raw).strip()
+            value = None
+            for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d.%m.%Y").date()):
+                try:
+                    value = parse(text)
+                    break
+                except ValueError:
+                    continue
+            if value is None:
+                raise AnswerError("Enter a date as YYYY-MM-DD (or DD.MM.YYYY).")
+        today = today or date.today()
+        bounds = {name: (today if getattr(question, name) == "today" else
+                         date.fromisoformat(str(getattr(question, name))) if getattr(question, name) else None)
+                  for name in ("min", "max")}
+        if bounds["min"] and value < bounds["min"]:
+            raise AnswerError("The date must not be before {min}.", min=bounds["min"].isoformat())
+        if bounds["max"] and value > bounds["max"]:
+            raise AnswerError("The date must not be after {max}.", max=bounds["max"].isoformat())
+        return value.isoformat()
+
+
+class SingleChoiceType(QuestionType):
+    """One of the listed choices."""
+
+    name = "single_choice"
+    scorable = True
+
+    def values(self, question, definition) -> list[str]:
+        """Allowed stored values."""
+        return [c.value for c in question.choices]
+
+    def convert(self, question, raw, *, definition=None, today=None):
+        value = _choice_text(raw)
+        if value not in self.values(question, definition):
+            raise AnswerError("“{value}” is not one of the choices.", value=value)
+        return value
+
+    def level(self, question, value, definition):
+        return next((c.score for c in question.choices if c.value == value), None)
+
+
+def _choice_text(raw) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
+
+
+class YesNoType(SingleChoiceType):
+    """Yes / no, optionally partly."""
+
+    name = "yes_no"
+
+    def values(self, question, definition):
+        return ["yes", "partly", "no"] if question.partly else ["yes", "no"]
+
+    def convert(self, question, raw, *, definition=None, today=None):
+        if isinstance(raw, bool):
+            raw = "yes" if raw else "no"
+        return super().convert(question, str(raw).strip().lower(), definition=definition)
+
+    def level(self, question, value, definition):
+        return yes_no_scores(question, definition).get(value)
+
+
+def yes_no_scores(question, definition) -> dict[str, float]:
+    """The levels of yes/partly/no: the question's `scores` over defaults max / middle / min."""
+    levels = sorted(level.level for level in definition.scale)
+    defaults = {"yes": levels[-1], "partly": levels[(len(levels) - 1) // 2], "no": levels[0]}
+    defaults.update(question.scores or {})
+    return defaults
+
+
+class ScaleType(QuestionType):
+    """A level of the questionnaire's rating scale."""
+
+    name = "scale"
+    kind = "number"
+    scorable = True
+
+    def convert(self, question, raw, *, definition=None, today=None):
+        levels = [level.level for level in definition.scale] if definition else None
+        try:
+            value = float(str(raw).strip().replace(",", "."))
+        except ValueError:
+            value = None
+        if value is None or not value.is_integer() or (levels is not None and int(value) not in levels):
+            raise AnswerError("Choose one of the levels of the scale.")
+        return int(value)
+
+    def level(self, question, value, definition):
+        return float(value)
+
+
+class MultipleChoiceType(QuestionType):
+    """Any number of the listed choices."""
+
+    name = "multiple_choice"
+    kind = "list"
+    scorable = True
+
+    def convert(self, question, raw, *, definition=None, today=None):
+        items = raw if isinstance(raw, list | tuple) else [p for p in re.split(r"[,;\s]+", str(raw)) if p]
+        items = [_choice_text(item) for item in items if str(item).strip()]
+        if any(is_special(item) for item in items):
+            if len(items) > 1:
+                raise AnswerError("“Not applicable” and “Don't know” cannot be combined with other choices.")
+            return self._special(question, items[0])
+        allowed = [c.value for c in question.choices]
+        unknown = [item for item in items if item not in allowed]
+        if unknown:
+            raise AnswerError("“{value}” is not one of the choices.", value=unknown[0])
+        return [value for value in allowed if value in items] or None
+
+    def level(self, question, value, definition):
+        scoring = [c for c in question.choices if c.score is not None]
+        if not scoring:
+            return None
+        share = sum(1 for c in scoring if c.value in value) / len(scoring)
+        return definition.min_level + share * (definition.max_level - definition.min_level)
+
+
+class MatrixType(QuestionType):
+    """Rows rated on one scale; each row may score its own indicator."""
+
+    name = "matrix"
+    kind = "any"
+    scorable = True
+
+    def columns(self, question, definition) -> list[str]:
+        """Allowed values of a row."""
+        if question.choices:
+            return [c.value for c in question.choices]
+        return [str(level.level) for level in definition.scale]
+
+    def convert(self, question, raw, *, definition=None, today=None):
+        if not isinstance(raw, dict):
+            raise AnswerError("A table answer must give a value per row.")
+        rows = {row.id: row for row in question.rows}
+        allowed = self.columns(question, definition) if definition else None
+        value = {}
+        for row_id, cell in raw.items():
+            if row_id not in rows:
+                raise AnswerError("Unknown row “{row}”.", row=row_id)
+            if cell is None or str(cell).strip() == "":
+                continue
+            if is_special(cell):
+                value[row_id] = self._special(question, cell)
+                continue
+            text = _choice_text(cell)
+            if allowed is not None and text not in allowed:
+                raise AnswerError("“{value}” is not allowed in row “{row}”.", value=text, row=row_id)
+            value[row_id] = int(text) if not question.choices else text
+        return value or None
+
+    def scores(self, question, value, definition):
+        value = value if isinstance(value, dict) else {}
+        out = []
+        for row in question.rows:
+            indicator = row.indicator or question.indicator
+            if not indicator:
+                continue
+            cell = value.get(row.id)
+            level = None
+            if cell is not None and not is_special(cell):
+                if question.choices:
+                    level = next((c.score for c in question.choices if c.value == str(cell)), None)
+                else:
+                    level = float(cell)
+            out.append((indicator, level, row.weight * question.weight if row.indicator is None else row.weight))
+        return out
+
+
+class FileType(QuestionType):
+    """An uploaded evidence file (stored as a reference)."""
+
+    name = "file"
+
+    def convert(self, question, raw, *, definition=None, today=None):
+        if not isinstance(raw, dict) or not {"name", "key"} <= set(raw):
+            raise AnswerError("Upload a file.")
+        extension = raw["name"].rsplit(".", 1)[-1].lower() if "." in raw["name"] else ""
+        if extension not in question.allowed_file_types:
+            raise AnswerError("Files of type “{ext}” are not accepted; allowed: {allowed}.",
+                              ext=extension or "?", allowed=", ".join(question.allowed_file_types).upper())
+        if int(raw.get("size", 0)) > question.size_limit_mb * 1024 * 1024:
+            raise AnswerError("The file is larger than {limit} MB.", limit=_fmt(question.size_limit_mb))
+        return {k: raw[k] for k in ("name", "key", "size", "content_type") if k in raw}
+
+
+class NoteType(QuestionType):
+    """Text to read; never answered."""
+
+    name = "note"
+
+    def normalise(self, question, raw, *, definition=None, today=None):
+        return None
+
+
+REGISTRY: dict[str, QuestionType] = {cls.name: cls() for cls in (
+    SingleChoiceType, MultipleChoiceType, YesNoType, ScaleType, NumberType, TextType, LongTextType, DateType,
+    MatrixType, FileType, NoteType)}

@@ -1,0 +1,136 @@
+"""Stored questionnaire versions: load definitions, list, fetch. Flush, never commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.core import audit
+from app.extensions import db
+from app.questionnaires.loader import load_file
+from app.questionnaires.models import Questionnaire, QuestionnaireVersion
+from app.questionnaires.schema import Definition
+
+
+class QuestionnaireError(ValueError):
+    """A questionnaire operation was refused; the message says why."""
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    """What `store_definition` did: "created" (new questionnaire), "new version" or "unchanged"."""
+
+    slug: str
+    number: int
+    action: str
+    source: str
+
+    def __str__(self) -> str:
+        if self.action == "unchanged":
+            return f"{self.source}: {self.slug} unchanged (version {self.number})"
+        if self.action == "created":
+            return f"{self.source}: {self.slug} created (version {self.number})"
+        return f"{self.source}: {self.slug} changed: version {self.number} stored"
+
+
+def store_definition(definition: Definition, *, source: str = "", actor=None, channel: str = "web") -> LoadOutcome:
+    """Store `definition` as a new frozen version unless the newest version has the same content."""
+    content_hash = definition.content_hash()
+    questionnaire = db.session.scalar(select(Questionnaire).where(Questionnaire.slug == definition.id))
+    action = "new version"
+    if questionnaire is None:
+        questionnaire = Questionnaire(slug=definition.id)
+        db.session.add(questionnaire)
+        action = "created"
+    latest = questionnaire.latest
+    if latest is not None and latest.content_hash == content_hash:
+        return LoadOutcome(definition.id, latest.number, "unchanged", source)
+    number = (latest.number if latest else 0) + 1
+    version = QuestionnaireVersion(
+        number=number, definition=definition.to_dict(), content_hash=content_hash, source=source,
+        title=dict(definition.title) if isinstance(definition.title, dict) else {"en": str(definition.title)},
+        created_by_id=getattr(actor, "id", None),
+    )
+    questionnaire.versions.append(version)
+    db.session.flush()
+    audit.record("questionnaire.version_stored", actor=actor, object_type="questionnaire_version",
+                 object_id=version.id, new={"slug": definition.id, "number": number, "hash": content_hash},
+                 channel=channel, details=source)
+    return LoadOutcome(definition.id, number, action, source)
+
+
+def questionnaire_files(paths: list[str | Path]) -> list[Path]:
+    """Expand directories into their *.yaml / *.yml files (sorted); keep files as given."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+        else:
+            files.append(path)
+    return files
+
+
+def load_paths(paths: list[str | Path], *, actor=None, channel: str = "cli"):
+    """Validate and store every file; returns (outcomes, problems). Nothing is stored if any file has errors."""
+    outcomes: list[LoadOutcome] = []
+    problems = []
+    definitions = []
+    for path in questionnaire_files(paths):
+        result = load_file(path)
+        problems.extend(result.problems)
+        if result.definition is not None and not any(p.severity == "error" for p in result.problems):
+            definitions.append((path, result.definition))
+    if any(p.severity == "error" for p in problems):
+        return [], problems
+    for path, definition in definitions:
+        outcomes.append(store_definition(definition, source=str(path), actor=actor, channel=channel))
+    return outcomes, problems
+
+
+def list_questionnaires() -> list[Questionnaire]:
+    """Every questionnaire with its versions, by slug."""
+    return list(db.session.scalars(select(Questionnaire).order_by(Questionnaire.slug)))
+
+
+def get_questionnaire(slug: str) -> Questionnaire | None:
+    """The questionnaire with this slug, or None."""
+    return db.session.scalar(select(Questionnaire).where(Questionnaire.slug == slug))
+
+
+def get_version(slug: str, number: int | None = None) -> QuestionnaireVersion | None:
+    """Version `number` of questionnaire `slug` (the newest when number is None), or None."""
+    questionnaire = get_questionnaire(slug)
+    if questionnaire is None or not questionnaire.versions:
+        return None
+    if number is None:
+        return questionnaire.latest
+    return next((v for v in questionnaire.versions if v.number == number), None)
+
+
+def definition_of(version: QuestionnaireVersion) -> Definition:
+    """The parsed Definition of a stored version (cached by content hash: versions never change)."""
+    return _parse_cached(version.content_hash, _Frozen(version.definition))
+
+
+class _Frozen:
+    """Wraps a dict so lru_cache keys on the hash alone."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: dict):
+        self.data = data
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other) -> bool:
+        return True
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(content_hash: str, frozen: _Frozen) -> Definition:
+    return Definition.model_validate(frozen.data)

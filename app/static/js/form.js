@@ -1,0 +1,110 @@
+/* Questionnaire form behaviour: skip logic (show_if) evaluated in the browser with the same
+   expression trees as the server (expressions.js), and exclusive special answers.
+   No framework; works without it too (the server applies the same rules on save). */
+(function () {
+  "use strict";
+  var SPECIAL = ["not_applicable", "dont_know"];
+
+  function readJSON(id) {
+    var el = document.getElementById(id);
+    if (!el) { return {}; }
+    try { return JSON.parse(el.textContent || "{}"); } catch (e) { return {}; }
+  }
+
+  function parseNumber(text) {
+    var t = String(text).trim().replace(/\s/g, "").replace(",", ".");
+    if (t === "" || !/^[-+]?(\d+\.?\d*|\.\d+)$/.test(t)) { return null; }
+    return Number(t);
+  }
+
+  function valueOf(box) {
+    var type = box.getAttribute("data-type");
+    var special = box.querySelector("input.special:checked");
+    if (special && type !== "multiple_choice") { return special.value; }
+    var inputs, i, out;
+    if (type === "multiple_choice") {
+      inputs = box.querySelectorAll("input[type=checkbox]:checked");
+      out = [];
+      for (i = 0; i < inputs.length; i++) { out.push(inputs[i].value); }
+      if (out.length === 1 && SPECIAL.indexOf(out[0]) >= 0) { return out[0]; }
+      return out;
+    }
+    if (type === "matrix") {
+      inputs = box.querySelectorAll("input[type=radio]:checked");
+      out = {};
+      for (i = 0; i < inputs.length; i++) {
+        var row = inputs[i].name.split("__").pop();
+        var n = parseNumber(inputs[i].value);
+        out[row] = n === null ? inputs[i].value : n;
+      }
+      return out;
+    }
+    if (type === "single_choice" || type === "yes_no" || type === "scale") {
+      var checked = box.querySelector("input[type=radio]:checked");
+      if (!checked) { return null; }
+      if (type === "scale" && SPECIAL.indexOf(checked.value) < 0) { return parseNumber(checked.value); }
+      return checked.value;
+    }
+    if (type === "note") { return null; }
+    var field = box.querySelector("input:not(.special), textarea, select");
+    if (!field) { return null; }
+    if (type === "file") { return field.files && field.files.length ? field.files[0].name : (box.getAttribute("data-has-file") ? "file" : null); }
+    if (field.value === "") { return null; }
+    if (type === "number") { var num = parseNumber(field.value); return num === null ? field.value : num; }
+    return field.value;
+  }
+
+  function collect(form, known) {
+    var values = {}, k;
+    for (k in known) { if (Object.prototype.hasOwnProperty.call(known, k)) { values[k] = known[k]; } }
+    var boxes = form.querySelectorAll("[data-question]");
+    for (var i = 0; i < boxes.length; i++) {
+      values[boxes[i].getAttribute("data-question")] = valueOf(boxes[i]);
+    }
+    return values;
+  }
+
+  function apply(form, known) {
+    if (!window.NAExpr) { return; }
+    var values = collect(form, known);
+    var boxes = form.querySelectorAll("[data-show-if]");
+    for (var i = 0; i < boxes.length; i++) {
+      var tree;
+      try { tree = JSON.parse(boxes[i].getAttribute("data-show-if")); } catch (e) { continue; }
+      var visible;
+      try { visible = window.NAExpr.truthy(window.NAExpr.evaluate(tree, values, null, window.NAToday || null)); }
+      catch (e2) { visible = true; }
+      boxes[i].hidden = !visible;
+      boxes[i].setAttribute("aria-hidden", visible ? "false" : "true");
+    }
+    form.dispatchEvent(new CustomEvent("na:visibility", { bubbles: true }));
+  }
+
+  function exclusive(event) {
+    var input = event.target;
+    if (!input || input.type !== "checkbox") { return; }
+    var box = input.closest("[data-question]");
+    if (!box || !input.checked) { return; }
+    var all = box.querySelectorAll("input[type=checkbox]");
+    var isSpecial = input.classList.contains("special");
+    for (var i = 0; i < all.length; i++) {
+      if (all[i] === input) { continue; }
+      if (isSpecial || all[i].classList.contains("special")) { all[i].checked = false; }
+    }
+  }
+
+  function init() {
+    var forms = document.querySelectorAll("form.questionnaire-form");
+    var known = readJSON("answers-data");
+    for (var i = 0; i < forms.length; i++) {
+      (function (form) {
+        form.addEventListener("change", function (e) { exclusive(e); apply(form, known); });
+        form.addEventListener("input", function () { apply(form, known); });
+        apply(form, known);
+      })(forms[i]);
+    }
+  }
+
+  window.NAForm = { collect: collect, apply: apply, valueOf: valueOf };
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

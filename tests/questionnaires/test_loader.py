@@ -1,0 +1,288 @@
+"""Definition files: every kind of problem is reported as file:line: path: message."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.questionnaires.loader import load_file, load_text
+from tests.conftest import ROOT
+
+HEAD = """\
+schema_version: 1
+id: t
+title: {en: T, ru: Т}
+languages: [en, ru]
+scale:
+  - {level: 0, label: {en: None, ru: Нет}}
+  - {level: 4, label: {en: Full, ru: Полностью}}
+areas:
+  - id: a1
+    title: {en: Area, ru: Направление}
+    indicators:
+      - {id: i1, title: {en: I1, ru: И1}, target: 3}
+sections:
+  - id: s1
+    title: {en: S1, ru: Р1}
+    questions:
+      - id: q1
+        type: yes_no
+        label: {en: Q1, ru: В1}
+        indicator: i1
+"""
+
+
+def load(extra: str = "", head: str = HEAD):
+    extra = "\n".join(line[4:] for line in extra.splitlines())  # the test bodies are indented by 4 more
+    return load_text(head + extra + ("\n" if extra else ""), "x.yaml")
+
+
+def errors(result) -> list[str]:
+    return [str(p) for p in result.problems if p.severity == "error"]
+
+
+def warnings(result) -> list[str]:
+    return [str(p) for p in result.problems if p.severity == "warning"]
+
+
+def test_minimal_file_is_valid():
+    result = load()
+    assert result.problems == [] and result.definition is not None
+    assert result.definition.question("q1").type == "yes_no"
+
+
+def test_project_and_example_files_are_valid():
+    paths = [ROOT / "tests" / "data" / "small_questionnaire.yaml", *sorted((ROOT / "questionnaires").glob("*.yaml"))]
+    for path in paths:
+        result = load_file(path)
+        assert result.problems == [], [str(p) for p in result.problems]
+
+
+def test_yaml_syntax_error_names_the_line():
+    result = load_text("schema_version: 1\nid: x\ntitle: {en: [unclosed\n", "bad.yaml")
+    assert result.definition is None
+    assert errors(result)[0].startswith("bad.yaml:3: (document): YAML syntax error")
+
+
+def test_unknown_schema_version():
+    result = load_text("schema_version: 7\nid: x\n", "v.yaml")
+    assert errors(result) == ["v.yaml:1: schema_version: schema_version 7 is not known to this program (known: 1)"]
+
+
+def test_missing_schema_version():
+    assert "schema_version is missing" in errors(load_text("id: x\n", "v.yaml"))[0]
+
+
+def test_unknown_key_names_key_and_line():
+    result = load("""\
+          - id: q2
+            type: text
+            label: {en: Q2, ru: В2}
+            colour: red
+    """)
+    assert errors(result) == ["x.yaml:24: sections[0].questions[1].colour: unknown key 'colour'"]
+
+
+def test_duplicate_question_id():
+    result = load("""\
+          - id: q1
+            type: text
+            label: {en: again, ru: снова}
+    """)
+    assert errors(result) == ['x.yaml:21: sections[0].questions[1].id: duplicate question id "q1"']
+
+
+def test_duplicate_choice_value_example_from_the_issue():
+    result = load("""\
+          - id: q2
+            type: single_choice
+            label: {en: Q2, ru: В2}
+            choices:
+              - {value: "yes", label: {en: Y, ru: Д}}
+              - {value: "yes", label: {en: Y2, ru: Д2}}
+    """)
+    assert errors(result) == ['x.yaml:26: sections[0].questions[1].choices[1].value: duplicate value "yes"']
+
+
+def test_broken_reference():
+    result = load("""\
+          - id: q2
+            type: text
+            label: {en: Q2, ru: В2}
+            show_if: "${nowhere} = 'yes'"
+    """)
+    assert errors(result) == ["x.yaml:24: sections[0].questions[1].show_if: unknown reference ${nowhere}"]
+
+
+def test_expression_syntax_error():
+    result = load("""\
+          - id: q2
+            type: text
+            label: {en: Q2, ru: В2}
+            show_if: "${q1} = = 'yes'"
+    """)
+    (message,) = errors(result)
+    assert message.startswith("x.yaml:24: sections[0].questions[1].show_if: unexpected '=' at character 9")
+
+
+def test_show_if_on_itself():
+    result = load("""\
+          - id: q2
+            type: text
+            label: {en: Q2, ru: В2}
+            show_if: "${q2} != ''"
+    """)
+    expected = "x.yaml:24: sections[0].questions[1].show_if: show_if of 'q2' refers to the question itself"
+    assert expected in errors(result)
+
+
+def test_cycle_between_show_if_rules():
+    result = load("""\
+          - id: q2
+            type: text
+            label: {en: Q2, ru: В2}
+            show_if: "${q3} = 'a'"
+          - id: q3
+            type: text
+            label: {en: Q3, ru: В3}
+            show_if: "${q2} = 'b'"
+    """)
+    assert "x.yaml:24: sections[0].questions[1].show_if: show_if rules form a cycle: q2 → q3 → q2" in errors(result)
+
+
+def test_static_type_mismatch():
+    result = load("""\
+          - id: q2
+            type: number
+            label: {en: Q2, ru: В2}
+            constraint: ". > 'many'"
+    """)
+    assert errors(result) == ["x.yaml:24: sections[0].questions[1].constraint: compares a number with the text 'many'"]
+
+
+def test_unknown_indicator_and_target_outside_scale():
+    result = load("""\
+          - id: q2
+            type: scale
+            label: {en: Q2, ru: В2}
+            indicator: ghost
+    """, head=HEAD.replace("target: 3", "target: 9"))
+    assert errors(result) == [
+        "x.yaml:12: areas[0].indicators[0].target: target 9 is outside the scale (0-4)",
+        'x.yaml:24: sections[0].questions[1].indicator: unknown indicator "ghost"',
+    ]
+
+
+def test_type_specific_rules():
+    result = load("""\
+          - id: q2
+            type: text
+            label: {en: Q2, ru: В2}
+            rows: [{id: r, label: R}]
+          - id: q3
+            type: note
+            label: {en: Q3, ru: В3}
+            required: true
+          - id: q4
+            type: long_text
+            label: {en: Q4, ru: В4}
+            indicator: i1
+          - id: q5
+            type: single_choice
+            label: {en: Q5, ru: В5}
+    """)
+    assert errors(result) == [
+        "x.yaml:21: sections[0].questions[1]: 'rows' does not apply to a text question",
+        "x.yaml:25: sections[0].questions[2]: a note shows text only: it cannot be required, answered or scored",
+        "x.yaml:29: sections[0].questions[3]: a long_text question cannot score an indicator",
+        "x.yaml:33: sections[0].questions[4]: a single_choice question needs 'choices'",
+    ]
+
+
+def test_unknown_question_type_lists_the_types():
+    result = load("""\
+          - id: q2
+            type: slider
+            label: {en: Q2, ru: В2}
+    """)
+    (message,) = errors(result)
+    assert message.startswith("x.yaml:22: sections[0].questions[1].type: Input should be 'single_choice'")
+
+
+def test_score_outside_scale_and_bad_thresholds():
+    result = load("""\
+          - id: q2
+            type: number
+            label: {en: Q2, ru: В2}
+            indicator: i1
+            thresholds: [{at_least: 10, level: 2}, {at_least: 5, level: 9}]
+    """)
+    assert errors(result) == [
+        "x.yaml:25: sections[0].questions[1].thresholds[1].level: level 9 is outside the scale (0-4)",
+        "x.yaml:25: sections[0].questions[1].thresholds: thresholds must be in ascending order of at_least",
+    ]
+
+
+def test_missing_translation_is_a_warning_and_falls_back():
+    result = load("""\
+          - id: q2
+            type: text
+            label: {en: Only English}
+    """)
+    assert errors(result) == []
+    assert warnings(result) == ["x.yaml:23: sections[0].questions[1].label: warning: no 'ru' translation "
+                                "(the en text is shown)"]
+    definition = result.definition
+    assert definition.text(definition.question("q2").label, "ru") == "Only English"
+
+
+def test_empty_label_is_an_error():
+    result = load("""\
+          - id: q2
+            type: text
+            label: {en: "", ru: "В2"}
+    """)
+    assert errors(result) == ["x.yaml:23: sections[0].questions[1].label.en: the text is empty"]
+
+
+def test_unscored_indicator_is_a_warning():
+    result = load(head=HEAD.replace("        indicator: i1\n", ""))
+    assert 'x.yaml:12: areas[0].indicators[0].id: warning: no question scores indicator "i1"' in [
+        str(p) for p in result.problems]
+
+
+def test_unquoted_comma_in_flow_text_is_explained():
+    result = load("""\
+          - id: q2
+            type: text
+            label: {en: Between 1 and 100,000, ru: В2}
+    """)
+    assert any("quote texts that contain commas" in e for e in errors(result))
+
+
+@pytest.mark.parametrize("missing", ["title", "languages", "scale", "sections"])
+def test_missing_top_level_keys(missing):
+    lines, skipping = [], False
+    for line in HEAD.splitlines():
+        if line.startswith(missing + ":"):
+            skipping = True
+            continue
+        if skipping and line.startswith(" "):
+            continue
+        skipping = False
+        lines.append(line)
+    result = load_text("\n".join(lines) + "\n", "x.yaml")
+    assert any(f"'{missing}' is missing" in e for e in errors(result))
+
+
+def test_file_that_is_not_a_mapping(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- a\n- b\n", encoding="utf-8")
+    assert "must be a mapping" in errors(load_file(path))[0]
+
+
+def test_definition_round_trips_through_its_canonical_dict():
+    from app.questionnaires.schema import Definition
+
+    definition = load_file(ROOT / "questionnaires" / "ct-capacity-needs-assessment.yaml").definition
+    again = Definition.model_validate(definition.to_dict())
+    assert again == definition and again.content_hash() == definition.content_hash()

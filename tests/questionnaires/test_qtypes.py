@@ -1,0 +1,143 @@
+"""The question-type registry: normalising, emptiness and levels, type by type."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.questionnaires.loader import load_file
+from app.questionnaires.qtypes import REGISTRY, AnswerError
+from tests.conftest import ROOT
+
+DEFINITION = load_file(ROOT / "tests" / "data" / "small_questionnaire.yaml").definition
+
+
+def q(question_id):
+    return DEFINITION.question(question_id)
+
+
+def normalise(question_id, raw, **kwargs):
+    question = q(question_id)
+    return REGISTRY[question.type].normalise(question, raw, definition=DEFINITION, **kwargs)
+
+
+def scores(question_id, value):
+    question = q(question_id)
+    return REGISTRY[question.type].scores(question, value, DEFINITION)
+
+
+@pytest.mark.parametrize("raw, expected", [("12", 12), (" 1 500 ", 1500), ("7,0", 7), (3.0, 3), (None, None),
+                                           ("", None)])
+def test_integer_number(raw, expected):
+    assert normalise("staff_total", raw) == expected
+
+
+def test_decimal_with_comma_in_russian_style():
+    assert normalise("ct_unit_staff", "12,5") == 12.5
+
+
+@pytest.mark.parametrize("raw, message", [("abc", "Enter a number, for example 12 or 12.5."),
+                                          ("2.5", "Enter a whole number."),
+                                          ("1e5", "Enter a number, for example 12 or 12.5."),
+                                          (True, "Enter a number.")])
+def test_number_refusals(raw, message):
+    with pytest.raises(AnswerError) as info:
+        normalise("staff_total", raw)
+    assert str(info.value) == message
+
+
+def test_number_thresholds_give_levels():
+    assert scores("ct_unit_staff", 0.5) == [("inv_unit", None, 1)]
+    assert scores("ct_unit_staff", 1) == [("inv_unit", 1, 1)]
+    assert scores("ct_unit_staff", 49) == [("inv_unit", 3, 1)]
+    assert scores("ct_unit_staff", 50) == [("inv_unit", 4, 1)]
+
+
+def test_yes_no_defaults_and_special_answers():
+    assert normalise("has_ct_unit", "Yes") == "yes"
+    assert normalise("has_ct_unit", "partly") == "partly"
+    assert normalise("has_ct_unit", "not_applicable") == "not_applicable"
+    assert scores("has_ct_unit", "yes") == [("inv_unit", 4, 1)]
+    assert scores("has_ct_unit", "partly") == [("inv_unit", 2, 1)]  # middle of 0..4
+    assert scores("has_ct_unit", "no") == [("inv_unit", 0, 1)]
+    assert scores("has_ct_unit", "not_applicable") == [("inv_unit", None, 1)]
+    with pytest.raises(AnswerError, match="is not an allowed answer"):
+        normalise("has_ct_unit", "dont_know")
+    with pytest.raises(AnswerError, match="not one of the choices"):
+        normalise("has_ct_unit", "maybe")
+
+
+def test_multiple_choice_share_of_scoring_options():
+    assert normalise("training_topics", ["digital", "financing"]) == ["financing", "digital"]  # definition order
+    assert normalise("training_topics", "financing, rights") == ["financing", "rights"]
+    # 3 scoring options (financing, digital, rights); "other" has no score
+    assert scores("training_topics", ["financing"]) == [("inv_training", pytest.approx(4 / 3), 1)]
+    assert scores("training_topics", ["other"]) == [("inv_training", 0, 1)]
+    assert scores("training_topics", ["financing", "digital", "rights", "other"]) == [("inv_training", 4, 1)]
+    assert normalise("training_topics", ["dont_know"]) == "dont_know"
+    with pytest.raises(AnswerError, match="cannot be combined"):
+        normalise("training_topics", ["dont_know", "digital"])
+    with pytest.raises(AnswerError, match="“ghost” is not one of the choices"):
+        normalise("training_topics", ["ghost"])
+
+
+def test_matrix_rows_score_their_own_indicators():
+    value = normalise("skills", {"interviewing": "3", "forensics": 1})
+    assert value == {"interviewing": 3, "forensics": 1}
+    assert scores("skills", value) == [("inv_training", 3, 1), ("inv_unit", 1, 1)]
+    assert scores("skills", {"interviewing": 2}) == [("inv_training", 2, 1), ("inv_unit", None, 1)]
+    with pytest.raises(AnswerError, match="not allowed in row"):
+        normalise("skills", {"interviewing": "9"})
+    with pytest.raises(AnswerError, match="Unknown row"):
+        normalise("skills", {"ghost": "1"})
+
+
+def test_dates():
+    assert normalise("answered_on", "2026-01-31", today=date(2026, 11, 22)) == "2026-01-31"
+    assert normalise("answered_on", "31.01.2026", today=date(2026, 11, 22)) == "2026-01-31"
+    with pytest.raises(AnswerError, match="must not be after 2026-11-22"):
+        normalise("answered_on", "2026-12-01", today=date(2026, 11, 22))
+    with pytest.raises(AnswerError, match="Enter a date"):
+        normalise("answered_on", "yesterday")
+
+
+@pytest.mark.parametrize("text", ["Министерство внутренних дел", "Қазақстан Республикасы Ішкі істер министрлігі",
+                                  "Oʻzbekiston Respublikasi", "שלום עולם", "Emoji 🚓🛂", "tab\tand\nnewline",
+                                  "  spaces kept  "])
+def test_text_is_kept_exactly(text):
+    assert normalise("priorities", text) == text
+
+
+def test_text_limits_and_nul():
+    with pytest.raises(AnswerError, match="too long: 501 characters, at most 500"):
+        normalise("agency_name", "x" * 501)
+    with pytest.raises(AnswerError, match="cannot be stored"):
+        normalise("agency_name", "a\x00b")
+
+
+def test_emptiness():
+    for question_id, empty in (("agency_name", ""), ("training_topics", []), ("skills", {}), ("staff_total", None)):
+        question = q(question_id)
+        assert REGISTRY[question.type].is_empty(question, empty)
+    assert not REGISTRY["yes_no"].is_empty(q("has_ct_unit"), "not_applicable")
+
+
+def test_file_type_and_size_limits():
+    from app.questionnaires.schema import Question
+
+    question = Question(id="f", type="file", label="Evidence", file_types=["pdf"], max_size_mb=1)
+    file_type = REGISTRY["file"]
+    ok = {"name": "law.PDF", "key": "abc", "size": 1000, "content_type": "application/pdf"}
+    assert file_type.normalise(question, ok) == ok
+    with pytest.raises(AnswerError, match="“exe” are not accepted; allowed: PDF"):
+        file_type.normalise(question, dict(ok, name="x.exe"))
+    with pytest.raises(AnswerError, match="larger than 1 MB"):
+        file_type.normalise(question, dict(ok, size=2 * 1024 * 1024))
+
+
+def test_every_type_is_registered_with_a_kind():
+    from app.questionnaires.schema import QUESTION_TYPES
+
+    assert set(REGISTRY) == set(QUESTION_TYPES)
+    assert {REGISTRY[t].kind for t in QUESTION_TYPES} <= {"number", "string", "date", "list", "any"}

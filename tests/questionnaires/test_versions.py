@@ -1,0 +1,149 @@
+"""Stored versions: loading, immutability, listing, the CLI, and the staff pages."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import ROOT, sign_in
+
+SMALL = ROOT / "tests" / "data" / "small_questionnaire.yaml"
+DEMO = ROOT / "questionnaires" / "ct-capacity-needs-assessment.yaml"
+
+
+def _versions(db_session):
+    from app.questionnaires.models import QuestionnaireVersion
+
+    return db_session.scalar(select(func.count()).select_from(QuestionnaireVersion))
+
+
+def test_loading_unchanged_file_twice_makes_one_version(app_ctx, db_session, tmp_path):
+    runner = app_ctx.test_cli_runner()
+    target = tmp_path / "q.yaml"
+    shutil.copy(SMALL, target)
+    first = runner.invoke(args=["questionnaires", "load", str(target)])
+    assert first.exit_code == 0, first.output
+    assert "created (version 1)" in first.output
+    second = runner.invoke(args=["questionnaires", "load", str(target)])
+    assert "unchanged (version 1)" in second.output
+    assert _versions(db_session) == 1
+
+
+def test_changed_file_creates_version_2_and_version_1_stays(app_ctx, db_session, tmp_path):
+    from app.questionnaires import services
+
+    runner = app_ctx.test_cli_runner()
+    target = tmp_path / "q.yaml"
+    shutil.copy(SMALL, target)
+    runner.invoke(args=["questionnaires", "load", str(target)])
+    v1 = services.get_version(services.list_questionnaires()[0].slug, 1)
+    v1_definition = dict(v1.definition)
+    text = target.read_text(encoding="utf-8")
+    changed = _change_first_label(text)
+    target.write_text(changed, encoding="utf-8")
+    result = runner.invoke(args=["questionnaires", "load", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "version 2 stored" in result.output
+    db_session.expire_all()
+    slug = services.list_questionnaires()[0].slug
+    assert services.get_version(slug, 1).definition == v1_definition
+    assert services.get_version(slug, 2).definition != v1_definition
+    assert services.get_version(slug).number == 2
+    listing = runner.invoke(args=["questionnaires", "list"])
+    assert f"{slug}\tv1" in listing.output and f"{slug}\tv2" in listing.output
+
+
+def _change_first_label(text: str) -> str:
+    from app.questionnaires.loader import load_text
+
+    definition = load_text(text, "q.yaml").definition
+    first = next(iter(definition.questions()))[1]
+    label = first.label if isinstance(first.label, str) else next(iter(dict(first.label).values()))
+    assert label in text
+    return text.replace(label, label + " (revised)", 1)
+
+
+def test_versions_cannot_be_altered_by_a_failed_load(app_ctx, db_session, tmp_path):
+    runner = app_ctx.test_cli_runner()
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    shutil.copy(SMALL, good)
+    bad.write_text("schema_version: 1\nid: broken\ntitle: [unclosed\n", encoding="utf-8")
+    result = runner.invoke(args=["questionnaires", "load", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert "bad.yaml:3" in result.output and "nothing loaded" in result.output
+    assert _versions(db_session) == 0
+
+
+def test_validate_cli_exit_codes(app_ctx, tmp_path):
+    runner = app_ctx.test_cli_runner()
+    ok = runner.invoke(args=["questionnaires", "validate", str(SMALL)])
+    assert ok.exit_code == 0, ok.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(SMALL.read_text(encoding="utf-8").replace("schema_version: 1", "schema_version: 1\n"
+                                                                 "unknown_key: 3", 1), encoding="utf-8")
+    result = runner.invoke(args=["questionnaires", "validate", str(broken)])
+    assert result.exit_code == 1
+    line = broken.read_text(encoding="utf-8").splitlines().index("unknown_key: 3") + 1
+    assert f"{broken}:{line}: unknown_key: unknown key 'unknown_key'" in result.output
+
+
+@pytest.mark.skipif(not DEMO.exists(), reason="demo questionnaire not present")
+def test_project_questionnaires_validate(app_ctx):
+    result = app_ctx.test_cli_runner().invoke(args=["questionnaires", "validate", str(ROOT / "questionnaires")])
+    assert result.exit_code == 0, result.output
+
+
+def _load(app_ctx, path: Path = SMALL):
+    result = app_ctx.test_cli_runner().invoke(args=["questionnaires", "load", str(path)])
+    assert result.exit_code == 0, result.output
+    from app.questionnaires import services
+
+    return services.list_questionnaires()[0]
+
+
+def test_staff_pages_list_show_and_compare(client, app_ctx, make_user, tmp_path):
+    target = tmp_path / "q.yaml"
+    shutil.copy(SMALL, target)
+    questionnaire = _load(app_ctx, target)
+    target.write_text(_change_first_label(target.read_text(encoding="utf-8")), encoding="utf-8")
+    _load(app_ctx, target)
+    sign_in(client, make_user("staff").email)
+    index = client.get("/admin/questionnaires/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert questionnaire.slug in index and "v1" in index and "v2" in index
+    detail = client.get(f"/admin/questionnaires/{questionnaire.slug}/v1")
+    assert detail.status_code == 200
+    diff = client.get(f"/admin/questionnaires/{questionnaire.slug}/compare?a=1&b=2",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "(revised)" in diff and "label" in diff
+    same = client.get(f"/admin/questionnaires/{questionnaire.slug}/compare?a=1&b=1",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "identical" in same
+
+
+def test_preview_renders_every_section_in_every_language(client, app_ctx, make_user):
+    from app.questionnaires import services
+
+    questionnaire = _load(app_ctx)
+    definition = services.definition_of(questionnaire.latest)
+    sign_in(client, make_user("staff").email)
+    for lang in definition.languages:
+        for index, section in enumerate(definition.sections, start=1):
+            page = client.get(f"/admin/questionnaires/{questionnaire.slug}/v1/preview?section={index}&lang={lang}")
+            assert page.status_code == 200
+            html = page.get_data(as_text=True)
+            for question in section.questions:
+                assert f'id="question-{question.id}"' in html
+    assert client.get(f"/admin/questionnaires/{questionnaire.slug}/v1/preview?section=99").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["expert", "respondent"])
+def test_questionnaire_pages_are_staff_only(client, app_ctx, make_user, role):
+    questionnaire = _load(app_ctx)
+    sign_in(client, make_user(role).email)
+    for path in ("/admin/questionnaires/", f"/admin/questionnaires/{questionnaire.slug}/v1",
+                 f"/admin/questionnaires/{questionnaire.slug}/v1/preview",
+                 f"/admin/questionnaires/{questionnaire.slug}/compare"):
+        assert client.get(path).status_code == 403, path
