@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, abort, render_template, request, url_for
 
 from app.auth.permissions import require_role
-from app.i18n import get_locale_code
+from app.i18n import available_locales, force_locale, get_locale_code
 from app.questionnaires import services
 from app.questionnaires.diff import compare
 from app.questionnaires.forms import ADAPTERS, Context, build_section_form, tr
@@ -56,6 +56,12 @@ def preview(slug: str, number: int):
     if not 1 <= index <= len(sections):
         abort(404)
     section = sections[index - 1]
+    with force_locale(lang if lang in available_locales() else get_locale_code()):
+        return _render_preview(stored, definition, section, index, lang)
+
+
+def _render_preview(stored, definition, section, index: int, lang: str):
+    slug, number, sections = stored.questionnaire.slug, stored.number, definition.sections
     form = build_section_form(definition, section, lang, values={}, meta={"csrf": False})
     return render_template(
         "questionnaires/preview.html", version=stored, definition=definition, section=section, index=index,

@@ -34,3 +34,45 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """The app on a migrated SQLite database with the demo data, for the browser tests."""
+    from flask_migrate import upgrade
+
+    from app.demo.seed import seed
+    from app.extensions import db
+    from tests.conftest import make_app
+
+    tmp = tmp_path_factory.mktemp("live")
+    application = make_app(f"sqlite:///{tmp}/live.sqlite3", tmp / "instance", SERVER_NAME=None)
+    with application.app_context():
+        upgrade()
+        seed()
+        db.session.commit()
+    return application
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app):
+    """Serve the app on 127.0.0.1 with a free port in a background thread; yields the base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def browser_sign_in(page, base_url: str, email: str, password: str) -> None:
+    """Sign in through the real sign-in form."""
+    page.goto(f"{base_url}/sign-in")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit].primary")
+    page.wait_for_load_state("networkidle")

@@ -1,0 +1,47 @@
+"""The staff preview shows the demo questionnaire in both languages with skip logic working."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import browser_sign_in
+
+pytestmark = pytest.mark.e2e
+
+
+def _section_index(definition, question_id: str) -> int:
+    for index, section in enumerate(definition.sections, start=1):
+        if any(q.id == question_id for q in section.questions):
+            return index
+    raise AssertionError(question_id)
+
+
+@pytest.mark.parametrize("lang, yes, no", [("ru", "Да", "Нет"), ("en", "Yes", "No")])
+def test_preview_skip_logic_in_both_languages(page, live_app, live_server, lang, yes, no):
+    from app.demo.seed import DEMO_PASSWORD
+    from app.questionnaires import services
+
+    with live_app.app_context():
+        version = services.get_version("ct-capacity-needs-assessment")
+        definition = services.definition_of(version)
+        dependants = [q.id for _s, q in definition.questions() if q.show_if and "${has_ct_unit}" in q.show_if]
+        index = _section_index(definition, "has_ct_unit")
+        label = definition.text(definition.question("has_ct_unit").label, lang)
+    assert len(dependants) >= 3
+    browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server}/admin/questionnaires/ct-capacity-needs-assessment/v{version.number}/preview"
+              f"?section={index}&lang={lang}")
+    assert page.locator("html").get_attribute("lang") in ("en", "ru")
+    assert page.get_by_text(label).count() >= 1
+    box = page.locator("#question-has_ct_unit")
+    box.get_by_label(no, exact=True).check()
+    for question_id in dependants:
+        if _section_index(definition, question_id) == index:
+            assert page.locator(f"#question-{question_id}").is_hidden(), question_id
+    box.get_by_label(yes, exact=True).check()
+    for question_id in dependants:
+        if _section_index(definition, question_id) == index:
+            assert page.locator(f"#question-{question_id}").is_visible(), question_id
+    assert errors == []
