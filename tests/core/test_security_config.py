@@ -1,0 +1,90 @@
+"""Session cookie flags, production settings and the shared rate-limit store."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.conftest import make_app, sign_in
+
+
+def test_session_cookie_is_httponly_and_samesite(client, make_user):
+    response = sign_in(client, make_user("staff").email)
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_cookies_are_secure_in_production(tmp_path, monkeypatch):
+    from app.config import load_config
+
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    config = load_config(str(tmp_path))
+    assert config["SESSION_COOKIE_SECURE"] is True and config["REMEMBER_COOKIE_SECURE"] is True
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    assert load_config(str(tmp_path))["SESSION_COOKIE_SECURE"] is False
+
+
+def test_redis_url_becomes_the_rate_limit_store(tmp_path, monkeypatch):
+    from app.config import load_config
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    assert load_config(str(tmp_path))["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/0"
+
+
+def _redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_answers(), reason="no Redis on 127.0.0.1:6379")
+def test_failed_sign_ins_are_counted_in_redis_across_app_instances(tmp_path):
+    """Two app instances sharing Redis share the failure count, as several gunicorn workers would."""
+    import uuid
+
+    from flask_migrate import upgrade
+
+    from app.auth import services
+    from app.extensions import db, limiter
+
+    url = f"sqlite:///{tmp_path}/shared.sqlite3"
+    prefix = f"test-{uuid.uuid4().hex[:8]}"
+    apps = [make_app(url, tmp_path / f"i{n}", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
+                     RATELIMIT_KEY_PREFIX=prefix) for n in range(2)]
+    with apps[0].app_context():
+        upgrade()
+        services.create_user("redis@example.org", "staff", password="correct horse battery")
+        db.session.commit()
+    try:
+        statuses = []
+        for attempt in range(11):
+            app = apps[attempt % 2]
+            statuses.append(sign_in(app.test_client(), "redis@example.org", "wrong password").status_code)
+        assert statuses[:10] == [401] * 10 and statuses[10] == 429
+    finally:
+        with apps[0].app_context():
+            limiter.reset()
+        for app in apps:
+            with app.app_context():
+                db.engine.dispose()
+
+
+def test_dates_and_numbers_follow_the_locale(app_ctx):
+    from datetime import date
+
+    from flask_babel import force_locale
+
+    from app.i18n import format_date, format_decimal
+
+    with app_ctx.test_request_context("/"):
+        with force_locale("ru"):
+            assert format_date(date(2026, 11, 22), "long").replace("\u202f", " ") == "22 ноября 2026 г."
+            assert format_decimal(12345.5) == "12\xa0345,5"
+        with force_locale("en"):
+            assert format_date(date(2026, 11, 22), "long") == "November 22, 2026"
+            assert format_decimal(12345.5) == "12,345.5"
