@@ -38,6 +38,9 @@ MODEL_MODULES = (
     "app.auth.models",
     "app.directory.models",
     "app.questionnaires.models",
+    "app.mail.models",
+    "app.campaigns.models",
+    "app.responses.models",
 )
 
 
@@ -62,12 +65,20 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Register each feature's blueprint explicitly."""
     from app.auth.views import bp as auth_bp
+    from app.campaigns.views import bp as campaigns_bp
     from app.core.views import bp as core_bp
+    from app.directory.views import bp as directory_bp
+    from app.mail.views import bp as mail_bp
     from app.questionnaires.views import bp as questionnaires_bp
+    from app.responses.views import bp as responses_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(directory_bp)
     app.register_blueprint(questionnaires_bp)
+    app.register_blueprint(mail_bp)
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(responses_bp)
 
 
 def register_hooks(app: Flask) -> None:
@@ -83,9 +94,15 @@ def register_hooks(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Add each feature's `flask` command group."""
     from app.auth.cli import users_cli
+    from app.campaigns.cli import campaigns_cli
     from app.demo.cli import demo_cli
+    from app.directory.cli import directory_cli
+    from app.mail.cli import outbox_cli
     from app.questionnaires.cli import questionnaires_cli
 
     app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
+    app.cli.add_command(directory_cli)
     app.cli.add_command(questionnaires_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(campaigns_cli)
+    app.cli.add_command(demo_cli)

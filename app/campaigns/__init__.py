@@ -1,0 +1,1 @@
+"""Campaigns (rounds of asking), the agencies they cover, magic-link invitations and reminders."""

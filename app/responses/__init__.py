@@ -1,0 +1,1 @@
+"""Responses of agencies to campaigns, their answers, and the progress overview."""
