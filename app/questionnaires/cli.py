@@ -61,7 +61,8 @@ def list_():
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the YAML definition here.")
 @click.option("--check", is_flag=True, help="Only report what would be imported; write nothing.")
-def import_xlsform_command(file: str, output: str | None, check: bool):
+@click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
+def import_xlsform_command(file: str, output: str | None, check: bool, force: bool):
     """Convert an XLSForm (.xlsx or .xls) into a questionnaire YAML file."""
     from app.questionnaires.xlsform import import_xlsform
     from app.questionnaires.yaml_io import dump_definition
@@ -69,6 +70,8 @@ def import_xlsform_command(file: str, output: str | None, check: bool):
     result = import_xlsform(Path(file).read_bytes(), Path(file).name)
     for message in result.skipped:
         click.echo(f"{file}: skipped: {message}", err=True)
+    for message in result.notes:
+        click.echo(f"{file}: note: {message}", err=True)
     for message in result.problems:
         click.echo(f"{file}: error: {message}", err=True)
     if result.definition is None or result.problems:
@@ -79,6 +82,8 @@ def import_xlsform_command(file: str, output: str | None, check: bool):
     if check:
         return
     target = Path(output) if output else _default_dir() / f"{result.definition.id}.yaml"
+    if target.exists() and not force:
+        raise click.ClickException(f"{target} exists: choose another file with -o, or add --force to overwrite it")
     target.write_text(dump_definition(result.definition), encoding="utf-8")
     click.echo(f"written {target}")
 

@@ -378,7 +378,8 @@ def _check_translations(definition: Definition, locator: _Locator, problems: lis
                 problems.append(locator.problem(loc + (lang,), "the text is empty"))
         for lang in languages:
             if lang not in value:
-                problems.append(locator.problem(loc, f"no '{lang}' translation (the {languages[0]} text is shown)",
+                shown = languages[0] if languages[0] in value else next(iter(value), "")
+                problems.append(locator.problem(loc, f"no '{lang}' translation (the {shown} text is shown)",
                                                 "warning"))
 
     walk(data, ())

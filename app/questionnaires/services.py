@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.core import audit
 from app.extensions import db
-from app.questionnaires.loader import load_file
+from app.questionnaires.loader import Problem, load_file
 from app.questionnaires.models import Questionnaire, QuestionnaireVersion
 from app.questionnaires.schema import Definition
 
@@ -84,11 +84,25 @@ def load_paths(paths: list[str | Path], *, actor=None, channel: str = "cli"):
         problems.extend(result.problems)
         if result.definition is not None and not any(p.severity == "error" for p in result.problems):
             definitions.append((path, result.definition))
+    seen: dict[str, Path] = {}
+    for path, definition in definitions:
+        if definition.id in seen:
+            problems.append(Problem(str(path), _line_of_id(path), "id", f"the id '{definition.id}' is already used by "
+                                    f"{seen[definition.id]}: each questionnaire needs its own id", "error"))
+        seen.setdefault(definition.id, path)
     if any(p.severity == "error" for p in problems):
         return [], problems
     for path, definition in definitions:
         outcomes.append(store_definition(definition, source=str(path), actor=actor, channel=channel))
     return outcomes, problems
+
+
+def _line_of_id(path: Path) -> int:
+    """The line of the top-level `id:` key of a definition file (1 when not found)."""
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith("id:"):
+            return number
+    return 1
 
 
 def list_questionnaires() -> list[Questionnaire]:

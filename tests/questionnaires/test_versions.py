@@ -77,6 +77,58 @@ def test_versions_cannot_be_altered_by_a_failed_load(app_ctx, db_session, tmp_pa
     assert _versions(db_session) == 0
 
 
+def test_two_files_with_the_same_id_are_refused_and_nothing_is_loaded(app_ctx, db_session, tmp_path):
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    shutil.copy(SMALL, first)
+    second.write_text(SMALL.read_text(encoding="utf-8").replace("Small example", "Small example (copy)"),
+                      encoding="utf-8")
+    result = app_ctx.test_cli_runner().invoke(args=["questionnaires", "load", str(first), str(second)])
+    assert result.exit_code == 1
+    line = SMALL.read_text(encoding="utf-8").splitlines().index("id: small-example") + 1
+    assert f"{second}:{line}: id: the id 'small-example' is already used by {first}" in result.output
+    assert _versions(db_session) == 0
+
+
+def test_import_xlsform_prints_notes_and_never_overwrites_silently(app_ctx, tmp_path):
+    from app.questionnaires.xlsform import export_xlsform_bytes
+
+    source = tmp_path / "form.xlsx"
+    source.write_bytes(export_xlsform_bytes(_definition(SMALL)))
+    target = tmp_path / "out.yaml"
+    target.write_text("staff's own file\n", encoding="utf-8")
+    runner = app_ctx.test_cli_runner()
+    refused = runner.invoke(args=["questionnaires", "import-xlsform", str(source), "-o", str(target)])
+    assert refused.exit_code != 0 and "exists" in refused.output and "--force" in refused.output
+    assert target.read_text(encoding="utf-8") == "staff's own file\n"
+    forced = runner.invoke(args=["questionnaires", "import-xlsform", str(source), "-o", str(target), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert target.read_text(encoding="utf-8").startswith("schema_version: 1")
+
+
+def test_import_xlsform_prints_the_notes_of_the_import(app_ctx, tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    survey = workbook.active
+    survey.title = "survey"
+    survey.append(["type", "name", "label"])
+    survey.append(["text", "q1", "Question one"])
+    settings = workbook.create_sheet("stettings")
+    settings.append(["form_id", "form_title"])
+    settings.append(["noted", "Noted form"])
+    source = tmp_path / "noted.xlsx"
+    workbook.save(source)
+    result = app_ctx.test_cli_runner().invoke(args=["questionnaires", "import-xlsform", str(source), "--check"])
+    assert result.exit_code == 0, result.output
+    assert f"{source}: note: stettings" in result.output and "read as the settings sheet" in result.output
+
+
+def _definition(path: Path):
+    from app.questionnaires.loader import load_file
+
+    return load_file(path).definition
+
+
 def test_validate_cli_exit_codes(app_ctx, tmp_path):
     runner = app_ctx.test_cli_runner()
     ok = runner.invoke(args=["questionnaires", "validate", str(SMALL)])
