@@ -2,6 +2,58 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
 from flask.cli import AppGroup
 
+from app.directory import services
+from app.directory.labels import problem_text
+from app.directory.workbooks import MAX_BYTES, TEMPLATE_LANGUAGES
+from app.extensions import db
+from app.i18n import _, force_locale
+
 directory_cli = AppGroup("directory", help="Partner directory: agencies and contacts.")
+
+
+@directory_cli.command("template")
+@click.option("--lang", type=click.Choice(TEMPLATE_LANGUAGES), default="en", show_default=True,
+              help="Language of the sheet names, headings and instructions.")
+@click.option("--with-data", is_flag=True, help="Fill it with the agencies and contacts of the directory.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), required=True,
+              help="The .xlsx file to write.")
+def template(lang: str, with_data: bool, output: str):
+    """Write the Excel template for the bulk import of agencies and contacts."""
+    services.template_workbook(lang, with_data=with_data).save(output)
+    click.echo(_("written %(path)s", path=output))
+
+
+@directory_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check the file and report what would change; save nothing.")
+@click.option("--lang", default=None, help="Language of the messages (default: the installation's default).")
+def import_(file: str, dry_run: bool, lang: str | None):
+    """Create or update agencies and contacts from a filled-in template; nothing is saved if any row is wrong."""
+    path = Path(file)
+    with path.open("rb") as handle:
+        data = handle.read(MAX_BYTES + 1)  # one byte more than allowed is enough to refuse it
+    with force_locale(lang) if lang else nullcontext():
+        report = services.import_workbook(data, dry_run=dry_run, channel="cli", filename=path.name)
+        if not report.ok:
+            db.session.rollback()
+            for problem in report.problems:
+                click.echo(f"{file}: {problem_text(problem)}", err=True)
+            click.echo(_("Nothing was imported: fix the problems above (%(count)s) and try again.",
+                         count=len(report.problems)), err=True)
+            raise SystemExit(1)
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+        for label, counts in ((_("Agencies"), report.agencies), (_("Contacts"), report.contacts)):
+            click.echo(_("%(what)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged",
+                         what=label, created=counts.created, updated=counts.updated, unchanged=counts.unchanged))
+        if dry_run:
+            click.echo(_("Dry run: nothing was saved."))
+
