@@ -39,6 +39,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "needs-assessment@localhost"),
+        "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
+        "MAIL_REPLY_TO": env.get("MAIL_REPLY_TO", ""),
+        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10") or 10),
+        "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", "8") or 8),
+        "MAIL_SEND_AFTER_REQUEST": _bool(env.get("MAIL_SEND_AFTER_REQUEST"), True) and not overrides.get("TESTING"),
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
         "LOCALES": [x.strip() for x in env.get("LOCALES", "en,ru").split(",") if x.strip()],
         "APP_TITLE": env.get("APP_TITLE", "Needs Assessment"),
@@ -53,6 +58,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_FAILURE_LIMIT": env.get("LOGIN_FAILURE_LIMIT", "10 per 15 minutes"),
         "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0") or 0),
+        "BASE_URL": env.get("BASE_URL", "").rstrip("/"),
+        "INVITATION_VALID_DAYS": int(env.get("INVITATION_VALID_DAYS", "60") or 60),
+        "INVITATION_FAILURE_LIMIT": env.get("INVITATION_FAILURE_LIMIT", "20 per 15 minutes"),
     }
     config.update(overrides)
     config["RATELIMIT_STORAGE_URI"] = config.get("RATELIMIT_STORAGE_URI") or config["REDIS_URL"] or "memory://"

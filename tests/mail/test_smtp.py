@@ -1,0 +1,78 @@
+"""Building e-mails and describing SMTP errors: pure code, no app, no server."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+
+import pytest
+
+from app.mail.smtp import POLICY, AddressError, Outgoing, build_email, describe, split_address
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def _outgoing(**overrides) -> Outgoing:
+    values = {"id": 7, "recipient": "contact@example.org", "recipient_name": "Ерлан Нурланов", "locale": "ru",
+              "subject": "Анкета: оценка потребностей", "body_text": "Здравствуйте!\n", "body_html": "<p>Привет</p>"}
+    return Outgoing(**{**values, **overrides})
+
+
+def test_message_is_multipart_alternative_with_encoded_headers():
+    email, mail_from, rcpt_to = build_email(_outgoing(), "Оценка потребностей <noreply@example.org>", now=NOW,
+                                            reply_to="Project team <team@example.org>")
+    raw = email.as_bytes(policy=POLICY)
+    assert raw.isascii()  # headers RFC 2047, bodies base64 or quoted-printable: any server takes it
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert (mail_from, rcpt_to) == ("noreply@example.org", "contact@example.org")
+    assert parsed["From"].addresses[0].display_name == "Оценка потребностей"
+    assert parsed["To"].addresses[0].display_name == "Ерлан Нурланов"
+    assert parsed["Reply-To"].addresses[0].addr_spec == "team@example.org"
+    assert parsed["Subject"] == "Анкета: оценка потребностей"
+    assert parsed["Date"].datetime == NOW
+    assert parsed["Message-ID"].endswith("@example.org>") and ".outbox.7@" in parsed["Message-ID"]
+    assert parsed["Content-Language"] == "ru" and parsed["Auto-Submitted"] == "auto-generated"
+    assert [part.get_content_type() for part in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert parsed.get_body(("plain",)).get_content_charset() == "utf-8"
+
+
+def test_message_without_html_is_plain_text():
+    email, _, _ = build_email(_outgoing(body_html=""), "noreply@example.org", now=NOW)
+    assert email.get_content_type() == "text/plain" and "Reply-To" not in email
+
+
+def test_header_injection_is_impossible():
+    email, _, _ = build_email(_outgoing(subject="Hello\r\nBcc: victim@example.org", recipient_name="A\nB"),
+                              "noreply@example.org", now=NOW)
+    raw = email.as_bytes(policy=POLICY)
+    assert b"\r\nBcc:" not in raw and email["Subject"] == "Hello Bcc: victim@example.org"
+
+
+@pytest.mark.parametrize("address, expected", [
+    ("user@example.org", ("user", "example.org")),
+    ("user@пример.рф", ("user", "xn--e1afmkfd.xn--p1ai")),
+    ("айгуль@example.org", ("айгуль", "example.org")),
+    ('"john doe"@example.org', ("john doe", "example.org")),
+])
+def test_split_address(address, expected):
+    assert split_address(address) == expected
+
+
+@pytest.mark.parametrize("address", ["", "no-at-sign", "@example.org", "user@", "a@b\r\nBcc: x@y", "<a@b>"])
+def test_unusable_addresses_are_refused(address):
+    with pytest.raises(AddressError):
+        split_address(address)
+
+
+def test_quoted_local_part_is_quoted_again_on_the_envelope():
+    _, _, rcpt_to = build_email(_outgoing(recipient='"john doe"@example.org'), "noreply@example.org", now=NOW)
+    assert rcpt_to == '"john doe"@example.org'
+
+
+def test_describe_is_short_readable_and_hides_the_password():
+    assert describe(ConnectionRefusedError(111, "Connection refused")) == \
+        "ConnectionRefusedError: [Errno 111] Connection refused"
+    error = smtplib.SMTPAuthenticationError(535, b"5.7.8 Bad credentials for s3cret-pass")
+    assert describe(error, secret="s3cret-pass") == "SMTPAuthenticationError: 535 5.7.8 Bad credentials for ***"
+    assert len(describe(RuntimeError("x" * 5000))) == 500
