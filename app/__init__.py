@@ -99,6 +99,7 @@ def register_commands(app: Flask) -> None:
     from app.directory.cli import directory_cli
     from app.mail.cli import outbox_cli
     from app.questionnaires.cli import questionnaires_cli
+    from app.responses import cli as _responses_cli  # noqa: F401 - adds `flask campaigns remind`
 
     app.cli.add_command(users_cli)
     app.cli.add_command(directory_cli)

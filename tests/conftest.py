@@ -178,3 +178,61 @@ def extract_csrf(html: str) -> str:
         r'<meta name="csrf-token" content="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+@pytest.fixture
+def make_version(app_ctx):
+    """Factory: make_version(path=tests/data/small_questionnaire.yaml) stores the definition and returns the version."""
+    from app.extensions import db
+    from app.questionnaires.loader import load_file
+    from app.questionnaires.services import get_version, store_definition
+
+    def factory(path: Path | str = ROOT / "tests" / "data" / "small_questionnaire.yaml"):
+        result = load_file(path)
+        assert result.definition is not None, result.problems
+        outcome = store_definition(result.definition, source=str(path))
+        db.session.commit()
+        return get_version(outcome.slug, outcome.number)
+
+    return factory
+
+
+@pytest.fixture
+def make_agency(app_ctx):
+    """Factory: make_agency("KZ", "MVD", kind="interior", en=..., ru=...) (country None: a regional body)."""
+    from sqlalchemy import select
+
+    from app.directory.models import Agency, Country
+    from app.extensions import db
+
+    def factory(country_code: str | None, acronym: str, kind: str = "interior", **names):
+        country = None
+        if country_code:
+            country = db.session.scalar(select(Country).where(Country.code == country_code))
+            if country is None:
+                country = Country(code=country_code, names={"en": country_code})
+                db.session.add(country)
+        agency = Agency(country=country, acronym=acronym, kind=kind, names=names or {"en": f"Agency {acronym}"})
+        db.session.add(agency)
+        db.session.commit()
+        return agency
+
+    return factory
+
+
+@pytest.fixture
+def make_contact(app_ctx):
+    """Factory: make_contact(agency, email=None, name="Contact", locale="ru", **fields)."""
+    from app.directory.models import Contact
+    from app.extensions import db
+
+    counter = iter(range(1, 10_000))
+
+    def factory(agency, email: str | None = None, name: str = "Contact", locale: str = "ru", **fields):
+        contact = Contact(agency=agency, email=email or f"contact{next(counter)}@example.org", name=name,
+                          locale=locale, **fields)
+        db.session.add(contact)
+        db.session.commit()
+        return contact
+
+    return factory

@@ -179,10 +179,3 @@ def staff_home():
 def expert_home():
     """The expert's assigned countries."""
     return render_template("auth/expert_home.html", countries=current_user.countries)
-
-
-@bp.route("/respondent")
-@require_role("respondent")
-def respondent_home():
-    """The respondent's questionnaire."""
-    return render_template("auth/respondent_home.html")

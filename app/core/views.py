@@ -17,7 +17,7 @@ ROLE_HOMES = {
     "admin": "auth.staff_home",
     "staff": "auth.staff_home",
     "expert": "auth.expert_home",
-    "respondent": "auth.respondent_home",
+    "respondent": "responses.respondent_home",
 }
 
 

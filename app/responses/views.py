@@ -1,7 +1,93 @@
-"""Pages of the responses package."""
+"""The respondent's landing page, a read view of one response, the progress overview and reminders."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.auth.permissions import require_role
+from app.campaigns import services as campaigns
+from app.directory.models import AGENCY_TYPES
+from app.extensions import db
+from app.i18n import _, get_locale_code
+from app.questionnaires.forms import tr
+from app.questionnaires.services import definition_of
+from app.responses import services
+from app.responses.models import RESPONSE_STATUSES
 
 bp = Blueprint("responses", __name__)
+
+
+def _kind_label(code: str) -> str:
+    from app.directory.labels import agency_type_label
+
+    return agency_type_label(code)
+
+
+@bp.route("/respondent")
+@require_role("respondent")
+def respondent_home():
+    """The questionnaire of the agency and campaign the respondent's link is for."""
+    invitation = g.get("invitation")
+    if invitation is None:
+        return render_template("responses/respondent_home.html", invitation=None)
+    campaign, agency = invitation.campaign, invitation.agency
+    response = services.response_for(campaign, agency)
+    version = response.version if response else campaign.version
+    definition = definition_of(version)
+    lang = get_locale_code() if get_locale_code() in definition.languages else definition.languages[0]
+    return render_template("responses/respondent_home.html", invitation=invitation, campaign=campaign,
+                           agency=agency, response=response, definition=definition, lang=lang,
+                           title=tr(definition.title, lang, definition.languages[0]),
+                           days=campaigns.days_to_deadline(campaign))
+
+
+@bp.route("/responses/<int:response_id>")
+@require_role("staff", "admin", "expert", "respondent")
+def show(response_id: int):
+    """One response's answers, read-only, for those allowed to see that agency."""
+    response = services.visible_response(current_user, response_id, g.get("invitation")) or abort(404)
+    definition = definition_of(response.version)
+    lang = get_locale_code() if get_locale_code() in definition.languages else definition.languages[0]
+    return render_template("responses/show.html", response=response, definition=definition, lang=lang,
+                           values=services.answer_values(response), tr=tr)
+
+
+@bp.route("/campaigns/<int:campaign_id>/progress")
+@require_role("staff", "admin", "expert")
+def progress(campaign_id: int):
+    """Countries x agencies: status, progress, invitations and actions."""
+    campaign = campaigns.get_campaign(campaign_id) or abort(404)
+    country = request.args.get("country") or None
+    status = request.args.get("status") if request.args.get("status") in RESPONSE_STATUSES else None
+    kind = request.args.get("kind") if request.args.get("kind") in AGENCY_TYPES else None
+    overview = services.progress_overview(campaign, current_user, country=country, status=status, kind=kind,
+                                          lang=get_locale_code())
+    return render_template("responses/progress.html", overview=overview, campaign=campaign,
+                           countries=services.overview_countries(campaign, current_user),
+                           statuses=RESPONSE_STATUSES, kinds=AGENCY_TYPES, kind_label=_kind_label,
+                           filters={"country": country or "", "status": status or "", "kind": kind or ""},
+                           can_act=current_user.role in ("staff", "admin"))
+
+
+@bp.route("/campaigns/<int:campaign_id>/remind", methods=["POST"])
+@require_role("staff", "admin")
+def remind(campaign_id: int):
+    """Remind the contacts of agencies that have not submitted (all, or one agency)."""
+    campaign = campaigns.get_campaign(campaign_id) or abort(404)
+    agency_id = request.form.get("agency_id", type=int)
+    min_days = request.form.get("min_days", type=int, default=7)
+    try:
+        outcomes = services.remind(campaign, actor=current_user, min_days=min_days,
+                                   agency_ids=[agency_id] if agency_id else None)
+    except services.ResponseError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        reminded = sum(1 for o in outcomes if o.action == "reminded")
+        too_soon = sum(1 for o in outcomes if o.action == "too soon")
+        flash(_("%(n)s reminder(s) queued; %(soon)s contact(s) were reminded less than %(days)s days ago.",
+                n=reminded, soon=too_soon, days=min_days), "success" if reminded else "info")
+    from app.core.urls import safe_next
+
+    return redirect(safe_next(request.form.get("next")) or url_for(".progress", campaign_id=campaign.id))

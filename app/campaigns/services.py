@@ -1,0 +1,480 @@
+"""Campaign operations: create, edit, open, close; invitations by magic link: issue, open, revoke.
+
+Plain arguments in, objects out; `actor` is passed explicitly; flush, never commit (the request or the
+command commits once at its end, together with the audit events and the queued e-mails).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app, has_request_context, request, url_for
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.campaigns.models import CAMPAIGN_STATUSES, Campaign, Invitation
+from app.campaigns.tokens import hash_token, looks_like_token, new_token
+from app.core import audit
+from app.core.models import utcnow
+from app.directory.models import Agency, Contact, Country
+from app.extensions import db
+from app.mail import services as mail
+from app.questionnaires.models import QuestionnaireVersion
+
+
+class CampaignError(ValueError):
+    """A campaign operation was refused; the message is shown to the person."""
+
+
+# --- campaigns ---------------------------------------------------------------------------------------
+
+
+def list_campaigns() -> list[Campaign]:
+    """Every campaign, newest first."""
+    return list(db.session.scalars(select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())))
+
+
+def get_campaign(campaign_id: int) -> Campaign | None:
+    """The campaign with this id, or None."""
+    return db.session.get(Campaign, campaign_id)
+
+
+def _check_dates(opens_on: date | None, deadline: date | None) -> None:
+    if opens_on and deadline and deadline < opens_on:
+        raise CampaignError("the deadline is before the opening date")
+
+
+def _check_targets(version: QuestionnaireVersion, overrides: dict | None) -> dict:
+    """Validate per-country target overrides {"KZ": {"indicator_id": level}} against the definition."""
+    if not overrides:
+        return {}
+    definition = version.definition
+    indicators = {i["id"] for a in definition.get("areas", []) for i in a.get("indicators", [])}
+    levels = [level["level"] for level in definition.get("scale", [])]
+    low, high = (min(levels), max(levels)) if levels else (0, 4)
+    codes = {c.code for c in db.session.scalars(select(Country))}
+    clean: dict[str, dict[str, float]] = {}
+    for code, targets in overrides.items():
+        code = str(code).strip().upper()
+        if code not in codes:
+            raise CampaignError(f"target overrides: unknown country code {code!r}")
+        for indicator, level in (targets or {}).items():
+            if indicator not in indicators:
+                raise CampaignError(f"target overrides: {code}: unknown indicator {indicator!r}")
+            try:
+                value = float(level)
+            except (TypeError, ValueError):
+                raise CampaignError(f"target overrides: {code}.{indicator}: {level!r} is not a number") from None
+            if not low <= value <= high:
+                raise CampaignError(f"target overrides: {code}.{indicator}: {value:g} is outside the scale "
+                                    f"{low}..{high}")
+            clean.setdefault(code, {})[indicator] = int(value) if value.is_integer() else value
+    return clean
+
+
+def create_campaign(
+    name: str,
+    version: QuestionnaireVersion,
+    *,
+    agencies: Iterable[Agency] = (),
+    opens_on: date | None = None,
+    deadline: date | None = None,
+    description: str = "",
+    follow_up_of: Campaign | None = None,
+    target_overrides: dict | None = None,
+    actor=None,
+    channel: str = "web",
+) -> Campaign:
+    """Create a campaign in draft status."""
+    name = (name or "").strip()
+    if not name:
+        raise CampaignError("the campaign needs a name")
+    _check_dates(opens_on, deadline)
+    campaign = Campaign(
+        name=name, version=version, opens_on=opens_on, deadline=deadline, description=description.strip(),
+        follow_up_of=follow_up_of, target_overrides=_check_targets(version, target_overrides), status="draft",
+        created_by_id=getattr(actor, "id", None),
+    )
+    campaign.agencies = _unique(agencies)
+    db.session.add(campaign)
+    db.session.flush()
+    audit.record("campaign.created", actor=actor, object_type="campaign", object_id=campaign.id,
+                 new=_snapshot(campaign), channel=channel)
+    return campaign
+
+
+def update_campaign(
+    campaign: Campaign,
+    *,
+    name: str,
+    version: QuestionnaireVersion,
+    agencies: Iterable[Agency],
+    opens_on: date | None,
+    deadline: date | None,
+    description: str = "",
+    follow_up_of: Campaign | None = None,
+    target_overrides: dict | None = None,
+    actor=None,
+    channel: str = "web",
+) -> Campaign:
+    """Change a campaign; the questionnaire version can only change while it is a draft."""
+    if not (name or "").strip():
+        raise CampaignError("the campaign needs a name")
+    if version.id != campaign.version_id and campaign.status != "draft":
+        raise CampaignError("the questionnaire version can only be changed while the campaign is a draft")
+    if follow_up_of is not None and follow_up_of.id == campaign.id:
+        raise CampaignError("a campaign cannot follow up itself")
+    _check_dates(opens_on, deadline)
+    old = _snapshot(campaign)
+    campaign.name = name.strip()
+    campaign.version = version
+    campaign.opens_on, campaign.deadline = opens_on, deadline
+    campaign.description = (description or "").strip()
+    campaign.follow_up_of = follow_up_of
+    campaign.target_overrides = _check_targets(version, target_overrides)
+    campaign.agencies = _unique(agencies)
+    db.session.flush()
+    new = _snapshot(campaign)
+    if new != old:
+        audit.record("campaign.updated", actor=actor, object_type="campaign", object_id=campaign.id, old=old,
+                     new=new, channel=channel)
+    return campaign
+
+
+def set_status(campaign: Campaign, status: str, *, actor=None, channel: str = "web") -> Campaign:
+    """Open (from draft or closed) or close (from open) a campaign; audited."""
+    if status not in CAMPAIGN_STATUSES or status == "draft":
+        raise CampaignError(f"a campaign can be opened or closed, not set to {status!r}")
+    if status == campaign.status:
+        return campaign
+    if status == "open" and not campaign.agencies:
+        raise CampaignError("choose at least one agency before opening the campaign")
+    if status == "closed" and campaign.status != "open":
+        raise CampaignError("only an open campaign can be closed")
+    old = campaign.status
+    campaign.status = status
+    if status == "open":
+        campaign.opened_at = campaign.opened_at or utcnow()
+        campaign.closed_at = None
+    else:
+        campaign.closed_at = utcnow()
+    db.session.flush()
+    audit.record(f"campaign.{'opened' if status == 'open' else 'closed'}", actor=actor, object_type="campaign",
+                 object_id=campaign.id, old={"status": old}, new={"status": status}, channel=channel)
+    return campaign
+
+
+def days_to_deadline(campaign: Campaign, today: date | None = None) -> int | None:
+    """Days from today to the deadline (negative when it has passed), or None without a deadline."""
+    if campaign.deadline is None:
+        return None
+    return (campaign.deadline - (today or date.today())).days
+
+
+def _unique(agencies: Iterable[Agency]) -> list[Agency]:
+    seen: dict[int, Agency] = {}
+    for agency in agencies:
+        seen.setdefault(agency.id, agency)
+    return list(seen.values())
+
+
+def _snapshot(campaign: Campaign) -> dict:
+    return {
+        "name": campaign.name, "version_id": campaign.version.id if campaign.version else campaign.version_id,
+        "opens_on": campaign.opens_on.isoformat() if campaign.opens_on else None,
+        "deadline": campaign.deadline.isoformat() if campaign.deadline else None,
+        "status": campaign.status, "agencies": sorted(a.id for a in campaign.agencies),
+        "follow_up_of": campaign.follow_up_of.id if campaign.follow_up_of else None,
+        "target_overrides": campaign.target_overrides or {},
+    }
+
+
+# --- invitations -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Issued:
+    """One contact handled by `invite`: the invitation made (with its token, shown once) or why not."""
+
+    contact: Contact
+    agency: Agency
+    invitation: Invitation | None
+    token: str | None
+    link: str | None
+    skipped: str | None = None
+
+
+def link_for(token: str) -> str:
+    """The absolute magic link of a token (BASE_URL, else the current request's address)."""
+    base = current_app.config.get("BASE_URL")
+    path = url_for("campaigns.open_link", token=token, _external=False) if has_request_context() else \
+        _path_without_request(token)
+    if base:
+        return base + path
+    if has_request_context():
+        return request.host_url.rstrip("/") + path
+    return "http://127.0.0.1:5000" + path
+
+
+def _path_without_request(token: str) -> str:
+    with current_app.test_request_context("/"):
+        return url_for("campaigns.open_link", token=token)
+
+
+def is_valid(invitation: Invitation, now: datetime | None = None) -> bool:
+    """Not revoked and not expired."""
+    return invitation.revoked_at is None and not invitation.is_expired(now or utcnow())
+
+
+def invitations_of(campaign: Campaign, *, country_ids: Iterable[int] | None = None) -> list[Invitation]:
+    """Every invitation of a campaign (optionally only for agencies of these countries), oldest first."""
+    query = select(Invitation).where(Invitation.campaign_id == campaign.id).order_by(Invitation.id)
+    if country_ids is not None:
+        query = query.join(Agency, Agency.id == Invitation.agency_id).where(Agency.country_id.in_(list(country_ids)))
+    return list(db.session.scalars(query))
+
+
+def invite(
+    campaign: Campaign,
+    *,
+    actor=None,
+    country_codes: Iterable[str] | None = None,
+    agency_ids: Iterable[int] | None = None,
+    contact_ids: Iterable[int] | None = None,
+    reissue: bool = False,
+    send_email: bool = True,
+    channel: str = "web",
+) -> list[Issued]:
+    """Issue a magic link to every active contact of the campaign's active agencies (filtered) and queue
+    the invitation e-mail in the contact's language.
+
+    A contact who already has a valid invitation to this campaign is skipped unless `reissue` is set;
+    a re-issued link does not invalidate the earlier one (staff revoke it explicitly).
+    """
+    if campaign.status != "open":
+        raise CampaignError("invitations can only be sent for an open campaign")
+    codes = {c.strip().upper() for c in country_codes} if country_codes else None
+    wanted_agencies = set(agency_ids) if agency_ids is not None else None
+    wanted_contacts = set(contact_ids) if contact_ids is not None else None
+    if codes:
+        known = {c.code for c in db.session.scalars(select(Country).where(Country.code.in_(codes)))}
+        if codes - known:
+            raise CampaignError(f"unknown country code(s): {', '.join(sorted(codes - known))}")
+    now = utcnow()
+    valid_by_contact: dict[int, Invitation] = {}
+    for invitation in invitations_of(campaign):
+        if is_valid(invitation, now):
+            valid_by_contact[invitation.contact_id] = invitation
+    out: list[Issued] = []
+    for agency in campaign.agencies:
+        if codes is not None and agency.country_code not in codes:
+            continue
+        if wanted_agencies is not None and agency.id not in wanted_agencies:
+            continue
+        for contact in agency.contacts:
+            if wanted_contacts is not None and contact.id not in wanted_contacts:
+                continue
+            if not agency.is_active or not contact.is_active:
+                out.append(Issued(contact, agency, None, None, None, skipped="inactive"))
+                continue
+            if not reissue and contact.id in valid_by_contact:
+                out.append(Issued(contact, agency, valid_by_contact[contact.id], None, None,
+                                  skipped="already invited"))
+                continue
+            out.append(_issue(campaign, agency, contact, actor=actor, send_email=send_email, channel=channel))
+    return out
+
+
+def _issue(campaign: Campaign, agency: Agency, contact: Contact, *, actor, send_email: bool, channel: str) -> Issued:
+    token, token_hash = new_token()
+    days = current_app.config["INVITATION_VALID_DAYS"]
+    invitation = Invitation(campaign=campaign, agency=agency, contact=contact, token_hash=token_hash,
+                            expires_at=utcnow() + timedelta(days=days), created_by_id=getattr(actor, "id", None))
+    db.session.add(invitation)
+    db.session.flush()
+    link = link_for(token)
+    if send_email:
+        message = mail.queue("invitation", to=contact.email, to_name=contact.name, locale=contact.locale,
+                             template="invitation", context=_mail_context(invitation, link), actor=actor)
+        invitation.message_id = message.id
+        mail.send_soon(message)
+    audit.record("invitation.sent" if send_email else "invitation.issued", actor=actor, object_type="invitation",
+                 object_id=invitation.id, channel=channel,
+                 new={"campaign": campaign.id, "agency": agency.id, "contact": contact.id,
+                      "expires_at": invitation.expires_at.isoformat()})
+    return Issued(contact, agency, invitation, token, link)
+
+
+def _mail_context(invitation: Invitation, link: str) -> dict:
+    campaign, contact = invitation.campaign, invitation.contact
+    definition = campaign.version.definition
+    title = definition.get("title")
+    if isinstance(title, dict):
+        title = title.get(contact.locale) or title.get(definition.get("languages", ["en"])[0]) or \
+            next(iter(title.values()), "")
+    return {"campaign": campaign, "agency": invitation.agency, "contact": contact, "link": link,
+            "questionnaire_title": title, "deadline": campaign.deadline, "expires_at": invitation.expires_at,
+            "agency_name": invitation.agency.name(contact.locale), "app_title": current_app.config["APP_TITLE"]}
+
+
+def reissue(invitation: Invitation, *, actor=None, channel: str = "web") -> Issued:
+    """A new link (and e-mail) for the same contact; the earlier link stays valid unless revoked."""
+    if invitation.campaign.status != "open":
+        raise CampaignError("invitations can only be sent for an open campaign")
+    if not invitation.contact.is_active or not invitation.agency.is_active:
+        raise CampaignError("the contact or the agency is not active")
+    return _issue(invitation.campaign, invitation.agency, invitation.contact, actor=actor, send_email=True,
+                  channel=channel)
+
+
+def revoke(invitation: Invitation, *, actor=None, channel: str = "web") -> Invitation:
+    """Make a link unusable at once (a respondent signed in with it is signed out on their next request)."""
+    if invitation.revoked_at is None:
+        invitation.revoked_at = utcnow()
+        invitation.revoked_by_id = getattr(actor, "id", None)
+        db.session.flush()
+        audit.record("invitation.revoked", actor=actor, object_type="invitation", object_id=invitation.id,
+                     channel=channel, new={"campaign": invitation.campaign_id, "contact": invitation.contact_id})
+    return invitation
+
+
+def queue_reminder(invitation: Invitation, *, actor=None, channel: str = "web") -> Invitation:
+    """Queue a reminder e-mail with a fresh link for one invitation's contact (the caller decides who is late)."""
+    issued = _issue(invitation.campaign, invitation.agency, invitation.contact, actor=actor, send_email=False,
+                    channel=channel)
+    new = issued.invitation
+    message = mail.queue("reminder", to=new.contact.email, to_name=new.contact.name, locale=new.contact.locale,
+                         template="reminder", context=_mail_context(new, issued.link), actor=actor)
+    new.message_id = message.id
+    mail.send_soon(message)
+    now, count = utcnow(), (invitation.reminder_count or 0) + 1
+    for target in (invitation, new):
+        target.last_reminded_at = now
+        target.reminder_count = count
+        target.reminder_message_id = message.id
+    db.session.flush()
+    audit.record("invitation.reminded", actor=actor, object_type="invitation", object_id=invitation.id,
+                 channel=channel, new={"campaign": invitation.campaign_id, "contact": invitation.contact_id,
+                                       "reminders": invitation.reminder_count, "new_invitation": new.id})
+    return new
+
+
+# --- opening a link and the respondent's scope --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkOutcome:
+    """The result of opening a link: the invitation when it may sign in, else the reason ("unknown",
+    "revoked", "expired", "inactive") and, where known, the invitation (for the contact's language)."""
+
+    invitation: Invitation | None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the link signs its contact in."""
+        return self.reason is None
+
+
+def check_link(token: str, now: datetime | None = None) -> LinkOutcome:
+    """Find the invitation of a token and say whether it may sign in."""
+    if not looks_like_token(token or ""):
+        return LinkOutcome(None, "unknown")
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    if invitation is None:
+        return LinkOutcome(None, "unknown")
+    return LinkOutcome(invitation, check_link_state(invitation, now))
+
+
+def record_opening(invitation: Invitation, user: User) -> None:
+    """Count an opening of a valid link (audited as "invitation.opened")."""
+    now = utcnow()
+    first = invitation.first_opened_at is None
+    invitation.first_opened_at = invitation.first_opened_at or now
+    invitation.last_opened_at = now
+    invitation.open_count = (invitation.open_count or 0) + 1
+    audit.record("invitation.opened", actor=user, object_type="invitation", object_id=invitation.id,
+                 new={"first": first, "count": invitation.open_count})
+
+
+def respondent_for(contact: Contact) -> User:
+    """The respondent account of a contact, created on first use (no password: links only)."""
+    if contact.user_id:
+        user = db.session.get(User, contact.user_id)
+        if user is not None:
+            if user.role != "respondent":
+                raise CampaignError("this contact's e-mail belongs to a staff or expert account")
+            user.is_active = True
+            return user
+    user = db.session.scalar(select(User).where(User.email == contact.email))
+    if user is not None and user.role != "respondent":
+        raise CampaignError("this contact's e-mail belongs to a staff or expert account")
+    if user is None:
+        user = User(email=contact.email, role="respondent", name=contact.name, locale=contact.locale,
+                    is_active=True, password_hash=None)
+        db.session.add(user)
+        db.session.flush()
+        audit.record("user.created", object_type="user", object_id=user.id, channel="link",
+                     new={"email": user.email, "role": "respondent", "contact": contact.id})
+    contact.user_id = user.id
+    return user
+
+
+def scope_invitation(user, invitation_id: int | None, now: datetime | None = None) -> Invitation | None:
+    """The invitation a respondent's session is bound to, if it is still valid and theirs; else None."""
+    if not invitation_id or getattr(user, "role", None) != "respondent":
+        return None
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.contact.user_id != user.id:
+        return None
+    if check_link_state(invitation, now) is not None:
+        return None
+    return invitation
+
+
+def check_link_state(invitation: Invitation, now: datetime | None = None) -> str | None:
+    """None when the invitation still grants access, else the reason."""
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if invitation.is_expired(now or utcnow()):
+        return "expired"
+    if not invitation.contact.is_active or not invitation.agency.is_active or invitation.campaign.status == "draft":
+        return "inactive"
+    return None
+
+
+def agencies_by_ids(ids: Iterable[int]) -> list[Agency]:
+    """Agencies for ids (unknown ids are ignored)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    return list(db.session.scalars(select(Agency).where(Agency.id.in_(ids))))
+
+
+def versions() -> list[QuestionnaireVersion]:
+    """Every stored questionnaire version, newest first per questionnaire."""
+    from app.questionnaires.models import Questionnaire
+
+    query = select(QuestionnaireVersion).join(Questionnaire)
+    return list(db.session.scalars(query.order_by(Questionnaire.slug, QuestionnaireVersion.number.desc())))
+
+
+#: Invitation states in the order people care about them.
+INVITATION_STATES = ("opened", "sent", "queued", "issued", "bounced", "failed", "expired", "revoked")
+
+
+def invitation_state(invitation: Invitation, now: datetime | None = None) -> str:
+    """One word for an invitation: revoked, expired, opened, bounced, failed, sent, queued, or issued
+    (a link handed over without e-mail)."""
+    if invitation.revoked_at is not None:
+        return "revoked"
+    if invitation.is_expired(now or utcnow()):
+        return "expired"
+    if invitation.first_opened_at is not None:
+        return "opened"
+    message = invitation.message
+    if message is None:
+        return "issued"
+    return {"sent": "sent", "bounced": "bounced", "failed": "failed"}.get(message.status, "queued")

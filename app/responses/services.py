@@ -1,0 +1,263 @@
+"""Responses: who may see which, their progress, the progress overview of a campaign, and reminders.
+
+Scope is enforced here, not in templates: staff and admins see every response; an expert only those
+of agencies in their assigned countries (never a regional body's); a respondent only the response of
+the agency and campaign of the invitation they signed in with.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.campaigns import services as campaigns
+from app.campaigns.models import Campaign, Invitation
+from app.core.models import utcnow
+from app.directory.models import Agency, Country
+from app.extensions import db
+from app.questionnaires.services import definition_of
+from app.responses.models import RESPONSE_STATUSES, Answer, Response
+
+#: Statuses after which an agency is no longer reminded.
+DONE_STATUSES = ("submitted", "validated")
+
+
+class ResponseError(ValueError):
+    """A response operation was refused; the message is shown to the person."""
+
+
+# --- scope ---------------------------------------------------------------------------------------------
+
+
+def expert_country_ids(actor) -> set[int]:
+    """Ids of the countries an expert is assigned to."""
+    return {c.id for c in getattr(actor, "countries", [])}
+
+
+def may_see_agency(actor, agency: Agency, invitation: Invitation | None = None,
+                   campaign_id: int | None = None) -> bool:
+    """Whether `actor` may see the answers of `agency` (in `campaign_id`, for respondents)."""
+    role = getattr(actor, "role", None)
+    if role in ("staff", "admin"):
+        return True
+    if role == "expert":
+        return agency.country_id is not None and agency.country_id in expert_country_ids(actor)
+    if role == "respondent":
+        return (invitation is not None and invitation.agency_id == agency.id
+                and (campaign_id is None or invitation.campaign_id == campaign_id))
+    return False
+
+
+def visible_response(actor, response_id: int, invitation: Invitation | None = None) -> Response | None:
+    """The response if `actor` may see it, else None (the caller answers 404 either way: no hint that it
+    exists)."""
+    response = db.session.get(Response, response_id)
+    if response is None or not may_see_agency(actor, response.agency, invitation, response.campaign_id):
+        return None
+    return response
+
+
+def response_for(campaign: Campaign, agency: Agency) -> Response | None:
+    """The agency's response to the campaign, if it has been started."""
+    return db.session.scalar(select(Response).where(Response.campaign_id == campaign.id,
+                                                    Response.agency_id == agency.id))
+
+
+def ensure_response(campaign: Campaign, agency: Agency) -> Response:
+    """The agency's response, created (not started, pinned to the campaign's current version) if missing."""
+    response = response_for(campaign, agency)
+    if response is None:
+        response = Response(campaign_id=campaign.id, agency_id=agency.id, version_id=campaign.version_id,
+                            status="not_started")
+        db.session.add(response)
+        db.session.flush()
+    return response
+
+
+def answer_values(response: Response) -> dict:
+    """{question_id: value} of a response's stored answers."""
+    return {a.question_id: a.value for a in db.session.scalars(select(Answer).where(Answer.response_id ==
+                                                                                    response.id))}
+
+
+def refresh_progress(response: Response, today: date | None = None) -> Response:
+    """Recompute the required-questions counters of a response from its answers."""
+    from app.responses.progress import required_progress
+
+    definition = definition_of(response.version)
+    total, answered = required_progress(definition, answer_values(response), today=today)
+    response.required_total, response.required_answered = total, answered
+    return response
+
+
+# --- progress overview ---------------------------------------------------------------------------------
+
+
+@dataclass
+class AgencyRow:
+    """One agency of the overview: its response state and its contacts' invitations."""
+
+    agency: Agency
+    status: str
+    percent: int
+    last_activity: datetime | None
+    response: Response | None
+    invitations: list[tuple[Invitation, str]] = field(default_factory=list)
+
+    @property
+    def invitation_summary(self) -> str:
+        """The best state among the contacts' latest invitations (opened > sent > queued ... > none)."""
+        states = [state for _inv, state in self.invitations]
+        for state in campaigns.INVITATION_STATES:
+            if state in states:
+                return state
+        return "none"
+
+
+@dataclass
+class CountryBlock:
+    """The agencies of one country (or the regional bodies) with totals per status."""
+
+    code: str
+    name: str
+    rows: list[AgencyRow]
+
+    @property
+    def totals(self) -> Counter:
+        """Number of agencies per status."""
+        return Counter(row.status for row in self.rows)
+
+    @property
+    def percent(self) -> int:
+        """Mean percent of required questions answered across the country's agencies."""
+        return round(sum(r.percent for r in self.rows) / len(self.rows)) if self.rows else 0
+
+
+@dataclass
+class Overview:
+    """The progress overview of one campaign as the actor may see it."""
+
+    campaign: Campaign
+    blocks: list[CountryBlock]
+    days_to_deadline: int | None
+
+    @property
+    def totals(self) -> Counter:
+        """Number of agencies per status over every block."""
+        total: Counter = Counter()
+        for block in self.blocks:
+            total.update(block.totals)
+        return total
+
+    @property
+    def agency_count(self) -> int:
+        """Agencies shown."""
+        return sum(len(b.rows) for b in self.blocks)
+
+
+def progress_overview(campaign: Campaign, actor, *, country: str | None = None, status: str | None = None,
+                      kind: str | None = None, lang: str = "en", today: date | None = None) -> Overview:
+    """Countries x agencies of a campaign with response status, progress and invitation states, limited to
+    what `actor` may see and filtered by country code ("-" for regional bodies), status and agency type."""
+    if getattr(actor, "role", None) not in ("staff", "admin", "expert"):
+        raise ResponseError("only staff and experts see the progress overview")
+    agencies = [a for a in campaign.agencies if may_see_agency(actor, a)]
+    if country:
+        agencies = [a for a in agencies if (a.country_code or "-") == country]
+    if kind:
+        agencies = [a for a in agencies if a.kind == kind]
+    ids = [a.id for a in agencies]
+    responses = {r.agency_id: r for r in db.session.scalars(
+        select(Response).where(Response.campaign_id == campaign.id, Response.agency_id.in_(ids or [-1])))}
+    now = utcnow()
+    latest: dict[tuple[int, int], Invitation] = {}
+    for invitation in db.session.scalars(select(Invitation).where(Invitation.campaign_id == campaign.id,
+                                                                  Invitation.agency_id.in_(ids or [-1]))
+                                         .order_by(Invitation.id)):
+        latest[(invitation.agency_id, invitation.contact_id)] = invitation
+    blocks: dict[str, CountryBlock] = {}
+    for agency in sorted(agencies, key=lambda a: (a.country_code or "~", a.acronym)):
+        response = responses.get(agency.id)
+        row = AgencyRow(
+            agency=agency, status=response.status if response else "not_started",
+            percent=response.percent_required if response else 0,
+            last_activity=response.last_activity_at if response else None, response=response,
+            invitations=[(inv, campaigns.invitation_state(inv, now)) for key, inv in latest.items()
+                         if key[0] == agency.id],
+        )
+        if status and row.status != status:
+            continue
+        code = agency.country_code or "-"
+        if code not in blocks:
+            name = agency.country.name(lang) if agency.country else ""
+            blocks[code] = CountryBlock(code, name, [])
+        blocks[code].rows.append(row)
+    return Overview(campaign, list(blocks.values()), campaigns.days_to_deadline(campaign, today))
+
+
+def overview_countries(campaign: Campaign, actor) -> list[Country]:
+    """Countries of the campaign's agencies that `actor` may see (for the filter)."""
+    found = {a.country.id: a.country for a in campaign.agencies if a.country and may_see_agency(actor, a)}
+    return sorted(found.values(), key=lambda c: c.code)
+
+
+# --- reminders -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReminderOutcome:
+    """What `remind` did for one contact."""
+
+    invitation: Invitation
+    action: str  # "reminded", "too soon", "submitted"
+
+
+def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=None, agency_ids=None,
+           now: datetime | None = None, channel: str = "web") -> list[ReminderOutcome]:
+    """Remind each contact of agencies that have not submitted (with a fresh link), at most once every
+    `min_days` days per contact (counted from the last reminder or, before any, from the invitation)."""
+    if campaign.status != "open":
+        raise ResponseError("reminders can only be sent for an open campaign")
+    if min_days < 0:
+        raise ResponseError("the minimum interval cannot be negative")
+    now = now or utcnow()
+    codes = {c.upper() for c in country_codes} if country_codes else None
+    wanted = set(agency_ids) if agency_ids is not None else None
+    done = {r.agency_id for r in db.session.scalars(select(Response).where(
+        Response.campaign_id == campaign.id, Response.status.in_(DONE_STATUSES)))}
+    by_contact: dict[int, list[Invitation]] = {}
+    for invitation in campaigns.invitations_of(campaign):
+        by_contact.setdefault(invitation.contact_id, []).append(invitation)
+    outcomes: list[ReminderOutcome] = []
+    for invitations in by_contact.values():
+        valid = [i for i in invitations if campaigns.is_valid(i, now)]
+        if not valid:
+            continue  # revoked or expired: staff decide whether this contact gets a new link
+        invitation = valid[-1]
+        agency, contact = invitation.agency, invitation.contact
+        if codes is not None and agency.country_code not in codes:
+            continue
+        if wanted is not None and agency.id not in wanted:
+            continue
+        if not contact.is_active or not agency.is_active:
+            continue
+        if agency.id in done:
+            outcomes.append(ReminderOutcome(invitation, "submitted"))
+            continue
+        last = max([_aware(i.last_reminded_at or i.created_at, now) for i in invitations])
+        if now - last < timedelta(days=min_days):
+            outcomes.append(ReminderOutcome(invitation, "too soon"))
+            continue
+        campaigns.queue_reminder(invitation, actor=actor, channel=channel)
+        outcomes.append(ReminderOutcome(invitation, "reminded"))
+    return outcomes
+
+
+def _aware(moment: datetime, now: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
+
+
+__all__ = ["RESPONSE_STATUSES", "ResponseError", "progress_overview", "remind", "visible_response"]

@@ -1,0 +1,189 @@
+"""Campaigns: creation from the CLI and the pages, agencies picked by country and type, open and close."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import ROOT, extract_csrf, sign_in
+
+
+@pytest.fixture
+def directory(make_agency, make_contact):
+    """Two countries, four agencies of two kinds, one regional body; one contact each."""
+    agencies = {
+        "KZ/MVD": make_agency("KZ", "MVD", "interior", en="Ministry of Internal Affairs", ru="МВД"),
+        "KZ/AFM": make_agency("KZ", "AFM", "fiu", en="Financial Monitoring Agency", ru="АФМ"),
+        "KG/MVD": make_agency("KG", "MVD", "interior", en="Ministry of Internal Affairs", ru="МВД КР"),
+        "KG/GSFR": make_agency("KG", "GSFR", "fiu", en="State Financial Intelligence Service", ru="ГСФР"),
+        "-/RATS": make_agency(None, "RATS", "regional", en="RATS SCO", ru="РАТС ШОС"),
+    }
+    for key, agency in agencies.items():
+        make_contact(agency, email=f"{key.replace('/', '.').replace('-', 'r').lower()}@example.org")
+    return agencies
+
+
+def _events(db_session, action):
+    from app.core.models import AuditEvent
+
+    return list(db_session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_cli_creates_lists_opens_and_closes_a_campaign(app_ctx, db_session, make_version, directory):
+    version = make_version()
+    runner = app_ctx.test_cli_runner()
+    result = runner.invoke(args=["campaigns", "create", "Round 1", "--questionnaire", version.questionnaire.slug,
+                                 "--country", "KZ", "--kind", "fiu", "--deadline", "2027-01-31"])
+    assert result.exit_code == 0, result.output
+    campaign_id = int(result.output.split("\t", 1)[0])
+    listed = runner.invoke(args=["campaigns", "list"]).output.strip().splitlines()
+    assert listed[0].split("\t")[:2] == [str(campaign_id), "draft"]
+    assert "2027-01-31" in listed[0] and "1 agencies" in listed[0] and listed[0].endswith("Round 1")
+    from app.campaigns.models import Campaign
+
+    campaign = db_session.get(Campaign, campaign_id)
+    assert [a.acronym for a in campaign.agencies] == ["AFM"]  # KZ and fiu: only the Financial Monitoring Agency
+    assert runner.invoke(args=["campaigns", "open", str(campaign_id)]).exit_code == 0
+    assert runner.invoke(args=["campaigns", "close", str(campaign_id)]).exit_code == 0
+    db_session.expire_all()
+    assert db_session.get(Campaign, campaign_id).status == "closed"
+    assert [len(_events(db_session, a)) for a in ("campaign.created", "campaign.opened", "campaign.closed")] == \
+        [1, 1, 1]
+
+
+def test_cli_refuses_unknown_questionnaire_agency_and_bad_date(app_ctx, make_version, directory):
+    make_version()
+    runner = app_ctx.test_cli_runner()
+    result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "nope"])
+    assert result.exit_code != 0 and "no questionnaire 'nope'" in result.output
+    result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--agency", "KZ/NOPE"])
+    assert result.exit_code != 0 and "no active agency 'KZ/NOPE'" in result.output
+    result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--deadline",
+                                 "31.01.2027"])
+    assert result.exit_code != 0 and "is not a date as YYYY-MM-DD" in result.output
+    result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--open"])
+    assert result.exit_code != 0 and "choose at least one agency" in result.output
+    assert runner.invoke(args=["campaigns", "list"]).output.strip() == ""  # nothing half-created
+
+
+def test_staff_picks_agencies_by_country_and_type_then_saves(client, db_session, make_user, make_version, directory):
+    version = make_version()
+    staff = make_user("staff")
+    sign_in(client, staff.email)
+    page = client.get("/campaigns/new", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    token = extract_csrf(page.get_data(as_text=True))
+    form = {"csrf_token": token, "name": "Needs assessment 2027", "version": str(version.id), "follow_up_of": "0",
+            "deadline": "2027-02-15", "opens_on": "2026-12-01", "targets": ""}
+    picked = client.post("/campaigns/new", data={**form, "pick_countries": ["KG", "-"], "pick_kinds": [],
+                                                 "action": "pick"})
+    html = picked.get_data(as_text=True)
+    checked = {a.acronym + ("/" + a.country_code if a.country_code else "") for key, a in directory.items()
+               if f'value="{a.id}" checked' in html}
+    assert checked == {"MVD/KG", "GSFR/KG", "RATS"}
+    assert 'value="Needs assessment 2027"' in html  # what was typed is kept
+    agencies = [str(directory[k].id) for k in ("KG/MVD", "KG/GSFR", "-/RATS")]
+    saved = client.post("/campaigns/new", data={**form, "agencies": agencies, "action": "save"})
+    assert saved.status_code == 302
+    from app.campaigns.models import Campaign
+
+    campaign = db_session.scalar(select(Campaign))
+    assert campaign.name == "Needs assessment 2027" and campaign.status == "draft"
+    assert campaign.deadline == date(2027, 2, 15)
+    assert sorted(a.acronym for a in campaign.agencies) == ["GSFR", "MVD", "RATS"]
+    detail = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Needs assessment 2027" in detail and "Open the campaign" in detail
+
+
+def test_refused_save_keeps_the_text_and_names_the_problem(client, db_session, make_user, make_version, directory):
+    version = make_version()
+    sign_in(client, make_user("staff").email)
+    token = extract_csrf(client.get("/campaigns/new").get_data(as_text=True))
+    data = {"csrf_token": token, "name": "Campaign with a typo", "version": str(version.id), "follow_up_of": "0",
+            "opens_on": "2027-03-01", "deadline": "2027-02-01", "agencies": [str(directory["KZ/MVD"].id)],
+            "targets": "KZ inv_unit 3\nthis is not a target"}
+    response = client.post("/campaigns/new", data=data, headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "The deadline is before the opening date." in html
+    assert "Line 2: write a country code, an indicator id and a level" in html
+    assert 'value="Campaign with a typo"' in html and "this is not a target" in html
+    data.update(deadline="2027-04-01", targets="KZ no_such_indicator 3")
+    response = client.post("/campaigns/new", data=data, headers={"Accept-Language": "en"})
+    assert response.status_code == 422 and "unknown indicator &#39;no_such_indicator&#39;" in \
+        response.get_data(as_text=True)
+    data.update(targets="KZ inv_unit 9")
+    assert "outside the scale 0..4" in client.post("/campaigns/new", data=data).get_data(as_text=True)
+    from app.campaigns.models import Campaign
+
+    assert db_session.scalar(select(Campaign)) is None
+    data.update(targets="KZ inv_unit 4\nkg inv_training 2.5")
+    assert client.post("/campaigns/new", data=data).status_code == 302
+    assert db_session.scalar(select(Campaign)).target_overrides == {"KZ": {"inv_unit": 4},
+                                                                    "KG": {"inv_training": 2.5}}
+
+
+def test_version_cannot_change_once_open_and_status_buttons_work(client, db_session, make_user, make_version,
+                                                                 directory):
+    from app.campaigns import services
+
+    version = make_version()
+    campaign = services.create_campaign("R", version, agencies=[directory["KZ/MVD"]])
+    db_session.commit()
+    sign_in(client, make_user("admin").email)
+    page = client.get(f"/campaigns/{campaign.id}")
+    token = extract_csrf(page.get_data(as_text=True))
+    assert client.post(f"/campaigns/{campaign.id}/status", data={"csrf_token": token, "status": "open"}).status_code \
+        == 302
+    db_session.expire_all()
+    assert campaign.status == "open" and campaign.opened_at is not None
+    other = make_version(ROOT / "questionnaires" / "training-needs-survey.yaml")
+    with pytest.raises(services.CampaignError, match="only be changed while the campaign is a draft"):
+        services.update_campaign(campaign, name="R", version=other, agencies=campaign.agencies, opens_on=None,
+                                 deadline=None)
+    client.post(f"/campaigns/{campaign.id}/status", data={"csrf_token": token, "status": "closed"})
+    db_session.expire_all()
+    assert campaign.status == "closed" and campaign.closed_at is not None
+    assert "respondents can read their answers but not change them" in \
+        client.get(f"/campaigns/{campaign.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+
+
+MANAGEMENT_ROUTES = [
+    ("get", "/campaigns/new"),
+    ("get", "/campaigns/{id}"),
+    ("get", "/campaigns/{id}/edit"),
+    ("post", "/campaigns/{id}/status"),
+    ("post", "/campaigns/{id}/invite"),
+    ("post", "/campaigns/{id}/remind"),
+    ("post", "/campaigns/{id}/invitations/1/resend"),
+    ("post", "/campaigns/{id}/invitations/1/revoke"),
+]
+READ_ROUTES = [("get", "/campaigns/"), ("get", "/campaigns/{id}/progress")]
+
+
+@pytest.mark.parametrize("role", ["anonymous", "respondent", "expert", "staff", "admin"])
+def test_every_campaign_route_checks_the_role(client, db_session, make_user, make_version, directory, role):
+    from app.campaigns import services
+
+    campaign = services.create_campaign("R", make_version(), agencies=[directory["KZ/MVD"]])
+    db_session.commit()
+    if role != "anonymous":
+        sign_in(client, make_user(role, countries=["KZ"] if role == "expert" else ()).email)
+    token = extract_csrf(client.get("/sign-in" if role == "anonymous" else "/").get_data(as_text=True)) \
+        if role == "anonymous" else None
+    for method, path in MANAGEMENT_ROUTES + READ_ROUTES:
+        url = path.format(id=campaign.id)
+        if method == "post":
+            token = token or extract_csrf(client.get("/", follow_redirects=True).get_data(as_text=True))
+            response = client.post(url, data={"csrf_token": token})
+        else:
+            response = client.get(url)
+        allowed = role in ("staff", "admin") or (role == "expert" and (method, path) in READ_ROUTES)
+        if role == "anonymous":
+            assert response.status_code == 302 and "/sign-in" in response.headers["Location"], url
+        elif allowed:
+            assert response.status_code in (200, 302, 404), (url, response.status_code)
+        else:
+            assert response.status_code == 403, (role, url, response.status_code)

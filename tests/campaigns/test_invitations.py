@@ -1,0 +1,219 @@
+"""Magic-link invitations: issuing, opening, scope, revocation, expiry, tampering and rate limiting."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import extract_csrf, sign_in
+
+
+@pytest.fixture
+def open_campaign(db_session, make_version, make_agency, make_contact):
+    """An open campaign over two agencies of Kazakhstan; two contacts at MVD (ru, en), one at AFM."""
+    from app.campaigns import services
+
+    mvd = make_agency("KZ", "MVD", "interior", en="Ministry of Internal Affairs", ru="Министерство внутренних дел")
+    afm = make_agency("KZ", "AFM", "fiu", en="Financial Monitoring Agency", ru="Агентство по финансовому мониторингу")
+    make_contact(mvd, email="ерлан@example.org", name="Ерлан Нурланов", locale="ru", is_focal_point=True)
+    make_contact(mvd, email="a.smith+ct@example.org", name="Anna Smith", locale="en")
+    make_contact(afm, email="afm@example.org", name="Айгуль Сапарова", locale="ru")
+    campaign = services.create_campaign("Round 1", make_version(), agencies=[mvd, afm])
+    services.set_status(campaign, "open")
+    db_session.commit()
+    return campaign
+
+
+def _links(output: str) -> dict[str, str]:
+    """{e-mail: link} from `flask campaigns invite --print-links` output."""
+    out = {}
+    for line in output.splitlines():
+        parts = line.split("\t")
+        if len(parts) == 4 and parts[3].startswith("http"):
+            out[parts[1]] = parts[3]
+    return out
+
+
+def _path(link: str) -> str:
+    return "/" + link.split("/", 3)[3]
+
+
+def test_invite_queues_one_email_per_contact_in_their_language(app_ctx, db_session, open_campaign):
+    from app.campaigns.models import Invitation
+    from app.mail.models import OutboxMessage
+
+    runner = app_ctx.test_cli_runner()
+    result = runner.invoke(args=["campaigns", "invite", str(open_campaign.id), "--print-links"])
+    assert result.exit_code == 0, result.output
+    links = _links(result.output)
+    assert set(links) == {"ерлан@example.org", "a.smith+ct@example.org", "afm@example.org"}
+    messages = {m.recipient: m for m in db_session.scalars(select(OutboxMessage))}
+    assert set(messages) == set(links) and all(m.status == "queued" for m in messages.values())
+    russian, english = messages["ерлан@example.org"], messages["a.smith+ct@example.org"]
+    assert russian.locale == "ru" and "Министерство внутренних дел" in russian.subject
+    assert "Уважаемый(ая) Ерлан Нурланов," in russian.body_text
+    assert links["ерлан@example.org"] in russian.body_text and links["ерлан@example.org"] in russian.body_html
+    assert english.locale == "en" and english.subject.startswith("Questionnaire for Ministry of Internal Affairs")
+    assert "Please send your answers by" not in english.body_text  # the campaign has no deadline
+    # the token is only in the link: the database keeps its hash
+    token = links["afm@example.org"].rsplit("/", 1)[1]
+    stored = [i.token_hash for i in db_session.scalars(select(Invitation))]
+    assert token not in stored and len(token) >= 40
+    # a second run invites nobody again
+    again = runner.invoke(args=["campaigns", "invite", str(open_campaign.id)])
+    assert again.exit_code == 0 and again.output.count("skipped: already invited") == 3
+    assert db_session.scalar(select(__import__("sqlalchemy").func.count()).select_from(OutboxMessage)) == 3
+
+
+def test_invite_refuses_a_draft_campaign_and_unknown_country(app_ctx, db_session, open_campaign):
+    from app.campaigns import services
+
+    runner = app_ctx.test_cli_runner()
+    assert "unknown country code(s): XX" in runner.invoke(args=["campaigns", "invite", str(open_campaign.id),
+                                                                "--country", "XX"]).output
+    draft = services.create_campaign("Draft", open_campaign.version, agencies=open_campaign.agencies)
+    db_session.commit()
+    result = runner.invoke(args=["campaigns", "invite", str(draft.id)])
+    assert result.exit_code != 0 and "only be sent for an open campaign" in result.output
+
+
+def _issue(db_session, campaign, email):
+    from app.campaigns import services
+
+    issued = [i for i in services.invite(campaign, send_email=False, reissue=True) if i.contact.email == email]
+    db_session.commit()
+    return issued[0]
+
+
+def test_link_signs_the_contact_in_scoped_to_one_agency_and_campaign(client, db_session, open_campaign):
+    from app.campaigns.models import Invitation
+    from app.core.models import AuditEvent
+    from app.responses.services import ensure_response
+
+    issued = _issue(db_session, open_campaign, "ерлан@example.org")
+    own = ensure_response(open_campaign, issued.agency)
+    other_agency = next(a for a in open_campaign.agencies if a.acronym == "AFM")
+    other = ensure_response(open_campaign, other_agency)
+    db_session.commit()
+    response = client.get(_path(issued.link))
+    assert response.status_code == 302 and response.headers["Location"].endswith("/respondent")
+    home = client.get("/respondent").get_data(as_text=True)
+    assert "Министерство внутренних дел" in home and "Round 1" in home  # the contact's language: Russian
+    assert client.get(f"/responses/{own.id}").status_code == 200
+    assert client.get(f"/responses/{other.id}").status_code == 404  # another agency: as if it did not exist
+    assert client.get(f"/responses/{other.id + 1000}").status_code == 404
+    for path in ("/campaigns/", f"/campaigns/{open_campaign.id}/progress", "/directory/agencies", "/staff"):
+        assert client.get(path).status_code == 403, path
+    db_session.expire_all()
+    invitation = db_session.get(Invitation, issued.invitation.id)
+    assert invitation.open_count == 1 and invitation.first_opened_at is not None
+    assert invitation.contact.user_id is not None
+    assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "invitation.opened")) is not None
+
+
+@pytest.mark.parametrize("case", ["revoked", "expired", "tampered"])
+def test_dead_links_never_sign_anyone_in(client, db_session, open_campaign, case):
+    from app.campaigns import services
+    from app.core.models import utcnow
+
+    issued = _issue(db_session, open_campaign, "ерлан@example.org")
+    path = _path(issued.link)
+    if case == "revoked":
+        services.revoke(issued.invitation)
+    elif case == "expired":
+        issued.invitation.expires_at = utcnow() - timedelta(minutes=1)
+    else:
+        token = path.rsplit("/", 1)[1]
+        path = path[: -len(token)] + ("A" if token[0] != "A" else "B") + token[1:]
+    db_session.commit()
+    response = client.get(path, headers={"Accept-Language": "en"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == (404 if case == "tampered" else 410)
+    if case == "revoked":
+        assert "Ваша персональная ссылка отозвана" in html  # the contact's language, not the browser's
+    elif case == "expired":
+        assert "Срок действия вашей персональной ссылки истёк" in html
+    else:
+        assert "The link is not valid" in html
+    assert client.get("/respondent").status_code == 302  # still anonymous
+
+
+def test_revoking_a_link_ends_a_session_opened_with_it(client, db_session, open_campaign):
+    from app.campaigns import services
+
+    issued = _issue(db_session, open_campaign, "afm@example.org")
+    client.get(_path(issued.link))
+    assert client.get("/respondent").status_code == 200
+    services.revoke(issued.invitation)
+    db_session.commit()
+    response = client.get("/respondent")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    assert client.get("/respondent").status_code == 302
+
+
+def test_a_second_invitation_keeps_the_first_link_valid(client, db_session, open_campaign):
+    first = _issue(db_session, open_campaign, "afm@example.org")
+    second = _issue(db_session, open_campaign, "afm@example.org")
+    assert first.link != second.link
+    assert client.get(_path(first.link)).status_code == 302
+    assert client.get(_path(second.link)).status_code == 302
+
+
+def test_link_guessing_is_rate_limited(client, app_ctx):
+    app_ctx.config["INVITATION_FAILURE_LIMIT"] = "5 per 15 minutes"
+    try:
+        codes = [client.get("/i/" + "x" * 43).status_code for _ in range(6)]
+    finally:
+        app_ctx.config["INVITATION_FAILURE_LIMIT"] = "20 per 15 minutes"
+    assert codes[:5] == [404] * 5 and codes[5] == 429
+
+
+def test_a_contact_whose_email_is_a_staff_account_is_not_signed_in_as_respondent(client, db_session, make_user,
+                                                                                 open_campaign):
+    make_user("staff", email="afm@example.org")
+    issued = _issue(db_session, open_campaign, "afm@example.org")
+    response = client.get(_path(issued.link))
+    assert response.status_code == 409
+    assert client.get("/staff").status_code == 302
+
+
+def test_staff_resend_and_revoke_from_the_campaign_page(client, db_session, make_user, open_campaign):
+    from app.campaigns.models import Invitation
+    from app.core.models import AuditEvent
+
+    issued = _issue(db_session, open_campaign, "afm@example.org")
+    sign_in(client, make_user("staff").email)
+    page = client.get(f"/campaigns/{open_campaign.id}", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert "afm@example.org" in html and "link handed over" in html
+    token = extract_csrf(html)
+    base = f"/campaigns/{open_campaign.id}/invitations/{issued.invitation.id}"
+    assert client.post(base + "/resend", data={"csrf_token": token}).status_code == 302
+    assert client.post(base + "/revoke", data={"csrf_token": token}).status_code == 302
+    invitations = list(db_session.scalars(select(Invitation).order_by(Invitation.id)))
+    assert len(invitations) == 2 and invitations[0].revoked_at is not None and invitations[1].revoked_at is None
+    assert invitations[1].message is not None and invitations[1].message.recipient == "afm@example.org"
+    actions = [e.action for e in db_session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions.count("invitation.sent") == 1 and "invitation.revoked" in actions
+    assert client.post(f"/campaigns/{open_campaign.id}/invitations/99999/revoke",
+                       data={"csrf_token": token}).status_code == 404
+
+
+def test_invite_button_queues_invitations_for_one_country(client, db_session, make_user, make_agency, make_contact,
+                                                          open_campaign):
+    from app.mail.models import OutboxMessage
+
+    kg = make_agency("KG", "MVD", "interior", en="MVD KG")
+    make_contact(kg, email="kg@example.org")
+    open_campaign.agencies.append(kg)
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+    token = extract_csrf(client.get(f"/campaigns/{open_campaign.id}").get_data(as_text=True))
+    response = client.post(f"/campaigns/{open_campaign.id}/invite", data={"csrf_token": token, "country": "KG"},
+                           follow_redirects=True, headers={"Accept-Language": "en"})
+    assert "1 invitation(s) queued" in response.get_data(as_text=True)
+    assert [m.recipient for m in db_session.scalars(select(OutboxMessage))] == ["kg@example.org"]
+    assert re.search(r"/i/[A-Za-z0-9_-]{40,}", db_session.scalar(select(OutboxMessage)).body_text)

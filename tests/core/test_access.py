@@ -1,0 +1,178 @@
+"""Every route against every role: who may open it, who gets 403, and who is sent to sign in.
+
+The table below is the access policy. A new route fails `test_every_route_is_in_the_policy` until it is
+added here, so no page can ship without someone deciding who may see it. Scope inside a role (an expert's
+countries, a respondent's agency) is tested with each feature; this file tests the role gate of every
+route with real requests, real objects and valid CSRF tokens, so a refusal is the role check and not a
+missing token or a missing object.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import extract_csrf, sign_in
+
+STAFF = {"staff", "admin"}
+ROLES = ("respondent", "expert", "staff", "admin")
+EVERYONE_SIGNED_IN = set(ROLES)
+
+#: endpoint -> roles allowed; None: public (no sign-in needed).
+POLICY: dict[str, set[str] | None] = {
+    "static": None,
+    "core.home": None,
+    "core.healthz": None,
+    "core.set_language": None,
+    "auth.sign_in": None,
+    "auth.sign_out": None,
+    "campaigns.open_link": None,
+    "auth.change_password": EVERYONE_SIGNED_IN,
+    "auth.users": {"admin"},
+    "auth.create_user": {"admin"},
+    "auth.edit_user": {"admin"},
+    "auth.reset_password": {"admin"},
+    "auth.staff_home": STAFF,
+    "auth.expert_home": {"expert"},
+    "responses.respondent_home": {"respondent"},
+    "responses.show": EVERYONE_SIGNED_IN,
+    "responses.progress": STAFF | {"expert"},
+    "responses.remind": STAFF,
+    "campaigns.index": STAFF | {"expert"},
+    "campaigns.new": STAFF,
+    "campaigns.edit": STAFF,
+    "campaigns.detail": STAFF,
+    "campaigns.set_status": STAFF,
+    "campaigns.invite": STAFF,
+    "campaigns.resend": STAFF,
+    "campaigns.revoke": STAFF,
+    "directory.agencies": STAFF,
+    "directory.new_agency": STAFF,
+    "directory.edit_agency": STAFF,
+    "directory.toggle_agency": STAFF,
+    "directory.new_contact": STAFF,
+    "directory.edit_contact": STAFF,
+    "directory.toggle_contact": STAFF,
+    "directory.import_page": STAFF,
+    "directory.template": STAFF,
+    "mail.outbox": STAFF,
+    "mail.message": STAFF,
+    "mail.retry": STAFF,
+    "mail.send_now": STAFF,
+    "questionnaires.index": STAFF,
+    "questionnaires.version": STAFF,
+    "questionnaires.preview": STAFF,
+    "questionnaires.compare_versions": STAFF,
+}
+
+#: A page each role may open, to take a CSRF token from.
+HOME = {"respondent": "/respondent", "expert": "/expert", "staff": "/staff", "admin": "/admin/users"}
+
+
+def test_every_route_is_in_the_policy(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints - POLICY.keys() == set(), "add the new routes to POLICY"
+    assert POLICY.keys() - endpoints == set(), "remove routes that no longer exist from POLICY"
+
+
+def test_the_views_declare_the_roles_of_the_policy(app):
+    for endpoint, roles in POLICY.items():
+        declared = getattr(app.view_functions[endpoint], "required_roles", None)
+        if roles is None:
+            assert declared is None, endpoint
+        elif roles == EVERYONE_SIGNED_IN and declared == ("*",):
+            continue
+        else:
+            assert set(declared or ()) == roles, endpoint
+
+
+@pytest.fixture
+def world(app_ctx, db_session, make_user, make_country, make_version, make_agency, make_contact):
+    """One open campaign over one agency with two invited contacts, a response, an outbox message, and a
+    client signed in for each role (the respondent through a real magic link)."""
+    from app.campaigns import services as campaigns
+    from app.responses.services import ensure_response
+
+    make_country("KZ", en="Kazakhstan", ru="Казахстан")
+    version = make_version()
+    agency = make_agency("KZ", "MVD", en="Ministry of Internal Affairs")
+    respondent_contact = make_contact(agency, email="respondent@example.org", locale="en")
+    other_contact = make_contact(agency, email="other@example.org", locale="en")
+    campaign = campaigns.create_campaign("Round 1", version, agencies=[agency])
+    campaigns.set_status(campaign, "open")
+    issued = {i.contact.id: i for i in campaigns.invite(campaign)}
+    response = ensure_response(campaign, agency)
+    spare_user = make_user("expert", email="spare@example.org")
+    db_session.commit()
+
+    clients = {}
+    for role in ROLES:
+        client = app_ctx.test_client()
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+        if role == "respondent":
+            link = issued[respondent_contact.id].link
+            assert client.get(link[link.index("/i/"):]).status_code == 302
+        else:
+            user = make_user(role, countries=["KZ"] if role == "expert" else ())
+            sign_in(client, user.email)
+        page = client.get(HOME[role])
+        assert page.status_code == 200, role
+        client.csrf = extract_csrf(page.get_data(as_text=True))
+        clients[role] = client
+    anonymous = app_ctx.test_client()
+    anonymous.csrf = extract_csrf(anonymous.get("/sign-in").get_data(as_text=True))
+    clients[None] = anonymous
+
+    values = {
+        "campaign_id": campaign.id,
+        # The invitation staff resend and revoke in this test is not the one the respondent signed in with.
+        "invitation_id": issued[other_contact.id].invitation.id,
+        "agency_id": agency.id,
+        "contact_id": other_contact.id,
+        "user_id": spare_user.id,
+        "message_id": issued[other_contact.id].invitation.message_id,
+        "response_id": response.id,
+        "slug": version.questionnaire.slug,
+        "number": version.number,
+        "token": "x" * 43,
+        "filename": "css/app.css",
+    }
+    db_session.rollback()
+    return clients, values
+
+
+def _url(rule, values) -> str:
+    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def _request(client, method: str, url: str):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={"csrf_token": client.csrf})
+
+
+def test_every_route_lets_in_exactly_the_roles_of_the_policy(app, world):
+    clients, values = world
+    rules = [rule for rule in app.url_map.iter_rules() if POLICY[rule.endpoint] is not None]
+    # Refusals first, then allowed requests (some of which change things, such as revoking an invitation).
+    failures = []
+    for allowed_pass in (False, True):
+        for rule in sorted(rules, key=lambda r: r.endpoint):
+            allowed = POLICY[rule.endpoint]
+            url = _url(rule, values)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                for role in (None, *ROLES):
+                    if (role in allowed) != allowed_pass:
+                        continue
+                    response = _request(clients[role], method, url)
+                    location = response.headers.get("Location", "")
+                    if role is None:
+                        ok = response.status_code == 302 and "/sign-in" in location
+                    elif role in allowed:
+                        ok = response.status_code not in (400, 401, 403, 404, 405, 500) and "/sign-in" not in location
+                    else:
+                        ok = response.status_code == 403
+                    if not ok:
+                        failures.append(f"{method} {url} as {role or 'anonymous'}: {response.status_code} {location}")
+    assert failures == []

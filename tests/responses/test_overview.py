@@ -1,0 +1,144 @@
+"""The progress overview (scoped per role) and reminders."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import extract_csrf, sign_in
+
+
+@pytest.fixture
+def campaign(db_session, make_version, make_agency, make_contact):
+    """An open campaign over five agencies in two countries plus a regional body, one response per status."""
+    from app.campaigns import services
+    from app.core.models import utcnow
+    from app.responses.services import ensure_response
+
+    agencies = [
+        make_agency("KZ", "MVD", "interior", en="KZ Interior", ru="МВД РК"),
+        make_agency("KZ", "AFM", "fiu", en="KZ Financial Monitoring", ru="АФМ"),
+        make_agency("KZ", "KNB", "security", en="KZ Security Committee", ru="КНБ"),
+        make_agency("KG", "MVD", "interior", en="KG Interior", ru="МВД КР"),
+        make_agency("KG", "GSFR", "fiu", en="KG Financial Intelligence", ru="ГСФР"),
+        make_agency(None, "RATS", "regional", en="RATS SCO", ru="РАТС ШОС"),
+    ]
+    for agency in agencies:
+        make_contact(agency, email=f"{agency.acronym.lower()}.{agency.country_code or 'rg'}@example.org".lower())
+    campaign = services.create_campaign("Round 1", make_version(), agencies=agencies)
+    services.set_status(campaign, "open")
+    services.invite(campaign)
+    statuses = {"MVD/KZ": "in_progress", "AFM/KZ": "submitted", "KNB/KZ": "returned", "MVD/KG": "validated"}
+    for agency in agencies:
+        status = statuses.get(f"{agency.acronym}/{agency.country_code}")
+        if status:
+            response = ensure_response(campaign, agency)
+            response.status = status
+            response.required_total, response.required_answered = 4, 3 if status == "in_progress" else 4
+            response.last_activity_at = utcnow()
+    db_session.commit()
+    return campaign
+
+
+def _rows(html: str) -> dict[str, str]:
+    """{acronym: row html} of the overview table."""
+    import re
+
+    return {m.group(1): m.group(2) for m in re.finditer(r'<tr data-agency="([^"]+)">(.*?)</tr>', html, re.S)}
+
+
+def test_staff_sees_every_agency_with_status_progress_and_invitations(client, make_user, campaign):
+    sign_in(client, make_user("staff").email)
+    page = client.get(f"/campaigns/{campaign.id}/progress", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    rows = _rows(html)
+    assert set(rows) == {"MVD", "AFM", "KNB", "GSFR", "RATS"}  # MVD twice (KZ and KG) under their countries
+    assert html.count('data-agency="MVD"') == 2
+    for status in ("not started", "in progress", "submitted", "returned", "validated"):
+        assert f">{status}</span>" in html
+    assert html.count(" 75%") == 1 and html.count(" 100%") == 3  # KZ MVD: 3 of 4 required answered
+    assert "queued" in rows["GSFR"]  # invitation e-mail waiting in the outbox
+    assert "Regional bodies" in html and "RATS SCO" in html
+    assert "Remind every agency that has not submitted" in html
+
+
+def test_filters_by_country_status_and_type(client, make_user, campaign):
+    sign_in(client, make_user("staff").email)
+    url = f"/campaigns/{campaign.id}/progress"
+    assert set(_rows(client.get(url + "?country=KG").get_data(as_text=True))) == {"MVD", "GSFR"}
+    assert set(_rows(client.get(url + "?status=submitted").get_data(as_text=True))) == {"AFM"}
+    assert set(_rows(client.get(url + "?kind=fiu").get_data(as_text=True))) == {"AFM", "GSFR"}
+    assert set(_rows(client.get(url + "?country=-").get_data(as_text=True))) == {"RATS"}
+    assert set(_rows(client.get(url + "?status=not_started").get_data(as_text=True))) == {"GSFR", "RATS"}
+
+
+def test_expert_sees_only_assigned_countries_and_no_actions(client, make_user, campaign):
+    expert = make_user("expert", countries=["KG"])
+    sign_in(client, expert.email)
+    html = client.get(f"/campaigns/{campaign.id}/progress", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert set(_rows(html)) == {"MVD", "GSFR"} and html.count('data-agency="MVD"') == 1
+    assert "KZ Interior" not in html and "RATS" not in html
+    assert "Remind" not in html and "Revoke" not in html
+    # filtering cannot widen the scope
+    assert _rows(client.get(f"/campaigns/{campaign.id}/progress?country=KZ").get_data(as_text=True)) == {}
+    assert _rows(client.get(f"/campaigns/{campaign.id}/progress?country=-").get_data(as_text=True)) == {}
+
+
+def test_expert_opens_responses_of_assigned_countries_only(client, db_session, make_user, campaign):
+    from app.responses.models import Response
+
+    sign_in(client, make_user("expert", countries=["KG"]).email)
+    by_country = {r.agency.country_code: r for r in db_session.scalars(select(Response))}
+    assert client.get(f"/responses/{by_country['KG'].id}").status_code == 200
+    assert client.get(f"/responses/{by_country['KZ'].id}").status_code == 404
+
+
+def test_remind_only_reaches_agencies_that_have_not_submitted_and_respects_the_interval(app_ctx, db_session,
+                                                                                       campaign):
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+    from app.mail.models import OutboxMessage
+
+    runner = app_ctx.test_cli_runner()
+    soon = runner.invoke(args=["campaigns", "remind", str(campaign.id)])
+    assert soon.exit_code == 0 and "0 reminder(s) queued" in soon.output  # everyone was invited just now
+    assert soon.output.count("too soon") == 4 and soon.output.count("submitted") == 2
+    for invitation in db_session.scalars(select(Invitation)):
+        invitation.created_at = utcnow() - timedelta(days=8)
+    db_session.commit()
+    result = runner.invoke(args=["campaigns", "remind", str(campaign.id), "--min-days", "7"])
+    assert result.exit_code == 0, result.output
+    reminded = sorted(line.split("\t")[0] for line in result.output.splitlines() if line.endswith("\treminded"))
+    assert reminded == ["-/RATS", "KG/GSFR", "KZ/KNB", "KZ/MVD"]  # not AFM (submitted), not KG/MVD (validated)
+    reminders = list(db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder")))
+    assert len(reminders) == 4 and all("/i/" in m.body_text for m in reminders)
+    again = runner.invoke(args=["campaigns", "remind", str(campaign.id)])
+    assert "0 reminder(s) queued" in again.output  # not twice within 7 days
+    assert db_session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.kind == "reminder")) == 4
+    zero = runner.invoke(args=["campaigns", "remind", str(campaign.id), "--min-days", "0", "--country", "KG"])
+    assert [line.split("\t")[0] for line in zero.output.splitlines() if line.endswith("reminded")] == ["KG/GSFR"]
+
+
+def test_remind_button_for_one_agency(client, db_session, make_user, campaign):
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+    from app.directory.models import Agency
+    from app.mail.models import OutboxMessage
+
+    for invitation in db_session.scalars(select(Invitation)):
+        invitation.created_at = utcnow() - timedelta(days=30)
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+    gsfr = db_session.scalar(select(Agency).where(Agency.acronym == "GSFR"))
+    token = extract_csrf(client.get(f"/campaigns/{campaign.id}/progress").get_data(as_text=True))
+    response = client.post(f"/campaigns/{campaign.id}/remind", data={"csrf_token": token, "agency_id": gsfr.id},
+                           follow_redirects=True, headers={"Accept-Language": "en"})
+    assert "1 reminder(s) queued" in response.get_data(as_text=True)
+    assert [m.recipient for m in db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "reminder"))] \
+        == ["gsfr.kg@example.org"]
+    row = _rows(response.get_data(as_text=True))["GSFR"]
+    assert "1 reminder" in row
