@@ -29,3 +29,10 @@ def accounts_command():
     for email, role, _name, countries in DEMO_USERS:
         suffix = f" ({', '.join(countries)})" if countries else ""
         click.echo(f"  {role:<11} {email}{suffix}")
+    from app.demo.campaign import demo_links
+
+    links = demo_links()
+    if links:
+        click.echo("Demo respondents (personal links of agency contacts):")
+        for email, what, link in links:
+            click.echo(f"  {email} — {what}\n    {link}")

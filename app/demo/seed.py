@@ -59,6 +59,10 @@ def seed() -> list[str]:
                                       channel="cli")
             report.append(f"user {email} ({role}) created")
     report.extend(_load_questionnaires())
+    from app.demo.campaign import seed_campaign, seed_directory
+
+    report.extend(seed_directory())
+    report.extend(seed_campaign())
     if not report:
         report.append("demo data already present: nothing changed")
     return report
