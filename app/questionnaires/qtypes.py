@@ -14,6 +14,11 @@ SPECIAL = ("not_applicable", "dont_know")
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)$")
 
 
+def N_(message: str) -> str:
+    """Marks a message for translation without translating it (the web layer translates AnswerError.message)."""
+    return message
+
+
 class AnswerError(ValueError):
     """A value was refused; `message` has {placeholders} filled from `params`."""
 
@@ -47,7 +52,7 @@ class QuestionType:
     def _special(self, question, raw):
         if not getattr(question, raw, False):
             label = "Not applicable" if raw == "not_applicable" else "Don't know"
-            raise AnswerError("“{label}” is not an allowed answer to this question.", label=label)
+            raise AnswerError(N_("“{label}” is not an allowed answer to this question."), label=label)
         return raw
 
     def convert(self, question, raw, *, definition=None, today=None):
@@ -55,7 +60,7 @@ class QuestionType:
         if not isinstance(raw, str):
             raw = str(raw)
         if "\x00" in raw:
-            raise AnswerError("The text contains a character that cannot be stored.")
+            raise AnswerError(N_("The text contains a character that cannot be stored."))
         return raw
 
     def is_empty(self, question, value) -> bool:
@@ -85,7 +90,7 @@ class TextType(QuestionType):
         text = super().convert(question, raw)
         limit = question.max_length or self.default_max
         if len(text) > limit:
-            raise AnswerError("The text is too long: {length} characters, at most {limit} allowed.",
+            raise AnswerError(N_("The text is too long: {length} characters, at most {limit} allowed."),
                               length=len(text), limit=limit)
         return text
 
@@ -106,22 +111,22 @@ class NumberType(QuestionType):
 
     def convert(self, question, raw, *, definition=None, today=None):
         if isinstance(raw, bool):
-            raise AnswerError("Enter a number.")
+            raise AnswerError(N_("Enter a number."))
         if isinstance(raw, int | float):
             number = float(raw)
         else:
             text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
             if not _NUMBER.match(text):
-                raise AnswerError("Enter a number, for example 12 or 12.5.")
+                raise AnswerError(N_("Enter a number, for example 12 or 12.5."))
             number = float(text.replace(",", "."))
         if question.integer:
             if not number.is_integer():
-                raise AnswerError("Enter a whole number.")
+                raise AnswerError(N_("Enter a whole number."))
             number = int(number)
         if question.min is not None and number < question.min:
-            raise AnswerError("The number must be at least {min}.", min=_fmt(question.min))
+            raise AnswerError(N_("The number must be at least {min}."), min=_fmt(question.min))
         if question.max is not None and number > question.max:
-            raise AnswerError("The number must be at most {max}.", max=_fmt(question.max))
+            raise AnswerError(N_("The number must be at most {max}."), max=_fmt(question.max))
         return int(number) if isinstance(number, float) and number.is_integer() and question.integer else number
 
     def level(self, question, value, definition):
@@ -161,15 +166,15 @@ class DateType(QuestionType):
                 except ValueError:
                     continue
             if value is None:
-                raise AnswerError("Enter a date as YYYY-MM-DD (or DD.MM.YYYY).")
+                raise AnswerError(N_("Enter a date as YYYY-MM-DD (or DD.MM.YYYY)."))
         today = today or date.today()
         bounds = {name: (today if getattr(question, name) == "today" else
                          date.fromisoformat(str(getattr(question, name))) if getattr(question, name) else None)
                   for name in ("min", "max")}
         if bounds["min"] and value < bounds["min"]:
-            raise AnswerError("The date must not be before {min}.", min=bounds["min"].isoformat())
+            raise AnswerError(N_("The date must not be before {min}."), min=bounds["min"].isoformat())
         if bounds["max"] and value > bounds["max"]:
-            raise AnswerError("The date must not be after {max}.", max=bounds["max"].isoformat())
+            raise AnswerError(N_("The date must not be after {max}."), max=bounds["max"].isoformat())
         return value.isoformat()
 
 
@@ -186,7 +191,7 @@ class SingleChoiceType(QuestionType):
     def convert(self, question, raw, *, definition=None, today=None):
         value = _choice_text(raw)
         if value not in self.values(question, definition):
-            raise AnswerError("“{value}” is not one of the choices.", value=value)
+            raise AnswerError(N_("“{value}” is not one of the choices."), value=value)
         return value
 
     def level(self, question, value, definition):
@@ -238,7 +243,7 @@ class ScaleType(QuestionType):
         except ValueError:
             value = None
         if value is None or not value.is_integer() or (levels is not None and int(value) not in levels):
-            raise AnswerError("Choose one of the levels of the scale.")
+            raise AnswerError(N_("Choose one of the levels of the scale."))
         return int(value)
 
     def level(self, question, value, definition):
@@ -257,12 +262,12 @@ class MultipleChoiceType(QuestionType):
         items = [_choice_text(item) for item in items if str(item).strip()]
         if any(is_special(item) for item in items):
             if len(items) > 1:
-                raise AnswerError("“Not applicable” and “Don't know” cannot be combined with other choices.")
+                raise AnswerError(N_("“Not applicable” and “Don't know” cannot be combined with other choices."))
             return self._special(question, items[0])
         allowed = [c.value for c in question.choices]
         unknown = [item for item in items if item not in allowed]
         if unknown:
-            raise AnswerError("“{value}” is not one of the choices.", value=unknown[0])
+            raise AnswerError(N_("“{value}” is not one of the choices."), value=unknown[0])
         return [value for value in allowed if value in items] or None
 
     def level(self, question, value, definition):
@@ -288,13 +293,13 @@ class MatrixType(QuestionType):
 
     def convert(self, question, raw, *, definition=None, today=None):
         if not isinstance(raw, dict):
-            raise AnswerError("A table answer must give a value per row.")
+            raise AnswerError(N_("A table answer must give a value per row."))
         rows = {row.id: row for row in question.rows}
         allowed = self.columns(question, definition) if definition else None
         value = {}
         for row_id, cell in raw.items():
             if row_id not in rows:
-                raise AnswerError("Unknown row “{row}”.", row=row_id)
+                raise AnswerError(N_("Unknown row “{row}”."), row=row_id)
             if cell is None or str(cell).strip() == "":
                 continue
             if is_special(cell):
@@ -302,7 +307,7 @@ class MatrixType(QuestionType):
                 continue
             text = _choice_text(cell)
             if allowed is not None and text not in allowed:
-                raise AnswerError("“{value}” is not allowed in row “{row}”.", value=text, row=row_id)
+                raise AnswerError(N_("“{value}” is not allowed in row “{row}”."), value=text, row=row_id)
             value[row_id] = int(text) if not question.choices else text
         return value or None
 
@@ -331,13 +336,13 @@ class FileType(QuestionType):
 
     def convert(self, question, raw, *, definition=None, today=None):
         if not isinstance(raw, dict) or not {"name", "key"} <= set(raw):
-            raise AnswerError("Upload a file.")
+            raise AnswerError(N_("Upload a file."))
         extension = raw["name"].rsplit(".", 1)[-1].lower() if "." in raw["name"] else ""
         if extension not in question.allowed_file_types:
-            raise AnswerError("Files of type “{ext}” are not accepted; allowed: {allowed}.",
+            raise AnswerError(N_("Files of type “{ext}” are not accepted; allowed: {allowed}."),
                               ext=extension or "?", allowed=", ".join(question.allowed_file_types).upper())
         if int(raw.get("size", 0)) > question.size_limit_mb * 1024 * 1024:
-            raise AnswerError("The file is larger than {limit} MB.", limit=_fmt(question.size_limit_mb))
+            raise AnswerError(N_("The file is larger than {limit} MB."), limit=_fmt(question.size_limit_mb))
         return {k: raw[k] for k in ("name", "key", "size", "content_type") if k in raw}
 
 
