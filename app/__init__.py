@@ -70,6 +70,7 @@ def register_blueprints(app: Flask) -> None:
     from app.directory.views import bp as directory_bp
     from app.mail.views import bp as mail_bp
     from app.questionnaires.views import bp as questionnaires_bp
+    from app.responses.respond import bp as respond_bp
     from app.responses.views import bp as responses_bp
 
     app.register_blueprint(core_bp)
@@ -79,6 +80,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mail_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(responses_bp)
+    app.register_blueprint(respond_bp)
 
 
 def register_hooks(app: Flask) -> None:
@@ -99,7 +101,7 @@ def register_commands(app: Flask) -> None:
     from app.directory.cli import directory_cli
     from app.mail.cli import outbox_cli
     from app.questionnaires.cli import questionnaires_cli
-    from app.responses import cli as _responses_cli  # noqa: F401 - adds `flask campaigns remind`
+    from app.responses.cli import responses_cli  # importing it also adds `flask campaigns remind`
 
     app.cli.add_command(users_cli)
     app.cli.add_command(directory_cli)
@@ -107,3 +109,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(responses_cli)

@@ -27,30 +27,91 @@ def _kind_label(code: str) -> str:
 @bp.route("/respondent")
 @require_role("respondent")
 def respondent_home():
-    """The questionnaire of the agency and campaign the respondent's link is for."""
+    """The questionnaire of the agency and campaign the respondent's link is for: sections and progress."""
+    from datetime import date
+
+    from app.questionnaires.forms import Context
+    from app.responses import answering
+    from app.responses.progress import section_states
+    from app.responses.respond import _state_labels, current_response, questionnaire_lang
+
     invitation = g.get("invitation")
     if invitation is None:
         return render_template("responses/respondent_home.html", invitation=None)
     campaign, agency = invitation.campaign, invitation.agency
-    response = services.response_for(campaign, agency)
-    version = response.version if response else campaign.version
-    definition = definition_of(version)
-    lang = get_locale_code() if get_locale_code() in definition.languages else definition.languages[0]
+    response = current_response(invitation)
+    definition = definition_of(response.version)
+    lang = questionnaire_lang(definition)
+    from app.responses.progress import required_progress
+
+    values = answering.stored_values(response)
+    states = section_states(definition, values, date.today())
+    required, answered = required_progress(definition, values, date.today())
+    labels = _state_labels(states)
+    sections = [(n, s, labels[n - 1]) for n, s in enumerate(definition.sections, start=1)]
+    resume = next((n for n, _s, _l in sections if states[n - 1] in ("not_started", "partial")), 1)
     return render_template("responses/respondent_home.html", invitation=invitation, campaign=campaign,
                            agency=agency, response=response, definition=definition, lang=lang,
-                           title=tr(definition.title, lang, definition.languages[0]),
-                           days=campaigns.days_to_deadline(campaign))
+                           ctx=Context(definition, lang),
+                           title=tr(definition.title, lang, definition.languages[0]), sections=sections, resume=resume,
+                           days=campaigns.days_to_deadline(campaign), editable=answering.is_editable(response),
+                           required=required, answered=answered)
+
+
+def _visible_or_404(response_id: int):
+    return services.visible_response(current_user, response_id, g.get("invitation")) or abort(404)
 
 
 @bp.route("/responses/<int:response_id>")
 @require_role("staff", "admin", "expert", "respondent")
 def show(response_id: int):
     """One response's answers, read-only, for those allowed to see that agency."""
-    response = services.visible_response(current_user, response_id, g.get("invitation")) or abort(404)
+    from app.responses.display import display
+
+    response = _visible_or_404(response_id)
     definition = definition_of(response.version)
     lang = get_locale_code() if get_locale_code() in definition.languages else definition.languages[0]
+    values = services.answer_values(response)
+    links = {qid: url_for(".file", response_id=response.id, key=v["key"]) for qid, v in values.items()
+             if isinstance(v, dict) and "key" in v}
     return render_template("responses/show.html", response=response, definition=definition, lang=lang,
-                           values=services.answer_values(response), tr=tr)
+                           values=values, tr=tr, display=display, links=links)
+
+
+@bp.route("/responses/<int:response_id>/print")
+@require_role("staff", "admin", "expert", "respondent")
+def print_view(response_id: int):
+    """The printable copy of a response."""
+    from app.responses.respond import render_print
+
+    response = _visible_or_404(response_id)
+    definition = definition_of(response.version)
+    lang = request.args.get("lang") if request.args.get("lang") in definition.languages else (
+        get_locale_code() if get_locale_code() in definition.languages else definition.languages[0])
+    return render_print(response, definition, lang, blank=request.args.get("blank") == "1",
+                        file_url=lambda key: url_for(".file", response_id=response.id, key=key))
+
+
+@bp.route("/responses/<int:response_id>/history")
+@require_role("staff", "admin", "expert", "respondent")
+def history(response_id: int):
+    """Every change of a response's answers."""
+    from app.responses.respond import render_history
+
+    response = _visible_or_404(response_id)
+    definition = definition_of(response.version)
+    lang = get_locale_code() if get_locale_code() in definition.languages else definition.languages[0]
+    return render_history(response, definition, lang)
+
+
+@bp.route("/responses/<int:response_id>/files/<key>")
+@require_role("staff", "admin", "expert", "respondent")
+def file(response_id: int, key: str):
+    """An evidence file of a response the person may see."""
+    from app.responses.respond import send_evidence
+
+    response = _visible_or_404(response_id)
+    return send_evidence(services.answer_values(response), key)
 
 
 @bp.route("/campaigns/<int:campaign_id>/progress")

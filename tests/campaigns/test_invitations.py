@@ -193,7 +193,9 @@ def test_staff_resend_and_revoke_from_the_campaign_page(client, db_session, make
     base = f"/campaigns/{open_campaign.id}/invitations/{issued.invitation.id}"
     assert client.post(base + "/resend", data={"csrf_token": token}).status_code == 302
     assert client.post(base + "/revoke", data={"csrf_token": token}).status_code == 302
-    invitations = list(db_session.scalars(select(Invitation).order_by(Invitation.id)))
+    db_session.expire_all()
+    invitations = list(db_session.scalars(select(Invitation).where(Invitation.contact_id == issued.contact.id)
+                                          .order_by(Invitation.id)))
     assert len(invitations) == 2 and invitations[0].revoked_at is not None and invitations[1].revoked_at is None
     assert invitations[1].message is not None and invitations[1].message.recipient == "afm@example.org"
     actions = [e.action for e in db_session.scalars(select(AuditEvent).order_by(AuditEvent.id))]

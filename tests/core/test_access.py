@@ -36,7 +36,19 @@ POLICY: dict[str, set[str] | None] = {
     "auth.staff_home": STAFF,
     "auth.expert_home": {"expert"},
     "responses.respondent_home": {"respondent"},
+    "respond.section": {"respondent"},
+    "respond.autosave": {"respondent"},
+    "respond.review": {"respondent"},
+    "respond.submitted": {"respondent"},
+    "respond.print_view": {"respondent"},
+    "respond.history": {"respondent"},
+    "respond.file": {"respondent"},
+    "respond.download_workbook": {"respondent"},
+    "respond.upload_workbook": {"respondent"},
     "responses.show": EVERYONE_SIGNED_IN,
+    "responses.print_view": EVERYONE_SIGNED_IN,
+    "responses.history": EVERYONE_SIGNED_IN,
+    "responses.file": EVERYONE_SIGNED_IN,
     "responses.progress": STAFF | {"expert"},
     "responses.remind": STAFF,
     "campaigns.index": STAFF | {"expert"},
@@ -66,6 +78,11 @@ POLICY: dict[str, set[str] | None] = {
     "questionnaires.compare_versions": STAFF,
 }
 
+#: Requests sent as JSON (with the CSRF token in the header, as the page's script does).
+JSON_BODIES = {
+    "respond.autosave": {"question": "agency_name", "fields": {"q__agency_name": ["MVD"]}, "base_version": 0},
+}
+
 #: A page each role may open, to take a CSRF token from.
 HOME = {"respondent": "/respondent", "expert": "/expert", "staff": "/staff", "admin": "/admin/users"}
 
@@ -92,6 +109,8 @@ def world(app_ctx, db_session, make_user, make_country, make_version, make_agenc
     """One open campaign over one agency with two invited contacts, a response, an outbox message, and a
     client signed in for each role (the respondent through a real magic link)."""
     from app.campaigns import services as campaigns
+    from app.responses import files
+    from app.responses.models import Answer
     from app.responses.services import ensure_response
 
     make_country("KZ", en="Kazakhstan", ru="Казахстан")
@@ -103,6 +122,9 @@ def world(app_ctx, db_session, make_user, make_country, make_version, make_agenc
     campaigns.set_status(campaign, "open")
     issued = {i.contact.id: i for i in campaigns.invite(campaign)}
     response = ensure_response(campaign, agency)
+    key = "evidence-file-key"
+    db_session.add(Answer(response_id=response.id, question_id="evidence", value={"name": "plan.pdf", "key": key}))
+    (files.upload_dir() / key).write_bytes(b"%PDF-1.4 test")
     spare_user = make_user("expert", email="spare@example.org")
     db_session.commit()
 
@@ -136,6 +158,7 @@ def world(app_ctx, db_session, make_user, make_country, make_version, make_agenc
         "slug": version.questionnaire.slug,
         "number": version.number,
         "token": "x" * 43,
+        "key": key,
         "filename": "css/app.css",
     }
     db_session.rollback()
@@ -146,9 +169,11 @@ def _url(rule, values) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
 
-def _request(client, method: str, url: str):
+def _request(client, method: str, url: str, endpoint: str):
     if method == "GET":
         return client.get(url)
+    if endpoint in JSON_BODIES:
+        return client.post(url, json=JSON_BODIES[endpoint], headers={"X-CSRFToken": client.csrf})
     return client.post(url, data={"csrf_token": client.csrf})
 
 
@@ -165,7 +190,8 @@ def test_every_route_lets_in_exactly_the_roles_of_the_policy(app, world):
                 for role in (None, *ROLES):
                     if (role in allowed) != allowed_pass:
                         continue
-                    response = _request(clients[role], method, url)
+                    response = _request(clients[role], method, url, rule.endpoint)
+                    response.close()  # downloads are streamed from files
                     location = response.headers.get("Location", "")
                     if role is None:
                         ok = response.status_code == 302 and "/sign-in" in location

@@ -96,6 +96,8 @@
   function init() {
     var forms = document.querySelectorAll("form.questionnaire-form");
     var known = readJSON("answers-data");
+    var today = document.getElementById("form-today");
+    if (today) { try { window.NAToday = JSON.parse(today.textContent); } catch (e) { window.NAToday = null; } }
     for (var i = 0; i < forms.length; i++) {
       (function (form) {
         form.addEventListener("change", function (e) { exclusive(e); apply(form, known); });

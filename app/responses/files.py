@@ -1,0 +1,68 @@
+"""Evidence files of `file` questions: checked, stored under instance/uploads/ with random names, served
+only through a response the person may see."""
+
+from __future__ import annotations
+
+import mimetypes
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from werkzeug.datastructures import FileStorage
+
+from app.questionnaires.qtypes import N_, REGISTRY, AnswerError
+
+#: Content types we send files with (anything else is sent as a generic download).
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+}
+
+
+def upload_dir() -> Path:
+    """instance/uploads/ (created when missing)."""
+    path = Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def path_for(key: str) -> Path | None:
+    """The stored file of a key, or None for a key that is not one of ours."""
+    if not key or not all(c.isalnum() or c in "-_" for c in key):
+        return None
+    path = upload_dir() / key
+    return path if path.is_file() else None
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(c for c in name if c.isprintable())
+    return name[:200] or "file"
+
+
+def store_upload(question, storage: FileStorage, *, definition=None) -> dict:
+    """Check an uploaded file against the question's types and size limit, then store it under a random
+    name; returns the answer value. Raises AnswerError (nothing stored) when refused."""
+    name = _clean_name(storage.filename or "")
+    limit = int(question.size_limit_mb * 1024 * 1024)
+    data = storage.stream.read(limit + 1)
+    if not data:
+        raise AnswerError(N_("The file is empty."))
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    content_type = CONTENT_TYPES.get(extension) or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    value = {"name": name, "key": secrets.token_urlsafe(24), "size": len(data), "content_type": content_type}
+    checked = REGISTRY["file"].normalise(question, value, definition=definition)  # type and size
+    (upload_dir() / value["key"]).write_bytes(data)
+    return checked
+
+
+def find_file(values: dict, key: str) -> dict | None:
+    """The stored answer value (a file) of a response's answers with this key, if any."""
+    for value in values.values():
+        if isinstance(value, dict) and value.get("key") == key and "name" in value:
+            return value
+    return None

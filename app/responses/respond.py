@@ -1,0 +1,494 @@
+"""The respondent's questionnaire: sections, autosave, review and submission, print, history, files and the
+offline workbook. Every view works on the one response the respondent's link is for (g.invitation); no
+route takes a response id, so there is nothing of another agency to ask for."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import format_time
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import CombinedMultiDict, FileStorage, MultiDict
+
+from app.auth.permissions import require_role
+from app.core.models import utcnow
+from app.extensions import db
+from app.i18n import _, available_locales, force_locale, get_locale_code
+from app.questionnaires.forms import ADAPTERS, SPECIAL, Context, build_section_form, raw_values, tr
+from app.questionnaires.qtypes import AnswerError
+from app.questionnaires.rendering import expression_trees, is_visible
+from app.questionnaires.services import definition_of
+from app.responses import answering, files
+from app.responses.display import display
+from app.responses.models import Response
+from app.responses.progress import section_states
+from app.responses.services import ResponseError, ensure_response, response_for
+
+bp = Blueprint("respond", __name__, url_prefix="/respondent")
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Scope:
+    """What every respondent page works on."""
+
+    invitation: Any
+    response: Response
+    definition: Any
+    lang: str
+
+    @property
+    def ctx(self) -> Context:
+        return Context(self.definition, self.lang)
+
+
+def questionnaire_lang(definition) -> str:
+    """The interface language when the questionnaire has it, else the questionnaire's default language."""
+    current = get_locale_code()
+    return current if current in definition.languages else definition.languages[0]
+
+
+def current_response(invitation) -> Response:
+    """The agency's response in the invitation's campaign, created on first use (safe when two contacts of the
+    agency open it at the same moment)."""
+    response = response_for(invitation.campaign, invitation.agency)
+    if response is not None:
+        return response
+    try:
+        with db.session.begin_nested():
+            response = ensure_response(invitation.campaign, invitation.agency)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        response = response_for(invitation.campaign, invitation.agency)
+    return response
+
+
+def _scope() -> Scope:
+    invitation = g.get("invitation")
+    if invitation is None:
+        abort(404)
+    response = current_response(invitation)
+    definition = definition_of(response.version)
+    return Scope(invitation, response, definition, questionnaire_lang(definition))
+
+
+#: CSS class of each section state's badge.
+STATE_CLASSES = {"not_started": "neutral", "partial": "warn", "complete": "ok", "skipped": "muted"}
+
+
+def _state_labels(states: list[str]) -> list[tuple[str, str]]:
+    labels = {"not_started": _("Not started"), "partial": _("Partly answered"), "complete": _("Complete"),
+              "skipped": _("Does not apply")}
+    return [(STATE_CLASSES[s], labels[s]) for s in states]
+
+
+def _versions(response: Response) -> dict[str, tuple[int, str]]:
+    """{question id: (answer version, digest of the value)} for the page's hidden fields."""
+    return {a.question_id: (a.version, answering.digest(a.value)) for a in response.answers}
+
+
+def _file_links(scope: Scope, values: dict) -> dict[str, dict]:
+    out = {}
+    for qid, value in values.items():
+        if isinstance(value, dict) and "key" in value:
+            out[qid] = {"name": value.get("name", ""), "url": url_for(".file", key=value["key"])}
+    return out
+
+
+def _next_visible(definition, values, number: int, step: int, today: date) -> int | None:
+    index = number + step
+    while 1 <= index <= len(definition.sections):
+        if is_visible(definition.sections[index - 1].show_if, values, today):
+            return index
+        index += step
+    return None
+
+
+def _file_raw(question, raw, stored) -> tuple[bool, Any]:
+    """(whether to save, raw value) for a file question: a new upload or a special answer is saved; no upload
+    keeps the stored file; unticking a special answer clears it."""
+    if raw in SPECIAL:
+        return True, raw
+    if isinstance(raw, FileStorage) and raw.filename:
+        return True, raw
+    if stored in SPECIAL:
+        return True, None
+    return False, None
+
+
+def _collect_raws(scope: Scope, section, form) -> tuple[dict[str, Any], dict[str, str]]:
+    """Raw values of a section's questions (uploads stored); refused uploads as errors."""
+    values = answering.stored_values(scope.response)
+    raws, errors = {}, {}
+    for qid, raw in raw_values(scope.definition, section, form).items():
+        question = next(q for q in section.questions if q.id == qid)
+        if question.type != "file":
+            raws[qid] = raw
+            continue
+        wanted, raw = _file_raw(question, raw, values.get(qid))
+        if not wanted:
+            continue
+        if isinstance(raw, FileStorage):
+            try:
+                raw = files.store_upload(question, raw, definition=scope.definition)
+            except AnswerError as exc:
+                errors[qid] = answering.message_text(exc)
+                continue
+        raws[qid] = raw
+    return raws, errors
+
+
+def _conflict_view(scope: Scope, question, conflict: answering.Conflict) -> dict:
+    return {"yours_display": display(scope.definition, question, conflict.yours, scope.lang),
+            "theirs_display": display(scope.definition, question, conflict.theirs, scope.lang),
+            "by": conflict.by, "at": conflict.at, "version": conflict.version}
+
+
+@bp.route("/sections/<int:number>", methods=["GET", "POST"])
+@require_role("respondent")
+def section(number: int):
+    """One section of the questionnaire: fields, skip logic, autosave; Save / Previous / Next without JS."""
+    scope = _scope()
+    definition, response = scope.definition, scope.response
+    if not 1 <= number <= len(definition.sections):
+        abort(404)
+    section = definition.sections[number - 1]
+    editable = answering.is_editable(response)
+    today = date.today()
+    errors: dict[str, list[str]] = {}
+    conflicts: dict[str, dict] = {}
+    status = 200
+    meta = {"csrf": False}  # CSRFProtect checks every POST already
+    if request.method == "POST":
+        if not editable:
+            flash(_("Your answers can no longer be changed."), "warning")
+            return redirect(url_for(".section", number=number))
+        formdata = CombinedMultiDict((request.files, request.form))
+        form = build_section_form(definition, section, scope.lang, formdata=formdata, meta=meta)
+        raws, upload_errors = _collect_raws(scope, section, form)
+        base = {qid: request.form.get(f"v__{qid}", type=int, default=0) for qid in raws}
+        originals = {qid: request.form[f"o__{qid}"] for qid in raws if f"o__{qid}" in request.form}
+        result = answering.save_answers(response, raws, actor=current_user, channel="web", lang=scope.lang,
+                                        base_versions=base, originals=originals, today=today)
+        db.session.commit()
+        for qid, message in {**upload_errors, **result.errors}.items():
+            errors.setdefault(qid, []).append(message)
+        by_id = {q.id: q for q in section.questions}
+        conflicts = {qid: _conflict_view(scope, by_id[qid], c) for qid, c in result.conflicts.items()}
+        if not errors and not conflicts:
+            values = answering.stored_values(response)
+            action = request.form.get("action", "save")
+            if action == "next":
+                target = _next_visible(definition, values, number, 1, today)
+                return redirect(url_for(".section", number=target) if target else url_for(".review"))
+            if action == "previous":
+                target = _next_visible(definition, values, number, -1, today)
+                return redirect(url_for(".section", number=target or number))
+            if action == "review":
+                return redirect(url_for(".review"))
+            flash(_("Your answers are saved."), "success")
+            return redirect(url_for(".section", number=number))
+        status = 409 if conflicts and not errors else 422
+        # The form shows what was typed; versions are the stored ones, so saving again keeps the typed value.
+    else:
+        form = build_section_form(definition, section, scope.lang, values=answering.stored_values(response),
+                                  meta=meta)
+    values = answering.stored_values(response)
+    if request.args.get("check") and editable:
+        for qid in _missing_in_section(scope, section, values, today):
+            errors.setdefault(qid, []).append(_("Answer this question before you submit."))
+    return render_template(
+        "responses/section.html", scope=scope, section=section, number=number, form=form,
+        ctx=scope.ctx, adapters=ADAPTERS, expr=expression_trees(definition), errors=errors, conflicts=conflicts,
+        editable=editable, versions=_versions(response), files=_file_links(scope, values),
+        known={k: v for k, v in values.items() if k not in {q.id for q in section.questions}},
+        sections=definition.sections, states=_state_labels(section_states(definition, values, today)),
+        prev_number=_next_visible(definition, values, number, -1, today),
+        next_number=_next_visible(definition, values, number, 1, today),
+        url_for_section=lambda i: url_for(".section", number=i),
+        autosave_texts=_autosave_texts(), today=today.isoformat(), empty_digest=answering.digest(None),
+        progress=_progress(definition, values, today)), status
+
+
+def _progress(definition, values, today) -> str:
+    from app.responses.progress import required_progress
+
+    total, answered = required_progress(definition, values, today)
+    return f"{answered} / {total}"
+
+
+def _missing_in_section(scope: Scope, section, values, today) -> list[str]:
+    from app.responses.progress import unanswered_required
+
+    return [q.id for s, q in unanswered_required(scope.definition, values, today) if s is section]
+
+
+def _autosave_texts() -> dict[str, str]:
+    return {
+        "saving": _("Saving…"),
+        "saved_at": _("Saved at %(time)s", time="%s"),
+        "not_saved": _("Not saved: see the message beside the question."),
+        "failed": _("Could not save. Check your connection; your text is still on the page. Press Save to try again."),
+        "conflict": _("Someone else changed this answer after you opened the page. Choose which value to keep."),
+        "conflict_status": _("Not saved: someone else changed an answer (see below)."),
+        "yours": _("Your value"),
+        "theirs": _("Saved value"),
+        "keep_mine": _("Keep my value"),
+        "take_theirs": _("Use the saved value"),
+    }
+
+
+@bp.route("/autosave", methods=["POST"])
+@require_role("respondent")
+def autosave():
+    """Save one question in the background: 200 with the new version, 409 with both values, 422 with the message."""
+    scope = _scope()
+    definition, response = scope.definition, scope.response
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+        return jsonify(error={"message": _("The request is not valid.")}), 400
+    index = answering.questions_by_id(definition)
+    qid = data["question"]
+    if qid not in index or index[qid][2].type == "note":
+        return jsonify(error={"message": _("The page does not exist.")}), 404
+    if not answering.is_editable(response):
+        return jsonify(error={"message": _("Your answers can no longer be changed.")}), 403
+    _number, section, question = index[qid]
+    fields = data.get("fields") if isinstance(data.get("fields"), dict) else {}
+    pairs = []
+    for name, value in fields.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str | int | float) and not isinstance(item, bool):
+                pairs.append((str(name), str(item)))
+    form = build_section_form(definition, section, scope.lang, formdata=MultiDict(pairs), meta={"csrf": False})
+    raw = ADAPTERS[question.type].raw(question, form)
+    if question.type == "file":
+        wanted, raw = _file_raw(question, raw if raw in SPECIAL else None,
+                                answering.stored_values(response).get(qid))
+        if not wanted:
+            return jsonify(version=_versions(response).get(qid, (0, ""))[0], saved_at=format_time(utcnow(), "short"))
+    try:
+        base = int(data.get("base_version", 0))
+    except (TypeError, ValueError):
+        base = 0
+    result = answering.save_answers(response, {qid: raw}, actor=current_user, channel="autosave",
+                                    lang=scope.lang, base_versions={qid: base})
+    db.session.commit()
+    if result.conflicts:
+        return jsonify(conflict=_conflict_view(scope, question, result.conflicts[qid]) | {
+            "at": format_time(result.conflicts[qid].at, "short") if result.conflicts[qid].at else ""}), 409
+    if result.errors:
+        return jsonify(error=result.errors[qid]), 422
+    return jsonify(version=result.versions.get(qid, 0), saved_at=format_time(utcnow(), "short"),
+                   progress=_progress(definition, answering.stored_values(response), date.today()))
+
+
+@bp.route("/review", methods=["GET", "POST"])
+@require_role("respondent")
+def review():
+    """Every section's state, unanswered required questions, flagged answers; submission with confirmation."""
+    scope = _scope()
+    response = scope.response
+    status = 200
+    problem = None
+    if request.method == "POST":
+        if not answering.is_editable(response):
+            flash(_("Your answers can no longer be changed."), "warning")
+            return redirect(url_for(".review"))
+        if not request.form.get("confirm"):
+            problem = _("Tick the box to confirm that the answers may be sent.")
+            status = 422
+        else:
+            try:
+                answering.submit(response, actor=current_user, lang=scope.lang, today=date.today())
+            except ResponseError:
+                db.session.rollback()
+                problem = _("The questionnaire cannot be submitted yet: answer or correct the questions listed "
+                            "below.")
+                status = 422
+            else:
+                db.session.commit()
+                return redirect(url_for(".submitted"))
+    checked = answering.review(response, lang=scope.lang, today=date.today())
+    return render_template("responses/review.html", scope=scope, review=checked, ctx=scope.ctx, problem=problem,
+                           editable=answering.is_editable(response),
+                           states=_state_labels([s for _n, _s, s in checked.sections])), status
+
+
+@bp.route("/submitted")
+@require_role("respondent")
+def submitted():
+    """Confirmation after submission."""
+    scope = _scope()
+    if scope.response.status not in ("submitted", "validated"):
+        return redirect(url_for(".review"))
+    return render_template("responses/submitted.html", scope=scope, ctx=scope.ctx)
+
+
+@bp.route("/print")
+@require_role("respondent")
+def print_view():
+    """The questionnaire laid out for A4, with the current answers or blank (?blank=1)."""
+    scope = _scope()
+    return render_print(scope.response, scope.definition, scope.lang, blank=request.args.get("blank") == "1",
+                        file_url=lambda key: url_for(".file", key=key))
+
+
+def render_print(response, definition, lang: str, *, blank: bool, file_url):
+    """The print page of a response (shared by respondents and staff)."""
+    from app.responses.display import choice_labels
+
+    values = {} if blank else answering.stored_values(response)
+    today = date.today()
+    ctx = Context(definition, lang)
+    with force_locale(lang if lang in available_locales() else get_locale_code()):
+        return render_template("responses/print.html", response=response, definition=definition, ctx=ctx,
+                               values=values, blank=blank, lang=lang, display=display, choice_labels=choice_labels,
+                               visible=lambda s, q: answering.visible(definition, s, q, values, today),
+                               printed_on=today, file_url=file_url)
+
+
+@bp.route("/history")
+@require_role("respondent")
+def history():
+    """Every change of the agency's answers: who, when, through which channel, old and new value."""
+    scope = _scope()
+    return render_history(scope.response, scope.definition, scope.lang)
+
+
+def render_history(response, definition, lang: str):
+    """The history page of a response (shared by respondents and staff)."""
+    index = answering.questions_by_id(definition)
+    rows = []
+    for change in answering.history(response):
+        entry = index.get(change.question_id)
+        question = entry[2] if entry else None
+        label = tr(question.label, lang, definition.languages[0]) if question else change.question_id
+        rows.append({"change": change, "label": label,
+                     "old": display(definition, question, change.old, lang) if question else str(change.old),
+                     "new": display(definition, question, change.new, lang) if question else str(change.new)})
+    channels = {"web": _("web form"), "autosave": _("web form (automatic save)"), "workbook": _("Excel workbook"),
+                "cli": _("command line"), "api": _("API")}
+    return render_template("responses/history.html", response=response, rows=rows, channels=channels)
+
+
+@bp.route("/files/<key>")
+@require_role("respondent")
+def file(key: str):
+    """An evidence file of the agency's response, as a download."""
+    scope = _scope()
+    return send_evidence(answering.stored_values(scope.response), key)
+
+
+def send_evidence(values: dict, key: str):
+    """Send a stored file found among these answers (404 otherwise: nothing tells whether it exists)."""
+    value = files.find_file(values, key)
+    path = files.path_for(key) if value else None
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="application/octet-stream", as_attachment=True, download_name=value["name"],
+                     max_age=0)
+
+
+# --- the offline workbook ------------------------------------------------------------------------------
+
+
+@bp.route("/workbook.xlsx")
+@require_role("respondent")
+def download_workbook():
+    """The agency's questionnaire as an Excel workbook to fill in offline."""
+    from app.responses.workbook import build_workbook
+
+    scope = _scope()
+    buffer = io.BytesIO()
+    build_workbook(scope.response, lang=scope.lang).save(buffer)
+    buffer.seek(0)
+    name = f"{scope.response.agency.acronym}-{scope.response.version.questionnaire.slug}-{scope.lang}.xlsx"
+    return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
+
+
+def _pending_path(token: str):
+    from pathlib import Path
+
+    if not token or not all(c.isalnum() or c in "-_" for c in token):
+        return None
+    path = Path(current_app.instance_path) / "uploads" / "pending" / f"{token}.xlsx"
+    return path if path.is_file() else None
+
+
+@bp.route("/workbook", methods=["GET", "POST"])
+@require_role("respondent")
+def upload_workbook():
+    """Upload a filled workbook: every problem by sheet and cell, else a preview of the changes to confirm."""
+    import secrets
+    from pathlib import Path
+
+    from app.responses.workbook import MAX_BYTES, import_workbook
+
+    scope = _scope()
+    outcome = None
+    token = ""
+    status = 200
+    if request.method == "POST":
+        if not answering.is_editable(scope.response):
+            flash(_("Your answers can no longer be changed."), "warning")
+            return redirect(url_for("responses.respondent_home"))
+        confirm_token = request.form.get("token", "")
+        if confirm_token:
+            path = _pending_path(confirm_token)
+            if path is None:
+                flash(_("The uploaded workbook has expired. Upload it again."), "warning")
+                return redirect(url_for(".upload_workbook"))
+            data = path.read_bytes()
+            outcome = import_workbook(data, response=scope.response, actor=current_user, lang=scope.lang, apply=True)
+            if outcome.applied:
+                db.session.commit()
+                path.unlink(missing_ok=True)
+                flash(_("The answers from the workbook are saved."), "success")
+                return redirect(url_for("responses.respondent_home"))
+            db.session.rollback()
+            status = 422
+        else:
+            upload = request.files.get("file")
+            if upload is None or not upload.filename:
+                flash(_("Choose a file to upload."), "error")
+                status = 422
+            else:
+                data = upload.stream.read(MAX_BYTES + 1)
+                outcome = import_workbook(data, response=scope.response, actor=current_user, lang=scope.lang,
+                                          apply=False)
+                db.session.rollback()
+                if outcome.problems:
+                    status = 422
+                elif outcome.changes:
+                    token = secrets.token_urlsafe(24)
+                    pending = Path(current_app.instance_path) / "uploads" / "pending"
+                    pending.mkdir(parents=True, exist_ok=True)
+                    (pending / f"{token}.xlsx").write_bytes(data)
+    return render_template("responses/workbook_upload.html", scope=scope, outcome=outcome, token=token,
+                           editable=answering.is_editable(scope.response)), status
+
+
+def answers_json(values: dict) -> str:
+    """Answers for the browser's skip logic (script type=application/json)."""
+    return json.dumps(values, ensure_ascii=False, default=str)

@@ -1,0 +1,162 @@
+/* Background saving of the respondent form: each changed question is sent on its own with the
+   version it was based on. The page shows "Saved at 14:32", or a persistent error, or - when
+   someone else changed the same answer meanwhile - both values and a choice. Without JavaScript the
+   form's own Save button does the same work. */
+(function () {
+  "use strict";
+  var form = document.querySelector("form.questionnaire-form[data-autosave-url]");
+  if (!form) { return; }
+  var url = form.getAttribute("data-autosave-url");
+  var statusBox = document.getElementById("save-status");
+  var csrf = (document.querySelector("meta[name=csrf-token]") || {}).content || "";
+  var texts = JSON.parse((document.getElementById("autosave-texts") || {}).textContent || "{}");
+  var timers = {};
+  var pending = 0;
+
+  function say(text, kind) {
+    if (!statusBox) { return; }
+    statusBox.textContent = text;
+    statusBox.className = "save-status " + (kind || "");
+  }
+
+  function fieldsOf(box) {
+    var data = {};
+    var inputs = box.querySelectorAll("input, textarea, select");
+    for (var i = 0; i < inputs.length; i++) {
+      var el = inputs[i];
+      if (!el.name || el.type === "file") { continue; }
+      if ((el.type === "checkbox" || el.type === "radio") && !el.checked) {
+        if (!(el.name in data)) { data[el.name] = []; }
+        continue;
+      }
+      if (!(el.name in data)) { data[el.name] = []; }
+      data[el.name].push(el.value);
+    }
+    return data;
+  }
+
+  function setError(box, message) {
+    var id = "error-" + box.getAttribute("data-question");
+    var el = document.getElementById(id);
+    if (!message) {
+      if (el && el.getAttribute("data-live")) { el.remove(); }
+      box.classList.remove("has-error");
+      return;
+    }
+    if (!el) {
+      el = document.createElement("p");
+      el.className = "error";
+      el.id = id;
+      el.setAttribute("data-live", "1");
+      el.setAttribute("role", "alert");
+      var label = box.querySelector(".question-label");
+      if (label && label.parentNode) { label.parentNode.insertBefore(el, label.nextSibling); } else { box.prepend(el); }
+    }
+    el.textContent = message;
+    box.classList.add("has-error");
+  }
+
+  function showConflict(box, info) {
+    var old = box.querySelector(".conflict");
+    if (old) { old.remove(); }
+    var div = document.createElement("div");
+    div.className = "conflict";
+    div.setAttribute("role", "alert");
+    var p = document.createElement("p");
+    p.textContent = texts.conflict || "Someone else changed this answer.";
+    div.appendChild(p);
+    var dl = document.createElement("dl");
+    [[texts.yours || "Your value", info.yours_display], [(texts.theirs || "Saved value") + (info.by ? " (" + info.by + ", " + info.at + ")" : ""), info.theirs_display]].forEach(function (pair) {
+      var dt = document.createElement("dt"); dt.textContent = pair[0];
+      var dd = document.createElement("dd"); dd.textContent = pair[1] === "" || pair[1] == null ? "—" : pair[1];
+      dl.appendChild(dt); dl.appendChild(dd);
+    });
+    div.appendChild(dl);
+    var keep = document.createElement("button");
+    keep.type = "button"; keep.className = "primary keep-mine"; keep.textContent = texts.keep_mine || "Keep my value";
+    keep.addEventListener("click", function () { box.setAttribute("data-version", info.version); div.remove(); save(box); });
+    var take = document.createElement("button");
+    take.type = "button"; take.className = "take-theirs"; take.textContent = texts.take_theirs || "Use the saved value";
+    take.addEventListener("click", function () { window.location.reload(); });
+    div.appendChild(keep); div.appendChild(take);
+    box.prepend(div);
+    say(texts.conflict_status || "Not saved: conflict", "error");
+  }
+
+  function save(box, keepalive) {
+    var qid = box.getAttribute("data-question");
+    clearTimeout(timers[qid]);
+    delete timers[qid];
+    var body = { question: qid, fields: fieldsOf(box), base_version: parseInt(box.getAttribute("data-version") || "0", 10) };
+    pending += 1;
+    say(texts.saving || "Saving…", "busy");
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
+      body: JSON.stringify(body),
+      keepalive: !!keepalive
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) { return { status: response.status, data: data }; });
+    }).then(function (result) {
+      pending -= 1;
+      var data = result.data || {};
+      if (result.status === 200) {
+        box.setAttribute("data-version", data.version);
+        setError(box, null);
+        if (data.progress && document.getElementById("progress-value")) {
+          document.getElementById("progress-value").textContent = data.progress;
+        }
+        say((texts.saved_at || "Saved at %s").replace("%s", data.saved_at), "ok");
+      } else if (result.status === 409) {
+        showConflict(box, data.conflict || {});
+      } else if (result.status === 422) {
+        setError(box, data.error || "");
+        say(texts.not_saved || "Not saved: see the message beside the question", "error");
+      } else {
+        say((data.error && data.error.message) || texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+      }
+    }).catch(function () {
+      pending -= 1;
+      say(texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+    });
+  }
+
+  var boxes = {};
+
+  function schedule(box, delay) {
+    var qid = box.getAttribute("data-question");
+    clearTimeout(timers[qid]);
+    boxes[qid] = box;
+    timers[qid] = setTimeout(function () { save(box); }, delay);
+  }
+
+  // Save what is still waiting for its timer before the page is left (switching the language, a link).
+  function flush() {
+    for (var qid in timers) {
+      if (Object.prototype.hasOwnProperty.call(timers, qid) && boxes[qid]) { save(boxes[qid], true); }
+    }
+  }
+  window.addEventListener("pagehide", flush);
+  var languageMenu = document.querySelector(".language-menu");
+  if (languageMenu) { languageMenu.addEventListener("submit", flush); }
+
+  form.addEventListener("change", function (e) {
+    if (e.target.type === "file" && e.target.files && e.target.files.length) {
+      // Files go with the whole form (multipart): save the page as the Save button does.
+      var button = form.querySelector("button[name=action][value=save]");
+      if (button && form.requestSubmit) { form.requestSubmit(button); } else if (button) { button.click(); }
+      return;
+    }
+    var box = e.target.closest("[data-question]");
+    if (box && e.target.type !== "file") { schedule(box, 50); }
+  });
+  form.addEventListener("input", function (e) {
+    var box = e.target.closest("[data-question]");
+    if (box && (e.target.tagName === "TEXTAREA" || e.target.type === "text")) { schedule(box, 1200); }
+  });
+  window.addEventListener("beforeunload", function (e) {
+    if (pending > 0) { e.preventDefault(); e.returnValue = ""; }
+  });
+  window.NAAutosave = { save: save };
+})();

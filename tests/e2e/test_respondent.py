@@ -1,0 +1,281 @@
+"""The respondent's questionnaire in a real browser: magic link, language, skip logic, autosave with messages,
+reload, submission, concurrent editing in two browsers, and the weight of a 40-question page."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+_counter = itertools.count(1)
+
+QUESTIONNAIRE = """
+schema_version: 1
+id: e2e-{n}
+title: {{en: Browser test questionnaire, ru: Анкета для проверки в браузере}}
+languages: [en, ru]
+scale:
+  - {{level: 0, label: {{en: Not in place, ru: Отсутствует}}}}
+  - {{level: 1, label: {{en: Initial, ru: Начальный}}}}
+  - {{level: 2, label: {{en: Partial, ru: Частично}}}}
+  - {{level: 3, label: {{en: Full, ru: Полностью}}}}
+sections:
+  - id: profile
+    title: {{en: Agency profile, ru: Сведения о ведомстве}}
+    questions:
+      - id: staff_total
+        type: number
+        integer: true
+        required: true
+        min: 1
+        max: 100000
+        label: {{en: Total number of staff, ru: Общая численность сотрудников}}
+      - id: has_unit
+        type: yes_no
+        required: true
+        label: {{en: Is there a dedicated unit?, ru: Есть ли специализированное подразделение?}}
+      - id: unit_name
+        type: text
+        show_if: "${{has_unit}} = 'yes'"
+        label: {{en: Name of the unit, ru: Название подразделения}}
+      - id: unit_staff
+        type: number
+        show_if: "${{has_unit}} = 'yes'"
+        label: {{en: Staff of the unit, ru: Численность подразделения}}
+      - id: unit_tasks
+        type: long_text
+        show_if: "${{has_unit}} = 'yes'"
+        label: {{en: Tasks of the unit, ru: Задачи подразделения}}
+  - id: needs
+    title: {{en: Needs, ru: Потребности}}
+    questions:
+      - id: needs_text
+        type: long_text
+        label: {{en: Main needs, ru: Основные потребности}}
+{big}
+"""
+
+BIG_TYPES = ["yes_no", "scale", "number", "text", "single_choice", "multiple_choice", "long_text", "date"]
+
+
+def big_section() -> str:
+    """A section of 40 questions of every common type, with hints and skip logic, as YAML."""
+    lines = ["  - id: big", "    title: {en: Forty questions, ru: Сорок вопросов}", "    questions:"]
+    for i in range(40):
+        kind = BIG_TYPES[i % len(BIG_TYPES)]
+        lines += [f"      - id: big_{i}", f"        type: {kind}",
+                  f"        label: {{en: 'Question {i} about the capacity of the agency in this area', "
+                  f"ru: 'Вопрос {i} о возможностях ведомства в этой области'}}",
+                  f"        hint: {{en: 'Explain briefly, with figures where possible ({i})', "
+                  f"ru: 'Кратко поясните, по возможности с цифрами ({i})'}}"]
+        if kind in ("single_choice", "multiple_choice"):
+            lines.append("        choices:")
+            for c in range(5):
+                lines.append(f"          - {{value: c{c}, label: {{en: 'Choice {c} of question {i}', "
+                             f"ru: 'Вариант {c} вопроса {i}'}}}}")
+        if i % 5 == 1:
+            lines.append("        not_applicable: true")
+        if i % 8 == 1:  # after each yes/no question
+            lines.append(f"        show_if: \"${{big_{i - 1}}} != 'no'\"")
+    return "\n".join(lines)
+
+
+def make_campaign(live_app, live_server, contacts: int = 1, big: bool = False) -> list[str]:
+    """A fresh questionnaire, agency and open campaign in the live app; the contacts' links."""
+    from app.campaigns import services as campaigns
+    from app.directory import services as directory
+    from app.extensions import db
+    from app.questionnaires.loader import load_text
+    from app.questionnaires.services import get_version, store_definition
+
+    n = next(_counter)
+    text = QUESTIONNAIRE.format(n=n, big=big_section() if big else "")
+    with live_app.app_context():
+        result = load_text(text, "e2e.yaml")
+        assert result.definition is not None, result.problems
+        outcome = store_definition(result.definition, source="e2e")
+        version = get_version(outcome.slug, outcome.number)
+        agency = directory.create_agency(country_code="KZ", acronym=f"E2E{n}", kind="other",
+                                         names={"en": f"Test Agency {n}", "ru": f"Тестовое ведомство {n}"})
+        for c in range(contacts):
+            directory.create_contact(agency, name=f"Contact {c}", email=f"contact{c}.e2e{n}@example.org", locale="en")
+        campaign = campaigns.create_campaign(f"E2E {n}", version, agencies=[agency])
+        campaigns.set_status(campaign, "open")
+        issued = campaigns.invite(campaign, send_email=False)
+        db.session.commit()
+        links = [live_server + i.link[i.link.index("/i/"):] for i in sorted(issued, key=lambda i: i.contact.email)]
+    return links
+
+
+def stored(live_app, acronym_number: int | None = None) -> dict:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.responses.models import Answer, Response
+
+    with live_app.app_context():
+        response = db.session.scalars(select(Response).order_by(Response.id.desc())).first()
+        values = {a.question_id: a.value for a in db.session.scalars(select(Answer).where(
+            Answer.response_id == response.id))}
+        status = response.status
+        db.session.remove()
+    return {"status": status, **values}
+
+
+def saving(page, question: str):
+    """Wait for the background save of one question (use as a context manager around the action)."""
+    return page.expect_response(lambda r: r.url.endswith("/respondent/autosave")
+                                and (r.request.post_data_json or {}).get("question") == question)
+
+
+def wait_saved(page):
+    page.wait_for_function("() => document.getElementById('save-status').className.includes('ok')")
+
+
+def test_respondent_answers_in_russian_and_submits(page, live_app, live_server):
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    (link,) = make_campaign(live_app, live_server)
+    page.goto(link)
+    assert page.locator("h1").first.inner_text() == "Browser test questionnaire"
+
+    # Switch the interface (and the questionnaire) to Russian with the language menu.
+    page.locator(".language-menu button[value=ru]").click()
+    page.wait_for_load_state("networkidle")
+    assert "Анкета для проверки в браузере" in page.content()
+    page.get_by_role("link", name="Начать").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("html").get_attribute("lang") == "ru"
+
+    # Answering "yes" shows three questions; "no" hides them again, without a reload.
+    dependants = ["#question-unit_name", "#question-unit_staff", "#question-unit_tasks"]
+    for selector in dependants:
+        assert page.locator(selector).is_hidden()
+    with saving(page, "has_unit"):
+        page.locator("#question-has_unit").get_by_label("Да", exact=True).check()
+    for selector in dependants:
+        assert page.locator(selector).is_visible()
+    with saving(page, "unit_name"):
+        page.fill("#q__unit_name", "Отдел «Т»")
+        page.locator("#q__unit_name").blur()
+    page.locator("#question-has_unit").get_by_label("Нет", exact=True).check()
+    for selector in dependants:
+        assert page.locator(selector).is_hidden()
+    wait_saved(page)
+
+    # A required number out of range: the message appears beside the field and the text stays.
+    page.fill("#q__staff_total", "250000")
+    page.locator("#q__staff_total").blur()
+    message = page.locator("#error-staff_total")
+    message.wait_for()
+    assert "100000" in message.inner_text().replace("\u00a0", "").replace(" ", "")
+    assert page.input_value("#q__staff_total") == "250000"
+    assert "staff_total" not in stored(live_app)
+
+    page.fill("#q__staff_total", "1200")
+    page.locator("#q__staff_total").blur()
+    wait_saved(page)
+    assert "Сохранено" in page.locator("#save-status").inner_text()
+    assert page.locator("#error-staff_total").count() == 0
+
+    # Reload: everything is still there.
+    page.reload()
+    assert page.input_value("#q__staff_total") == "1200"
+    assert page.locator("#question-has_unit").get_by_label("Нет", exact=True).is_checked()
+    assert page.locator("#question-unit_name").is_hidden()
+    assert stored(live_app) == {"status": "in_progress", "staff_total": 1200, "has_unit": "no",
+                                "unit_name": "Отдел «Т»"}
+
+    # Review and submit, with confirmation.
+    page.get_by_role("button", name="Далее").click()
+    page.wait_for_load_state("networkidle")
+    page.get_by_role("button", name="Проверить и отправить").click()
+    page.wait_for_load_state("networkidle")
+    page.locator("input[name=confirm]").check()
+    page.get_by_role("button", name="Отправить ответы").click()
+    page.wait_for_load_state("networkidle")
+    assert "ответы отправлены" in page.locator("h1").inner_text()
+    assert stored(live_app)["status"] == "submitted"
+
+    # The form is now read-only.
+    page.goto(live_server + "/respondent/sections/1")
+    assert page.locator("#q__staff_total").get_attribute("readonly") is not None
+    assert page.locator("#question-has_unit input[type=radio]").first.is_disabled()
+    assert page.locator("form[data-autosave-url]").count() == 0
+    assert errors == []
+
+
+def test_two_browsers_of_one_agency(browser, live_app, live_server):
+    first_link, second_link = make_campaign(live_app, live_server, contacts=2)
+    contexts = [browser.new_context(locale="en-GB"), browser.new_context(locale="en-GB")]
+    try:
+        first, second = (c.new_page() for c in contexts)
+        first.goto(first_link)
+        second.goto(second_link)
+        first.goto(live_server + "/respondent/sections/2")
+        second.goto(live_server + "/respondent/sections/2")
+
+        # The same question: the second save is refused, both values are shown, and the person chooses.
+        first.fill("#q__needs_text", "Training in digital forensics")
+        first.locator("#q__needs_text").blur()
+        wait_saved(first)
+        second.fill("#q__needs_text", "Equipment for the border posts")
+        second.locator("#q__needs_text").blur()
+        conflict = second.locator("#question-needs_text .conflict")
+        conflict.wait_for()
+        text = conflict.inner_text()
+        assert "Training in digital forensics" in text and "Equipment for the border posts" in text
+        assert stored(live_app)["needs_text"] == "Training in digital forensics"
+        conflict.get_by_role("button", name="Keep my value").click()
+        wait_saved(second)
+        assert stored(live_app)["needs_text"] == "Equipment for the border posts"
+
+        # Different questions: both kept.
+        first.goto(live_server + "/respondent/sections/1")
+        second.goto(live_server + "/respondent/sections/1")
+        first.fill("#q__staff_total", "300")
+        first.locator("#q__staff_total").blur()
+        second.locator("#question-has_unit").get_by_label("Yes", exact=True).check()
+        wait_saved(first)
+        wait_saved(second)
+        values = stored(live_app)
+        assert values["staff_total"] == 300 and values["has_unit"] == "yes"
+        # A whole-page Save from the first browser keeps the second one's answer it did not touch.
+        first.get_by_role("button", name="Save", exact=True).click()
+        first.wait_for_load_state("networkidle")
+        assert stored(live_app)["has_unit"] == "yes"
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_a_forty_question_section_weighs_under_100_kb(page, live_app, live_server):
+    """Everything the page loads, gzip-compressed as the recommended nginx set-up serves it (level 6)."""
+    (link,) = make_campaign(live_app, live_server, big=True)
+    page.goto(link)
+    page.wait_for_load_state("networkidle")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})  # a first visit: nothing cached
+    loaded = []
+    page.on("requestfinished", lambda request: loaded.append(request))
+    page.goto(live_server + "/respondent/sections/3")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-question^=big_]").count() == 40
+    total = 0
+    kinds = set()
+    for request in loaded:
+        response = request.response()
+        if 300 <= response.status < 400:
+            continue
+        body = response.body()
+        headers = sum(len(k) + len(v) + 4 for k, v in response.headers.items())
+        total += len(gzip.compress(body, compresslevel=6)) + headers
+        kinds.add(response.headers.get("content-type", "").split(";")[0])
+    assert {"text/html", "text/css"} <= kinds and any("javascript" in kind for kind in kinds)
+    assert "plotly" not in " ".join(r.url for r in loaded)
+    print(f"40-question section: {len(loaded)} requests, {total} bytes transferred (gzip)")
+    assert total < 100 * 1024

@@ -1,0 +1,386 @@
+"""The respondent's questionnaire through the test client: sections, saving, skip logic on the server,
+conflicts, autosave, review and submission, print, history, files and scope."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import extract_csrf, post_multipart
+
+FILE_QUESTIONNAIRE = """
+schema_version: 1
+id: evidence-example
+title: {en: Evidence, ru: Подтверждения}
+languages: [en, ru]
+scale:
+  - {level: 0, label: {en: None, ru: Нет}}
+  - {level: 1, label: {en: Some, ru: Есть}}
+sections:
+  - id: docs
+    title: {en: Documents, ru: Документы}
+    questions:
+      - id: plan
+        type: file
+        label: {en: The action plan, ru: План действий}
+        file_types: [pdf, docx]
+        max_size_mb: 1
+        not_applicable: true
+      - id: comment
+        type: text
+        label: {en: Comment, ru: Комментарий}
+"""
+
+
+def open_link(client, link: str):
+    response = client.get(link[link.index("/i/"):])
+    assert response.status_code == 302, response.get_data(as_text=True)
+    client.csrf = extract_csrf(client.get("/respondent").get_data(as_text=True))
+    return client
+
+
+@pytest.fixture
+def agency_world(app_ctx, db_session, make_country, make_version, make_agency, make_contact):
+    """An open campaign over KZ/MVD (two contacts) and KZ/AFM (one contact), with their links."""
+    from app.campaigns import services as campaigns
+
+    def build(version=None):
+        make_country("KZ", en="Kazakhstan", ru="Казахстан")
+        version = version or make_version()
+        mvd = make_agency("KZ", "MVD", en="Ministry of Internal Affairs", ru="Министерство внутренних дел")
+        afm = make_agency("KZ", "AFM", en="Financial Monitoring Agency", ru="Агентство финмониторинга")
+        make_contact(mvd, email="first@mvd.example.org", name="Erlan First", locale="en")
+        make_contact(mvd, email="second@mvd.example.org", name="Aigul Second", locale="ru")
+        make_contact(afm, email="afm@example.org", name="Other Agency", locale="en")
+        campaign = campaigns.create_campaign("Round 1", version, agencies=[mvd, afm])
+        campaigns.set_status(campaign, "open")
+        links = {i.contact.email: i.link for i in campaigns.invite(campaign, send_email=False)}
+        db_session.commit()
+        return campaign, links
+
+    return build
+
+
+@pytest.fixture
+def world(agency_world):
+    return agency_world()
+
+
+def new_client(app_ctx, lang="en"):
+    client = app_ctx.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
+    return client
+
+
+@pytest.fixture
+def first(app_ctx, world):
+    return open_link(new_client(app_ctx), world[1]["first@mvd.example.org"])
+
+
+@pytest.fixture
+def second(app_ctx, world):
+    return open_link(new_client(app_ctx, "ru"), world[1]["second@mvd.example.org"])
+
+
+def stored(db_session) -> dict:
+    from app.responses.models import Answer, Response
+
+    db_session.rollback()
+    response = db_session.scalar(select(Response).where(Response.agency.has(acronym="MVD")))
+    values = {a.question_id: a.value for a in db_session.scalars(select(Answer).where(Answer.response_id ==
+                                                                                       response.id))}
+    db_session.rollback()
+    return values
+
+
+def versions_on(page: str) -> dict[str, str]:
+    """The hidden fields a section page sends back: each answer's version (v__) and value fingerprint (o__)."""
+    return {m.group(1): m.group(2) for m in re.finditer(r'name="([vo]__[a-z_]+)" value="([^"]*)"', page)}
+
+
+def post_section(client, number: int, data: dict, page: str | None = None, action: str = "save"):
+    page = page if page is not None else client.get(f"/respondent/sections/{number}").get_data(as_text=True)
+    form = {"csrf_token": client.csrf, "action": action}
+    form.update(versions_on(page))
+    form.update(data)
+    return client.post(f"/respondent/sections/{number}", data=form)
+
+
+def test_home_lists_sections_with_states_and_progress(first):
+    page = first.get("/respondent").get_data(as_text=True)
+    assert "Agency profile" in page and "Counter-terrorism unit" in page
+    assert page.count("Not started") == 2
+    assert "0 / 2" in page  # required questions visible: agency_name, has_ct_unit
+
+
+def test_saving_a_section_and_moving_on(first, db_session):
+    response = post_section(first, 1, {"q__agency_name": "МВД РК", "q__staff_total": "1200",
+                                       "q__answered_on": "2026-11-20"}, action="next")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/respondent/sections/2")
+    assert stored(db_session) == {"agency_name": "МВД РК", "staff_total": 1200, "answered_on": "2026-11-20"}
+    home = first.get("/respondent").get_data(as_text=True)
+    assert "Complete" in home and "1 / 2" in home
+    page = first.get("/respondent/sections/1").get_data(as_text=True)
+    assert 'value="МВД РК"' in page and 'value="1200"' in page
+
+
+def test_a_refused_value_is_shown_beside_the_field_with_the_text_kept(first, db_session):
+    response = post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "abc"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="error-staff_total"' in page and "Enter a number" in page
+    assert 'value="abc"' in page
+    assert 'href="#question-staff_total"' in page  # the error summary links to the field
+    # The valid answer of the same page is saved; the refused one is not.
+    assert stored(db_session) == {"agency_name": "MVD"}
+
+    response = post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "0"})
+    assert response.status_code == 422 and "Between 1 and 100,000" in response.get_data(as_text=True)
+
+
+def test_russian_decimal_comma_and_russian_messages(second, db_session):
+    post_section(second, 1, {"q__agency_name": "МВД", "q__staff_total": "100"})
+    page = second.get("/respondent/sections/2").get_data(as_text=True)
+    assert "Имеется ли в ведомстве специализированное подразделение?" in page
+    response = post_section(second, 2, {"q__has_ct_unit": "yes", "q__ct_unit_staff": "12,5"}, page=page)
+    assert response.status_code == 302
+    assert stored(db_session)["ct_unit_staff"] == 12.5
+    response = post_section(second, 2, {"q__has_ct_unit": "yes", "q__ct_unit_staff": "500"})
+    assert response.status_code == 422
+    assert "Не менее 1 и не более общей численности" in response.get_data(as_text=True)
+
+
+def test_hidden_questions_are_not_checked_and_their_answers_are_kept(first, db_session):
+    post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "100"})
+    post_section(first, 2, {"q__has_ct_unit": "yes", "q__ct_unit_staff": "10",
+                            "q__skills__interviewing": "2", "q__skills__forensics": "1"})
+    # "no" hides the unit's staff and skills: a bad value there is ignored, the stored ones stay.
+    response = post_section(first, 2, {"q__has_ct_unit": "no", "q__ct_unit_staff": "not a number"})
+    assert response.status_code == 302
+    values = stored(db_session)
+    assert values["has_ct_unit"] == "no" and values["ct_unit_staff"] == 10
+    assert values["skills"] == {"interviewing": 2, "forensics": 1}
+
+
+def test_unusual_text_is_stored_and_shown_exactly(first, db_session):
+    text = "Ünïcödé 😀 עברית مرحبا әғқңөұүһі o‘zbek\u0007 — " + "x" * 300
+    response = post_section(first, 1, {"q__agency_name": text})
+    assert response.status_code == 302
+    assert stored(db_session)["agency_name"] == text
+    page = first.get("/respondent/sections/1").get_data(as_text=True)
+    assert text.replace("\u0007", "&#7;") in page or text in page
+    long_answer = "Абзац. " * 2000
+    response = post_section(first, 2, {"q__has_ct_unit": "no", "q__priorities": long_answer})
+    assert response.status_code == 302 and stored(db_session)["priorities"] == long_answer
+
+
+def test_too_long_text_is_refused_and_kept(first, db_session):
+    response = post_section(first, 1, {"q__agency_name": "y" * 501})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "The text is too long: 501 characters" in page and "y" * 501 in page
+    assert "agency_name" not in stored(db_session)
+
+
+def test_two_contacts_saving_the_same_question_get_a_conflict(first, second, db_session):
+    first_page = first.get("/respondent/sections/1").get_data(as_text=True)
+    second_page = second.get("/respondent/sections/1").get_data(as_text=True)
+    assert post_section(second, 1, {"q__agency_name": "Name by the second"}, page=second_page).status_code == 302
+    response = post_section(first, 1, {"q__agency_name": "Name by the first"}, page=first_page)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Name by the second" in page and "Name by the first" in page and "Aigul Second" in page
+    assert stored(db_session)["agency_name"] == "Name by the second"
+    # Saving again from the conflict page keeps the first contact's value.
+    assert post_section(first, 1, {"q__agency_name": "Name by the first"}, page=page).status_code == 302
+    assert stored(db_session)["agency_name"] == "Name by the first"
+
+
+def test_two_contacts_saving_different_questions_both_keep_their_answers(first, second, db_session):
+    first_page = first.get("/respondent/sections/1").get_data(as_text=True)
+    second_page = second.get("/respondent/sections/1").get_data(as_text=True)
+    assert post_section(second, 1, {"q__staff_total": "300"}, page=second_page).status_code == 302
+    assert post_section(first, 1, {"q__agency_name": "MVD"}, page=first_page).status_code == 302
+    assert stored(db_session) == {"agency_name": "MVD", "staff_total": 300}
+
+
+def autosave(client, question: str, fields: dict, base: int = 0):
+    return client.post("/respondent/autosave", json={"question": question, "fields": fields, "base_version": base},
+                       headers={"X-CSRFToken": client.csrf})
+
+
+def test_autosave_saves_refuses_and_detects_conflicts(first, second, db_session):
+    response = autosave(first, "agency_name", {"q__agency_name": ["MVD"]})
+    assert response.status_code == 200 and response.json["version"] == 1 and response.json["saved_at"]
+    assert stored(db_session)["agency_name"] == "MVD"
+    response = autosave(first, "staff_total", {"q__staff_total": ["lots"]})
+    assert response.status_code == 422 and "Enter a number" in response.json["error"]
+    # The second contact still has version 0 of agency_name on screen.
+    response = autosave(second, "agency_name", {"q__agency_name": ["МВД"]}, base=0)
+    assert response.status_code == 409
+    conflict = response.json["conflict"]
+    assert conflict["yours_display"] == "МВД" and conflict["theirs_display"] == "MVD" and conflict["version"] == 1
+    assert autosave(second, "agency_name", {"q__agency_name": ["МВД"]}, base=1).status_code == 200
+    assert stored(db_session)["agency_name"] == "МВД"
+
+
+def test_autosave_refuses_unknown_questions_and_needs_the_csrf_token(first, db_session):
+    assert autosave(first, "no_such_question", {}).status_code == 404
+    response = first.post("/respondent/autosave", json={"question": "agency_name", "fields": {}})
+    assert response.status_code == 400
+    assert stored(db_session) == {}
+
+
+def test_every_change_is_in_the_history_with_its_channel(first, db_session):
+    from app.core.models import AuditEvent
+
+    autosave(first, "agency_name", {"q__agency_name": ["MVD"]})
+    post_section(first, 1, {"q__agency_name": "MVD of Kazakhstan", "q__staff_total": "100"})
+    db_session.rollback()
+    events = list(db_session.scalars(select(AuditEvent).where(AuditEvent.action == "answer.changed")
+                                     .order_by(AuditEvent.id)))
+    assert [(e.channel, e.old_value, e.new_value) for e in events] == [
+        ("autosave", {"agency_name": None}, {"agency_name": "MVD"}),
+        ("web", {"agency_name": "MVD"}, {"agency_name": "MVD of Kazakhstan"}),
+        ("web", {"staff_total": None}, {"staff_total": 100}),
+    ]
+    db_session.rollback()
+    page = first.get("/respondent/history").get_data(as_text=True)
+    assert "MVD of Kazakhstan" in page and "web form (automatic save)" in page and "Erlan First" in page
+
+
+def complete(client):
+    post_section(client, 1, {"q__agency_name": "MVD", "q__staff_total": "100"})
+    post_section(client, 2, {"q__has_ct_unit": "not_applicable"})
+
+
+def test_review_lists_missing_questions_and_submission_is_refused_until_complete(first, db_session):
+    post_section(first, 1, {"q__staff_total": "100"})
+    page = first.get("/respondent/review").get_data(as_text=True)
+    assert "Required questions without an answer" in page
+    assert "Name of the agency" in page and "Does the agency have a dedicated CT unit?" in page
+    assert 'href="/respondent/sections/1?check=1#question-agency_name"' in page
+    response = first.post("/respondent/review", data={"csrf_token": first.csrf, "confirm": "1"})
+    assert response.status_code == 422 and "cannot be submitted yet" in response.get_data(as_text=True)
+    check = first.get("/respondent/sections/1?check=1").get_data(as_text=True)
+    assert 'id="error-agency_name"' in check and "Answer this question before you submit." in check
+
+
+def test_submission_confirms_records_sends_a_receipt_and_locks_the_answers(first, second, db_session):
+    from app.core.models import AuditEvent
+    from app.mail.models import OutboxMessage
+    from app.responses.models import Response
+
+    complete(first)
+    response = first.post("/respondent/review", data={"csrf_token": first.csrf})
+    assert response.status_code == 422 and "Tick the box" in response.get_data(as_text=True)
+    response = first.post("/respondent/review", data={"csrf_token": first.csrf, "confirm": "1"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/respondent/submitted")
+    page = first.get("/respondent/submitted").get_data(as_text=True)
+    assert "the answers are submitted" in page
+
+    db_session.rollback()
+    saved = db_session.scalar(select(Response).where(Response.agency.has(acronym="MVD")))
+    assert saved.status == "submitted" and saved.submitted_at is not None
+    receipt = db_session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "receipt"))
+    assert receipt.recipient == "first@mvd.example.org" and "Ministry of Internal Affairs" in receipt.body_text
+    assert "Required questions answered: 2 of 2" in receipt.body_text and "Small example" in receipt.subject
+    assert db_session.scalar(select(AuditEvent).where(AuditEvent.action == "response.submitted")) is not None
+    db_session.rollback()
+
+    # Read-only for every contact of the agency, through every channel.
+    before = stored(db_session)
+    assert post_section(second, 1, {"q__agency_name": "changed"}).status_code == 302
+    assert autosave(second, "agency_name", {"q__agency_name": ["changed"]}, base=1).status_code == 403
+    assert stored(db_session) == before
+    page = second.get("/respondent/sections/1").get_data(as_text=True)
+    assert "больше нельзя изменить" in page and "readonly" in page and "data-autosave-url" not in page
+
+
+def test_closing_the_campaign_makes_answers_read_only(first, world, db_session):
+    from app.campaigns import services as campaigns
+
+    campaign = world[0]
+    db_session.rollback()
+    campaigns.set_status(db_session.merge(campaign), "closed")
+    db_session.commit()
+    assert autosave(first, "agency_name", {"q__agency_name": ["MVD"]}).status_code == 403
+    assert "campaign is closed" in first.get("/respondent").get_data(as_text=True)
+
+
+def test_print_view_with_answers_and_blank(first, db_session):
+    complete(first)
+    page = first.get("/respondent/print").get_data(as_text=True)
+    assert "Ministry of Internal Affairs" in page and "Small example" in page and "v1" in page
+    assert "☒ Not applicable" in page and "MVD" in page
+    assert "print.css" in page
+    blank = first.get("/respondent/print?blank=1").get_data(as_text=True)
+    assert "☒" not in blank and "Blank copy" in blank
+    # The language menu switches the interface and the questionnaire.
+    first.post("/language", data={"csrf_token": first.csrf, "locale": "ru"})
+    page = first.get("/respondent/print").get_data(as_text=True)
+    assert "Небольшой пример" in page and "Министерство внутренних дел" in page
+
+
+def test_a_respondent_reaches_only_their_own_agency(first, db_session):
+    from app.responses.models import Response
+    from app.responses.services import ensure_response
+
+    complete(first)
+    db_session.rollback()
+    mvd = db_session.scalar(select(Response).where(Response.agency.has(acronym="MVD")))
+    campaign = mvd.campaign
+    afm = ensure_response(campaign, next(a for a in campaign.agencies if a.acronym == "AFM"))
+    db_session.commit()
+    ids = (mvd.id, afm.id)
+    db_session.rollback()
+    assert first.get(f"/responses/{ids[0]}").status_code == 200
+    for url in (f"/responses/{ids[1]}", f"/responses/{ids[1]}/print", f"/responses/{ids[1]}/history",
+                f"/responses/{ids[1]}/files/anything", "/responses/999999", "/respondent/sections/99",
+                "/respondent/files/not-a-key"):
+        assert first.get(url).status_code == 404, url
+
+
+def test_evidence_files(agency_world, app_ctx, tmp_path, db_session, make_version):
+    path = tmp_path / "evidence.yaml"
+    path.write_text(FILE_QUESTIONNAIRE, encoding="utf-8")
+    _campaign, links = agency_world(make_version(path))
+    client = open_link(new_client(app_ctx), links["first@mvd.example.org"])
+
+    def upload(name: str, data: bytes, comment: str = "kept"):
+        page = client.get("/respondent/sections/1").get_data(as_text=True)
+        form = {"csrf_token": client.csrf, "action": "save", "q__comment": comment, "q__plan": (data, name)}
+        form.update(versions_on(page))
+        return post_multipart(client, "/respondent/sections/1", form)
+
+    response = upload("plan.exe", b"MZ...")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "are not accepted; allowed: PDF, DOCX" in page
+    assert 'value="kept"' in page
+    response = upload("big.pdf", b"%PDF" + b"0" * (1024 * 1024))
+    assert response.status_code == 422 and "larger than 1 MB" in response.get_data(as_text=True)
+    assert stored(db_session) == {"comment": "kept"}
+
+    assert upload("План действий.pdf", b"%PDF-1.4 the plan").status_code == 302
+    value = stored(db_session)["plan"]
+    assert value["name"] == "План действий.pdf" and value["size"] == len(b"%PDF-1.4 the plan")
+    from pathlib import Path
+
+    assert (Path(app_ctx.instance_path) / "uploads" / value["key"]).read_bytes() == b"%PDF-1.4 the plan"
+    page = client.get("/respondent/sections/1").get_data(as_text=True)
+    assert "План действий.pdf" in page
+    url = re.search(r'href="(/respondent/files/[^"]+)"', page).group(1)
+    download = client.get(url)
+    data = download.data
+    download.close()
+    assert data == b"%PDF-1.4 the plan"
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    # Another agency's contact cannot fetch it, even knowing the key.
+    other = open_link(new_client(app_ctx), links["afm@example.org"])
+    assert other.get(url).status_code == 404
+    # Saving the page again without a new file keeps the stored one.
+    assert upload("", b"", comment="again").status_code == 302
+    assert stored(db_session)["plan"]["name"] == "План действий.pdf"
