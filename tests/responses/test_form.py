@@ -384,3 +384,67 @@ def test_evidence_files(agency_world, app_ctx, tmp_path, db_session, make_versio
     # Saving the page again without a new file keeps the stored one.
     assert upload("", b"", comment="again").status_code == 302
     assert stored(db_session)["plan"]["name"] == "План действий.pdf"
+
+
+def test_workbook_through_the_pages_stores_what_the_web_form_stores(app_ctx, world, db_session):
+    """One agency answers in the web form, another fills the downloaded workbook with the same values and
+    uploads it: after the preview and the confirmation both responses hold the same answers."""
+    import io
+
+    import openpyxl
+
+    from app.responses.models import Answer, Response
+    from tests.responses.test_workbook import fill
+
+    _campaign, links = world
+    web = open_link(new_client(app_ctx), links["first@mvd.example.org"])
+    post_section(web, 1, {"q__agency_name": "Агентство 😀", "q__staff_total": "120", "q__answered_on": "2026-11-01"})
+    assert post_section(web, 2, {"q__has_ct_unit": "partly", "q__ct_unit_staff": "12,5",
+                                 "q__training_topics": ["financing", "digital"], "q__skills__interviewing": "2",
+                                 "q__skills__forensics": "3", "q__priorities": "Training\nEquipment"}).status_code == 302
+
+    offline = open_link(new_client(app_ctx, "ru"), links["afm@example.org"])
+    download = offline.get("/respondent/workbook.xlsx")
+    assert download.status_code == 200 and download.headers["Content-Disposition"].startswith("attachment")
+    book = openpyxl.load_workbook(io.BytesIO(download.data))
+    fill(book, agency_name="Агентство 😀", staff_total=120, answered_on="01.11.2026", has_ct_unit="Частично",
+         ct_unit_staff="12,5", training_topics="Financing of terrorism; Цифровые доказательства",
+         skills__interviewing="2 — Partial", skills__forensics="3", priorities="Training\nEquipment")
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    preview = post_multipart(offline, "/respondent/workbook", {"csrf_token": offline.csrf,
+                                                               "file": (buffer.getvalue(), "filled.xlsx")})
+    page = preview.get_data(as_text=True)
+    assert preview.status_code == 200, page
+    assert "Name of the agency" in page and "Агентство 😀" in page
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    db_session.rollback()
+    assert db_session.scalar(select(Answer).join(Response).where(Response.agency.has(acronym="AFM"))) is None
+    confirm = offline.post("/respondent/workbook", data={"csrf_token": offline.csrf, "token": token})
+    assert confirm.status_code == 302
+
+    db_session.rollback()
+    by_agency = {}
+    for response in db_session.scalars(select(Response)):
+        by_agency[response.agency.acronym] = {a.question_id: a.value for a in response.answers}
+    assert by_agency["AFM"] == by_agency["MVD"]
+    assert by_agency["MVD"]["ct_unit_staff"] == 12.5 and by_agency["MVD"]["skills"] == {"interviewing": 2,
+                                                                                          "forensics": 3}
+    # The confirmation token is used up.
+    again = offline.post("/respondent/workbook", data={"csrf_token": offline.csrf, "token": token})
+    assert again.status_code == 302 and "/respondent/workbook" in again.headers["Location"]
+
+
+def test_uploading_a_workbook_of_another_agency_or_garbage_is_refused(app_ctx, world, db_session):
+    _campaign, links = world
+    mvd = open_link(new_client(app_ctx), links["first@mvd.example.org"])
+    afm = open_link(new_client(app_ctx), links["afm@example.org"])
+    data = mvd.get("/respondent/workbook.xlsx").data
+    response = post_multipart(afm, "/respondent/workbook", {"csrf_token": afm.csrf, "file": (data, "mvd.xlsx")})
+    assert response.status_code == 422 and "Ministry of Internal Affairs" in response.get_data(as_text=True)
+    response = post_multipart(afm, "/respondent/workbook", {"csrf_token": afm.csrf, "file": (b"garbage", "x.xlsx")})
+    assert response.status_code == 422 and "Nothing was saved" in response.get_data(as_text=True)
+    response = post_multipart(afm, "/respondent/workbook", {"csrf_token": afm.csrf,
+                                                            "file": (b"\xd0\xcf\x11\xe0" + b"\0" * 600, "p.xlsx")})
+    assert response.status_code == 422 and "password" in response.get_data(as_text=True)
