@@ -41,6 +41,8 @@ MODEL_MODULES = (
     "app.mail.models",
     "app.campaigns.models",
     "app.responses.models",
+    "app.scoring.models",
+    "app.review.models",
 )
 
 
@@ -72,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from app.questionnaires.views import bp as questionnaires_bp
     from app.responses.respond import bp as respond_bp
     from app.responses.views import bp as responses_bp
+    from app.review.views import bp as review_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
@@ -81,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(responses_bp)
     app.register_blueprint(respond_bp)
+    app.register_blueprint(review_bp)
 
 
 def register_hooks(app: Flask) -> None:
@@ -102,6 +106,7 @@ def register_commands(app: Flask) -> None:
     from app.mail.cli import outbox_cli
     from app.questionnaires.cli import questionnaires_cli
     from app.responses.cli import responses_cli  # importing it also adds `flask campaigns remind`
+    from app.scoring.cli import scores_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(directory_cli)
@@ -110,3 +115,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(campaigns_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(responses_cli)
+    app.cli.add_command(scores_cli)

@@ -326,6 +326,11 @@ def submit(response: Response, *, actor, lang: str, today: date | None = None):
     db.session.flush()
     audit.record("response.submitted", actor=actor, object_type="response", object_id=response.id,
                  old={"status": old}, new={"status": "submitted"})
+    from app.review.services import close_clarifications
+    from app.scoring import store
+
+    close_clarifications(response)
+    store.response_changed(response, today)
     if actor is not None and getattr(actor, "email", None):
         _queue_receipt(response, actor, checked)
     return response

@@ -227,7 +227,19 @@ def section(number: int):
         next_number=_next_visible(definition, values, number, 1, today),
         url_for_section=lambda i: url_for(".section", number=i),
         autosave_texts=_autosave_texts(), today=today.isoformat(), empty_digest=answering.digest(None),
+        highlights=_highlights(response),
         progress=_progress(definition, values, today)), status
+
+
+def _highlights(response: Response) -> dict[str, str]:
+    """{question id: the experts' message} of the open clarification requests."""
+    from app.review.services import open_clarifications
+
+    out: dict[str, str] = {}
+    for clarification in open_clarifications(response):
+        out[clarification.question_id] = (out[clarification.question_id] + " " if clarification.question_id in out
+                                          else "") + clarification.message
+    return out
 
 
 def _progress(definition, values, today) -> str:
@@ -301,6 +313,29 @@ def autosave():
         return jsonify(error=result.errors[qid]), 422
     return jsonify(version=result.versions.get(qid, 0), saved_at=format_time(utcnow(), "short"),
                    progress=_progress(definition, answering.stored_values(response), date.today()))
+
+
+@bp.route("/clarifications/<int:clarification_id>", methods=["POST"])
+@require_role("respondent")
+def reply(clarification_id: int):
+    """The agency's written reply to one of the experts' clarification requests."""
+    from app.review.services import ReviewError, reply_to_clarification
+
+    scope = _scope()
+    if not answering.is_editable(scope.response):
+        abort(404)
+    try:
+        reply_to_clarification(scope.response, clarification_id, request.form.get("reply", ""), actor=current_user)
+    except ReviewError as exc:
+        db.session.rollback()
+        if exc.not_found:
+            abort(404)
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Your reply is saved. Submit the questionnaire again when you have answered every request."),
+              "success")
+    return redirect(url_for("responses.respondent_home") + "#clarifications")
 
 
 @bp.route("/review", methods=["GET", "POST"])

@@ -55,7 +55,15 @@ def respondent_home():
                            ctx=Context(definition, lang),
                            title=tr(definition.title, lang, definition.languages[0]), sections=sections, resume=resume,
                            days=campaigns.days_to_deadline(campaign), editable=answering.is_editable(response),
-                           required=required, answered=answered)
+                           required=required, answered=answered, clarifications=_clarifications(definition, response))
+
+
+def _clarifications(definition, response):
+    """(clarification, section number) of the open requests, for the respondent's home page."""
+    from app.review.services import open_clarifications
+
+    numbers = {q.id: n for n, s in enumerate(definition.sections, start=1) for q in s.questions}
+    return [(c, numbers.get(c.question_id, 1)) for c in open_clarifications(response)]
 
 
 def _visible_or_404(response_id: int):

@@ -45,6 +45,16 @@ POLICY: dict[str, set[str] | None] = {
     "respond.file": {"respondent"},
     "respond.download_workbook": {"respondent"},
     "respond.upload_workbook": {"respondent"},
+    "respond.reply": {"respondent"},
+    "review.index": STAFF | {"expert"},
+    "review.country": STAFF | {"expert"},
+    "review.response": STAFF | {"expert"},
+    "review.comment": STAFF | {"expert"},
+    "review.clarify": STAFF | {"expert"},
+    "review.validate": STAFF | {"expert"},
+    "review.unlock": STAFF,
+    "review.compare": STAFF | {"expert"},
+    "review.rate": STAFF | {"expert"},
     "responses.show": EVERYONE_SIGNED_IN,
     "responses.print_view": EVERYONE_SIGNED_IN,
     "responses.history": EVERYONE_SIGNED_IN,
@@ -79,6 +89,9 @@ POLICY: dict[str, set[str] | None] = {
 }
 
 #: Requests sent as JSON (with the CSRF token in the header, as the page's script does).
+FORM_BODIES = {
+    "review.comment": {"question": "agency_name", "body": "A note for the other experts"},
+}
 JSON_BODIES = {
     "respond.autosave": {"question": "agency_name", "fields": {"q__agency_name": ["MVD"]}, "base_version": 0},
 }
@@ -112,6 +125,7 @@ def world(app_ctx, db_session, make_user, make_country, make_version, make_agenc
     from app.responses import files
     from app.responses.models import Answer
     from app.responses.services import ensure_response
+    from app.review.models import Clarification
 
     make_country("KZ", en="Kazakhstan", ru="Казахстан")
     version = make_version()
@@ -125,6 +139,8 @@ def world(app_ctx, db_session, make_user, make_country, make_version, make_agenc
     key = "evidence-file-key"
     db_session.add(Answer(response_id=response.id, question_id="evidence", value={"name": "plan.pdf", "key": key}))
     (files.upload_dir() / key).write_bytes(b"%PDF-1.4 test")
+    clarification = Clarification(response_id=response.id, question_id="agency_name", message="Which one?")
+    db_session.add(clarification)
     spare_user = make_user("expert", email="spare@example.org")
     db_session.commit()
 
@@ -159,6 +175,9 @@ def world(app_ctx, db_session, make_user, make_country, make_version, make_agenc
         "number": version.number,
         "token": "x" * 43,
         "key": key,
+        "code": "KZ",
+        "indicator_id": "inv_unit",
+        "clarification_id": clarification.id,
         "filename": "css/app.css",
     }
     db_session.rollback()
@@ -174,7 +193,7 @@ def _request(client, method: str, url: str, endpoint: str):
         return client.get(url)
     if endpoint in JSON_BODIES:
         return client.post(url, json=JSON_BODIES[endpoint], headers={"X-CSRFToken": client.csrf})
-    return client.post(url, data={"csrf_token": client.csrf})
+    return client.post(url, data={"csrf_token": client.csrf, **FORM_BODIES.get(endpoint, {})})
 
 
 def test_every_route_lets_in_exactly_the_roles_of_the_policy(app, world):

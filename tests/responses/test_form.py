@@ -399,9 +399,10 @@ def test_workbook_through_the_pages_stores_what_the_web_form_stores(app_ctx, wor
     _campaign, links = world
     web = open_link(new_client(app_ctx), links["first@mvd.example.org"])
     post_section(web, 1, {"q__agency_name": "Агентство 😀", "q__staff_total": "120", "q__answered_on": "2026-11-01"})
-    assert post_section(web, 2, {"q__has_ct_unit": "partly", "q__ct_unit_staff": "12,5",
-                                 "q__training_topics": ["financing", "digital"], "q__skills__interviewing": "2",
-                                 "q__skills__forensics": "3", "q__priorities": "Training\nEquipment"}).status_code == 302
+    saved = post_section(web, 2, {"q__has_ct_unit": "partly", "q__ct_unit_staff": "12,5",
+                                  "q__training_topics": ["financing", "digital"], "q__skills__interviewing": "2",
+                                  "q__skills__forensics": "3", "q__priorities": "Training\nEquipment"})
+    assert saved.status_code == 302
 
     offline = open_link(new_client(app_ctx, "ru"), links["afm@example.org"])
     download = offline.get("/respondent/workbook.xlsx")

@@ -1,0 +1,1 @@
+"""Expert review: comments, clarification requests, validation and expert ratings."""

@@ -1,0 +1,328 @@
+"""Expert review: scope, comments, clarification requests, validation and unlocking, expert ratings.
+
+Scope is enforced here, not in the views: every function that takes an actor refuses (ReviewError with
+`not_found`) what the actor may not see, so a view answers 404 without telling whether it exists.
+Every action is written to the audit log and keeps the materialized scores up to date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.campaigns.models import Campaign
+from app.core import audit
+from app.core.models import utcnow
+from app.directory.models import Country
+from app.extensions import db
+from app.i18n import _
+from app.questionnaires.forms import tr
+from app.questionnaires.services import definition_of
+from app.responses.models import Response
+from app.responses.services import expert_country_ids, may_see_agency
+from app.review.models import Clarification, Comment, ExpertRating
+from app.scoring import store
+
+REVIEWERS = ("staff", "admin", "expert")
+
+
+class ReviewError(ValueError):
+    """A review action was refused; `not_found` when the object is outside the actor's scope."""
+
+    def __init__(self, message: str, *, not_found: bool = False):
+        super().__init__(message)
+        self.not_found = not_found
+
+
+# --- scope ---------------------------------------------------------------------------------------------
+
+
+def may_review_country(actor, country: Country | None) -> bool:
+    """Staff see every country; an expert only the assigned ones."""
+    role = getattr(actor, "role", None)
+    if role in ("staff", "admin"):
+        return True
+    return role == "expert" and country is not None and country.id in expert_country_ids(actor)
+
+
+def reviewable_response(actor, response_id: int) -> Response:
+    """The response if the actor may review it; else ReviewError(not_found)."""
+    response = db.session.get(Response, response_id)
+    if (response is None or getattr(actor, "role", None) not in REVIEWERS
+            or not may_see_agency(actor, response.agency)):
+        raise ReviewError("not found", not_found=True)
+    return response
+
+
+def reviewable_country(actor, code: str) -> Country:
+    """A country the actor may review; else ReviewError(not_found)."""
+    country = db.session.scalar(select(Country).where(Country.code == (code or "").upper()))
+    if country is None or not may_review_country(actor, country):
+        raise ReviewError("not found", not_found=True)
+    return country
+
+
+def visible_countries(actor, campaign: Campaign) -> list[Country]:
+    """Countries of the campaign's agencies that the actor may review, by code."""
+    countries = {a.country.id: a.country for a in campaign.agencies if a.country is not None}
+    return sorted((c for c in countries.values() if may_review_country(actor, c)), key=lambda c: c.code)
+
+
+def country_responses(campaign: Campaign, country: Country) -> list[Response]:
+    """The responses of a country's agencies in a campaign."""
+    from app.directory.models import Agency
+
+    return list(db.session.scalars(select(Response).join(Agency, Agency.id == Response.agency_id).where(
+        Response.campaign_id == campaign.id, Agency.country_id == country.id).order_by(Agency.acronym)))
+
+
+# --- comments ------------------------------------------------------------------------------------------
+
+
+def _question(response: Response, question_id: str):
+    definition = definition_of(response.version)
+    question = definition.question(question_id)
+    if question is None or question.type == "note":
+        raise ReviewError("unknown question", not_found=True)
+    return question
+
+
+def add_comment(response: Response, question_id: str, body: str, *, actor, parent_id: int | None = None) -> Comment:
+    """An internal comment on a question (a reply when `parent_id` names a comment of the same response)."""
+    _question(response, question_id)
+    body = (body or "").strip()
+    if not body:
+        raise ReviewError(_("Write a comment first."))
+    if len(body) > 10000:
+        raise ReviewError(_("The comment is too long (at most 10,000 characters)."))
+    if parent_id is not None:
+        parent = db.session.get(Comment, parent_id)
+        if parent is None or parent.response_id != response.id:
+            raise ReviewError("unknown comment", not_found=True)
+        question_id = parent.question_id
+    comment = Comment(response_id=response.id, question_id=question_id, parent_id=parent_id,
+                      author_id=getattr(actor, "id", None), body=body)
+    db.session.add(comment)
+    db.session.flush()
+    audit.record("comment.added", actor=actor, object_type="response", object_id=response.id,
+                 new={"question": question_id, "comment": comment.id}, details=question_id)
+    return comment
+
+
+def comments_by_question(response: Response) -> dict[str, list[tuple[Comment, int]]]:
+    """{question id: [(comment, depth)]} in thread order (each reply under its parent)."""
+    comments = list(db.session.scalars(select(Comment).where(Comment.response_id == response.id)
+                                       .order_by(Comment.created_at, Comment.id)))
+    children: dict[int | None, list[Comment]] = {}
+    for comment in comments:
+        children.setdefault(comment.parent_id, []).append(comment)
+    out: dict[str, list[tuple[Comment, int]]] = {}
+
+    def walk(comment: Comment, depth: int) -> None:
+        out.setdefault(comment.question_id, []).append((comment, depth))
+        for child in children.get(comment.id, []):
+            walk(child, depth + 1)
+
+    for root in children.get(None, []):
+        walk(root, 0)
+    return out
+
+
+# --- clarification requests ----------------------------------------------------------------------------
+
+
+def request_clarification(response: Response, items: list[tuple[str, str]], *, actor,
+                          channel: str = "web") -> list[Clarification]:
+    """Ask the agency to clarify these questions [(question id, message)]: the response goes back to the agency
+    (`returned`), an e-mail with a fresh link goes to each active contact, the scores drop the response until
+    it is submitted again."""
+    if response.status != "submitted":
+        raise ReviewError(_("Only a submitted response can be returned for clarification."))
+    items = [(qid, (message or "").strip()) for qid, message in items]
+    if not items:
+        raise ReviewError(_("Choose at least one question to clarify."))
+    if any(not message for _qid, message in items):
+        raise ReviewError(_("Write a message for each question to clarify."))
+    values = {a.question_id: a.value for a in response.answers}
+    created = []
+    for qid, message in items:
+        _question(response, qid)
+        clarification = Clarification(response_id=response.id, question_id=qid, message=message[:5000],
+                                      requested_by_id=getattr(actor, "id", None), value_before=values.get(qid))
+        db.session.add(clarification)
+        created.append(clarification)
+    old = response.status
+    response.status = "returned"
+    response.returned_at = utcnow()
+    response.last_activity_at = response.returned_at
+    db.session.flush()
+    audit.record("response.returned", actor=actor, object_type="response", object_id=response.id, channel=channel,
+                 old={"status": old}, new={"status": "returned", "questions": [qid for qid, _m in items]})
+    _notify_contacts(response, created, actor=actor, channel=channel)
+    store.response_changed(response)
+    return created
+
+
+def _notify_contacts(response: Response, clarifications: list[Clarification], *, actor, channel: str) -> None:
+    from app.campaigns import services as campaigns
+    from app.mail import services as mail
+
+    campaign, agency = response.campaign, response.agency
+    definition = definition_of(response.version)
+    for contact in agency.contacts:
+        if not contact.is_active or not agency.is_active:
+            continue
+        issued = campaigns._issue(campaign, agency, contact, actor=actor, send_email=False, channel=channel)
+        lang = contact.locale if contact.locale in definition.languages else definition.languages[0]
+        questions = [(tr(definition.question(c.question_id).label, lang, definition.languages[0]), c.message)
+                     for c in clarifications]
+        message = mail.queue("clarification", to=contact.email, to_name=contact.name, locale=contact.locale,
+                             template="clarification", actor=actor, context={
+                                 "app_title": current_app.config["APP_TITLE"], "link": issued.link,
+                                 "agency_name": agency.name(contact.locale), "campaign": campaign,
+                                 "questionnaire_title": tr(definition.title, lang, definition.languages[0]),
+                                 "questions": questions, "deadline": campaign.deadline})
+        issued.invitation.message_id = message.id
+        mail.send_soon(message)
+
+
+def open_clarifications(response: Response) -> list[Clarification]:
+    """Requests the agency has not answered by resubmitting yet, oldest first."""
+    return list(db.session.scalars(select(Clarification).where(
+        Clarification.response_id == response.id, Clarification.closed_at.is_(None))
+        .order_by(Clarification.requested_at, Clarification.id)))
+
+
+def all_clarifications(response: Response) -> list[Clarification]:
+    """Every request of a response, newest first."""
+    return list(db.session.scalars(select(Clarification).where(Clarification.response_id == response.id)
+                                   .order_by(Clarification.requested_at.desc(), Clarification.id.desc())))
+
+
+def reply_to_clarification(response: Response, clarification_id: int, text: str, *, actor) -> Clarification:
+    """The agency's written reply to one open request of its own response."""
+    clarification = db.session.get(Clarification, clarification_id)
+    if clarification is None or clarification.response_id != response.id or clarification.closed_at is not None:
+        raise ReviewError("not found", not_found=True)
+    text = (text or "").strip()
+    if len(text) > 10000:
+        raise ReviewError(_("The reply is too long (at most 10,000 characters)."))
+    old = clarification.reply
+    clarification.reply = text
+    clarification.replied_at = utcnow()
+    db.session.flush()
+    audit.record("clarification.replied", actor=actor, object_type="response", object_id=response.id,
+                 old={"reply": old}, new={"reply": text}, details=clarification.question_id)
+    return clarification
+
+
+def close_clarifications(response: Response) -> None:
+    """On resubmission: every open request is answered; the answer after is kept beside the one before."""
+    values = {a.question_id: a.value for a in response.answers}
+    now = utcnow()
+    for clarification in open_clarifications(response):
+        clarification.closed_at = now
+        clarification.value_after = values.get(clarification.question_id)
+    db.session.flush()
+
+
+# --- validation ----------------------------------------------------------------------------------------
+
+
+def validate(response: Response, *, actor) -> Response:
+    """Accept a submitted response: it becomes locked (no clarification, no change) until staff unlock it."""
+    if response.status != "submitted":
+        raise ReviewError(_("Only a submitted response can be validated."))
+    response.status = "validated"
+    response.validated_at = utcnow()
+    response.validated_by_id = getattr(actor, "id", None)
+    db.session.flush()
+    audit.record("response.validated", actor=actor, object_type="response", object_id=response.id,
+                 old={"status": "submitted"}, new={"status": "validated"})
+    store.response_changed(response)
+    return response
+
+
+def unlock(response: Response, reason: str, *, actor) -> Response:
+    """Staff only: a validated response back to `submitted` (open to review again), with a reason."""
+    if getattr(actor, "role", None) not in ("staff", "admin"):
+        raise ReviewError(_("Only staff can unlock a validated response."))
+    if response.status != "validated":
+        raise ReviewError(_("Only a validated response can be unlocked."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReviewError(_("Give the reason for unlocking."))
+    response.status = "submitted"
+    response.validated_at = None
+    response.validated_by_id = None
+    db.session.flush()
+    audit.record("response.unlocked", actor=actor, object_type="response", object_id=response.id,
+                 old={"status": "validated"}, new={"status": "submitted"}, details=reason[:2000])
+    store.response_changed(response)
+    return response
+
+
+# --- expert ratings ------------------------------------------------------------------------------------
+
+
+def add_rating(campaign: Campaign, country: Country, indicator_id: str, level: Any, rationale: str, *, actor,
+               evidence: str = "") -> ExpertRating:
+    """An expert's (or staff member's) level for one indicator of one country, with a rationale."""
+    if not may_review_country(actor, country):
+        raise ReviewError("not found", not_found=True)
+    definition = definition_of(campaign.version)
+    if definition.indicator(indicator_id) is None:
+        raise ReviewError("not found", not_found=True)
+    try:
+        level = float(str(level).replace(",", "."))
+    except ValueError:
+        raise ReviewError(_("Choose a level.")) from None
+    if not definition.min_level <= level <= definition.max_level:
+        raise ReviewError(_("Choose a level of the scale."))
+    rationale = (rationale or "").strip()
+    if not rationale:
+        raise ReviewError(_("Give the reasons for the rating."))
+    rating = ExpertRating(campaign_id=campaign.id, country_id=country.id, indicator_id=indicator_id,
+                          expert_id=getattr(actor, "id", None), level=level, rationale=rationale[:10000],
+                          evidence=(evidence or "").strip()[:5000])
+    db.session.add(rating)
+    db.session.flush()
+    audit.record("rating.added", actor=actor, object_type="campaign", object_id=campaign.id,
+                 new={"country": country.code, "indicator": indicator_id, "level": level, "rating": rating.id},
+                 details=rationale[:2000])
+    store.rating_changed(campaign, country.id)
+    return rating
+
+
+def ratings_of(campaign: Campaign, country: Country) -> dict[str, list[ExpertRating]]:
+    """{indicator id: ratings newest first} of one country in one campaign."""
+    out: dict[str, list[ExpertRating]] = {}
+    for rating in db.session.scalars(select(ExpertRating).where(
+            ExpertRating.campaign_id == campaign.id, ExpertRating.country_id == country.id)
+            .order_by(ExpertRating.created_at.desc(), ExpertRating.id.desc())):
+        out.setdefault(rating.indicator_id, []).append(rating)
+    return out
+
+
+@dataclass
+class Disagreement:
+    """Two or more experts whose latest ratings of one indicator differ."""
+
+    indicator_id: str
+    levels: dict[str, float]
+
+
+def disagreements(ratings: dict[str, list[ExpertRating]]) -> dict[str, Disagreement]:
+    """Indicators whose experts' latest ratings differ."""
+    out = {}
+    for indicator_id, items in ratings.items():
+        latest: dict[str, float] = {}
+        for rating in items:  # newest first
+            name = rating.expert.name or rating.expert.email if rating.expert else "?"
+            latest.setdefault(name, rating.level)
+        if len(set(latest.values())) > 1:
+            out[indicator_id] = Disagreement(indicator_id, latest)
+    return out

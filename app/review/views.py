@@ -1,0 +1,249 @@
+"""The experts' review workspace: campaigns and countries in scope, a response with comments and clarification
+requests, validation, side-by-side comparison of one question, and expert ratings of indicators."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth.permissions import require_role
+from app.campaigns import services as campaigns
+from app.extensions import db
+from app.i18n import _, get_locale_code
+from app.questionnaires.forms import tr
+from app.questionnaires.services import definition_of
+from app.responses import answering
+from app.responses.display import display
+from app.responses.models import RESPONSE_STATUSES
+from app.review import services
+from app.review.services import ReviewError
+from app.scoring.engine import round_score
+from app.scoring.models import CountryAreaScore, CountryScore, ResponseScore
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+REVIEWERS = ("staff", "admin", "expert")
+
+
+def _or_404(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except ReviewError as exc:
+        if exc.not_found:
+            abort(404)
+        raise
+
+
+def _lang(definition) -> str:
+    current = get_locale_code()
+    return current if current in definition.languages else definition.languages[0]
+
+
+def _campaign_or_404(campaign_id: int):
+    campaign = campaigns.get_campaign(campaign_id)
+    if campaign is None or campaign.status == "draft":
+        abort(404)
+    return campaign
+
+
+@bp.route("/")
+@require_role(*REVIEWERS)
+def index():
+    """Campaigns with the countries in the reviewer's scope and their responses per status."""
+    rows = []
+    for campaign in campaigns.list_campaigns():
+        if campaign.status == "draft":
+            continue
+        countries = services.visible_countries(current_user, campaign)
+        if not countries:
+            continue
+        per_country = []
+        for country in countries:
+            statuses = Counter(r.status for r in services.country_responses(campaign, country))
+            agencies = sum(1 for a in campaign.agencies if a.country_id == country.id)
+            statuses["not_started"] += agencies - sum(statuses.values())
+            per_country.append((country, statuses, agencies))
+        rows.append((campaign, per_country))
+    return render_template("review/index.html", rows=rows, statuses=RESPONSE_STATUSES)
+
+
+def _score_rows(model, campaign, country):
+    return {row.indicator_id if model is CountryScore else row.area_id: row for row in db.session.scalars(
+        select(model).where(model.campaign_id == campaign.id, model.country_id == country.id))}
+
+
+@bp.route("/campaigns/<int:campaign_id>/<code>")
+@require_role(*REVIEWERS)
+def country(campaign_id: int, code: str):
+    """A country in a campaign: its agencies with status and coverage, and its indicators (self-assessed,
+    expert, assessed, target, gap, priority) with the experts' ratings."""
+    campaign = _campaign_or_404(campaign_id)
+    country = _or_404(services.reviewable_country, current_user, code)
+    definition = definition_of(campaign.version)
+    lang = _lang(definition)
+    responses = {r.agency_id: r for r in services.country_responses(campaign, country)}
+    coverage = {}
+    if responses:
+        for row in db.session.scalars(select(ResponseScore).where(ResponseScore.response_id.in_(
+                [r.id for r in responses.values()]))):
+            coverage.setdefault(row.response_id, []).append(row.coverage)
+    agencies = []
+    for agency in sorted((a for a in campaign.agencies if a.country_id == country.id), key=lambda a: a.acronym):
+        response = responses.get(agency.id)
+        values = [c for c in coverage.get(response.id, []) if c is not None] if response else []
+        agencies.append((agency, response, round(100 * sum(values) / len(values)) if values else None))
+    scores = _score_rows(CountryScore, campaign, country)
+    areas = _score_rows(CountryAreaScore, campaign, country)
+    ratings = services.ratings_of(campaign, country)
+    questions = [(q.id, tr(q.label, lang, definition.languages[0])) for _s, q in definition.questions()
+                 if q.type != "note"]
+    return render_template("review/country.html", campaign=campaign, country=country, definition=definition,
+                           lang=lang, tr=tr, agencies=agencies, scores=scores, areas=areas, ratings=ratings,
+                           disagreements=services.disagreements(ratings), questions=questions, r=round_score)
+
+
+@bp.route("/responses/<int:response_id>")
+@require_role(*REVIEWERS)
+def response(response_id: int):
+    """One response's answers by section in the reviewer's language, with comments and clarification requests."""
+    response = _or_404(services.reviewable_response, current_user, response_id)
+    return _render_response(response)
+
+
+def _render_response(response, status: int = 200, errors: dict | None = None):
+    definition = definition_of(response.version)
+    lang = _lang(definition)
+    values = answering.stored_values(response)
+    clarifications = services.all_clarifications(response)
+    open_ids = {c.question_id for c in clarifications if c.closed_at is None}
+    return render_template(
+        "review/response.html", response=response, definition=definition, lang=lang, tr=tr, values=values,
+        display=display, comments=services.comments_by_question(response), clarifications=clarifications,
+        open_ids=open_ids, errors=errors or {}, form=request.form,
+        visible=lambda s, q: answering.visible(definition, s, q, values)), status
+
+
+@bp.route("/responses/<int:response_id>/comments", methods=["POST"])
+@require_role(*REVIEWERS)
+def comment(response_id: int):
+    """Add a comment (or a reply) to a question."""
+    response = _or_404(services.reviewable_response, current_user, response_id)
+    question_id = request.form.get("question", "")
+    try:
+        _or_404(services.add_comment, response, question_id, request.form.get("body", ""), actor=current_user,
+                parent_id=request.form.get("parent", type=int))
+    except ReviewError as exc:
+        db.session.rollback()
+        return _render_response(response, 422, {f"comment-{question_id}": str(exc)})
+    db.session.commit()
+    return redirect(url_for(".response", response_id=response.id) + f"#review-{question_id}")
+
+
+@bp.route("/responses/<int:response_id>/clarify", methods=["POST"])
+@require_role(*REVIEWERS)
+def clarify(response_id: int):
+    """Return the response to the agency with questions to clarify."""
+    response = _or_404(services.reviewable_response, current_user, response_id)
+    chosen = request.form.getlist("clarify")
+    items = [(qid, request.form.get(f"message-{qid}", "")) for qid in chosen]
+    try:
+        _or_404(services.request_clarification, response, items, actor=current_user)
+    except ReviewError as exc:
+        db.session.rollback()
+        return _render_response(response, 422, {"clarify": str(exc)})
+    db.session.commit()
+    flash(_("The response was returned to the agency with your questions; its contacts were e-mailed."), "success")
+    return redirect(url_for(".response", response_id=response.id))
+
+
+@bp.route("/responses/<int:response_id>/validate", methods=["POST"])
+@require_role(*REVIEWERS)
+def validate(response_id: int):
+    """Validate a submitted response (it becomes locked)."""
+    response = _or_404(services.reviewable_response, current_user, response_id)
+    try:
+        services.validate(response, actor=current_user)
+    except ReviewError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("The response is validated."), "success")
+    return redirect(url_for(".response", response_id=response.id))
+
+
+@bp.route("/responses/<int:response_id>/unlock", methods=["POST"])
+@require_role("staff", "admin")
+def unlock(response_id: int):
+    """Unlock a validated response, with a reason (staff)."""
+    response = _or_404(services.reviewable_response, current_user, response_id)
+    try:
+        services.unlock(response, request.form.get("reason", ""), actor=current_user)
+    except ReviewError as exc:
+        db.session.rollback()
+        return _render_response(response, 422, {"unlock": str(exc)})
+    db.session.commit()
+    flash(_("The response is unlocked."), "success")
+    return redirect(url_for(".response", response_id=response.id))
+
+
+@bp.route("/campaigns/<int:campaign_id>/<code>/compare")
+@require_role(*REVIEWERS)
+def compare(campaign_id: int, code: str):
+    """One question's answers across all agencies of a country, side by side."""
+    campaign = _campaign_or_404(campaign_id)
+    country = _or_404(services.reviewable_country, current_user, code)
+    definition = definition_of(campaign.version)
+    lang = _lang(definition)
+    questions = [(s, q) for s, q in definition.questions() if q.type != "note"]
+    question_id = request.args.get("question") or (questions[0][1].id if questions else "")
+    found = next(((s, q) for s, q in questions if q.id == question_id), None)
+    if found is None:
+        abort(404)
+    section, question = found
+    rows = []
+    responses = {r.agency_id: r for r in services.country_responses(campaign, country)}
+    for agency in sorted((a for a in campaign.agencies if a.country_id == country.id), key=lambda a: a.acronym):
+        response = responses.get(agency.id)
+        values = answering.stored_values(response) if response else {}
+        shown = answering.visible(definition, section, question, values) if response else True
+        rows.append((agency, response, display(definition, question, values.get(question.id), lang), shown))
+    return render_template("review/compare.html", campaign=campaign, country=country, definition=definition,
+                           lang=lang, tr=tr, question=question, rows=rows,
+                           questions=[(q.id, tr(q.label, lang, definition.languages[0])) for _s, q in questions])
+
+
+@bp.route("/campaigns/<int:campaign_id>/<code>/ratings/<indicator_id>", methods=["GET", "POST"])
+@require_role(*REVIEWERS)
+def rate(campaign_id: int, code: str, indicator_id: str):
+    """An expert's rating of one indicator for one country, beside the self-assessment and earlier ratings."""
+    campaign = _campaign_or_404(campaign_id)
+    country = _or_404(services.reviewable_country, current_user, code)
+    definition = definition_of(campaign.version)
+    if definition.indicator(indicator_id) is None:
+        abort(404)
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            _or_404(services.add_rating, campaign, country, indicator_id, request.form.get("level", ""),
+                    request.form.get("rationale", ""), evidence=request.form.get("evidence", ""),
+                    actor=current_user)
+        except ReviewError as exc:
+            db.session.rollback()
+            error, status = str(exc), 422
+        else:
+            db.session.commit()
+            flash(_("Your rating is saved."), "success")
+            return redirect(url_for(".country", campaign_id=campaign.id, code=country.code) + f"#ind-{indicator_id}")
+    lang = _lang(definition)
+    score = db.session.scalar(select(CountryScore).where(
+        CountryScore.campaign_id == campaign.id, CountryScore.country_id == country.id,
+        CountryScore.indicator_id == indicator_id))
+    ratings = services.ratings_of(campaign, country).get(indicator_id, [])
+    return render_template("review/rate.html", campaign=campaign, country=country, definition=definition, lang=lang,
+                           tr=tr, indicator=definition.indicator(indicator_id), score=score, ratings=ratings,
+                           error=error, form=request.form, r=round_score), status

@@ -1,0 +1,448 @@
+"""The scoring and gap engine: answers -> levels -> indicator, area and country scores, gaps and priorities.
+
+Pure functions on plain data: no Flask, no database, no app context. The inputs are a questionnaire
+`Definition` (app.questionnaires.schema), the stored answers of a response (`values`: question id -> value
+as normalised by the question-type registry, app.questionnaires.qtypes), expert ratings and targets. The
+outputs are frozen dataclasses holding plain floats, ints, bools and None (`dataclasses.asdict` gives a row
+to store). Computations keep full float precision; round only for display or storage, with `round_score`.
+
+Public API
+----------
+
+Per response (one agency's answers):
+
+- ``scoring_items(definition, values, today=None) -> list[ItemScore]``
+    Every scoring item of the definition, in questionnaire order, with its level or the reason it has
+    none (`status`). An item is one (question, indicator) pair, or one (matrix question, row) pair; the
+    per-type answer -> level rules are those of ``REGISTRY[type].scores`` (see "Levels" below).
+- ``response_scores(definition, values, today=None) -> dict[indicator_id, IndicatorScore]``
+    One ``IndicatorScore(level, coverage, answered_weight, total_weight)`` for every indicator of the
+    definition (in definition order), whether or not anything scored it.
+- ``area_scores(definition, indicator_scores) -> dict[area_id, AreaScore]``
+    ``AreaScore(level, coverage, indicators_with_level, indicators)`` for every area.
+
+Per country (the responses of its agencies, plus expert ratings and targets):
+
+- ``country_targets(definition, overrides=None, country=None) -> dict[indicator_id, float]``
+    The target of every indicator for one country: the campaign's override
+    (``overrides = {country code: {indicator id: target}}``) or else the indicator's default `target`.
+- ``latest_rating(ratings) -> Rating | None``
+    The rating with the latest `at` (on equal timestamps, the one that comes last in the list).
+- ``country_scores(definition, agency_scores, expert_ratings=None, targets=None, *,
+  disagreement_threshold=1.0) -> dict[indicator_id, CountryIndicator]``
+    ``agency_scores`` is one ``response_scores`` result per agency; ``expert_ratings`` maps an indicator id
+    to its ``Rating(level, at, expert)`` list for this country; ``targets`` maps indicator ids to this
+    country's targets (e.g. ``country_targets(...)``; missing indicators use the definition's default).
+    Gives ``CountryIndicator(self_assessed, expert, assessed, target, gap, priority, coverage, agencies,
+    agencies_with_level, disagreement, expert_at, expert_by, ratings)`` for every indicator.
+- ``country_area_scores(definition, country_indicators) -> dict[area_id, CountryArea]``
+    ``CountryArea(self_assessed, expert, assessed, target, gap, coverage, indicators_with_level,
+    indicators)`` for every area.
+- ``ranked_priorities(definition, country_indicators, limit=None) -> list[tuple[indicator_id,
+  CountryIndicator]]``
+    Indicators with a gap above 0, largest priority first (ties: larger gap, then definition order).
+
+Helpers: ``weighted_mean(pairs)``, ``gap(target, level)``, ``priority(gap, indicator_weight, area_weight)``,
+``round_score(value, places=2)``.
+
+Levels (per answer; implemented by the question-type registry, ``REGISTRY[type].scores``)
+---------------------------------------------------------------------------------------------
+
+- single_choice: the chosen choice's `score`; a choice without a score gives no level.
+- yes_no: yes / partly / no -> the question's `scores`, else highest / middle (lower middle) / lowest level.
+- scale: the chosen level.
+- multiple_choice: lowest + share x (highest - lowest), where share = ticked scored choices / scored choices
+  (a "scored" choice is one with a `score`, whatever its value); no scored choice: no level.
+- number: the level of the last threshold whose `at_least` the answer reaches; below the first one, or no
+  thresholds: no level.
+- matrix: one item per row that has an indicator (its own, else the question's). Weight of a row with its
+  own indicator: the row's weight; of a row feeding the question's indicator: row weight x question
+  weight (as questionnaires/README.md section 11 says). A row's level is the chosen scale level, or the
+  chosen column's `score` when the matrix has its own choices.
+- every other item: weight = the question's `weight`.
+
+Status of an item (``ItemScore.status``)
+----------------------------------------
+
+- ``"level"``: the answer gave a level.
+- ``"not_applicable"`` / ``"dont_know"``: the special answer (of the question, or of the matrix row).
+- ``"empty"``: the question (or matrix row) is visible but unanswered.
+- ``"no_level"``: answered, but the answer gives no level (a choice without a score, a number below the
+  first threshold or without thresholds, a multiple choice without scored choices).
+- ``"hidden"``: the question is not shown to this respondent: its section's `show_if` or its own `show_if`
+  does not hold under the response's `values` (evaluated on `values` as given, like
+  app.responses.progress). A stored value of a hidden question is ignored.
+
+Indicator level and coverage (per response)
+-------------------------------------------
+
+Over the items of an indicator that are *not hidden*:
+
+- ``total_weight`` = sum of their weights; ``answered_weight`` = sum of the weights of those with status
+  "level";
+- ``level`` = weighted mean of the levels of the items with a level (None when there is none);
+- ``coverage`` = answered_weight / total_weight: the share, by weight, of the indicator's applicable
+  scoring items that gave a level. Not applicable, don't know, empty and no-level answers lower it; they
+  are never counted as a zero level.
+- **Hidden items are excluded from both weights**: skip logic decided that the question does not apply to
+  this agency, so it neither gives a level nor lowers coverage.
+- When the indicator has no applicable item (no question scores it, or all are hidden): total_weight 0,
+  level None and coverage **None** (nothing was asked), as opposed to coverage 0 (asked, nothing scored,
+  e.g. every answer "not applicable").
+
+Area level (per response): weighted mean (indicator `weight`) of the levels of its indicators that have a
+level; area coverage: weighted mean (indicator `weight`) of the coverages of its indicators whose coverage
+is not None (None when there is none).
+
+Country figures
+---------------
+
+For each indicator, over the agencies (the ``agency_scores`` list):
+
+- ``self_assessed``: the agencies' levels (those that have one) combined with the indicator's `aggregation`:
+  `mean` (unweighted: every agency counts once), `max` or `min`. None when no agency has a level.
+- ``expert``: the level of the latest expert rating (``latest_rating``); ``expert_at`` / ``expert_by`` say
+  when and by whom; ``ratings`` is how many ratings exist. None when there is no rating.
+- ``assessed``: the expert level when there is one, else the self-assessed level. Both are kept.
+- ``disagreement``: True when both an expert and a self-assessed level exist and they differ by at least
+  ``disagreement_threshold`` scale levels (default 1).
+- ``coverage``: pooled over agencies: sum of answered_weight / sum of total_weight (None when the sum of
+  total_weight is 0). ``agencies``: agencies for which the indicator had an applicable item
+  (total_weight > 0); ``agencies_with_level``: agencies with a level.
+- ``target``: the country's target (override, else the default).
+- ``gap`` = max(0, target - assessed), None when there is no assessed level or no target.
+- ``priority`` = gap x indicator weight x area weight (None when gap is None).
+
+Country area: ``self_assessed`` / ``expert`` / ``assessed`` are weighted means (indicator `weight`) of the
+corresponding indicator figures, each over the indicators that have that figure. ``target`` is the weighted
+mean of the targets of the indicators counted in ``assessed``, and ``gap`` = max(0, target - assessed) on
+the same indicators (None without an assessed level). ``coverage`` as for a response's area.
+
+Rounding
+--------
+
+``round_score(value, places=2)``: the value's shortest decimal representation (``repr``) rounded half up
+(away from zero) to `places` decimals with ``decimal.ROUND_HALF_UP``, returned as a float (None stays
+None). So 2.675 -> 2.68 and 0.125 -> 0.13, where the built-in ``round`` gives 2.67 and 0.12. Use it only
+to display or store; never feed rounded values back into computations.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from app.questionnaires.qtypes import REGISTRY, is_special
+from app.questionnaires.rendering import is_visible
+
+#: The values of `ItemScore.status`.
+ITEM_STATUSES = ("level", "not_applicable", "dont_know", "empty", "no_level", "hidden")
+#: The values of an indicator's `aggregation`.
+AGGREGATIONS = ("mean", "max", "min")
+#: Tolerance for float comparisons of levels (disagreement threshold).
+_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    """One scoring item of a response: a question (or a matrix row) feeding an indicator."""
+
+    question_id: str
+    row_id: str | None
+    indicator_id: str
+    weight: float
+    level: float | None
+    status: str
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    """An indicator's score for one response (agency)."""
+
+    level: float | None
+    coverage: float | None
+    answered_weight: float
+    total_weight: float
+
+
+@dataclass(frozen=True)
+class AreaScore:
+    """An area's score for one response (agency)."""
+
+    level: float | None
+    coverage: float | None
+    indicators_with_level: int
+    indicators: int
+
+
+@dataclass(frozen=True)
+class Rating:
+    """An expert's rating of an indicator for a country; `at` orders ratings (latest wins)."""
+
+    level: float
+    at: datetime
+    expert: Any = None
+
+
+@dataclass(frozen=True)
+class CountryIndicator:
+    """An indicator's figures for one country."""
+
+    self_assessed: float | None
+    expert: float | None
+    assessed: float | None
+    target: float | None
+    gap: float | None
+    priority: float | None
+    coverage: float | None
+    agencies: int
+    agencies_with_level: int
+    disagreement: bool
+    expert_at: datetime | None = None
+    expert_by: Any = None
+    ratings: int = 0
+
+
+@dataclass(frozen=True)
+class CountryArea:
+    """An area's figures for one country."""
+
+    self_assessed: float | None
+    expert: float | None
+    assessed: float | None
+    target: float | None
+    gap: float | None
+    coverage: float | None
+    indicators_with_level: int
+    indicators: int
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
+    """Weighted mean of (value, weight) pairs, skipping None values; None when nothing is left (or weight 0)."""
+    kept = [(float(value), float(weight)) for value, weight in pairs if value is not None]
+    total = math.fsum(weight for _value, weight in kept)
+    if not kept or total <= 0:
+        return None
+    return math.fsum(value * weight for value, weight in kept) / total
+
+
+def gap(target: float | None, level: float | None) -> float | None:
+    """max(0, target - level); None when either is None."""
+    if target is None or level is None:
+        return None
+    return max(0.0, float(target) - float(level))
+
+
+def priority(gap_value: float | None, indicator_weight: float, area_weight: float = 1.0) -> float | None:
+    """gap x indicator weight x area weight; None when the gap is None."""
+    if gap_value is None:
+        return None
+    return gap_value * float(indicator_weight) * float(area_weight)
+
+
+def round_score(value: float | None, places: int = 2) -> float | None:
+    """`value` rounded half up to `places` decimals (via Decimal on its repr), for display and storage only.
+
+    None stays None. 2.675 -> 2.68, 0.125 -> 0.13, 2.5 (places=0) -> 3.0, -1.005 -> -1.01.
+    """
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"cannot round {value!r}")
+    quantum = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(number)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+def _aggregate(levels: list[float], aggregation: str) -> float | None:
+    if not levels:
+        return None
+    if aggregation == "max":
+        return max(levels)
+    if aggregation == "min":
+        return min(levels)
+    if aggregation == "mean":
+        return math.fsum(levels) / len(levels)
+    raise ValueError(f"unknown aggregation {aggregation!r} (expected one of {', '.join(AGGREGATIONS)})")
+
+
+# --- per response --------------------------------------------------------------------------------------
+
+
+def _status(level, answer) -> str:
+    if level is not None:
+        return "level"
+    if is_special(answer):
+        return answer
+    if answer is None or (isinstance(answer, str) and answer.strip() == "") or answer == [] or answer == {}:
+        return "empty"
+    return "no_level"
+
+
+def _question_items(question, value, definition, visible: bool) -> list[ItemScore]:
+    qtype = REGISTRY[question.type]
+    if not qtype.scorable:
+        return []
+    triples = qtype.scores(question, value, definition)
+    if question.type == "matrix":
+        rows = [row for row in question.rows if row.indicator or question.indicator]
+        if len(rows) != len(triples):  # pragma: no cover - the registry gives one triple per scored row
+            raise RuntimeError(f"matrix {question.id}: rows and scores do not match")
+        cells = value if isinstance(value, Mapping) else None
+        answers = [cells.get(row.id) if cells is not None else value for row in rows]
+        row_ids: list[str | None] = [row.id for row in rows]
+    else:
+        answers = [value] * len(triples)
+        row_ids = [None] * len(triples)
+    items = []
+    for (indicator_id, level, weight), answer, row_id in zip(triples, answers, row_ids, strict=True):
+        if visible:
+            item = ItemScore(question.id, row_id, indicator_id, float(weight),
+                             None if level is None else float(level), _status(level, answer))
+        else:
+            item = ItemScore(question.id, row_id, indicator_id, float(weight), None, "hidden")
+        items.append(item)
+    return items
+
+
+def scoring_items(definition, values: Mapping[str, Any], today: date | None = None) -> list[ItemScore]:
+    """Every scoring item of the definition under `values`, in questionnaire order (hidden ones included)."""
+    values = dict(values)
+    items: list[ItemScore] = []
+    for section in definition.sections:
+        section_visible = is_visible(section.show_if, values, today)
+        for question in section.questions:
+            visible = section_visible and is_visible(question.show_if, values, today)
+            items.extend(_question_items(question, values.get(question.id), definition, visible))
+    return items
+
+
+def _indicator_score(items: list[ItemScore]) -> IndicatorScore:
+    applicable = [item for item in items if item.status != "hidden"]
+    total = math.fsum(item.weight for item in applicable)
+    answered = math.fsum(item.weight for item in applicable if item.level is not None)
+    level = weighted_mean((item.level, item.weight) for item in applicable)
+    coverage = answered / total if total > 0 else None
+    return IndicatorScore(level=level, coverage=coverage, answered_weight=answered, total_weight=total)
+
+
+def response_scores(definition, values: Mapping[str, Any], today: date | None = None) -> dict[str, IndicatorScore]:
+    """{indicator id: IndicatorScore} for every indicator of the definition, from one response's answers."""
+    by_indicator: dict[str, list[ItemScore]] = {indicator.id: [] for _area, indicator in definition.indicators()}
+    for item in scoring_items(definition, values, today):
+        if item.indicator_id in by_indicator:
+            by_indicator[item.indicator_id].append(item)
+    return {indicator_id: _indicator_score(items) for indicator_id, items in by_indicator.items()}
+
+
+def area_scores(definition, indicator_scores: Mapping[str, IndicatorScore]) -> dict[str, AreaScore]:
+    """{area id: AreaScore} for every area, from one response's indicator scores."""
+    out: dict[str, AreaScore] = {}
+    for area in definition.areas:
+        scores = [(indicator, indicator_scores.get(indicator.id)) for indicator in area.indicators]
+        level = weighted_mean((s.level if s else None, i.weight) for i, s in scores)
+        coverage = weighted_mean((s.coverage if s else None, i.weight) for i, s in scores)
+        with_level = sum(1 for _i, s in scores if s is not None and s.level is not None)
+        out[area.id] = AreaScore(level=level, coverage=coverage, indicators_with_level=with_level,
+                                 indicators=len(scores))
+    return out
+
+
+# --- per country ---------------------------------------------------------------------------------------
+
+
+def country_targets(definition, overrides: Mapping[str, Mapping[str, float | None]] | None = None,
+                    country: str | None = None) -> dict[str, float]:
+    """{indicator id: target} for `country`: the campaign's override when given (not None), else the default.
+
+    `overrides` is the campaign's {country code: {indicator id: target}}; unknown indicator ids are ignored.
+    """
+    own = {}
+    if overrides and country is not None:
+        own = overrides.get(country) or {}
+    targets = {}
+    for _area, indicator in definition.indicators():
+        value = own.get(indicator.id)
+        targets[indicator.id] = float(indicator.target if value is None else value)
+    return targets
+
+
+def latest_rating(ratings: Iterable[Rating] | None) -> Rating | None:
+    """The rating with the latest `at`; on equal timestamps the one that comes last. None for no rating."""
+    latest = None
+    for rating in ratings or ():
+        if latest is None or rating.at >= latest.at:
+            latest = rating
+    return latest
+
+
+def country_scores(definition, agency_scores: Iterable[Mapping[str, IndicatorScore]],
+                   expert_ratings: Mapping[str, Iterable[Rating]] | None = None,
+                   targets: Mapping[str, float | None] | None = None, *,
+                   disagreement_threshold: float = 1.0) -> dict[str, CountryIndicator]:
+    """{indicator id: CountryIndicator} for every indicator of the definition, for one country."""
+    agencies = list(agency_scores)
+    expert_ratings = expert_ratings or {}
+    targets = targets or {}
+    out: dict[str, CountryIndicator] = {}
+    for area, indicator in definition.indicators():
+        scores = [scores.get(indicator.id) for scores in agencies]
+        scores = [s for s in scores if s is not None]
+        levels = [s.level for s in scores if s.level is not None]
+        self_assessed = _aggregate(levels, indicator.aggregation)
+        total = math.fsum(s.total_weight for s in scores)
+        answered = math.fsum(s.answered_weight for s in scores)
+        ratings = list(expert_ratings.get(indicator.id) or ())
+        rating = latest_rating(ratings)
+        expert = None if rating is None else float(rating.level)
+        assessed = expert if expert is not None else self_assessed
+        target = targets.get(indicator.id)
+        target = float(indicator.target if target is None else target)
+        gap_value = gap(target, assessed)
+        disagreement = (expert is not None and self_assessed is not None
+                        and abs(expert - self_assessed) >= disagreement_threshold - _EPSILON)
+        out[indicator.id] = CountryIndicator(
+            self_assessed=self_assessed, expert=expert, assessed=assessed, target=target, gap=gap_value,
+            priority=priority(gap_value, indicator.weight, area.weight),
+            coverage=answered / total if total > 0 else None,
+            agencies=sum(1 for s in scores if s.total_weight > 0), agencies_with_level=len(levels),
+            disagreement=disagreement, expert_at=None if rating is None else rating.at,
+            expert_by=None if rating is None else rating.expert, ratings=len(ratings))
+    return out
+
+
+def country_area_scores(definition, country_indicators: Mapping[str, CountryIndicator]) -> dict[str, CountryArea]:
+    """{area id: CountryArea} for every area, from one country's indicator figures."""
+    out: dict[str, CountryArea] = {}
+    for area in definition.areas:
+        pairs = [(indicator, country_indicators.get(indicator.id)) for indicator in area.indicators]
+        pairs = [(i, c) for i, c in pairs if c is not None]
+
+        def mean(field: str, pairs=pairs) -> float | None:
+            return weighted_mean((getattr(c, field), i.weight) for i, c in pairs)
+
+        assessed = mean("assessed")
+        target = weighted_mean((c.target, i.weight) for i, c in pairs if c.assessed is not None)
+        out[area.id] = CountryArea(
+            self_assessed=mean("self_assessed"), expert=mean("expert"), assessed=assessed, target=target,
+            gap=gap(target, assessed), coverage=mean("coverage"),
+            indicators_with_level=sum(1 for _i, c in pairs if c.assessed is not None),
+            indicators=len(area.indicators))
+    return out
+
+
+def ranked_priorities(definition, country_indicators: Mapping[str, CountryIndicator],
+                      limit: int | None = None) -> list[tuple[str, CountryIndicator]]:
+    """Indicators with a gap above 0, largest priority first (then larger gap, then definition order)."""
+    order = {indicator.id: n for n, (_area, indicator) in enumerate(definition.indicators())}
+    ranked = [(indicator_id, c) for indicator_id, c in country_indicators.items()
+              if indicator_id in order and c.gap is not None and c.gap > 0]
+    ranked.sort(key=lambda pair: (-pair[1].priority, -pair[1].gap, order[pair[0]]))
+    return ranked if limit is None else ranked[:limit]

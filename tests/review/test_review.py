@@ -1,0 +1,294 @@
+"""Expert review: scope, comments, the clarification round trip, validation and unlocking, expert ratings, and
+materialized scores that equal a rebuild."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import extract_csrf, sign_in
+
+ANSWERS = {
+    "MVD": {"agency_name": "MVD", "staff_total": 500, "has_ct_unit": "yes", "ct_unit_staff": 20,
+            "training_topics": ["financing", "digital"], "skills": {"interviewing": 3, "forensics": 1},
+            "priorities": "Forensic laboratory"},
+    "AFM": {"agency_name": "AFM", "staff_total": 200, "has_ct_unit": "partly", "ct_unit_staff": 5,
+            "training_topics": ["rights"], "skills": {"interviewing": 2, "forensics": 2}},
+    "TJ": {"agency_name": "MVD TJ", "staff_total": 300, "has_ct_unit": "no", "priorities": "Секретный ответ"},
+}
+
+
+@pytest.fixture
+def review_world(app_ctx, db_session, make_country, make_version, make_agency, make_contact, make_user):
+    """Submitted responses of KZ/MVD, KZ/AFM and TJ/MVD; experts for KZ; the respondent link of KZ/MVD."""
+    from app.campaigns import services as campaigns
+    from app.responses import answering
+    from app.responses.services import ensure_response
+
+    make_country("KZ", en="Kazakhstan", ru="Казахстан")
+    make_country("TJ", en="Tajikistan", ru="Таджикистан")
+    version = make_version()
+    agencies = {"MVD": make_agency("KZ", "MVD", en="Ministry of Internal Affairs"),
+                "AFM": make_agency("KZ", "AFM", en="Financial Monitoring Agency"),
+                "TJ": make_agency("TJ", "MVD", en="Ministry of Internal Affairs of Tajikistan")}
+    make_contact(agencies["MVD"], email="contact@mvd.kz.example.org", name="Erlan", locale="en")
+    make_contact(agencies["MVD"], email="deputy@mvd.kz.example.org", name="Deputy", locale="ru")
+    campaign = campaigns.create_campaign("Round 1", version, agencies=list(agencies.values()))
+    campaigns.set_status(campaign, "open")
+    links = {i.contact.email: i.link for i in campaigns.invite(campaign, send_email=False)}
+    responses = {}
+    for key, agency in agencies.items():
+        response = ensure_response(campaign, agency)
+        result = answering.save_answers(response, ANSWERS[key], actor=None, channel="cli", lang="en")
+        assert result.ok, result.errors
+        answering.submit(response, actor=None, lang="en")
+        responses[key] = response.id
+    db_session.commit()
+    people = {"expert": make_user("expert", email="kz.expert@example.org", name="KZ Expert", countries=["KZ"]),
+              "expert2": make_user("expert", email="second.expert@example.org", name="Second Expert",
+                                   countries=["KZ"]),
+              "staff": make_user("staff", email="staff@example.org", name="Staff Member")}
+    return {"campaign": campaign.id, "responses": responses, "links": links, "people": people}
+
+
+def client_for(app_ctx, email: str):
+    client = app_ctx.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    sign_in(client, email)
+    client.csrf = extract_csrf(client.get("/review/").get_data(as_text=True))
+    return client
+
+
+def respondent(app_ctx, link: str):
+    client = app_ctx.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    assert client.get(link[link.index("/i/"):]).status_code == 302
+    client.csrf = extract_csrf(client.get("/respondent").get_data(as_text=True))
+    return client
+
+
+def snapshot(db_session) -> dict:
+    from app.scoring.models import CountryAreaScore, CountryScore, ResponseScore
+
+    db_session.rollback()
+    out = {
+        "response": sorted((r.response_id, r.indicator_id, r.level, r.coverage, r.answered_weight, r.total_weight)
+                           for r in db_session.scalars(select(ResponseScore))),
+        "country": sorted((r.campaign_id, r.country_id, r.indicator_id, r.self_assessed, r.expert, r.assessed,
+                           r.target, r.gap, r.priority, r.coverage, r.agencies, r.agencies_with_level, r.ratings,
+                           r.disagreement) for r in db_session.scalars(select(CountryScore))),
+        "area": sorted((r.campaign_id, r.country_id, r.area_id, r.self_assessed, r.expert, r.assessed, r.target,
+                        r.gap, r.coverage) for r in db_session.scalars(select(CountryAreaScore))),
+    }
+    db_session.rollback()
+    return out
+
+
+def test_expert_sees_assigned_countries_only(app_ctx, review_world):
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    campaign, responses = review_world["campaign"], review_world["responses"]
+    index = expert.get("/review/").get_data(as_text=True)
+    assert "Kazakhstan" in index and "Tajikistan" not in index
+    country = expert.get(f"/review/campaigns/{campaign}/KZ").get_data(as_text=True)
+    assert "MVD" in country and "AFM" in country and "Dedicated CT unit" in country
+    assert expert.get(f"/review/responses/{responses['MVD']}").status_code == 200
+    for url in (f"/review/campaigns/{campaign}/TJ", f"/review/responses/{responses['TJ']}",
+                f"/review/campaigns/{campaign}/TJ/compare", f"/review/campaigns/{campaign}/TJ/ratings/inv_unit",
+                f"/responses/{responses['TJ']}", f"/responses/{responses['TJ']}/print",
+                f"/responses/{responses['TJ']}/history", f"/review/campaigns/{campaign}/XX"):
+        response = expert.get(url)
+        assert response.status_code == 404, url
+        assert "Секретный ответ" not in response.get_data(as_text=True)
+    for url, data in ((f"/review/responses/{responses['TJ']}/comments", {"question": "agency_name", "body": "x"}),
+                      (f"/review/responses/{responses['TJ']}/clarify", {"clarify": "agency_name"}),
+                      (f"/review/responses/{responses['TJ']}/validate", {}),
+                      (f"/review/campaigns/{campaign}/TJ/ratings/inv_unit", {"level": "1", "rationale": "x"})):
+        assert expert.post(url, data={"csrf_token": expert.csrf, **data}).status_code == 404, url
+    staff = client_for(app_ctx, "staff@example.org")
+    assert "Секретный ответ" in staff.get(f"/review/responses/{responses['TJ']}").get_data(as_text=True)
+
+
+def test_compare_agencies_side_by_side(app_ctx, review_world):
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    page = expert.get(f"/review/campaigns/{review_world['campaign']}/KZ/compare?question=has_ct_unit")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    rows = re.findall(r'<tr><th scope="row">.*?</tr>', text, re.S)
+    assert len(rows) == 2 and "Yes" in rows[1] and "Partly" in rows[0]  # AFM then MVD
+    assert expert.get(f"/review/campaigns/{review_world['campaign']}/KZ/compare?question=nope").status_code == 404
+
+
+def test_comments_are_threaded_and_internal(app_ctx, review_world, db_session):
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    url = f"/review/responses/{review_world['responses']['MVD']}"
+    response = expert.post(url + "/comments", data={"csrf_token": expert.csrf, "question": "staff_total",
+                                                    "body": "Includes civilian staff?"})
+    assert response.status_code == 302
+    parent = re.search(r'name="parent" value="(\d+)"', expert.get(url).get_data(as_text=True)).group(1)
+    other = client_for(app_ctx, "second.expert@example.org")
+    other.post(url + "/comments", data={"csrf_token": other.csrf, "question": "staff_total", "parent": parent,
+                                        "body": "Yes, per the 2025 report."})
+    page = expert.get(url).get_data(as_text=True)
+    assert page.index("Includes civilian staff?") < page.index("Yes, per the 2025 report.")
+    assert "Second Expert" in page and "margin-left: 1.5rem" in page
+    refused = expert.post(url + "/comments", data={"csrf_token": expert.csrf, "question": "staff_total",
+                                                   "body": "  "})
+    assert refused.status_code == 422 and "Write a comment first." in refused.get_data(as_text=True)
+    # The agency never sees internal comments.
+    agency = respondent(app_ctx, review_world["links"]["contact@mvd.kz.example.org"])
+    for path in ("/respondent", "/respondent/sections/1", "/respondent/print", "/respondent/history",
+                 f"/responses/{review_world['responses']['MVD']}"):
+        assert "Includes civilian staff?" not in agency.get(path).get_data(as_text=True), path
+
+
+def test_clarification_round_trip(app_ctx, review_world, db_session):
+    from app.core.models import AuditEvent
+    from app.mail.models import OutboxMessage
+    from app.responses.models import Response
+
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    response_id = review_world["responses"]["MVD"]
+    url = f"/review/responses/{response_id}"
+    # A request without a message is refused and keeps what was ticked.
+    refused = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "clarify": ["staff_total"]})
+    assert refused.status_code == 422 and "Write a message for each question" in refused.get_data(as_text=True)
+    response = expert.post(url + "/clarify", data={
+        "csrf_token": expert.csrf, "clarify": ["staff_total", "ct_unit_staff"],
+        "message-staff_total": "Is 500 the total including regional offices?",
+        "message-ct_unit_staff": "Please give the staff of the unit in full-time posts."})
+    assert response.status_code == 302
+    db_session.rollback()
+    assert db_session.get(Response, response_id).status == "returned"
+    mails = list(db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "clarification")))
+    assert sorted(m.recipient for m in mails) == ["contact@mvd.kz.example.org", "deputy@mvd.kz.example.org"]
+    english = next(m for m in mails if m.locale == "en")
+    assert "Is 500 the total including regional offices?" in english.body_text
+    assert re.search(r"/i/[A-Za-z0-9_-]{40,}", english.body_text)
+    db_session.rollback()
+
+    # The respondent sees exactly those questions highlighted with the message, and answers.
+    agency = respondent(app_ctx, review_world["links"]["contact@mvd.kz.example.org"])
+    home = agency.get("/respondent").get_data(as_text=True)
+    assert "Questions from the project" in home and "Please give the staff of the unit" in home
+    section1 = agency.get("/respondent/sections/1").get_data(as_text=True)
+    assert section1.count("highlighted") == 1 and "Is 500 the total including regional offices?" in section1
+    assert re.search(r'question-number highlighted"\s+id="question-staff_total"', section1)
+    clarification_id = re.search(r'/respondent/clarifications/(\d+)', home).group(1)
+    agency.post(f"/respondent/clarifications/{clarification_id}", data={
+        "csrf_token": agency.csrf, "reply": "500 includes regional offices; 350 at headquarters."})
+    assert agency.post("/respondent/autosave", json={"question": "staff_total", "fields": {"q__staff_total": ["350"]},
+                                                     "base_version": 1},
+                       headers={"X-CSRFToken": agency.csrf}).status_code == 200
+    assert agency.post("/respondent/review", data={"csrf_token": agency.csrf, "confirm": "1"}).status_code == 302
+
+    # The expert sees what changed since the request: old -> new, with the reply.
+    page = expert.get(url).get_data(as_text=True)
+    rows = re.findall(r'<tr class="clarification-row">.*?</tr>', page, re.S)
+    staff_row = next(r for r in rows if "Is 500 the total" in r)
+    unit_row = next(r for r in rows if "full-time posts" in r)
+    assert "500" in staff_row and "350" in staff_row and "changed" in staff_row and "headquarters" in staff_row
+    assert "unchanged" in unit_row
+    db_session.rollback()
+    actions = [e.action for e in db_session.scalars(select(AuditEvent).where(AuditEvent.object_type == "response",
+                                                                             AuditEvent.object_id == str(response_id))
+                                                    .order_by(AuditEvent.id))]
+    assert actions[-4:] == ["response.returned", "clarification.replied", "answer.changed", "response.submitted"]
+
+
+def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, db_session):
+    from app.core.models import AuditEvent
+    from app.responses.models import Response
+
+    response_id = review_world["responses"]["MVD"]
+    url = f"/review/responses/{response_id}"
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    assert expert.post(url + "/validate", data={"csrf_token": expert.csrf}).status_code == 302
+    db_session.rollback()
+    assert db_session.get(Response, response_id).status == "validated"
+    db_session.rollback()
+    refused = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "clarify": ["staff_total"],
+                                                  "message-staff_total": "?"})
+    assert refused.status_code == 422
+    assert expert.post(url + "/unlock", data={"csrf_token": expert.csrf, "reason": "x"}).status_code == 403
+    agency = respondent(app_ctx, review_world["links"]["contact@mvd.kz.example.org"])
+    assert agency.post("/respondent/autosave", json={"question": "staff_total", "fields": {"q__staff_total": ["1"]},
+                                                     "base_version": 1},
+                       headers={"X-CSRFToken": agency.csrf}).status_code == 403
+
+    staff = client_for(app_ctx, "staff@example.org")
+    empty = staff.post(url + "/unlock", data={"csrf_token": staff.csrf, "reason": " "})
+    assert empty.status_code == 422 and "Give the reason for unlocking." in empty.get_data(as_text=True)
+    assert staff.post(url + "/unlock", data={"csrf_token": staff.csrf,
+                                             "reason": "Validated by mistake"}).status_code == 302
+    db_session.rollback()
+    assert db_session.get(Response, response_id).status == "submitted"
+    unlocked = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "response.unlocked"))
+    assert unlocked.details == "Validated by mistake" and unlocked.actor_id == review_world["people"]["staff"].id
+
+
+def test_expert_ratings_override_and_disagreement(app_ctx, review_world, db_session):
+    from app.scoring.models import CountryScore
+
+    campaign = review_world["campaign"]
+    url = f"/review/campaigns/{campaign}/KZ/ratings/inv_unit"
+
+    def figure():
+        db_session.rollback()
+        row = db_session.scalar(select(CountryScore).where(CountryScore.campaign_id == campaign,
+                                                           CountryScore.indicator_id == "inv_unit",
+                                                           CountryScore.country_id == _kz_id(db_session)))
+        result = (row.self_assessed, row.expert, row.assessed, row.ratings, row.disagreement)
+        db_session.rollback()
+        return result
+
+    self_assessed = figure()[0]
+    assert self_assessed is not None and figure()[1:3] == (None, self_assessed)
+
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    refused = expert.post(url, data={"csrf_token": expert.csrf, "level": "9", "rationale": "Too high"})
+    assert refused.status_code == 422 and "Choose a level of the scale." in refused.get_data(as_text=True)
+    assert 'Too high' in refused.get_data(as_text=True)  # the typed rationale is kept
+    assert expert.post(url, data={"csrf_token": expert.csrf, "level": "1",
+                                  "rationale": "The unit exists on paper only."}).status_code == 302
+    assert figure()[1:4] == (1.0, 1.0, 1)
+    other = client_for(app_ctx, "second.expert@example.org")
+    assert other.post(url, data={"csrf_token": other.csrf, "level": "3",
+                                 "rationale": "Visited the unit: well staffed."}).status_code == 302
+    assert figure()[1:4] == (3.0, 3.0, 2)  # the latest rating counts; both are kept
+    page = expert.get(f"/review/campaigns/{campaign}/KZ").get_data(as_text=True)
+    assert "experts disagree" in page and "KZ Expert 1" in page and "Second Expert 3" in page
+    history = expert.get(url).get_data(as_text=True)
+    assert "The unit exists on paper only." in history and "Visited the unit: well staffed." in history
+
+
+def _kz_id(db_session) -> int:
+    from app.directory.models import Country
+
+    return db_session.scalar(select(Country.id).where(Country.code == "KZ"))
+
+
+def test_incremental_scores_equal_a_rebuild(app_ctx, review_world, db_session):
+    from app.extensions import db
+    from app.scoring import store
+
+    campaign_id, responses = review_world["campaign"], review_world["responses"]
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    expert.post(f"/review/campaigns/{campaign_id}/KZ/ratings/inv_training",
+                data={"csrf_token": expert.csrf, "level": "2", "rationale": "Training is irregular."})
+    expert.post(f"/review/responses/{responses['AFM']}/validate", data={"csrf_token": expert.csrf})
+    expert.post(f"/review/responses/{responses['MVD']}/clarify", data={
+        "csrf_token": expert.csrf, "clarify": ["priorities"], "message-priorities": "Which laboratory?"})
+    incremental = snapshot(db_session)
+    assert incremental["response"] and incremental["country"] and incremental["area"]
+    # The returned MVD response no longer counts; AFM (validated) and TJ (submitted) do.
+    assert {row[0] for row in incremental["response"]} == {responses["AFM"], responses["TJ"]}
+
+    store.rebuild()
+    db.session.commit()
+    assert snapshot(db_session) == incremental
+    result = app_ctx.test_cli_runner().invoke(args=["scores", "rebuild", "--campaign", str(campaign_id)])
+    assert result.exit_code == 0 and "1 campaign(s), 2 scored response(s)" in result.output
+    assert snapshot(db_session) == incremental
+    assert app_ctx.test_cli_runner().invoke(args=["scores", "rebuild", "--campaign", "999"]).exit_code == 1
