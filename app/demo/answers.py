@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Mapping
+from contextvars import ContextVar
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
@@ -27,8 +28,13 @@ ROW_SPECIAL_SHARE = 0.03
 ATTEMPTS = 12
 
 
+#: Where on the scale (0 = lowest, 1 = highest) the answers of the question being generated lean.
+_CENTRE: ContextVar[float] = ContextVar("demo_answer_centre", default=0.4)
+
+
 def generate_answers(definition, rng: random.Random, completeness: float = 1.0, today: date | None = None, *,
-                     fixed: Mapping[str, Any] | None = None) -> dict[str, object]:
+                     fixed: Mapping[str, Any] | None = None,
+                     strengths: Mapping[str, float] | None = None) -> dict[str, object]:
     """Answers {question id: stored value} to `definition`, deterministic for a given seed of `rng`.
 
     Questions are walked in order; a question is answered only when its section's show_if and its own
@@ -42,7 +48,13 @@ def generate_answers(definition, rng: random.Random, completeness: float = 1.0, 
 
     `fixed`: answers decided by the caller (for example the agency's profile), kept as they are and used
     by the rules; the caller makes sure they fit.
+
+    `strengths`: {area id: where the answers of the area's questions lean, 0 = lowest level .. 1 = highest};
+    areas not named lean to the lower middle (0.4). This is how a demo country is strong in one area and
+    weak in another.
     """
+    area_of = {indicator.id: area.id for area, indicator in definition.indicators()}
+    strengths = dict(strengths or {})
     today = today or date.today()
     fixed = dict(fixed or {})
     answers: dict[str, object] = dict(fixed)
@@ -65,7 +77,12 @@ def generate_answers(definition, rng: random.Random, completeness: float = 1.0, 
                 planned[question.id] = rng.random() < completeness
             if not planned[question.id]:
                 continue
-            value = _answer(definition, question, answers, rng, today)
+            centre = strengths.get(area_of.get(question.indicator or "", ""), 0.4)
+            token = _CENTRE.set(centre)
+            try:
+                value = _answer(definition, question, answers, rng, today)
+            finally:
+                _CENTRE.reset(token)
             if value is None:
                 failed.add(question.id)
                 continue
@@ -110,9 +127,10 @@ def _tree(text: str):
 # ---------------------------------------------------------------- levels and choices
 
 def _weight(level: float, low: float, high: float) -> float:
-    """Weight of a level: highest at 40% of the scale, so the lower-middle levels are the most frequent."""
+    """Weight of a level: highest where the current question's area leans (by default 40% of the scale, so the
+    lower-middle levels are the most frequent)."""
     share = (level - low) / (high - low) if high > low else 0.5
-    return 1 / (1 + 4 * abs(share - 0.4))
+    return 1 / (1 + 4 * abs(share - _CENTRE.get()))
 
 
 def _biased(rng: random.Random, items: list, levels: list[float], low: float, high: float):

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app.auth.models import User
 from app.campaigns import services as campaigns
 from app.campaigns.models import Campaign, Invitation
 from app.campaigns.tokens import hash_token
@@ -41,7 +42,33 @@ DEMO_STATUSES = {
     ("TJ", "MVD"): "in_progress", ("TJ", "DFM"): "submitted",
     ("UZ", "MVD"): "submitted", ("UZ", "GP"): "in_progress", ("UZ", "DBEP"): "validated", ("UZ", "SGB"): "returned",
     ("TM", "MVD"): "in_progress",
+    # A few agencies have not started (the regional body neither); every other agency has submitted.
+    ("KG", "MID"): "not_started", ("TM", "GPS"): "not_started", ("TJ", "TS"): "not_started",
 }
+#: Default status of the agencies not listed above (national agencies only).
+DEMO_DEFAULT_STATUS = "submitted"
+#: Where each country's answers lean per area (0 = lowest level, 1 = highest; other areas 0.4), so the
+#: dashboards show countries strong in one area and weak in another.
+DEMO_STRENGTHS = {
+    "KZ": {"cft": 0.85, "investigation": 0.65, "border": 0.25},
+    "KG": {"border": 0.75, "cft": 0.2, "rights_training": 0.55},
+    "TJ": {"legal": 0.65, "investigation": 0.2, "cooperation": 0.3},
+    "TM": {"cooperation": 0.1, "rights_training": 0.15, "legal": 0.55},
+    "UZ": {"investigation": 0.75, "cooperation": 0.8, "cft": 0.3},
+}
+#: Expert ratings of the demo: (country, indicator, expert e-mail, level, rationale).
+DEMO_RATINGS = [
+    ("KZ", "inv_unit", "expert@example.org", 2,
+     "The unit exists, but half of its posts were vacant at the time of the visit."),
+    ("KZ", "inv_unit", "staff@example.org", 3,
+     "Recruitment in 2026 filled most vacancies (letter of the Ministry, October 2026)."),
+    ("KZ", "cft_str", "expert@example.org", 4, "Suspicious transaction reporting is automated and audited."),
+    ("KG", "border_screening", "expert@example.org", 3, "API/PNR checks cover the two main airports."),
+    ("KG", "cft_freezing", "expert@example.org", 1, "No freezing order was executed in the last two years."),
+    ("UZ", "coop_interpol", "expert2@example.org", 4, "I-24/7 access extended to all regional police units."),
+    ("TJ", "inv_digital", "expert2@example.org", 1, "No accredited digital forensics laboratory."),
+    ("TM", "coop_regional", "expert2@example.org", 1, "Little participation in regional exercises."),
+]
 #: Invitations of these contacts end up in a special state, to show every state in the overview.
 DEMO_INVITATION_STATES = {
     "m.orazova@border.tm.example": "bounced",
@@ -136,14 +163,16 @@ def _seed_responses(campaign: Campaign, today: date) -> list[str]:
     rng = random.Random(2026)  # noqa: S311 - demo data, not security
     now, report = utcnow(), []
     for agency in campaign.agencies:
-        status = DEMO_STATUSES.get((agency.country_code, agency.acronym))
-        if status is None:
+        status = DEMO_STATUSES.get((agency.country_code, agency.acronym),
+                                   DEMO_DEFAULT_STATUS if agency.country_code else None)
+        if status in (None, "not_started"):
             continue
         contact = next((c for c in agency.contacts if c.is_focal_point), agency.contacts[0])
         user = campaigns.respondent_for(contact)
         completeness = 0.45 if status == "in_progress" else 1.0
         values = generate_answers(definition, rng, completeness=completeness, today=today,
-                                  fixed=_profile(definition, agency))
+                                  fixed=_profile(definition, agency),
+                                  strengths=DEMO_STRENGTHS.get(agency.country_code or "", {}))
         response = Response(campaign_id=campaign.id, agency_id=agency.id, version_id=campaign.version_id,
                             status=status, started_at=now - timedelta(days=20), last_activity_at=now -
                             timedelta(days=rng.randint(0, 12), hours=rng.randint(0, 23)))
@@ -160,9 +189,51 @@ def _seed_responses(campaign: Campaign, today: date) -> list[str]:
             response.validated_at = now - timedelta(days=2)
         db.session.flush()
         refresh_progress(response, today=today)
+        if status == "returned":
+            _demo_clarification(response, definition)
         report.append(f"response {agency.country_code}/{agency.acronym}: {status}")
     db.session.flush()
+    report.extend(_seed_ratings(campaign))
+    from app.scoring import store
+
+    counts = store.rebuild(campaign.id, today=today)
+    report.append(f"scores of {counts['responses']} responses and {counts['countries']} countries computed")
     return report
+
+
+def _demo_clarification(response: Response, definition) -> None:
+    """The expert's questions that sent a demo response back to its agency."""
+    from app.review.models import Clarification
+
+    email = "expert@example.org" if response.agency.country_code in ("KZ", "KG") else "expert2@example.org"
+    expert = db.session.scalar(select(User).where(User.email == email))
+    values = {a.question_id: a.value for a in response.answers}
+    wanted = [("total_staff", "Does this figure include the regional offices? Please give both numbers."),
+              ("has_ct_unit", "Please describe how the unit is organised and to whom it reports.")]
+    for question_id, message in wanted:
+        if definition.question(question_id) is None:
+            continue
+        db.session.add(Clarification(response_id=response.id, question_id=question_id, message=message,
+                                     requested_by_id=expert.id if expert else None,
+                                     value_before=values.get(question_id), requested_at=response.returned_at))
+
+
+def _seed_ratings(campaign: Campaign) -> list[str]:
+    from app.review.models import ExpertRating
+
+    definition = definition_of(campaign.version)
+    countries = {c.code: c for c in db.session.scalars(select(Country))}
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    now, made = utcnow(), 0
+    for number, (code, indicator, email, level, rationale) in enumerate(DEMO_RATINGS):
+        if code not in countries or definition.indicator(indicator) is None or email not in users:
+            continue
+        db.session.add(ExpertRating(campaign_id=campaign.id, country_id=countries[code].id, indicator_id=indicator,
+                                    expert_id=users[email].id, level=level, rationale=rationale,
+                                    created_at=now - timedelta(days=len(DEMO_RATINGS) - number)))
+        made += 1
+    db.session.flush()
+    return [f"{made} expert ratings"]
 
 
 def _profile(definition, agency: Agency) -> dict:
