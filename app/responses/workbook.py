@@ -53,6 +53,7 @@ from app.i18n import _, force_locale, format_date, format_datetime, get_locale_c
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, SPECIAL, AnswerError
 from app.questionnaires.services import definition_of
+from app.reports.cells import FORMULA_PREFIXES, excel_text
 from app.responses.answering import is_editable, questions_by_id, save_answers
 from app.responses.display import choice_labels, display
 from app.responses.models import Response
@@ -85,11 +86,6 @@ NOT_IMPORTED = ("note", "file")
 TITLE_LIMIT = 31
 FORBIDDEN_IN_TITLES = re.compile(r"[\[\]:*?/\\]")
 RESERVED_TITLES = ("history",)
-#: Texts starting with one of these would be taken for a formula when edited: they get the quote prefix.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-#: What `excel_text` escapes: characters XML 1.0 cannot hold, the carriage return, and the underscore of a
-#: literal "_xHHHH_" (which would otherwise read back as an escaped character).
-_NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
 #: "2 — Partial", "2 - partial": the level at the start of a scale label.
 _LEADING_LEVEL = re.compile(r"^\s*(-?\d+)\s*[—–-]")
 #: Excel's limits on data-validation messages.
@@ -201,15 +197,6 @@ class WorkbookImport:
 
 
 # --- text in cells -------------------------------------------------------------------------------------
-
-
-def excel_text(text: str) -> str:
-    """A text as written into a cell, such that `openpyxl.utils.escape.unescape` gives it back exactly.
-
-    openpyxl's own `escape` misses \\x1a-\\x1f (an octal typo in its pattern) and does not protect a literal
-    "_xHHHH_", hence this version of the same OOXML escaping.
-    """
-    return _NEEDS_ESCAPE.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
 
 
 def _put(cell, value) -> None:

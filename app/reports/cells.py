@@ -1,0 +1,70 @@
+"""Safe cells: every text that came from a person is written as text, never as a formula.
+
+A text starting with `=`, `+`, `-`, `@`, a tab or a carriage return would be taken for a formula by Excel (or
+by openpyxl, which stores a string starting with "=" as a formula): it is stored as a string with Excel's
+quote prefix, so it shows exactly as typed and is never evaluated. Characters XML cannot hold are escaped the
+OOXML way (`openpyxl.utils.escape.unescape` gives them back). Texts longer than Excel's cell limit are cut
+with a visible marker (the database and the CSV export keep the full text). Numbers and dates are written
+as numbers and dates by the callers, where the question type says so.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from openpyxl.cell import WriteOnlyCell
+
+#: Texts starting with one of these would be taken for a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Excel's limit on the characters of one cell.
+EXCEL_CELL_LIMIT = 32767
+#: Added where a text was cut at the cell limit.
+DEFAULT_CUT_MARKER = " […]"
+#: What `excel_text` escapes: characters XML 1.0 cannot hold, the carriage return, and the underscore of a
+#: literal "_xHHHH_" (which would otherwise read back as an escaped character).
+_NEEDS_ESCAPE = re.compile(r"[\x00-\x08\x0b\x0c\x0d\x0e-\x1f]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def excel_text(text: str) -> str:
+    """A text as written into a cell, such that `openpyxl.utils.escape.unescape` gives it back exactly.
+
+    openpyxl's own `escape` misses \\x1a-\\x1f (an octal typo in its pattern) and does not protect a literal
+    "_xHHHH_", hence this version of the same OOXML escaping.
+    """
+    return _NEEDS_ESCAPE.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether Excel would take the text for a formula."""
+    return text.startswith(FORMULA_PREFIXES)
+
+
+def cell_text(text: str, marker: str = DEFAULT_CUT_MARKER) -> str:
+    """The escaped text, cut with `marker` when it would not fit in one cell."""
+    escaped = excel_text(text)
+    if len(escaped) <= EXCEL_CELL_LIMIT:
+        return escaped
+    return escaped[:EXCEL_CELL_LIMIT - len(marker)] + marker
+
+
+def put(cell, value: Any, marker: str = DEFAULT_CUT_MARKER) -> None:
+    """Write a value into a cell of a normal worksheet: texts safely, anything else as it is."""
+    if isinstance(value, str):
+        cell.value = cell_text(value, marker)
+        if looks_like_formula(value) or looks_like_formula(cell.value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+
+
+def write_only_cell(sheet, value: Any, marker: str = DEFAULT_CUT_MARKER, style: str | None = None) -> WriteOnlyCell:
+    """A cell for a write-only worksheet, with texts made safe as `put` does."""
+    cell = WriteOnlyCell(sheet, value=cell_text(value, marker) if isinstance(value, str) else value)
+    if isinstance(value, str) and (looks_like_formula(value) or looks_like_formula(cell.value)):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    if style:
+        cell.style = style
+    return cell
