@@ -334,12 +334,111 @@ def _indicator_score(items: list[ItemScore]) -> IndicatorScore:
 
 
 def response_scores(definition, values: Mapping[str, Any], today: date | None = None) -> dict[str, IndicatorScore]:
-    """{indicator id: IndicatorScore} for every indicator of the definition, from one response's answers."""
+    """{indicator id: IndicatorScore} for every indicator of the definition, from one response's answers.
+
+    Computed with the definition's compiled `ScoringPlan` (same rules and results as grouping
+    `scoring_items` by indicator, which `reference_response_scores` does and the tests compare)."""
+    return plan_for(definition).response_scores(values, today)
+
+
+def reference_response_scores(definition, values: Mapping[str, Any],
+                              today: date | None = None) -> dict[str, IndicatorScore]:
+    """`response_scores` computed item by item from `scoring_items` (the readable reference)."""
     by_indicator: dict[str, list[ItemScore]] = {indicator.id: [] for _area, indicator in definition.indicators()}
     for item in scoring_items(definition, values, today):
         if item.indicator_id in by_indicator:
             by_indicator[item.indicator_id].append(item)
     return {indicator_id: _indicator_score(items) for indicator_id, items in by_indicator.items()}
+
+
+class ScoringPlan:
+    """A definition prepared for scoring many responses: parsed skip-logic rules, and for single-valued
+    choice-like questions (single choice, yes/no, scale) a table of value -> level, so scoring a response is
+    one pass over its questions without building item objects."""
+
+    _LOOKUP_TYPES = ("single_choice", "yes_no", "scale")
+
+    def __init__(self, definition):
+        from app.questionnaires import expressions
+
+        self.definition = definition
+        self.indicators = [indicator.id for _area, indicator in definition.indicators()]
+        self.sections = []
+        for section in definition.sections:
+            entries = []
+            for question in section.questions:
+                qtype = REGISTRY[question.type]
+                if not qtype.scorable:
+                    continue
+                rule = expressions.parse(question.show_if) if question.show_if else None
+                lookup = None
+                if question.type in self._LOOKUP_TYPES and question.indicator:
+                    lookup = {value: qtype.level(question, value, definition)
+                              for value in self._possible_values(question, qtype)}
+                entries.append((question, qtype, rule, lookup, float(question.weight)))
+            section_rule = expressions.parse(section.show_if) if section.show_if else None
+            self.sections.append((section_rule, entries))
+
+    def _possible_values(self, question, qtype) -> list:
+        if question.type == "scale":
+            return [level.level for level in self.definition.scale]
+        return list(qtype.values(question, self.definition))
+
+    def response_scores(self, values: Mapping[str, Any], today: date | None = None) -> dict[str, IndicatorScore]:
+        from app.questionnaires import expressions
+
+        sums: dict[str, tuple[list[float], list[float], list[float]]] = {
+            indicator_id: ([], [], []) for indicator_id in self.indicators}
+        for section_rule, entries in self.sections:
+            if section_rule is not None and not expressions.truthy(
+                    expressions.evaluate(section_rule, values, today=today)):
+                continue
+            for question, qtype, rule, lookup, weight in entries:
+                if rule is not None and not expressions.truthy(expressions.evaluate(rule, values, today=today)):
+                    continue
+                value = values.get(question.id)
+                if lookup is not None:
+                    target = sums.get(question.indicator)
+                    if target is None:
+                        continue
+                    level = lookup.get(value) if isinstance(value, str | int | float) else None
+                    target[0].append(weight)
+                    if level is not None:
+                        target[1].append(weight)
+                        target[2].append(float(level) * weight)
+                    continue
+                for indicator_id, level, item_weight in qtype.scores(question, value, self.definition):
+                    target = sums.get(indicator_id)
+                    if target is None:
+                        continue
+                    item_weight = float(item_weight)
+                    target[0].append(item_weight)
+                    if level is not None:
+                        target[1].append(item_weight)
+                        target[2].append(float(level) * item_weight)
+        out = {}
+        for indicator_id, (totals, answered, weighted) in sums.items():
+            total = math.fsum(totals)
+            answered_weight = math.fsum(answered)
+            level = math.fsum(weighted) / answered_weight if answered and answered_weight > 0 else None
+            out[indicator_id] = IndicatorScore(level=level, coverage=answered_weight / total if total > 0 else None,
+                                               answered_weight=answered_weight, total_weight=total)
+        return out
+
+
+_PLANS: dict[int, tuple[Any, ScoringPlan]] = {}
+
+
+def plan_for(definition) -> ScoringPlan:
+    """The compiled plan of a definition (cached while the definition object lives)."""
+    cached = _PLANS.get(id(definition))
+    if cached is not None and cached[0] is definition:
+        return cached[1]
+    plan = ScoringPlan(definition)
+    if len(_PLANS) > 64:
+        _PLANS.clear()
+    _PLANS[id(definition)] = (definition, plan)
+    return plan
 
 
 def area_scores(definition, indicator_scores: Mapping[str, IndicatorScore]) -> dict[str, AreaScore]:

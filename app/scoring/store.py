@@ -12,14 +12,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Text, cast, delete, insert, select
 
 from app.campaigns.models import Campaign
 from app.core.models import utcnow
 from app.directory.models import Agency, Country
 from app.extensions import db
+from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.services import definition_of
 from app.responses.models import Answer, Response
 from app.review.models import ExpertRating
@@ -115,8 +117,62 @@ def rating_changed(campaign: Campaign, country_id: int) -> None:
     refresh_country(campaign, country_id)
 
 
+def _stream_values(response_ids_query, batch: int = 20000):
+    """(response id, {question id: value}) for the responses of `response_ids_query`, in id order, read from a
+    server-side cursor; each response's values are decoded from JSON in one call."""
+    rows = db.session.execute(
+        select(Answer.response_id, Answer.question_id, cast(Answer.value, Text))
+        .where(Answer.response_id.in_(response_ids_query)).order_by(Answer.response_id)
+        .execution_options(yield_per=batch))
+    current, ids, texts = None, [], []
+    for response_id, question_id, text in rows:
+        if response_id != current and current is not None:
+            yield current, dict(zip(ids, json.loads("[" + ",".join(texts) + "]"), strict=True))
+            ids, texts = [], []
+        current = response_id
+        ids.append(question_id)
+        texts.append(text if text is not None else "null")
+    if current is not None:
+        yield current, dict(zip(ids, json.loads("[" + ",".join(texts) + "]"), strict=True))
+
+
+def _rebuild_response_scores(campaign: Campaign, today: date | None) -> int:
+    """Every response score of a campaign again, in bulk; the number of scored responses."""
+    in_campaign = select(Response.id).where(Response.campaign_id == campaign.id)
+    db.session.execute(delete(ResponseScore).where(ResponseScore.response_id.in_(in_campaign)))
+    scored = select(Response.id).where(Response.campaign_id == campaign.id, Response.status.in_(SCORED_STATUSES))
+    versions = dict(db.session.execute(select(Response.id, Response.version_id).where(Response.id.in_(scored))).all())
+    definitions: dict[int, object] = {}
+    pending: list[dict] = []
+
+    def add(response_id: int, values: dict) -> None:
+        version_id = versions[response_id]
+        if version_id not in definitions:
+            definitions[version_id] = definition_of(db.session.get(QuestionnaireVersion, version_id))
+        for indicator_id, score in engine.response_scores(definitions[version_id], values, today).items():
+            pending.append({"response_id": response_id, "indicator_id": indicator_id, "level": score.level,
+                            "coverage": score.coverage, "answered_weight": score.answered_weight,
+                            "total_weight": score.total_weight})
+        if len(pending) >= 20000:
+            db.session.execute(insert(ResponseScore.__table__), pending)
+            pending.clear()
+
+    seen = set()
+    for response_id, values in _stream_values(scored):
+        seen.add(response_id)
+        add(response_id, values)
+    for response_id in versions.keys() - seen:  # scored responses without any answer
+        add(response_id, {})
+    if pending:
+        db.session.execute(insert(ResponseScore.__table__), pending)
+    return len(versions)
+
+
 def rebuild(campaign_id: int | None = None, today: date | None = None) -> dict[str, int]:
-    """Recompute every score (of one campaign, or all) from the answers; returns counts for the report."""
+    """Recompute every score (of one campaign, or all) from the answers; returns counts for the report.
+
+    Gives exactly what the incremental updates give (the same engine), in bulk: the answers of a campaign are
+    read once from a server-side cursor and the scores written with multi-row inserts."""
     campaigns = [db.session.get(Campaign, campaign_id)] if campaign_id else list(
         db.session.scalars(select(Campaign).order_by(Campaign.id)))
     counts = {"campaigns": 0, "responses": 0, "countries": 0}
@@ -124,14 +180,13 @@ def rebuild(campaign_id: int | None = None, today: date | None = None) -> dict[s
         if campaign is None:
             continue
         counts["campaigns"] += 1
-        responses = list(db.session.scalars(select(Response).where(Response.campaign_id == campaign.id)
-                                            .order_by(Response.id)))
-        for response in responses:
-            refresh_response(response, today)
-            counts["responses"] += response.status in SCORED_STATUSES
-        country_ids = sorted({a.country_id for a in campaign.agencies if a.country_id is not None}
-                             | {r.agency.country_id for r in responses if r.agency.country_id is not None})
-        for country_id in country_ids:
+        counts["responses"] += _rebuild_response_scores(campaign, today)
+        country_ids = set(db.session.scalars(
+            select(Agency.country_id).join(Response, Response.agency_id == Agency.id)
+            .where(Response.campaign_id == campaign.id, Agency.country_id.is_not(None))))
+        country_ids |= {a.country_id for a in campaign.agencies if a.country_id is not None}
+        for country_id in sorted(country_ids):
             refresh_country(campaign, country_id)
         counts["countries"] += len(country_ids)
+    db.session.flush()
     return counts
