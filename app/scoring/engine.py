@@ -375,6 +375,9 @@ class ScoringPlan:
                 if question.type in self._LOOKUP_TYPES and question.indicator:
                     lookup = {value: qtype.level(question, value, definition)
                               for value in self._possible_values(question, qtype)}
+                elif question.type == "multiple_choice" and question.indicator:
+                    # MultipleChoiceType.level: lowest + share of the scored choices ticked x (highest - lowest)
+                    lookup = _MultipleChoiceLevels(question, definition)
                 entries.append((question, qtype, rule, lookup, float(question.weight)))
             section_rule = expressions.parse(section.show_if) if section.show_if else None
             self.sections.append((section_rule, entries))
@@ -401,7 +404,7 @@ class ScoringPlan:
                     target = sums.get(question.indicator)
                     if target is None:
                         continue
-                    level = lookup.get(value) if isinstance(value, str | int | float) else None
+                    level = lookup.get(value) if isinstance(value, str | int | float | list) else None
                     target[0].append(weight)
                     if level is not None:
                         target[1].append(weight)
@@ -424,6 +427,21 @@ class ScoringPlan:
             out[indicator_id] = IndicatorScore(level=level, coverage=answered_weight / total if total > 0 else None,
                                                answered_weight=answered_weight, total_weight=total)
         return out
+
+
+class _MultipleChoiceLevels:
+    """`get(value)`: the level of a multiple-choice answer, as MultipleChoiceType.level gives it."""
+
+    def __init__(self, question, definition):
+        self.scored = {c.value for c in question.choices if c.score is not None}
+        self.count = len(self.scored)
+        self.low, self.high = definition.min_level, definition.max_level
+
+    def get(self, value):
+        if not isinstance(value, list) or not value or not self.count:
+            return None
+        share = len(self.scored.intersection(value)) / self.count
+        return self.low + share * (self.high - self.low)
 
 
 _PLANS: dict[int, tuple[Any, ScoringPlan]] = {}

@@ -29,6 +29,18 @@ class ResponseScore(db.Model):
     total_weight: Mapped[float] = mapped_column(default=0.0)
 
 
+class ResponseAreaScore(db.Model):
+    """The self-assessed level and coverage of one area in one response; area "*" is the response's overall
+    level (areas weighted by their weight). Read by the dashboards' spread of agency levels."""
+
+    __tablename__ = "response_area_scores"
+
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
+    area_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    level: Mapped[float | None]
+    coverage: Mapped[float | None]
+
+
 class CountryScore(db.Model):
     """One indicator of one country in one campaign: self-assessed, expert, assessed, target, gap, priority."""
 

@@ -26,7 +26,7 @@ from app.questionnaires.services import definition_of
 from app.responses.models import Answer, Response
 from app.review.models import ExpertRating
 from app.scoring import engine
-from app.scoring.models import CountryAreaScore, CountryScore, ResponseScore
+from app.scoring.models import CountryAreaScore, CountryScore, ResponseAreaScore, ResponseScore
 
 #: Responses whose answers count in the scores.
 SCORED_STATUSES = ("submitted", "validated")
@@ -37,23 +37,36 @@ def _values(response_id: int) -> dict:
                                                                                     response_id))}
 
 
+#: The area id of a response's overall level in response_area_scores.
+OVERALL = "*"
+
+
+def _score_rows(definition, response_id: int, values: dict, today: date | None) -> tuple[list[dict], list[dict]]:
+    """The response_scores and response_area_scores rows of one response."""
+    scores = engine.response_scores(definition, values, today)
+    indicator_rows = [{"response_id": response_id, "indicator_id": indicator_id, "level": score.level,
+                       "coverage": score.coverage, "answered_weight": score.answered_weight,
+                       "total_weight": score.total_weight} for indicator_id, score in scores.items()]
+    areas = engine.area_scores(definition, scores)
+    area_rows = [{"response_id": response_id, "area_id": area_id, "level": area.level, "coverage": area.coverage}
+                 for area_id, area in areas.items()]
+    overall = engine.weighted_mean((areas[a.id].level, a.weight) for a in definition.areas)
+    coverage = engine.weighted_mean((areas[a.id].coverage, a.weight) for a in definition.areas)
+    area_rows.append({"response_id": response_id, "area_id": OVERALL, "level": overall, "coverage": coverage})
+    return indicator_rows, area_rows
+
+
 def refresh_response(response: Response, today: date | None = None) -> None:
-    """Replace the response's indicator scores (none unless it is submitted or validated)."""
+    """Replace the response's indicator and area scores (none unless it is submitted or validated)."""
     db.session.execute(delete(ResponseScore).where(ResponseScore.response_id == response.id))
+    db.session.execute(delete(ResponseAreaScore).where(ResponseAreaScore.response_id == response.id))
     if response.status not in SCORED_STATUSES:
         return
     definition = definition_of(response.version)
-    scores = engine.response_scores(definition, _values(response.id), today)
-    for indicator_id, score in scores.items():
-        db.session.add(ResponseScore(response_id=response.id, indicator_id=indicator_id, level=score.level,
-                                     coverage=score.coverage, answered_weight=score.answered_weight,
-                                     total_weight=score.total_weight))
+    indicator_rows, area_rows = _score_rows(definition, response.id, _values(response.id), today)
+    db.session.execute(insert(ResponseScore.__table__), indicator_rows)
+    db.session.execute(insert(ResponseAreaScore.__table__), area_rows)
     db.session.flush()
-
-
-def _indicator_score(row: ResponseScore) -> engine.IndicatorScore:
-    return engine.IndicatorScore(level=row.level, coverage=row.coverage, answered_weight=row.answered_weight,
-                                 total_weight=row.total_weight)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -65,15 +78,18 @@ def refresh_country(campaign: Campaign, country_id: int) -> None:
     """Recompute one country's indicator and area figures in one campaign."""
     country = db.session.get(Country, country_id)
     definition = definition_of(campaign.version)
-    rows = db.session.execute(
-        select(ResponseScore).join(Response, Response.id == ResponseScore.response_id)
+    rows = db.session.connection().execute(
+        select(ResponseScore.response_id, ResponseScore.indicator_id, ResponseScore.level, ResponseScore.coverage,
+               ResponseScore.answered_weight, ResponseScore.total_weight)
+        .join(Response, Response.id == ResponseScore.response_id)
         .join(Agency, Agency.id == Response.agency_id)
         .where(Response.campaign_id == campaign.id, Agency.country_id == country_id,
                Response.status.in_(SCORED_STATUSES))
-        .order_by(ResponseScore.response_id)).scalars()
+        .order_by(ResponseScore.response_id))
     by_response: dict[int, dict[str, engine.IndicatorScore]] = {}
-    for row in rows:
-        by_response.setdefault(row.response_id, {})[row.indicator_id] = _indicator_score(row)
+    for response_id, indicator_id, level, coverage, answered, total in rows:
+        by_response.setdefault(response_id, {})[indicator_id] = engine.IndicatorScore(
+            level=level, coverage=coverage, answered_weight=answered, total_weight=total)
     ratings: dict[str, list[engine.Rating]] = {}
     for rating in db.session.scalars(select(ExpertRating).where(
             ExpertRating.campaign_id == campaign.id, ExpertRating.country_id == country_id)
@@ -120,7 +136,7 @@ def rating_changed(campaign: Campaign, country_id: int) -> None:
 def _stream_values(response_ids_query, batch: int = 20000):
     """(response id, {question id: value}) for the responses of `response_ids_query`, in id order, read from a
     server-side cursor; each response's values are decoded from JSON in one call."""
-    rows = db.session.execute(
+    rows = db.session.connection().execute(
         select(Answer.response_id, Answer.question_id, cast(Answer.value, Text))
         .where(Answer.response_id.in_(response_ids_query)).order_by(Answer.response_id)
         .execution_options(yield_per=batch))
@@ -140,22 +156,30 @@ def _rebuild_response_scores(campaign: Campaign, today: date | None) -> int:
     """Every response score of a campaign again, in bulk; the number of scored responses."""
     in_campaign = select(Response.id).where(Response.campaign_id == campaign.id)
     db.session.execute(delete(ResponseScore).where(ResponseScore.response_id.in_(in_campaign)))
+    db.session.execute(delete(ResponseAreaScore).where(ResponseAreaScore.response_id.in_(in_campaign)))
     scored = select(Response.id).where(Response.campaign_id == campaign.id, Response.status.in_(SCORED_STATUSES))
     versions = dict(db.session.execute(select(Response.id, Response.version_id).where(Response.id.in_(scored))).all())
     definitions: dict[int, object] = {}
     pending: list[dict] = []
+    pending_areas: list[dict] = []
+
+    def write() -> None:
+        if pending:
+            db.session.execute(insert(ResponseScore.__table__), pending)
+            pending.clear()
+        if pending_areas:
+            db.session.execute(insert(ResponseAreaScore.__table__), pending_areas)
+            pending_areas.clear()
 
     def add(response_id: int, values: dict) -> None:
         version_id = versions[response_id]
         if version_id not in definitions:
             definitions[version_id] = definition_of(db.session.get(QuestionnaireVersion, version_id))
-        for indicator_id, score in engine.response_scores(definitions[version_id], values, today).items():
-            pending.append({"response_id": response_id, "indicator_id": indicator_id, "level": score.level,
-                            "coverage": score.coverage, "answered_weight": score.answered_weight,
-                            "total_weight": score.total_weight})
+        indicator_rows, area_rows = _score_rows(definitions[version_id], response_id, values, today)
+        pending.extend(indicator_rows)
+        pending_areas.extend(area_rows)
         if len(pending) >= 20000:
-            db.session.execute(insert(ResponseScore.__table__), pending)
-            pending.clear()
+            write()
 
     seen = set()
     for response_id, values in _stream_values(scored):
@@ -163,8 +187,7 @@ def _rebuild_response_scores(campaign: Campaign, today: date | None) -> int:
         add(response_id, values)
     for response_id in versions.keys() - seen:  # scored responses without any answer
         add(response_id, {})
-    if pending:
-        db.session.execute(insert(ResponseScore.__table__), pending)
+    write()
     return len(versions)
 
 

@@ -104,6 +104,14 @@ def upgrade():
     with op.batch_alter_table('clarifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_clarifications_response_id'), ['response_id'], unique=False)
 
+    op.create_table('response_area_scores',
+    sa.Column('response_id', sa.Integer(), nullable=False),
+    sa.Column('area_id', sa.String(length=80), nullable=False),
+    sa.Column('level', sa.Double(), nullable=True),
+    sa.Column('coverage', sa.Double(), nullable=True),
+    sa.ForeignKeyConstraint(['response_id'], ['responses.id'], name=op.f('fk_response_area_scores_response_id_responses'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('response_id', 'area_id', name=op.f('pk_response_area_scores'))
+    )
     op.create_table('response_scores',
     sa.Column('response_id', sa.Integer(), nullable=False),
     sa.Column('indicator_id', sa.String(length=80), nullable=False),
@@ -146,6 +154,7 @@ def downgrade():
 
     op.drop_table('review_comments')
     op.drop_table('response_scores')
+    op.drop_table('response_area_scores')
     with op.batch_alter_table('clarifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_clarifications_response_id'))
 

@@ -70,7 +70,7 @@ def respondent(app_ctx, link: str):
 
 
 def snapshot(db_session) -> dict:
-    from app.scoring.models import CountryAreaScore, CountryScore, ResponseScore
+    from app.scoring.models import CountryAreaScore, CountryScore, ResponseAreaScore, ResponseScore
 
     db_session.rollback()
     out = {
@@ -79,6 +79,8 @@ def snapshot(db_session) -> dict:
         "country": sorted((r.campaign_id, r.country_id, r.indicator_id, r.self_assessed, r.expert, r.assessed,
                            r.target, r.gap, r.priority, r.coverage, r.agencies, r.agencies_with_level, r.ratings,
                            r.disagreement) for r in db_session.scalars(select(CountryScore))),
+        "response_area": sorted((r.response_id, r.area_id, r.level, r.coverage)
+                                for r in db_session.scalars(select(ResponseAreaScore))),
         "area": sorted((r.campaign_id, r.country_id, r.area_id, r.self_assessed, r.expert, r.assessed, r.target,
                         r.gap, r.coverage) for r in db_session.scalars(select(CountryAreaScore))),
     }
@@ -282,6 +284,7 @@ def test_incremental_scores_equal_a_rebuild(app_ctx, review_world, db_session):
         "csrf_token": expert.csrf, "clarify": ["priorities"], "message-priorities": "Which laboratory?"})
     incremental = snapshot(db_session)
     assert incremental["response"] and incremental["country"] and incremental["area"]
+    assert {row[0] for row in incremental["response_area"]} == {responses["AFM"], responses["TJ"]}
     # The returned MVD response no longer counts; AFM (validated) and TJ (submitted) do.
     assert {row[0] for row in incremental["response"]} == {responses["AFM"], responses["TJ"]}
 
