@@ -1,0 +1,207 @@
+"""Dashboard pages: campaign progress, country profiles, the regional view and the question explorer.
+
+Every page takes its filters from the query string (campaign, country, kind, area, question), so a view
+can be shared by its address, and answers `?format=json` with the same data, limited to the same scope.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from babel import Locale
+from babel.dates import get_day_names, get_month_names
+from babel.numbers import get_decimal_symbol, get_group_symbol
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask_login import current_user
+from markupsafe import Markup
+
+from app.auth.permissions import require_role
+from app.campaigns.services import get_campaign
+from app.dashboards import data as dashboard_data
+from app.dashboards import figures
+from app.directory.models import AGENCY_TYPES
+from app.i18n import _, format_date, format_decimal, get_locale_code
+from app.questionnaires.services import definition_of
+
+bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
+
+#: The query-string arguments that make a view (kept in every link between the dashboards).
+FILTER_ARGS = ("campaign", "country", "kind", "area", "question")
+
+
+def _campaign():
+    """The campaign of the query string, else the default one; 404 for an unknown id."""
+    raw = request.args.get("campaign")
+    if raw:
+        campaign = get_campaign(int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        return campaign or abort(404)
+    return dashboard_data.default_campaign()
+
+
+def _filters(campaign) -> dashboard_data.Filters:
+    definition = definition_of(campaign.version) if campaign else None
+    return dashboard_data.Filters.from_mapping(request.args, definition)
+
+
+def _wants_json() -> bool:
+    return request.args.get("format") == "json"
+
+
+def score(value, places: int = 2) -> str:
+    """A level, gap or priority for people: at most `places` decimals, in the locale's notation; "—" for none."""
+    if value is None:
+        return "—"
+    return format_decimal(round(float(value), places), format="0." + "#" * places)
+
+
+def percent(value) -> str:
+    """A share (0..1) as a whole percentage; "—" for none."""
+    if value is None:
+        return "—"
+    return format_decimal(round(100 * float(value))) + "%"
+
+
+def day(iso: str | None) -> str:
+    """An ISO date for people, in the locale's notation."""
+    return format_date(date.fromisoformat(iso)) if iso else "—"
+
+
+def plotly_config(lang: str) -> dict:
+    """plotly.js options: only the "download as image" button, and labels, months and numbers in `lang`."""
+    locale = Locale.parse(lang)
+    months = get_month_names("wide", context="stand-alone", locale=locale)
+    short_months = get_month_names("abbreviated", context="stand-alone", locale=locale)
+    days = get_day_names("wide", context="stand-alone", locale=locale)
+    short_days = get_day_names("abbreviated", context="stand-alone", locale=locale)
+    week = [6, 0, 1, 2, 3, 4, 5]  # plotly counts from Sunday, babel from Monday
+    return {
+        "displaylogo": False,
+        "responsive": True,
+        "modeBarButtons": [["toImage"]],
+        "locale": lang,
+        "locales": {lang: {
+            "dictionary": {
+                "Download plot as a png": _("Download the chart as an image (PNG)"),
+                "Download plot": _("Download the chart as an image (PNG)"),
+                "Double-click to zoom back out": _("Double-click to zoom back out"),
+            },
+            "format": {
+                "months": [months[m] for m in range(1, 13)],
+                "shortMonths": [short_months[m] for m in range(1, 13)],
+                "days": [days[d] for d in week],
+                "shortDays": [short_days[d] for d in week],
+                "decimal": get_decimal_symbol(locale),
+                "thousands": get_group_symbol(locale),
+            },
+        }},
+    }
+
+
+def _script_json(value: dict) -> Markup:
+    """JSON for a <script type="application/json"> element: figure_json leaves no "<", ">" or "&" in it, so
+    the text cannot end the element or start markup, and it must not be HTML-escaped (scripts are raw text)."""
+    return Markup(figures.figure_json(value))  # noqa: S704
+
+
+def _render(template: str, data: dict, figure_set: dict, campaign, filters, **context):
+    lang = get_locale_code()
+    return render_template(
+        template, data=data, figures={k: _script_json(v) for k, v in figure_set.items()},
+        plotly_config=_script_json(plotly_config(lang)),
+        campaign=campaign, filters=filters, campaigns=dashboard_data.list_campaigns(),
+        countries=dashboard_data.visible_countries(campaign, current_user) if campaign else [],
+        definition=definition_of(campaign.version) if campaign else None, kinds=AGENCY_TYPES,
+        kind_label=figures.kind_label, status_labels=figures.status_labels(), category_label=figures.category_label,
+        score=score, percent=percent, day=day, link=link,
+        json_url=link(request.endpoint, request.view_args, format="json"),
+        **context)
+
+
+def link(endpoint: str, view_args: dict | None = None, **changes) -> str:
+    """The URL of a dashboard with the current filters, some of them changed (None removes one)."""
+    args = {k: request.args.get(k) for k in FILTER_ARGS if request.args.get(k)}
+    for key, value in changes.items():
+        if value is None or value == "":
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return url_for(endpoint, **(view_args or {}), **args)
+
+
+def _no_campaign():
+    if _wants_json():
+        return jsonify({"campaign": None})
+    return render_template("dashboards/no_campaign.html")
+
+
+@bp.route("/")
+@require_role("staff", "admin", "expert")
+def index():
+    """Choose a campaign and a view."""
+    campaign = _campaign()
+    if campaign is None:
+        return _no_campaign()
+    countries = dashboard_data.visible_countries(campaign, current_user)
+    if _wants_json():
+        return jsonify({"campaign": dashboard_data.campaign_info(campaign),
+                        "countries": [{"code": c.code, "name": c.name(get_locale_code())} for c in countries]})
+    return _render("dashboards/index.html", {}, {}, campaign, _filters(campaign))
+
+
+@bp.route("/progress")
+@require_role("staff", "admin", "expert")
+def progress():
+    """Responses by status per country; submissions over time against the deadline."""
+    campaign = _campaign()
+    if campaign is None:
+        return _no_campaign()
+    filters = _filters(campaign)
+    data = dashboard_data.progress_data(campaign, current_user, filters, lang=get_locale_code())
+    if _wants_json():
+        return jsonify(data)
+    return _render("dashboards/progress.html", data, figures.progress_figures(data), campaign, filters)
+
+
+@bp.route("/countries/<country_code>")
+@require_role("staff", "admin", "expert")
+def country(country_code: str):
+    """One country's profile; 404 for a country the person may not see."""
+    campaign = _campaign()
+    if campaign is None:
+        return _no_campaign()
+    filters = _filters(campaign)
+    try:
+        data = dashboard_data.country_data(campaign, current_user, country_code, filters, lang=get_locale_code())
+    except dashboard_data.NotFound:
+        abort(404)
+    if _wants_json():
+        return jsonify(data)
+    return _render("dashboards/country.html", data, figures.country_figures(data), campaign, filters)
+
+
+@bp.route("/region")
+@require_role("staff", "admin", "expert")
+def regional():
+    """Countries x areas gaps, the largest gaps, the spread of agency levels, the regional average."""
+    campaign = _campaign()
+    if campaign is None:
+        return _no_campaign()
+    filters = _filters(campaign)
+    data = dashboard_data.regional_data(campaign, current_user, filters, lang=get_locale_code())
+    if _wants_json():
+        return jsonify(data)
+    return _render("dashboards/regional.html", data, figures.regional_figures(data), campaign, filters)
+
+
+@bp.route("/questions")
+@require_role("staff", "admin", "expert")
+def questions():
+    """The distribution of the answers to one question, by country and agency type."""
+    campaign = _campaign()
+    if campaign is None:
+        return _no_campaign()
+    filters = _filters(campaign)
+    data = dashboard_data.question_data(campaign, current_user, filters, lang=get_locale_code())
+    if _wants_json():
+        return jsonify(data)
+    return _render("dashboards/questions.html", data, figures.question_figures(data), campaign, filters)

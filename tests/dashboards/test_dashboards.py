@@ -1,0 +1,444 @@
+"""Dashboards: every page in English and Russian with its figures, tables equal to the materialized scores, the
+expert's scope (other countries never appear), the anonymous regional average, filters in the query string,
+the question explorer, the "priorities" texts, JSON, and plotly.js served locally on dashboard pages only."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import ROOT, sign_in
+
+ANSWERS = {
+    "MVD": {"agency_name": "MVD", "staff_total": 500, "has_ct_unit": "yes", "ct_unit_staff": 20,
+            "training_topics": ["financing", "digital"], "skills": {"interviewing": 3, "forensics": 1},
+            "priorities": "Forensic laboratory for the unit"},
+    "AFM": {"agency_name": "AFM", "staff_total": 200, "has_ct_unit": "partly", "ct_unit_staff": 5,
+            "training_topics": ["rights"], "skills": {"interviewing": 2, "forensics": 2}},
+    "TJ": {"agency_name": "MVD TJ", "staff_total": 300, "has_ct_unit": "no", "training_topics": "dont_know",
+           "priorities": "Секретный приоритет Таджикистана"},
+    "GKNB": {"agency_name": "GKNB", "staff_total": 100, "has_ct_unit": "yes", "ct_unit_staff": 60},
+}
+SUBMITTED_ON = {"MVD": datetime(2026, 3, 2, 9, tzinfo=UTC), "AFM": datetime(2026, 3, 5, 15, tzinfo=UTC),
+                "TJ": datetime(2026, 3, 5, 10, tzinfo=UTC)}
+PAGES = ("/dashboards/", "/dashboards/progress", "/dashboards/countries/KZ", "/dashboards/region",
+         "/dashboards/questions")
+
+
+@pytest.fixture
+def world(app_ctx, db_session, make_country, make_version, make_agency, make_contact, make_user):
+    """KZ (MVD, AFM submitted) and TJ (MVD submitted, GKNB in progress), a regional body that has not started,
+    an expert rating of KZ's training indicator, and the users: staff, an expert of KZ, a respondent link."""
+    from datetime import date
+
+    from app.campaigns import services as campaigns
+    from app.directory.models import Country
+    from app.responses import answering
+    from app.responses.services import ensure_response
+    from app.review.models import ExpertRating
+    from app.scoring import store
+
+    make_country("KZ", en="Kazakhstan", ru="Казахстан")
+    make_country("TJ", en="Tajikistan", ru="Таджикистан")
+    version = make_version()
+    agencies = {"MVD": make_agency("KZ", "MVD", en="Ministry of Internal Affairs", ru="МВД"),
+                "AFM": make_agency("KZ", "AFM", kind="fiu", en="Financial Monitoring Agency"),
+                "TJ": make_agency("TJ", "MVD", en="Ministry of Internal Affairs of Tajikistan"),
+                "GKNB": make_agency("TJ", "GKNB", kind="security", en="State Committee for National Security"),
+                "RATS": make_agency(None, "RATS", kind="regional", en="Regional anti-terrorist structure")}
+    contact = make_contact(agencies["MVD"], email="contact@mvd.kz.example.org", locale="en")
+    campaign = campaigns.create_campaign("Round 1", version, agencies=list(agencies.values()),
+                                         opens_on=date(2026, 3, 1), deadline=date(2026, 3, 31))
+    campaigns.set_status(campaign, "open")
+    link = next(i.link for i in campaigns.invite(campaign, send_email=False) if i.contact.id == contact.id)
+    for key in ("MVD", "AFM", "TJ", "GKNB"):
+        response = ensure_response(campaign, agencies[key])
+        result = answering.save_answers(response, ANSWERS[key], actor=None, channel="cli", lang="en")
+        assert result.ok, result.errors
+        if key in SUBMITTED_ON:
+            answering.submit(response, actor=None, lang="en")
+            response.submitted_at = SUBMITTED_ON[key]
+    db_session.flush()
+    store.rebuild(campaign.id)
+    expert = make_user("expert", email="kz.expert@example.org", countries=["KZ"])
+    kz = db_session.scalar(select(Country).where(Country.code == "KZ"))
+    db_session.add(ExpertRating(campaign_id=campaign.id, country_id=kz.id, indicator_id="inv_training", level=1,
+                                rationale="Training is rare", expert_id=expert.id))
+    db_session.flush()
+    store.rating_changed(campaign, kz.id)
+    db_session.commit()
+    make_user("staff", email="staff@example.org")
+    world = {"campaign": campaign.id, "kz": kz.id, "link": link,
+             "tj": db_session.scalar(select(Country.id).where(Country.code == "TJ"))}
+    db_session.rollback()
+    return world
+
+
+def client_for(app_ctx, email: str | None = None, lang: str = "en", link: str | None = None):
+    """A test client in `lang`, signed in as `email` (or through a respondent's magic link)."""
+    client = app_ctx.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
+    if link:
+        assert client.get(link[link.index("/i/"):]).status_code == 302
+    elif email:
+        sign_in(client, email)
+    return client
+
+
+def get_json(client, url: str) -> dict:
+    response = client.get(url + ("&" if "?" in url else "?") + "format=json")
+    assert response.status_code == 200, url
+    assert response.mimetype == "application/json"
+    return response.get_json()
+
+
+def fmt(value: float | None, lang: str = "en") -> str:
+    """What the page shows for a score: two decimals at most, the locale's decimal sign."""
+    if value is None:
+        return "—"
+    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "ru" else text
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{round(100 * value)}%"
+
+
+def row(html: str, attribute: str, value: str) -> str:
+    """The <tr> whose `attribute` is `value`."""
+    match = re.search(rf'<tr {attribute}="{re.escape(value)}"[^>]*>(.*?)</tr>', html, re.S)
+    assert match, f"no row {attribute}={value}"
+    return match.group(1)
+
+
+def cell(row_html: str, attribute: str, value: str) -> str:
+    match = re.search(rf'<td[^>]* {attribute}="{re.escape(value)}"[^>]*>([^<]*)</td>', row_html)
+    assert match, f"no cell {attribute}={value}"
+    return match.group(1).strip()
+
+
+def figures_of(html: str) -> dict[str, dict]:
+    """The figure JSON of each chart on a page."""
+    found = re.findall(r'<script type="application/json" class="plotly-figure" data-target="plot-([a-z_]+)">(.*?)'
+                       r"</script>", html, re.S)
+    return {name: json.loads(text) for name, text in found}
+
+
+# --- pages and languages -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_every_page_renders_with_its_figures(app_ctx, world, lang):
+    staff = client_for(app_ctx, "staff@example.org", lang)
+    expected = {"/dashboards/progress": {"status", "submissions"},
+                "/dashboards/countries/KZ": {"areas", "gaps", "heatmap", "coverage"},
+                "/dashboards/region": {"heatmap", "top_gaps", "spread"},
+                "/dashboards/questions": {"by_country", "by_kind"}}
+    for url in PAGES:
+        response = staff.get(url)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert f'<html lang="{lang}">' in html
+        figures = figures_of(html)
+        assert set(figures) == expected.get(url, set()), url
+        for name, figure in figures.items():
+            assert figure["data"], (url, name)
+            assert f'id="plot-{name}"' in html and f'id="data-{name}"' in html  # the chart and its table
+    region = staff.get("/dashboards/region").get_data(as_text=True)
+    assert ("Таджикистан" if lang == "ru" else "Tajikistan") in region
+    if lang == "ru":
+        country = staff.get("/dashboards/countries/KZ").get_data(as_text=True)
+        assert "Расследование" in country and "Специализированное подразделение" in country  # questionnaire texts
+        assert "Страна" in staff.get("/dashboards/progress").get_data(as_text=True)  # interface text
+        config = re.search(r'<script type="application/json" id="plotly-config">(.*?)</script>', country, re.S)
+        assert json.loads(config.group(1))["locales"]["ru"]["format"]["decimal"] == ","
+
+
+def test_country_tables_equal_the_materialized_scores(app_ctx, world, db_session):
+    from app.scoring.models import CountryAreaScore, CountryScore, ResponseScore
+
+    indicators = {r.indicator_id: r for r in db_session.scalars(select(CountryScore).where(
+        CountryScore.campaign_id == world["campaign"], CountryScore.country_id == world["kz"]))}
+    areas = {r.area_id: r for r in db_session.scalars(select(CountryAreaScore).where(
+        CountryAreaScore.campaign_id == world["campaign"], CountryAreaScore.country_id == world["kz"]))}
+    assert indicators["inv_training"].expert == 1 and indicators["inv_training"].gap == 2  # the rating counts
+    for lang in ("en", "ru"):
+        db_session.rollback()
+        html = client_for(app_ctx, "staff@example.org", lang).get("/dashboards/countries/KZ").get_data(as_text=True)
+        for indicator_id, score in indicators.items():
+            tr = row(html, "data-indicator", indicator_id)
+            for column in ("self_assessed", "expert", "assessed", "target", "gap", "priority"):
+                assert cell(tr, "data-col", column) == fmt(getattr(score, column), lang), (indicator_id, column)
+            assert cell(tr, "data-col", "coverage") == pct(score.coverage)
+        for area_id, score in areas.items():
+            tr = row(html, "data-area", area_id)
+            for column in ("self_assessed", "expert", "assessed", "target", "gap"):
+                assert cell(tr, "data-col", column) == fmt(getattr(score, column), lang), (area_id, column)
+        # ranked by priority: inv_unit (weight 2) before inv_training when its priority is larger
+        ranked = sorted(indicators.values(), key=lambda s: -(s.priority or 0))
+        order = re.findall(r'<tr data-indicator="([a-z_]+)"', html)
+        assert order == [s.indicator_id for s in ranked]
+
+    db_session.rollback()
+    staff = client_for(app_ctx, "staff@example.org")
+    html = staff.get("/dashboards/countries/KZ").get_data(as_text=True)
+    levels = dict(db_session.execute(select(ResponseScore.indicator_id, ResponseScore.level)
+                                     .where(ResponseScore.response_id == _response_id(db_session, world, "KZ", "MVD")))
+                  .all())
+    tr = row(html, "data-agency", "MVD")
+    for indicator_id, level in levels.items():
+        assert cell(tr, "data-indicator", indicator_id) == fmt(level)
+    data = get_json(staff, "/dashboards/countries/KZ")
+    assert {i["id"]: i["gap"] for i in data["indicators"]} == {k: round(v.gap, 4) for k, v in indicators.items()}
+    assert data["coverage"]["agencies"] == 2 and data["coverage"]["responded"] == 2
+    heat = data["heatmap"]
+    assert [a["acronym"] for a in heat["agencies"]] == ["AFM", "MVD"]
+    figure = figures_of(html)["heatmap"]["data"][0]
+    assert figure["z"] == heat["levels"] and figure["y"] == ["AFM", "MVD"]
+
+
+def _response_id(db_session, world, code: str, acronym: str) -> int:
+    from app.directory.models import Agency, Country
+    from app.responses.models import Response
+
+    return db_session.scalar(select(Response.id).join(Agency, Agency.id == Response.agency_id)
+                             .join(Country, Country.id == Agency.country_id)
+                             .where(Response.campaign_id == world["campaign"], Country.code == code,
+                                    Agency.acronym == acronym))
+
+
+def test_priorities_are_grouped_by_agency(app_ctx, world):
+    staff = client_for(app_ctx, "staff@example.org")
+    data = get_json(staff, "/dashboards/countries/KZ")
+    assert data["priorities"] == [{"agency": {"id": data["priorities"][0]["agency"]["id"], "acronym": "MVD",
+                                              "name": "Ministry of Internal Affairs", "kind": "interior",
+                                              "country": "KZ"},
+                                   "answers": [{"question_id": "priorities", "label": "Your agency's three main needs",
+                                                "text": "Forensic laboratory for the unit"}]}]
+    html = staff.get("/dashboards/countries/KZ").get_data(as_text=True)
+    assert "Forensic laboratory for the unit" in html
+    assert "Секретный приоритет Таджикистана" in staff.get("/dashboards/countries/TJ").get_data(as_text=True)
+
+
+def test_the_priorities_rule():
+    from app.dashboards.data import is_priorities_question
+
+    def q(qid, kind):
+        return SimpleNamespace(id=qid, type=kind)
+
+    section, other = SimpleNamespace(id="priorities"), SimpleNamespace(id="profile")
+    assert is_priorities_question(other, q("priority_need_1", "text"))
+    assert is_priorities_question(other, q("priorities", "long_text"))
+    assert is_priorities_question(section, q("donors", "long_text"))
+    assert not is_priorities_question(section, q("other_forms", "text"))
+    assert not is_priorities_question(other, q("priority_areas", "multiple_choice"))
+    assert not is_priorities_question(other, q("comments", "long_text"))
+
+
+# --- regional view -------------------------------------------------------------------------------------
+
+
+def test_regional_view_for_staff(app_ctx, world, db_session):
+    from app.scoring.models import CountryAreaScore, CountryScore
+
+    gaps = {(r.country_id, r.area_id): r.gap for r in db_session.scalars(select(CountryAreaScore))}
+    top = sorted((r for r in db_session.scalars(select(CountryScore)) if r.gap and r.gap > 0),
+                 key=lambda r: (-r.priority, -r.gap))
+    db_session.rollback()
+    staff = client_for(app_ctx, "staff@example.org")
+    html = staff.get("/dashboards/region").get_data(as_text=True)
+    for code, country_id in (("KZ", world["kz"]), ("TJ", world["tj"])):
+        assert cell(row(html, "data-country", code), "data-area", "investigation") == fmt(
+            gaps[(country_id, "investigation")])
+    average = (gaps[(world["kz"], "investigation")] + gaps[(world["tj"], "investigation")]) / 2
+    assert cell(row(html, "data-country", "average"), "data-area", "investigation") == fmt(average)
+    data = get_json(staff, "/dashboards/region")
+    assert [(t["country"], t["indicator_id"], t["gap"]) for t in data["top_gaps"]] == [
+        ({world["kz"]: "KZ", world["tj"]: "TJ"}[r.country_id], r.indicator_id, round(r.gap, 4)) for r in top][:10]
+    spread = {c["code"]: c for c in data["spread"]}
+    assert [a["acronym"] for a in spread["KZ"]["agencies"]] == ["AFM", "MVD"]
+    assert [a["acronym"] for a in spread["TJ"]["agencies"]] == ["MVD"]  # GKNB has not submitted
+    assert data["average"]["agencies"] == 3
+    figure = figures_of(html)["heatmap"]["data"][0]
+    assert figure["y"][-1] == "Regional average" and len(figure["z"]) == 3
+
+
+def test_expert_sees_only_assigned_countries(app_ctx, world):
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    for url in ("/dashboards/countries/TJ", "/dashboards/countries/TJ?format=json", "/dashboards/countries/XX"):
+        assert expert.get(url).status_code == 404, url
+    for url in PAGES:
+        for suffix in ("", "?format=json"):
+            response = expert.get(url + suffix)
+            text = response.get_data(as_text=True)
+            assert response.status_code == 200, url + suffix
+            for secret in ("Tajikistan", "Таджикистан", '"TJ"', "GKNB", "RATS", "Секретный"):
+                assert secret not in text, (url + suffix, secret)
+    region = get_json(expert, "/dashboards/region")
+    assert [c["code"] for c in region["countries"]] == ["KZ"]
+    assert region["heatmap"]["average"] is not None and region["average"]["agencies"] == 3
+    html = expert.get("/dashboards/region").get_data(as_text=True)
+    assert "Regional average" in html
+    progress = get_json(expert, "/dashboards/progress")
+    assert [c["code"] for c in progress["countries"]] == ["KZ"] and progress["agencies"] == 2
+    explorer = get_json(expert, "/dashboards/questions?question=has_ct_unit")
+    assert [g["code"] for g in explorer["by_country"]] == ["KZ"]
+    assert explorer["by_country"][0]["counts"] == {"yes": 1, "partly": 1, "no": 0, "not_applicable": 0}
+    # A country filter naming another country shows nothing of it.
+    assert get_json(expert, "/dashboards/region?country=TJ")["countries"] == []
+    assert get_json(expert, "/dashboards/progress?country=TJ")["countries"] == []
+
+
+def test_regional_average_can_be_turned_off(app_ctx, world, monkeypatch):
+    monkeypatch.setitem(app_ctx.config, "DASHBOARD_REGIONAL_AVERAGE", False)
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    data = get_json(expert, "/dashboards/region")
+    assert data["heatmap"]["average"] is None and data["average"] is None
+    assert [a["acronym"] for c in data["spread"] for a in c["agencies"]] == ["AFM", "MVD"]
+    html = expert.get("/dashboards/region").get_data(as_text=True)
+    assert "Regional average" not in html and 'data-country="average"' not in html
+
+
+def test_respondents_and_visitors_are_refused(app_ctx, world):
+    respondent = client_for(app_ctx, link=world["link"])
+    anonymous = client_for(app_ctx)
+    for url in (*PAGES, "/dashboards/countries/KZ?format=json", "/dashboards/region?format=json"):
+        assert respondent.get(url).status_code == 403, url
+        response = anonymous.get(url)
+        assert response.status_code == 302 and "/sign-in" in response.headers["Location"], url
+
+
+# --- plotly.js -----------------------------------------------------------------------------------------
+
+
+def test_plotly_is_served_locally_on_dashboard_pages_only(app_ctx, world):
+    vendored = ROOT / "app" / "static" / "vendor" / "plotly"
+    static = client_for(app_ctx).get("/static/vendor/plotly/plotly.min.js")
+    assert static.status_code == 200
+    head = static.get_data()[:200].decode()
+    static.close()
+    version = re.search(r"plotly\.js v(\d+\.\d+\.\d+)", head).group(1)
+    licence = (vendored / "LICENSE").read_text()
+    assert f"plotly.js v{version}" in licence and "MIT" in licence
+    assert Path(vendored / "plotly.min.js").stat().st_size > 1_000_000
+
+    staff = client_for(app_ctx, "staff@example.org")
+    for url in PAGES[1:]:
+        html = staff.get(url).get_data(as_text=True)
+        assert "/static/vendor/plotly/plotly.min.js" in html and "/static/js/dashboards.js" in html
+        assert "cdn.plot.ly" not in html and "cdn.jsdelivr" not in html
+        for tag in re.findall(r"<script[^>]*>", html):  # no inline script: the CSP forbids them
+            assert "src=" in tag or 'type="application/json"' in tag, tag
+    assert "plotly" not in staff.get("/staff").get_data(as_text=True)
+    respondent = client_for(app_ctx, link=world["link"])
+    for url in ("/respondent", "/respondent/sections/1", "/respondent/review", "/respondent/print"):
+        response = respondent.get(url)
+        assert response.status_code == 200, url
+        assert "plotly" not in response.get_data(as_text=True).lower(), url
+
+
+# --- progress, filters, question explorer --------------------------------------------------------------
+
+
+def test_progress_by_status_and_over_time(app_ctx, world):
+    staff = client_for(app_ctx, "staff@example.org")
+    data = get_json(staff, "/dashboards/progress")
+    counts = {c["code"]: c["counts"] for c in data["countries"]}
+    assert counts["KZ"]["submitted"] == 2 and counts["TJ"]["submitted"] == 1 and counts["TJ"]["in_progress"] == 1
+    assert counts["-"]["not_started"] == 1  # the regional body, for staff
+    assert data["submissions"] == [{"date": "2026-03-02", "count": 1, "cumulative": 1},
+                                   {"date": "2026-03-05", "count": 2, "cumulative": 3}]
+    assert data["campaign"]["deadline"] == "2026-03-31" and data["agencies"] == 5
+    html = staff.get("/dashboards/progress").get_data(as_text=True)
+    assert cell(row(html, "data-country", "TJ"), "data-status", "in_progress") == "1"
+    figure = figures_of(html)["submissions"]
+    deadline = [t for t in figure["data"] if t.get("name") == "Deadline"]
+    assert deadline and deadline[0]["x"] == ["2026-03-31", "2026-03-31"]
+    assert figure["data"][0]["y"][-1] == 3
+
+
+def test_filters_are_kept_in_the_query_string(app_ctx, world):
+    staff = client_for(app_ctx, "staff@example.org")
+    data = get_json(staff, "/dashboards/progress?kind=fiu")
+    assert [(c["code"], c["total"]) for c in data["countries"]] == [("KZ", 1)]
+    assert data["filters"]["kind"] == "fiu"
+    html = staff.get(f"/dashboards/progress?campaign={world['campaign']}&kind=fiu").get_data(as_text=True)
+    assert f'href="/dashboards/region?campaign={world["campaign"]}&amp;kind=fiu"' in html
+    assert '<option value="fiu" selected>' in html
+    country = get_json(staff, "/dashboards/countries/KZ?kind=fiu&area=investigation")
+    assert [a["acronym"] for a in country["heatmap"]["agencies"]] == ["AFM"]
+    assert [a["id"] for a in country["areas"]] == ["investigation"]
+    assert get_json(staff, "/dashboards/region?country=TJ")["countries"] == [{"code": "TJ", "name": "Tajikistan"}]
+    assert get_json(staff, "/dashboards/progress?kind=bogus&country=<x>")["filters"]["kind"] is None
+    assert staff.get("/dashboards/progress?campaign=999999").status_code == 404
+    assert staff.get("/dashboards/progress?campaign=abc").status_code == 404
+
+
+def test_question_explorer(app_ctx, world):
+    staff = client_for(app_ctx, "staff@example.org")
+    data = get_json(staff, "/dashboards/questions?question=has_ct_unit")
+    assert {g["code"]: g["counts"] for g in data["by_country"]} == {
+        "KZ": {"yes": 1, "partly": 1, "no": 0, "not_applicable": 0},
+        "TJ": {"yes": 0, "partly": 0, "no": 1, "not_applicable": 0}}
+    assert {g["code"]: g["counts"]["yes"] for g in data["by_kind"]} == {"fiu": 0, "interior": 1}
+    assert data["responses"] == 3  # GKNB has not submitted
+    keys = [q["key"] for q in data["questions"]]
+    assert "skills/interviewing" in keys and "agency_name" not in keys and "priorities" not in keys
+
+    topics = get_json(staff, "/dashboards/questions?question=training_topics")
+    kz = next(g for g in topics["by_country"] if g["code"] == "KZ")
+    assert kz["counts"]["financing"] == 1 and kz["counts"]["rights"] == 1
+    tj = next(g for g in topics["by_country"] if g["code"] == "TJ")
+    assert tj["counts"]["dont_know"] == 1
+
+    matrix = get_json(staff, "/dashboards/questions?question=skills/interviewing")
+    assert next(g for g in matrix["by_country"] if g["code"] == "KZ")["counts"]["3"] == 1
+
+    numbers = get_json(staff, "/dashboards/questions?question=ct_unit_staff")
+    kz = next(g for g in numbers["by_country"] if g["code"] == "KZ")
+    assert numbers["question"]["numeric"] and kz["values"] == [5, 20] and kz["summary"]["median"] == 12.5
+
+    html = staff.get("/dashboards/questions?question=has_ct_unit").get_data(as_text=True)
+    assert cell(row(html, "data-group", "KZ"), "data-value", "partly") == "1"
+    assert '<option value="has_ct_unit" selected>' in html
+    ru = client_for(app_ctx, "staff@example.org", "ru").get("/dashboards/questions?question=has_ct_unit")
+    assert "Имеется ли в ведомстве специализированное подразделение?" in ru.get_data(as_text=True)
+    area = get_json(staff, "/dashboards/questions?area=investigation&question=staff_total")
+    assert area["question"]["key"] == "has_ct_unit"  # staff_total scores nothing, so the area filter drops it
+
+
+def test_data_functions_return_plain_data(app_ctx, world, db_session):
+    from app.auth.models import User
+    from app.campaigns.models import Campaign
+    from app.dashboards import data, figures
+
+    campaign = db_session.get(Campaign, world["campaign"])
+    expert = db_session.scalar(select(User).where(User.email == "kz.expert@example.org"))
+    with app_ctx.test_request_context():
+        for result in (data.progress_data(campaign, expert, data.Filters()),
+                       data.country_data(campaign, expert, "KZ", data.Filters()),
+                       data.regional_data(campaign, expert, data.Filters()),
+                       data.question_data(campaign, expert, data.Filters())):
+            text = json.dumps(result, allow_nan=False)
+            assert "Tajikistan" not in text
+        built = figures.regional_figures(data.regional_data(campaign, expert, data.Filters(area="investigation")))
+        assert set(built) == {"heatmap", "top_gaps", "spread"}
+        with pytest.raises(data.NotFound):
+            data.country_data(campaign, expert, "TJ")
+        with pytest.raises(PermissionError):
+            data.regional_data(campaign, SimpleNamespace(role="respondent"))
+    db_session.rollback()
+
+
+def test_no_campaign_yet(app_ctx, make_user):
+    make_user("staff", email="staff@example.org")
+    staff = client_for(app_ctx, "staff@example.org")
+    response = staff.get("/dashboards/region")
+    assert response.status_code == 200 and "No campaign" in response.get_data(as_text=True)
+    assert get_json(staff, "/dashboards/progress") == {"campaign": None}
