@@ -1,0 +1,78 @@
+"""Downloads of the Excel reports: a country's gap report and the regional summary of a campaign.
+
+Staff and admins get every country; an expert only the countries assigned to them (another country, or a
+campaign or country that does not exist: 404, without telling which); respondents 403.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, abort, current_app, request, send_file
+from flask_login import current_user
+
+from app.auth.permissions import require_role
+from app.i18n import available_locales, get_locale_code
+from app.reports import data
+from app.reports.country import build_country_report
+from app.reports.regional import build_regional_report
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _lang() -> str:
+    """?lang=ru when it is one of the configured locales, else the interface language."""
+    wanted = request.args.get("lang", "")
+    return wanted if wanted in available_locales() else get_locale_code()
+
+
+def _branding() -> data.Branding:
+    """The branding; a broken branding.yaml is logged and the report made without it (the CLI names the
+    problem)."""
+    try:
+        return data.load_branding()
+    except data.BrandingError as exc:
+        current_app.logger.warning("report branding ignored: %s", exc)
+        return data.Branding()
+
+
+def _send(workbook, filename: str):
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename, max_age=0)
+
+
+@bp.route("/campaigns/<int:campaign_id>/countries/<code>.xlsx")
+@require_role(*data.REPORT_ROLES)
+def country(campaign_id: int, code: str):
+    """The gap report of one country (?lang=en|ru, ?comments=1 to include the internal comments)."""
+    try:
+        campaign = data.report_campaign(current_user, campaign_id)
+        country = data.report_country(current_user, campaign, code)
+    except data.NotFound:
+        abort(404)
+    lang = _lang()
+    include_comments = request.args.get("comments", "") in ("1", "on", "true", "yes")
+    report = data.country_report_data(campaign, country, include_comments=include_comments,
+                                      branding=_branding())
+    workbook = build_country_report(report, lang)
+    return _send(workbook, data.report_filename("country", campaign.id, lang, country.code, report.generated_at))
+
+
+@bp.route("/campaigns/<int:campaign_id>/region.xlsx")
+@require_role(*data.REPORT_ROLES)
+def region(campaign_id: int):
+    """The regional summary of the countries the user may see (?lang=en|ru)."""
+    try:
+        campaign = data.report_campaign(current_user, campaign_id)
+    except data.NotFound:
+        abort(404)
+    if not data.report_countries(current_user, campaign) and current_user.role not in ("staff", "admin"):
+        abort(404)
+    lang = _lang()
+    report = data.regional_report_data(campaign, current_user, branding=_branding())
+    workbook = build_regional_report(report, lang)
+    return _send(workbook, data.report_filename("region", campaign.id, lang, now=report.generated_at))
