@@ -17,6 +17,14 @@ from flask_login import current_user
 logger = logging.getLogger("app.request")
 
 
+def _role() -> str | None:
+    """The role of the signed-in user, or of the API token's owner."""
+    if getattr(current_user, "is_authenticated", False):
+        return current_user.role
+    api_user = g.get("api_user")
+    return getattr(api_user, "role", None)
+
+
 def register(app: Flask) -> None:
     """Log each request when it ends."""
     if not logger.handlers:
@@ -41,7 +49,7 @@ def register(app: Flask) -> None:
             "route": request.url_rule.rule if request.url_rule else "(no route)",
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "role": current_user.role if getattr(current_user, "is_authenticated", False) else None,
+            "role": _role(),
         }
         logger.info(json.dumps(record))
         response.headers.setdefault("X-Request-ID", g.get("request_id", ""))

@@ -1,0 +1,169 @@
+"""Every endpoint for staff, administrators and experts: the same scope as the pages (an expert sees only the
+countries assigned to them; anything else is 404, lists leave it out); a respondent's token is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _endpoints(w: dict) -> list[str]:
+    """Every data endpoint (the document and its reference page are public: test_openapi.py)."""
+    return [
+        "/api/v1/me",
+        "/api/v1/campaigns",
+        f"/api/v1/campaigns/{w['campaign']}",
+        "/api/v1/questionnaires",
+        f"/api/v1/questionnaires/{w['slug']}",
+        f"/api/v1/questionnaires/{w['slug']}/versions/{w['number']}",
+        "/api/v1/countries",
+        "/api/v1/countries/KZ",
+        "/api/v1/agencies",
+        f"/api/v1/agencies/{w['agencies']['MVD']}",
+        "/api/v1/responses",
+        f"/api/v1/responses/{w['responses']['MVD']}",
+        f"/api/v1/campaigns/{w['campaign']}/scores",
+        f"/api/v1/campaigns/{w['campaign']}/area-scores",
+    ]
+
+
+def _get(client, url: str, auth: dict, status: int = 200) -> dict:
+    answer = client.get(url, headers=auth)
+    assert answer.status_code == status, (url, answer.get_json())
+    assert answer.content_type == "application/json"
+    return answer.get_json()
+
+
+@pytest.mark.parametrize("who", ["staff", "admin", "expert"])
+def test_every_endpoint_answers_readers(client, api_world, who):
+    for url in _endpoints(api_world):
+        body = _get(client, url, api_world["auth"][who])
+        assert "data" in body, url
+
+
+def test_every_endpoint_refuses_a_respondents_token_and_anonymous_callers(client, api_world):
+    for url in _endpoints(api_world):
+        refused = _get(client, url, api_world["auth"]["respondent"], 403)
+        assert refused["error"]["code"] == "forbidden"
+        assert _get(client, url, {}, 401)["error"]["code"] == "unauthorized"
+
+
+def _codes(items, key="country"):
+    return sorted({item[key] for item in items}, key=lambda c: (c is None, c or ""))
+
+
+def test_staff_see_everything(client, api_world):
+    auth = api_world["auth"]["staff"]
+    assert [c["code"] for c in _get(client, "/api/v1/countries", auth)["data"]] == ["KZ", "TJ", "UZ"]
+    agencies = _get(client, "/api/v1/agencies", auth)["data"]
+    assert _codes(agencies) == ["KZ", "TJ", None]  # the regional body too
+    assert {a["acronym"] for a in agencies} == {"MVD", "AFM", "RATS"}
+    responses = _get(client, "/api/v1/responses", auth)["data"]
+    assert len(responses) == 4 and _codes(responses) == ["KZ", "TJ", None]
+    scores = _get(client, f"/api/v1/campaigns/{api_world['campaign']}/scores", auth)["data"]
+    assert _codes(scores) == ["KZ", "TJ"]
+    assert _get(client, "/api/v1/me", auth)["data"]["countries"] is None
+    tj = _get(client, f"/api/v1/responses/{api_world['responses']['TJ']}", auth)["data"]
+    assert {a["question_id"]: a["value"] for a in tj["answers"]}["agency_name"] == "MVD TJ"
+
+
+def test_an_expert_sees_only_assigned_countries(client, api_world):
+    auth, world = api_world["auth"]["expert"], api_world
+    assert _get(client, "/api/v1/me", auth)["data"]["countries"] == ["KZ"]
+    assert [c["code"] for c in _get(client, "/api/v1/countries", auth)["data"]] == ["KZ"]
+    agencies = _get(client, "/api/v1/agencies", auth)["data"]
+    assert {a["id"] for a in agencies} == {world["agencies"]["MVD"], world["agencies"]["AFM"]}
+    responses = _get(client, "/api/v1/responses", auth)["data"]
+    assert {r["id"] for r in responses} == {world["responses"]["MVD"], world["responses"]["AFM"]}
+    for kind in ("scores", "area-scores"):
+        rows = _get(client, f"/api/v1/campaigns/{world['campaign']}/{kind}", auth)["data"]
+        assert rows and _codes(rows) == ["KZ"]
+    # Filters cannot widen the scope.
+    assert _get(client, "/api/v1/agencies?country=TJ", auth)["data"] == []
+    assert _get(client, "/api/v1/responses?country=tj", auth)["data"] == []
+    assert _get(client, f"/api/v1/campaigns/{world['campaign']}/scores?country=TJ", auth)["data"] == []
+    assert _get(client, f"/api/v1/responses?agency_id={world['agencies']['TJ']}", auth)["data"] == []
+    # Every campaign (as on the campaigns page) and the version they use.
+    assert len(_get(client, "/api/v1/campaigns", auth)["data"]) == 2
+    versions = _get(client, "/api/v1/questionnaires", auth)["data"]
+    assert [(q["slug"], [v["number"] for v in q["versions"]]) for q in versions] == [(world["slug"], [1])]
+
+
+def test_an_expert_gets_404_for_other_countries(client, api_world):
+    auth, world = api_world["auth"]["expert"], api_world
+    for url in ("/api/v1/countries/TJ", "/api/v1/countries/UZ", f"/api/v1/agencies/{world['agencies']['TJ']}",
+                f"/api/v1/agencies/{world['agencies']['RATS']}", f"/api/v1/responses/{world['responses']['TJ']}",
+                f"/api/v1/responses/{world['responses']['RATS']}"):
+        error = _get(client, url, auth, 404)["error"]
+        assert error["code"] == "not_found", url
+    # The same answer as for something that does not exist at all.
+    assert _get(client, "/api/v1/responses/999999", auth, 404) == _get(
+        client, f"/api/v1/responses/{world['responses']['TJ']}", auth, 404)
+
+
+def test_an_expert_without_countries_sees_no_data(client, api_world):
+    auth = api_world["auth"]["lonely"]
+    for url in ("/api/v1/countries", "/api/v1/agencies", "/api/v1/responses",
+                f"/api/v1/campaigns/{api_world['campaign']}/scores"):
+        body = _get(client, url, auth)
+        assert body["data"] == [] and body["meta"]["total"] == 0, url
+    _get(client, "/api/v1/countries/KZ", auth, 404)
+
+
+def test_objects_have_their_documented_fields(client, api_world, db_session):
+    auth, world = api_world["auth"]["staff"], api_world
+    campaign = _get(client, f"/api/v1/campaigns/{world['campaign']}", auth)["data"]
+    assert campaign["name"] == "Round 1" and campaign["status"] == "open"
+    assert campaign["questionnaire"] == {"slug": world["slug"], "number": world["number"]}
+    assert campaign["created_at"].endswith("Z") or campaign["created_at"].endswith("+00:00")
+
+    version = _get(client, f"/api/v1/questionnaires/{world['slug']}/versions/{world['number']}", auth)["data"]
+    from sqlalchemy import select
+
+    from app.questionnaires.models import QuestionnaireVersion
+
+    stored = db_session.scalar(select(QuestionnaireVersion.definition))
+    db_session.rollback()
+    assert version["definition"] == stored  # the canonical stored form, defaults omitted
+    assert version["definition"]["id"] == world["slug"] and version["title"]["en"] == "Small example"
+
+    country = _get(client, "/api/v1/countries/kz", auth)["data"]
+    assert country["code"] == "KZ" and country["names"] == {"en": "Kazakhstan", "ru": "Казахстан"}
+    agency = _get(client, f"/api/v1/agencies/{world['agencies']['RATS']}", auth)["data"]
+    assert agency == {"id": world["agencies"]["RATS"], "country": None, "acronym": "RATS", "kind": "regional",
+                      "names": {"en": "Regional Anti-Terrorist Structure"}, "is_active": True}
+
+    response = _get(client, f"/api/v1/responses/{world['responses']['MVD']}", auth)["data"]
+    assert response["status"] == "submitted" and response["country"] == "KZ" and response["percent_required"] == 100
+    answers = {a["question_id"]: a["value"] for a in response["answers"]}
+    assert answers["training_topics"] == ["financing", "digital"]
+    assert answers["skills"] == {"interviewing": 3, "forensics": 1}
+    assert all(a["version"] == 1 for a in response["answers"])
+    listed = _get(client, f"/api/v1/responses?agency_id={world['agencies']['MVD']}", auth)["data"]
+    assert [r["id"] for r in listed] == [response["id"]] and "answers" not in listed[0]
+
+    scores = _get(client, f"/api/v1/campaigns/{world['campaign']}/scores?country=KZ&indicator=inv_unit", auth)
+    (row,) = scores["data"]
+    assert row["country"] == "KZ" and row["indicator_id"] == "inv_unit" and row["area_id"] == "investigation"
+    assert row["target"] == 3 and row["agencies"] == 2 and row["gap"] == pytest.approx(3 - row["assessed"])
+    areas = _get(client, f"/api/v1/campaigns/{world['campaign']}/area-scores?area=investigation", auth)["data"]
+    assert _codes(areas) == ["KZ", "TJ"]
+
+
+def test_filters(client, api_world):
+    auth, world = api_world["auth"]["staff"], api_world
+    assert [c["name"] for c in _get(client, "/api/v1/campaigns?status=draft", auth)["data"]] == ["Round 2"]
+    assert [a["acronym"] for a in _get(client, "/api/v1/agencies?kind=fiu", auth)["data"]] == ["AFM"]
+    asked = _get(client, f"/api/v1/agencies?campaign_id={world['draft']}", auth)["data"]
+    assert [a["id"] for a in asked] == [world["agencies"]["TJ"]]
+    assert _get(client, "/api/v1/agencies?active=false", auth)["data"] == []
+    assert len(_get(client, "/api/v1/agencies?active=true", auth)["data"]) == 4
+    not_started = _get(client, "/api/v1/responses?status=not_started", auth)["data"]
+    assert [r["agency_id"] for r in not_started] == [world["agencies"]["RATS"]]
+    assert len(_get(client, f"/api/v1/responses?campaign_id={world['campaign']}", auth)["data"]) == 4
+    assert _get(client, f"/api/v1/responses?campaign_id={world['draft']}", auth)["data"] == []
+    assert _codes(_get(client, f"/api/v1/campaigns/{world['draft']}/scores", auth)["data"]) == ["TJ"]
+    _get(client, "/api/v1/campaigns/999/scores", auth, 404)
+    _get(client, "/api/v1/questionnaires/no-such-thing", auth, 404)
+    _get(client, f"/api/v1/questionnaires/{world['slug']}/versions/2", auth, 404)
+    _get(client, "/api/v1/questionnaires/Not%20a%20slug", auth, 404)
+    _get(client, "/api/v1/countries/KAZ", auth, 404)
