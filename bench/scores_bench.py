@@ -128,7 +128,7 @@ def generate(app, countries: int, agencies: int, responses: int, questions: int)
     outcome = store_definition(result.definition, source="bench")
     version = get_version(outcome.slug, outcome.number)
     kinds = {q.id: q.type for _s, q in result.definition.questions()}
-    db.session.execute(insert(Country), [{"code": f"C{c:02d}", "names": {"en": f"Country {c}"}}
+    db.session.execute(insert(Country), [{"code": chr(65 + c // 26) + chr(65 + c % 26), "names": {"en": f"Country {c}"}}
                                          for c in range(countries)])
     country_ids = [c.id for c in db.session.scalars(db.select(Country).order_by(Country.id))]
     db.session.execute(insert(Agency), [{"country_id": country_ids[a % countries], "acronym": f"AG{a}", "kind": "other",

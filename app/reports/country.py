@@ -636,7 +636,7 @@ class _CountryReport:
             write(sheet, row, 6, item.question_id, font=SUBTLE)
             row += 1
         finish_table(sheet, columns=6, last_row=row - 1, freeze="C2", hidden=(6,),
-                     header_text=f"{self.header_text} · {_('Internal: not for distribution to the agencies')}")
+                     header_text=self.header_text + " · " + _("Internal: not for distribution to the agencies"))
 
 
 def _number(value: float | None, lang: str) -> str:
