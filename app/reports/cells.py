@@ -55,6 +55,8 @@ def put(cell, value: Any, marker: str = DEFAULT_CUT_MARKER) -> None:
         if looks_like_formula(value) or looks_like_formula(cell.value):
             cell.data_type = "s"
             cell.quotePrefix = True
+        elif cell.data_type == "e":  # "#N/A", "#REF!": openpyxl would store an error value
+            cell.data_type = "s"
     else:
         cell.value = value
 
@@ -62,9 +64,12 @@ def put(cell, value: Any, marker: str = DEFAULT_CUT_MARKER) -> None:
 def write_only_cell(sheet, value: Any, marker: str = DEFAULT_CUT_MARKER, style: str | None = None) -> WriteOnlyCell:
     """A cell for a write-only worksheet, with texts made safe as `put` does."""
     cell = WriteOnlyCell(sheet, value=cell_text(value, marker) if isinstance(value, str) else value)
-    if isinstance(value, str) and (looks_like_formula(value) or looks_like_formula(cell.value)):
-        cell.data_type = "s"
-        cell.quotePrefix = True
+    if isinstance(value, str):
+        if looks_like_formula(value) or looks_like_formula(cell.value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        elif cell.data_type == "e":  # "#N/A", "#REF!": openpyxl would store an error value
+            cell.data_type = "s"
     if style:
         cell.style = style
     return cell
