@@ -43,6 +43,7 @@ MODEL_MODULES = (
     "app.responses.models",
     "app.scoring.models",
     "app.review.models",
+    "app.api.models",
 )
 
 
@@ -66,12 +67,17 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register each feature's blueprint explicitly."""
+    from app.api.pages import bp as api_tokens_bp
+    from app.api.views import bp as api_bp
     from app.auth.views import bp as auth_bp
     from app.campaigns.views import bp as campaigns_bp
     from app.core.views import bp as core_bp
+    from app.dashboards.views import bp as dashboards_bp
     from app.directory.views import bp as directory_bp
     from app.mail.views import bp as mail_bp
     from app.questionnaires.views import bp as questionnaires_bp
+    from app.reports.export_views import bp as exports_bp
+    from app.reports.views import bp as reports_bp
     from app.responses.respond import bp as respond_bp
     from app.responses.views import bp as responses_bp
     from app.review.views import bp as review_bp
@@ -85,6 +91,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(responses_bp)
     app.register_blueprint(respond_bp)
     app.register_blueprint(review_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(dashboards_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(exports_bp)
 
 
 def register_hooks(app: Flask) -> None:
@@ -105,6 +116,8 @@ def register_commands(app: Flask) -> None:
     from app.directory.cli import directory_cli
     from app.mail.cli import outbox_cli
     from app.questionnaires.cli import questionnaires_cli
+    from app.reports.cli import reports_cli
+    from app.reports.raw_cli import raw_command  # noqa: F401 - attaches `flask reports raw` to reports_cli
     from app.responses.cli import responses_cli  # importing it also adds `flask campaigns remind`
     from app.scoring.cli import scores_cli
 
@@ -116,3 +129,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(responses_cli)
     app.cli.add_command(scores_cli)
+    app.cli.add_command(reports_cli)

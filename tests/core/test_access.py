@@ -13,11 +13,14 @@ import re
 
 import pytest
 
+from tests.api.helpers import token_for
 from tests.conftest import extract_csrf, sign_in
 
 STAFF = {"staff", "admin"}
 ROLES = ("respondent", "expert", "staff", "admin")
 EVERYONE_SIGNED_IN = set(ROLES)
+#: Who may hold personal API tokens and read the JSON API (respondents use their invitation links).
+API_USERS = STAFF | {"expert"}
 
 #: endpoint -> roles allowed; None: public (no sign-in needed).
 POLICY: dict[str, set[str] | None] = {
@@ -86,6 +89,35 @@ POLICY: dict[str, set[str] | None] = {
     "questionnaires.version": STAFF,
     "questionnaires.preview": STAFF,
     "questionnaires.compare_versions": STAFF,
+    "api_tokens.tokens": API_USERS,
+    "api_tokens.revoke_token": API_USERS,
+    # The JSON API: its views authenticate with a personal API token (`Authorization: Bearer`), not the session
+    # cookie (see `_is_bearer`); its document and reference page are public.
+    "api.openapi": None,
+    "api.docs": None,
+    "api.me": API_USERS,
+    "api.campaigns": API_USERS,
+    "api.campaign": API_USERS,
+    "api.questionnaires": API_USERS,
+    "api.questionnaire": API_USERS,
+    "api.questionnaire_version": API_USERS,
+    "api.countries": API_USERS,
+    "api.country": API_USERS,
+    "api.agencies": API_USERS,
+    "api.agency": API_USERS,
+    "api.responses_list": API_USERS,
+    "api.response": API_USERS,
+    "api.indicator_scores": API_USERS,
+    "api.area_scores": API_USERS,
+    "dashboards.index": STAFF | {"expert"},
+    "dashboards.progress": STAFF | {"expert"},
+    "dashboards.country": STAFF | {"expert"},
+    "dashboards.regional": STAFF | {"expert"},
+    "dashboards.questions": STAFF | {"expert"},
+    "reports.country": STAFF | {"expert"},
+    "reports.region": STAFF | {"expert"},
+    "exports.campaign_raw": STAFF | {"expert"},
+    "exports.own_response": {"respondent"},
 }
 
 #: Requests sent as JSON (with the CSRF token in the header, as the page's script does).
@@ -158,8 +190,18 @@ def world(app_ctx, db_session, make_user, make_country, make_version, make_agenc
         assert page.status_code == 200, role
         client.csrf = extract_csrf(page.get_data(as_text=True))
         clients[role] = client
+    # A personal API token of each role's user, for the routes that authenticate with it (stored directly: a
+    # respondent cannot create one, and the API must still refuse it).
+    from sqlalchemy import select
+
+    from app.auth.models import User
+
+    for role in ROLES:
+        user = db_session.scalar(select(User).where(User.role == role, User.id != spare_user.id).order_by(User.id))
+        clients[role].api_headers = token_for(user)
     anonymous = app_ctx.test_client()
     anonymous.csrf = extract_csrf(anonymous.get("/sign-in").get_data(as_text=True))
+    anonymous.api_headers = {}
     clients[None] = anonymous
 
     values = {
@@ -179,16 +221,23 @@ def world(app_ctx, db_session, make_user, make_country, make_version, make_agenc
         "indicator_id": "inv_unit",
         "clarification_id": clarification.id,
         "filename": "css/app.css",
+        "country_code": "KZ",
     }
     db_session.rollback()
     return clients, values
 
 
 def _url(rule, values) -> str:
-    return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+    return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: str(values[m.group(1)]), rule.rule)
 
 
-def _request(client, method: str, url: str, endpoint: str):
+def _is_bearer(app, endpoint: str) -> bool:
+    return getattr(app.view_functions[endpoint], "authentication", None) == "bearer"
+
+
+def _request(client, method: str, url: str, endpoint: str, headers=None):
+    if headers is not None:  # the JSON API: the token alone, from a client without a signed-in session
+        return client.get(url, headers=headers)
     if method == "GET":
         return client.get(url)
     if endpoint in JSON_BODIES:
@@ -209,11 +258,16 @@ def test_every_route_lets_in_exactly_the_roles_of_the_policy(app, world):
                 for role in (None, *ROLES):
                     if (role in allowed) != allowed_pass:
                         continue
-                    response = _request(clients[role], method, url, rule.endpoint)
+                    bearer = _is_bearer(app, rule.endpoint)
+                    if bearer:
+                        response = _request(clients[None], method, url, rule.endpoint, clients[role].api_headers)
+                    else:
+                        response = _request(clients[role], method, url, rule.endpoint)
                     response.close()  # downloads are streamed from files
                     location = response.headers.get("Location", "")
                     if role is None:
-                        ok = response.status_code == 302 and "/sign-in" in location
+                        ok = (response.status_code == 401 if bearer
+                              else response.status_code == 302 and "/sign-in" in location)
                     elif role in allowed:
                         ok = response.status_code not in (400, 401, 403, 404, 405, 500) and "/sign-in" not in location
                     else:
