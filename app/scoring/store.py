@@ -64,8 +64,10 @@ def refresh_response(response: Response, today: date | None = None) -> None:
         return
     definition = definition_of(response.version)
     indicator_rows, area_rows = _score_rows(definition, response.id, _values(response.id), today)
-    db.session.execute(insert(ResponseScore.__table__), indicator_rows)
-    db.session.execute(insert(ResponseAreaScore.__table__), area_rows)
+    if indicator_rows:  # a questionnaire without indicators has nothing to score
+        db.session.execute(insert(ResponseScore.__table__), indicator_rows)
+    if area_rows:
+        db.session.execute(insert(ResponseAreaScore.__table__), area_rows)
     db.session.flush()
 
 
