@@ -442,3 +442,20 @@ def test_no_campaign_yet(app_ctx, make_user):
     response = staff.get("/dashboards/region")
     assert response.status_code == 200 and "No campaign" in response.get_data(as_text=True)
     assert get_json(staff, "/dashboards/progress") == {"campaign": None}
+
+
+def test_country_profile_and_regional_view_offer_the_excel_reports(app_ctx, world):
+    import io
+    import re
+
+    import openpyxl
+
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    page = expert.get("/dashboards/countries/KZ").get_data(as_text=True)
+    action = re.search(r'action="(/reports/campaigns/\d+/countries/KZ\.xlsx)"', page).group(1)
+    download = expert.get(action + "?lang=en")
+    assert download.status_code == 200
+    assert "Summary" in openpyxl.load_workbook(io.BytesIO(download.data)).sheetnames
+    regional = expert.get("/dashboards/region").get_data(as_text=True)
+    action = re.search(r'action="(/reports/campaigns/\d+/region\.xlsx)"', regional).group(1)
+    assert expert.get(action).status_code == 200
