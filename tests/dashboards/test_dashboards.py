@@ -455,7 +455,14 @@ def test_country_profile_and_regional_view_offer_the_excel_reports(app_ctx, worl
     action = re.search(r'action="(/reports/campaigns/\d+/countries/KZ\.xlsx)"', page).group(1)
     download = expert.get(action + "?lang=en")
     assert download.status_code == 200
-    assert "Summary" in openpyxl.load_workbook(io.BytesIO(download.data)).sheetnames
+    # The report's Summary sheet has the dashboard's figures, area by area (hidden column H: the area id).
+    summary = openpyxl.load_workbook(io.BytesIO(download.data))["Summary"]
+    report = {row[7]: row[1:6] for row in summary.iter_rows(min_row=2, values_only=True) if row[7]}
+    dashboard = {a["id"]: tuple(a[k] for k in ("self_assessed", "expert", "assessed", "target", "gap"))
+                 for a in get_json(expert, "/dashboards/countries/KZ")["areas"]}
+    assert report.keys() == dashboard.keys() and any(v[2] is not None for v in dashboard.values())
+    for area_id, figures in dashboard.items():
+        assert report[area_id] == pytest.approx(figures, abs=0.006), area_id
     regional = expert.get("/dashboards/region").get_data(as_text=True)
     action = re.search(r'action="(/reports/campaigns/\d+/region\.xlsx)"', regional).group(1)
     assert expert.get(action).status_code == 200
