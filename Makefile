@@ -28,7 +28,7 @@ setup: install compile-translations
 	FLASK_DEBUG=$${FLASK_DEBUG:-1} $(BIN)/flask demo seed
 
 run: setup
-	@FLASK_DEBUG=$${FLASK_DEBUG:-1} $(BIN)/flask demo accounts
+	@FLASK_DEBUG=$${FLASK_DEBUG:-1} BASE_URL=$${BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask demo accounts
 	@echo "Serving on http://$(HOST):$(PORT)/"
 	FLASK_DEBUG=$${FLASK_DEBUG:-1} $(BIN)/flask run --host $(HOST) --port $(PORT)
 
