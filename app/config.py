@@ -62,6 +62,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "INVITATION_VALID_DAYS": int(env.get("INVITATION_VALID_DAYS", "60") or 60),
         "INVITATION_FAILURE_LIMIT": env.get("INVITATION_FAILURE_LIMIT", "20 per 15 minutes"),
         "DASHBOARD_REGIONAL_AVERAGE": _bool(env.get("DASHBOARD_REGIONAL_AVERAGE"), True),
+        "DASHBOARD_AVERAGE_MIN_OTHERS": int(env.get("DASHBOARD_AVERAGE_MIN_OTHERS", "2") or 2),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
         "API_FAILURE_LIMIT": env.get("API_FAILURE_LIMIT", "30 per minute"),
     }

@@ -119,6 +119,20 @@ def regional_average_enabled() -> bool:
     return bool(current_app.config.get("DASHBOARD_REGIONAL_AVERAGE", True))
 
 
+def regional_average_allowed(campaign: Campaign, actor) -> bool:
+    """Whether this viewer may see the anonymous regional average: enabled, and (for an expert) at least
+    DASHBOARD_AVERAGE_MIN_OTHERS countries outside the expert's scope have figures, so no single hidden
+    country can be worked out from the average and the expert's own countries."""
+    if not regional_average_enabled():
+        return False
+    scope = _scope(actor)
+    if scope is None:
+        return True
+    with_figures = set(db.session.scalars(select(CountryAreaScore.country_id).where(
+        CountryAreaScore.campaign_id == campaign.id, CountryAreaScore.assessed.is_not(None)).distinct()))
+    return len(with_figures - set(scope)) >= int(current_app.config.get("DASHBOARD_AVERAGE_MIN_OTHERS", 2))
+
+
 def list_campaigns() -> list[Campaign]:
     """Campaigns to choose from, newest first (scope limits their data, not the list)."""
     return list(db.session.scalars(select(Campaign).where(Campaign.status != "draft")
@@ -395,7 +409,7 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
     if filters.country:
         countries = [c for c in countries if c.code == filters.country]
     shown = {c.id for c in countries}
-    with_average = regional_average_enabled()
+    with_average = regional_average_allowed(campaign, actor)
 
     gaps: dict[int, dict[str, float | None]] = {}
     for country_id, area_id, gap in db.session.execute(select(
