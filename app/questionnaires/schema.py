@@ -219,6 +219,10 @@ class Definition(_Model):
         """The first language."""
         return self.languages[0]
 
+    def language_for(self, wanted: str | None) -> str:
+        """`wanted` when the questionnaire is written in it, else its default language."""
+        return wanted if wanted in self.languages else self.languages[0]
+
     @property
     def min_level(self) -> float:
         """Lowest level of the scale."""

@@ -327,7 +327,7 @@ class _CountryReport:
         self.data = data
         self.lang = lang
         self.definition = data.definition
-        self.qlang = lang if lang in data.definition.languages else data.definition.languages[0]
+        self.qlang = data.definition.language_for(lang)
         self.default = data.definition.languages[0]
         self.country = name_in(data.country.names, lang, data.country.code)
         self.title = _("Country gap report")

@@ -78,7 +78,7 @@ class _RegionalReport:
         self.data = data
         self.lang = lang
         self.definition = data.definition
-        self.qlang = lang if lang in data.definition.languages else data.definition.languages[0]
+        self.qlang = data.definition.language_for(lang)
         self.default = data.definition.languages[0]
         self.title = _("Regional summary")
         self.header_text = f"{self.title} · {data.campaign.name}"

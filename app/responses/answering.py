@@ -343,7 +343,7 @@ def _queue_receipt(response: Response, actor, checked: Review) -> None:
 
     definition = definition_of(response.version)
     locale = actor.locale if actor.locale in current_app.config["LOCALES"] else current_app.config["DEFAULT_LOCALE"]
-    lang = locale if locale in definition.languages else definition.languages[0]
+    lang = definition.language_for(locale)
     values = stored_values(response)
     sections = []
     for number, section, state in checked.sections:

@@ -63,8 +63,7 @@ class Scope:
 
 def questionnaire_lang(definition) -> str:
     """The interface language when the questionnaire has it, else the questionnaire's default language."""
-    current = get_locale_code()
-    return current if current in definition.languages else definition.languages[0]
+    return definition.language_for(get_locale_code())
 
 
 def current_response(invitation) -> Response:

@@ -14,6 +14,7 @@ from app.questionnaires.forms import tr
 from app.questionnaires.services import definition_of
 from app.responses import services
 from app.responses.models import RESPONSE_STATUSES
+from app.responses.respond import questionnaire_lang
 
 bp = Blueprint("responses", __name__)
 
@@ -33,7 +34,7 @@ def respondent_home():
     from app.questionnaires.forms import Context
     from app.responses import answering
     from app.responses.progress import section_states
-    from app.responses.respond import _state_labels, current_response, questionnaire_lang
+    from app.responses.respond import _state_labels, current_response
 
     invitation = g.get("invitation")
     if invitation is None:
@@ -78,7 +79,7 @@ def show(response_id: int):
 
     response = _visible_or_404(response_id)
     definition = definition_of(response.version)
-    lang = get_locale_code() if get_locale_code() in definition.languages else definition.languages[0]
+    lang = questionnaire_lang(definition)
     values = services.answer_values(response)
     links = {qid: url_for(".file", response_id=response.id, key=v["key"]) for qid, v in values.items()
              if isinstance(v, dict) and "key" in v}
@@ -94,8 +95,8 @@ def print_view(response_id: int):
 
     response = _visible_or_404(response_id)
     definition = definition_of(response.version)
-    lang = request.args.get("lang") if request.args.get("lang") in definition.languages else (
-        get_locale_code() if get_locale_code() in definition.languages else definition.languages[0])
+    lang = request.args.get("lang")
+    lang = lang if lang in definition.languages else questionnaire_lang(definition)
     return render_print(response, definition, lang, blank=request.args.get("blank") == "1",
                         file_url=lambda key: url_for(".file", response_id=response.id, key=key))
 
@@ -108,7 +109,7 @@ def history(response_id: int):
 
     response = _visible_or_404(response_id)
     definition = definition_of(response.version)
-    lang = get_locale_code() if get_locale_code() in definition.languages else definition.languages[0]
+    lang = questionnaire_lang(definition)
     return render_history(response, definition, lang)
 
 

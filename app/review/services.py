@@ -176,7 +176,7 @@ def _notify_contacts(response: Response, clarifications: list[Clarification], *,
         if not contact.is_active or not agency.is_active:
             continue
         issued = campaigns._issue(campaign, agency, contact, actor=actor, send_email=False, channel=channel)
-        lang = contact.locale if contact.locale in definition.languages else definition.languages[0]
+        lang = definition.language_for(contact.locale)
         questions = [(tr(definition.question(c.question_id).label, lang, definition.languages[0]), c.message)
                      for c in clarifications]
         message = mail.queue("clarification", to=contact.email, to_name=contact.name, locale=contact.locale,

@@ -12,12 +12,13 @@ from sqlalchemy import select
 from app.auth.permissions import require_role
 from app.campaigns import services as campaigns
 from app.extensions import db
-from app.i18n import _, get_locale_code
+from app.i18n import _
 from app.questionnaires.forms import tr
 from app.questionnaires.services import definition_of
 from app.responses import answering
 from app.responses.display import display
 from app.responses.models import RESPONSE_STATUSES
+from app.responses.respond import questionnaire_lang
 from app.review import services
 from app.review.services import ReviewError
 from app.scoring.engine import round_score
@@ -35,11 +36,6 @@ def _or_404(call, *args, **kwargs):
         if exc.not_found:
             abort(404)
         raise
-
-
-def _lang(definition) -> str:
-    current = get_locale_code()
-    return current if current in definition.languages else definition.languages[0]
 
 
 def _campaign_or_404(campaign_id: int):
@@ -83,7 +79,7 @@ def country(campaign_id: int, code: str):
     campaign = _campaign_or_404(campaign_id)
     country = _or_404(services.reviewable_country, current_user, code)
     definition = definition_of(campaign.version)
-    lang = _lang(definition)
+    lang = questionnaire_lang(definition)
     responses = {r.agency_id: r for r in services.country_responses(campaign, country)}
     coverage = {}
     if responses:
@@ -115,7 +111,7 @@ def response(response_id: int):
 
 def _render_response(response, status: int = 200, errors: dict | None = None):
     definition = definition_of(response.version)
-    lang = _lang(definition)
+    lang = questionnaire_lang(definition)
     values = answering.stored_values(response)
     clarifications = services.all_clarifications(response)
     open_ids = {c.question_id for c in clarifications if c.closed_at is None}
@@ -197,7 +193,7 @@ def compare(campaign_id: int, code: str):
     campaign = _campaign_or_404(campaign_id)
     country = _or_404(services.reviewable_country, current_user, code)
     definition = definition_of(campaign.version)
-    lang = _lang(definition)
+    lang = questionnaire_lang(definition)
     questions = [(s, q) for s, q in definition.questions() if q.type != "note"]
     question_id = request.args.get("question") or (questions[0][1].id if questions else "")
     found = next(((s, q) for s, q in questions if q.id == question_id), None)
@@ -239,7 +235,7 @@ def rate(campaign_id: int, code: str, indicator_id: str):
             db.session.commit()
             flash(_("Your rating is saved."), "success")
             return redirect(url_for(".country", campaign_id=campaign.id, code=country.code) + f"#ind-{indicator_id}")
-    lang = _lang(definition)
+    lang = questionnaire_lang(definition)
     score = db.session.scalar(select(CountryScore).where(
         CountryScore.campaign_id == campaign.id, CountryScore.country_id == country.id,
         CountryScore.indicator_id == indicator_id))
