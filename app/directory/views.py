@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.permissions import require_role
+from app.core.downloads import send_workbook
 from app.core.urls import safe_next
 from app.directory import services
 from app.directory.forms import AgencyFilterForm, ContactForm, ImportForm, ToggleForm, agency_form
@@ -18,8 +17,6 @@ from app.extensions import db
 from app.i18n import _, available_locales, get_locale_code
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
-
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _country_choices(first: SelectChoice, *, regional: SelectChoice | None = None) -> list[SelectChoice]:
@@ -253,10 +250,7 @@ def template():
     if lang not in TEMPLATE_LANGUAGES:
         abort(404)
     with_data = request.args.get("data") == "1"
-    buffer = io.BytesIO()
-    services.template_workbook(lang, with_data=with_data).save(buffer)
-    buffer.seek(0)
     name = f"directory-{'export' if with_data else 'template'}-{lang}.xlsx"
-    response = send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
+    response = send_workbook(services.template_workbook(lang, with_data=with_data), name)
     response.headers["Cache-Control"] = "no-store"  # the filled-in version holds people's contact details
     return response

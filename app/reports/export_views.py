@@ -13,6 +13,7 @@ from werkzeug.http import quote_header_value
 
 from app.auth.permissions import require_role
 from app.campaigns.services import get_campaign
+from app.core.downloads import XLSX_MIMETYPE
 from app.extensions import db
 from app.i18n import _, get_locale_code
 from app.questionnaires.services import definition_of
@@ -20,7 +21,6 @@ from app.reports import raw
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TRUE = ("1", "true", "yes", "on")
 
 

@@ -6,12 +6,11 @@ campaign or country that does not exist: 404, without telling which); respondent
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, current_app, request, send_file
+from flask import Blueprint, abort, current_app, request
 from flask_login import current_user
 
 from app.auth.permissions import require_role
+from app.core.downloads import send_workbook
 from app.i18n import available_locales, get_locale_code
 from app.reports import data
 from app.reports.country import build_country_report
@@ -19,7 +18,6 @@ from app.reports.regional import build_regional_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _lang() -> str:
@@ -38,13 +36,6 @@ def _branding() -> data.Branding:
         return data.Branding()
 
 
-def _send(workbook, filename: str):
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    buffer.seek(0)
-    return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=filename, max_age=0)
-
-
 @bp.route("/campaigns/<int:campaign_id>/countries/<code>.xlsx")
 @require_role(*data.REPORT_ROLES)
 def country(campaign_id: int, code: str):
@@ -58,8 +49,8 @@ def country(campaign_id: int, code: str):
     include_comments = request.args.get("comments", "") in ("1", "on", "true", "yes")
     report = data.country_report_data(campaign, country, include_comments=include_comments,
                                       branding=_branding())
-    workbook = build_country_report(report, lang)
-    return _send(workbook, data.report_filename("country", campaign.id, lang, country.code, report.generated_at))
+    filename = data.report_filename("country", campaign.id, lang, country.code, report.generated_at)
+    return send_workbook(build_country_report(report, lang), filename)
 
 
 @bp.route("/campaigns/<int:campaign_id>/region.xlsx")
@@ -75,4 +66,4 @@ def region(campaign_id: int):
     lang = _lang()
     report = data.regional_report_data(campaign, current_user, branding=_branding())
     workbook = build_regional_report(report, lang)
-    return _send(workbook, data.report_filename("region", campaign.id, lang, now=report.generated_at))
+    return send_workbook(workbook, data.report_filename("region", campaign.id, lang, now=report.generated_at))

@@ -4,7 +4,6 @@ route takes a response id, so there is nothing of another agency to ask for."""
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import CombinedMultiDict, FileStorage, MultiDict
 
 from app.auth.permissions import require_role
+from app.core.downloads import send_workbook
 from app.core.models import utcnow
 from app.extensions import db
 from app.i18n import _, available_locales, force_locale, get_locale_code
@@ -44,7 +44,6 @@ from app.responses.services import ResponseError, ensure_response, response_for
 
 bp = Blueprint("respond", __name__, url_prefix="/respondent")
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass
@@ -454,11 +453,8 @@ def download_workbook():
     from app.responses.workbook import build_workbook
 
     scope = _scope()
-    buffer = io.BytesIO()
-    build_workbook(scope.response, lang=scope.lang).save(buffer)
-    buffer.seek(0)
     name = f"{scope.response.agency.acronym}-{scope.response.version.questionnaire.slug}-{scope.lang}.xlsx"
-    return send_file(buffer, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name, max_age=0)
+    return send_workbook(build_workbook(scope.response, lang=scope.lang), name)
 
 
 def _pending_path(token: str):
