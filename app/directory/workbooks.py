@@ -39,6 +39,7 @@ from app.directory.values import (
     normalise_email,
     parse_yes_no,
 )
+from app.reports.cells import neutralise, unneutralise
 
 #: Languages the template can be written in (its sheet names, headings and instructions).
 TEMPLATE_LANGUAGES = ("en", "ru")
@@ -49,8 +50,6 @@ MAX_UNPACKED_BYTES = 100 * 1024 * 1024
 MAX_ROWS = 5000
 #: Rows of the template that get the drop-down lists (more when it is filled with many rows).
 TEMPLATE_ROWS = 1000
-#: A text starting with one of these is written with a leading apostrophe, so no spreadsheet runs it as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
@@ -303,16 +302,6 @@ class Vocabulary:
 
 # ---------------------------------------------------------------------------------------------------------
 # Writing
-
-
-def neutralise(text: str) -> str:
-    """Prefix an apostrophe when a text would start a formula (CONVENTIONS.md); `unneutralise` undoes it."""
-    return "'" + text if text and text.startswith(FORMULA_PREFIXES) else text
-
-
-def unneutralise(text: str) -> str:
-    """Drop the apostrophe `neutralise` added."""
-    return text[1:] if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_PREFIXES) else text
 
 
 def agency_headings(lang: str, name_languages: Sequence[str]) -> list[tuple[str, str]]:

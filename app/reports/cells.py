@@ -40,6 +40,17 @@ def looks_like_formula(text: str) -> bool:
     return text.startswith(FORMULA_PREFIXES)
 
 
+def neutralise(text: str) -> str:
+    """For plain-text outputs (CSV, editable templates): a leading apostrophe when a spreadsheet would take the
+    text for a formula; `unneutralise` undoes it."""
+    return "'" + text if text and looks_like_formula(text) else text
+
+
+def unneutralise(text: str) -> str:
+    """Drop the apostrophe `neutralise` added."""
+    return text[1:] if len(text) > 1 and text[0] == "'" and looks_like_formula(text[1:]) else text
+
+
 def cell_text(text: str, marker: str = DEFAULT_CUT_MARKER) -> str:
     """The escaped text, cut with `marker` when it would not fit in one cell."""
     escaped = excel_text(text)

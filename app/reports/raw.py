@@ -65,7 +65,7 @@ from app.questionnaires.forms import tr
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.qtypes import SPECIAL
 from app.questionnaires.services import definition_of
-from app.reports.cells import FORMULA_PREFIXES, cell_text, write_only_cell
+from app.reports.cells import FORMULA_PREFIXES, cell_text, neutralise, write_only_cell
 from app.responses.display import choice_labels, special_label
 from app.responses.models import Answer, Response
 from app.responses.services import expert_country_ids
@@ -131,9 +131,7 @@ class XlsxValues:
         formula (or an error value)."""
         escaped = cell_text(value)
         if escaped.startswith(FORMULA_PREFIXES) or value.startswith(FORMULA_PREFIXES) or escaped in ERROR_CODES:
-            cell = write_only_cell(self.sheet, value)
-            cell.data_type = "s"  # write_only_cell leaves "#N/A" & co. as error cells
-            return cell
+            return write_only_cell(self.sheet, value)
         return escaped
 
     def date(self, value: str):
@@ -156,7 +154,7 @@ class CsvValues:
     @staticmethod
     def text(value: str) -> str:
         """The text, with a leading apostrophe when a spreadsheet would take it for a formula."""
-        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+        return neutralise(value)
 
     def date(self, value: str) -> str:
         """A stored ISO date, checked (an invalid one as text)."""
