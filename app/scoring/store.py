@@ -24,17 +24,13 @@ from app.extensions import db
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.services import definition_of
 from app.responses.models import Answer, Response
+from app.responses.services import answer_values
 from app.review.models import ExpertRating
 from app.scoring import engine
 from app.scoring.models import CountryAreaScore, CountryScore, ResponseAreaScore, ResponseScore
 
 #: Responses whose answers count in the scores.
 SCORED_STATUSES = ("submitted", "validated")
-
-
-def _values(response_id: int) -> dict:
-    return {a.question_id: a.value for a in db.session.scalars(select(Answer).where(Answer.response_id ==
-                                                                                    response_id))}
 
 
 #: The area id of a response's overall level in response_area_scores.
@@ -63,7 +59,7 @@ def refresh_response(response: Response, today: date | None = None) -> None:
     if response.status not in SCORED_STATUSES:
         return
     definition = definition_of(response.version)
-    indicator_rows, area_rows = _score_rows(definition, response.id, _values(response.id), today)
+    indicator_rows, area_rows = _score_rows(definition, response.id, answer_values(response), today)
     if indicator_rows:  # a questionnaire without indicators has nothing to score
         db.session.execute(insert(ResponseScore.__table__), indicator_rows)
     if area_rows:
