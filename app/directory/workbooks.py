@@ -18,7 +18,6 @@ import warnings
 import zipfile
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any
 
 import openpyxl
@@ -39,7 +38,7 @@ from app.directory.values import (
     normalise_email,
     parse_yes_no,
 )
-from app.reports.cells import neutralise, unneutralise
+from app.reports.cells import neutralise, read_text, unneutralise
 
 #: Languages the template can be written in (its sheet names, headings and instructions).
 TEMPLATE_LANGUAGES = ("en", "ru")
@@ -572,17 +571,7 @@ def _is_blank(value) -> bool:
 
 def cell_text(value) -> str:
     """A cell as text: numbers without a spurious ".0" (phone numbers), dates as ISO, spaces cleaned."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return unneutralise(clean_text(str(value)))
+    return unneutralise(clean_text(read_text(value)))
 
 
 class _Reader:

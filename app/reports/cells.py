@@ -11,6 +11,7 @@ as numbers and dates by the callers, where the question type says so.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
@@ -49,6 +50,22 @@ def neutralise(text: str) -> str:
 def unneutralise(text: str) -> str:
     """Drop the apostrophe `neutralise` added."""
     return text[1:] if len(text) > 1 and text[0] == "'" and looks_like_formula(text[1:]) else text
+
+
+def read_text(value: Any) -> str:
+    """A value read from a cell, as text: "" when empty, TRUE/FALSE, whole numbers without ".0" (phone
+    numbers typed as numbers), dates and times as ISO; texts as they are (callers undo their own escaping)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 def cell_text(text: str, marker: str = DEFAULT_CUT_MARKER) -> str:

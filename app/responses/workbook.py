@@ -53,7 +53,7 @@ from app.i18n import _, force_locale, format_date, format_datetime, get_locale_c
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, SPECIAL, AnswerError
 from app.questionnaires.services import definition_of
-from app.reports.cells import FORMULA_PREFIXES, excel_text
+from app.reports.cells import FORMULA_PREFIXES, excel_text, read_text
 from app.responses.answering import is_editable, questions_by_id, save_answers
 from app.responses.display import choice_labels, display
 from app.responses.models import Response
@@ -213,19 +213,7 @@ def _put(cell, value) -> None:
 
 def _cell_text(value) -> str:
     """A cell as text: escapes undone, whole floats without ".0", dates as ISO."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return unescape(value)
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    return unescape(value) if isinstance(value, str) else read_text(value)
 
 
 def _norm(text: str) -> str:
