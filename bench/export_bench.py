@@ -29,7 +29,6 @@ import random
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 import tracemalloc
 from contextlib import contextmanager
@@ -39,7 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+from common import database  # noqa: E402 - bench/common.py, beside this script
+
 #: The mix of question types, cycled through the questionnaire.
 TYPES = ["single_choice", "number", "text", "yes_no", "scale", "multiple_choice", "date", "long_text", "decimal",
          "matrix", "single_choice", "yes_no", "number", "text", "scale"]
@@ -100,30 +100,6 @@ def value_for(kind: str, rng: random.Random, response: int, question: int):
     if rng.random() < 0.01:
         return f"={words}"  # formula-like texts are rare but real
     return f"{words} ({response}/{question})"
-
-
-@contextmanager
-def database(postgres: bool):
-    """A throw-away database URL: a SQLite file in a temporary folder, or a PostgreSQL database dropped after."""
-    if not postgres:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/bench.sqlite3", Path(tmp)
-        return
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    name = f"bench_export_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", Path(tmp)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def make_app(url: str, tmp: Path):
@@ -249,7 +225,7 @@ def main() -> None:
         generate(args.generate[0], Path(args.generate[1]), args.responses, args.questions, args.countries)
         return
 
-    with database(args.postgres) as (url, tmp):
+    with database(args.postgres, "bench_export") as (url, tmp):
         child = subprocess.run([sys.executable, __file__, "--generate", url, str(tmp), "--responses",
                                 str(args.responses), "--questions", str(args.questions), "--countries",
                                 str(args.countries)], check=True, capture_output=True, text=True)

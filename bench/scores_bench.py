@@ -24,14 +24,14 @@ import json
 import os
 import random
 import sys
-import tempfile
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import database  # noqa: E402 - bench/common.py, beside this script
 
 AREAS = 6
 INDICATORS_PER_AREA = 5
@@ -86,29 +86,6 @@ def value_for(kind: str, rng: random.Random):
     if kind == "multiple_choice":
         return sorted(rng.sample([f"c{c}" for c in range(5)], rng.randint(1, 3)))
     return "Some free text about the agency's needs"
-
-
-@contextmanager
-def database(postgres: bool):
-    if not postgres:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/bench.sqlite3", Path(tmp)
-        return
-    import uuid
-
-    from sqlalchemy import create_engine, text
-
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", Path(tmp)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def generate(app, countries: int, agencies: int, responses: int, questions: int) -> int:
@@ -209,7 +186,7 @@ def main() -> None:
     from app.scoring import store
     from app.scoring.models import CountryAreaScore
 
-    with database(args.postgres) as (url, tmp):
+    with database(args.postgres, "bench_scores") as (url, tmp):
         app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
                           "RATELIMIT_STORAGE_URI": "memory://"})
         with app.app_context():
