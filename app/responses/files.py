@@ -60,6 +60,12 @@ def store_upload(question, storage: FileStorage, *, definition=None) -> dict:
     return checked
 
 
+def file_links(values: dict, url_for_key) -> dict[str, dict]:
+    """{question id: {"name", "url"}} of the stored files among a response's answers."""
+    return {qid: {"name": value.get("name", ""), "url": url_for_key(value["key"])}
+            for qid, value in values.items() if isinstance(value, dict) and "key" in value}
+
+
 def find_file(values: dict, key: str) -> dict | None:
     """The stored answer value (a file) of a response's answers with this key, if any."""
     for value in values.values():

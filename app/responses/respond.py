@@ -4,7 +4,6 @@ route takes a response id, so there is nothing of another agency to ask for."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -103,14 +102,6 @@ def _state_labels(states: list[str]) -> list[tuple[str, str]]:
 def _versions(response: Response) -> dict[str, tuple[int, str]]:
     """{question id: (answer version, digest of the value)} for the page's hidden fields."""
     return {a.question_id: (a.version, answering.digest(a.value)) for a in response.answers}
-
-
-def _file_links(scope: Scope, values: dict) -> dict[str, dict]:
-    out = {}
-    for qid, value in values.items():
-        if isinstance(value, dict) and "key" in value:
-            out[qid] = {"name": value.get("name", ""), "url": url_for(".file", key=value["key"])}
-    return out
 
 
 def _next_visible(definition, values, number: int, step: int, today: date) -> int | None:
@@ -218,7 +209,8 @@ def section(number: int):
     return render_template(
         "responses/section.html", scope=scope, section=section, number=number, form=form,
         ctx=scope.ctx, adapters=ADAPTERS, expr=expression_trees(definition), errors=errors, conflicts=conflicts,
-        editable=editable, versions=_versions(response), files=_file_links(scope, values),
+        editable=editable, versions=_versions(response),
+        files=files.file_links(values, lambda key: url_for(".file", key=key)),
         known={k: v for k, v in values.items() if k not in {q.id for q in section.questions}},
         sections=definition.sections, states=_state_labels(section_states(definition, values, today)),
         prev_number=_next_visible(definition, values, number, -1, today),
@@ -517,8 +509,3 @@ def upload_workbook():
                     (pending / f"{token}.xlsx").write_bytes(data)
     return render_template("responses/workbook_upload.html", scope=scope, outcome=outcome, token=token,
                            editable=answering.is_editable(scope.response)), status
-
-
-def answers_json(values: dict) -> str:
-    """Answers for the browser's skip logic (script type=application/json)."""
-    return json.dumps(values, ensure_ascii=False, default=str)

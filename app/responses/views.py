@@ -12,7 +12,7 @@ from app.extensions import db
 from app.i18n import _, get_locale_code
 from app.questionnaires.forms import tr
 from app.questionnaires.services import definition_of
-from app.responses import services
+from app.responses import files, services
 from app.responses.models import RESPONSE_STATUSES
 from app.responses.respond import questionnaire_lang
 
@@ -81,8 +81,8 @@ def show(response_id: int):
     definition = definition_of(response.version)
     lang = questionnaire_lang(definition)
     values = services.answer_values(response)
-    links = {qid: url_for(".file", response_id=response.id, key=v["key"]) for qid, v in values.items()
-             if isinstance(v, dict) and "key" in v}
+    links = {qid: link["url"] for qid, link in
+             files.file_links(values, lambda key: url_for(".file", response_id=response.id, key=key)).items()}
     return render_template("responses/show.html", response=response, definition=definition, lang=lang,
                            values=values, tr=tr, display=display, links=links)
 

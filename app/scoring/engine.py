@@ -136,6 +136,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from app.questionnaires import expressions
 from app.questionnaires.qtypes import REGISTRY, is_special
 from app.questionnaires.rendering import is_visible
 
@@ -359,8 +360,6 @@ class ScoringPlan:
     _LOOKUP_TYPES = ("single_choice", "yes_no", "scale")
 
     def __init__(self, definition):
-        from app.questionnaires import expressions
-
         self.definition = definition
         self.indicators = [indicator.id for _area, indicator in definition.indicators()]
         self.sections = []
@@ -388,8 +387,6 @@ class ScoringPlan:
         return list(qtype.values(question, self.definition))
 
     def response_scores(self, values: Mapping[str, Any], today: date | None = None) -> dict[str, IndicatorScore]:
-        from app.questionnaires import expressions
-
         sums: dict[str, tuple[list[float], list[float], list[float]]] = {
             indicator_id: ([], [], []) for indicator_id in self.indicators}
         for section_rule, entries in self.sections:
