@@ -353,23 +353,39 @@ def reference_response_scores(definition, values: Mapping[str, Any],
 
 
 class ScoringPlan:
-    """A definition prepared for scoring many responses: parsed skip-logic rules, and for single-valued
-    choice-like questions (single choice, yes/no, scale) a table of value -> level, so scoring a response is
-    one pass over its questions without building item objects."""
+    """A definition prepared for scoring many responses.
+
+    - Skip-logic rules parsed once (`hidden(values)` gives the scoring questions they hide; `referenced` are
+      the questions the rules read).
+    - For single-valued choice-like questions (single choice, yes/no, scale) and multiple choice, a table of
+      value -> level, so an answer's level is a look-up.
+    - `contributions(question_id, value)`: what one answer adds to its indicators, as (indicator index,
+      weight, level x weight) for each of its items that gives a level. Unanswered, special and no-level
+      items add nothing there: they only count in the total weight, which depends on skip logic alone
+      (`totals(hidden)`).
+    - `scores(entries, hidden)`: the indicator scores from those contributions.
+
+    Sums are `math.fsum` (exactly rounded, whatever the order), so scoring from contributions gives exactly
+    what the item-by-item reference gives; `store.rebuild` uses the same pieces on answers streamed from the
+    database, with the contributions memoized per (question, stored value)."""
 
     _LOOKUP_TYPES = ("single_choice", "yes_no", "scale")
 
     def __init__(self, definition):
         self.definition = definition
         self.indicators = [indicator.id for _area, indicator in definition.indicators()]
-        self.sections = []
+        self._index = index = {indicator_id: n for n, indicator_id in enumerate(self.indicators)}
+        self._questions: dict[str, tuple] = {}
+        #: (parsed rule, ids of the scoring questions it hides when it does not hold)
+        self.rules: list[tuple[Any, tuple[str, ...]]] = []
+        referenced: set[str] = set()
+        item_weights: dict[str, list[tuple[int, float]]] = {}
         for section in definition.sections:
-            entries = []
+            section_questions = []
             for question in section.questions:
                 qtype = REGISTRY[question.type]
                 if not qtype.scorable:
                     continue
-                rule = expressions.parse(question.show_if) if question.show_if else None
                 lookup = None
                 if question.type in self._LOOKUP_TYPES and question.indicator:
                     lookup = {value: qtype.level(question, value, definition)
@@ -377,53 +393,101 @@ class ScoringPlan:
                 elif question.type == "multiple_choice" and question.indicator:
                     # MultipleChoiceType.level: lowest + share of the scored choices ticked x (highest - lowest)
                     lookup = _MultipleChoiceLevels(question, definition)
-                entries.append((question, qtype, rule, lookup, float(question.weight)))
-            section_rule = expressions.parse(section.show_if) if section.show_if else None
-            self.sections.append((section_rule, entries))
+                if lookup is not None and question.indicator not in index:
+                    continue  # an indicator the definition does not have scores nothing
+                self._questions[question.id] = (question, qtype, lookup, float(question.weight))
+                items = self._items(question, None)
+                item_weights[question.id] = [(ind, weight) for ind, weight, _lw in items]
+                section_questions.append(question.id)
+                if question.show_if:
+                    rule = expressions.parse(question.show_if)
+                    referenced |= expressions.references(rule)
+                    self.rules.append((rule, (question.id,)))
+            if section.show_if and section_questions:
+                rule = expressions.parse(section.show_if)
+                referenced |= expressions.references(rule)
+                self.rules.append((rule, tuple(section_questions)))
+        self.referenced = frozenset(referenced)
+        self._item_weights = item_weights
+        self._totals: dict[frozenset, list[float]] = {}
 
     def _possible_values(self, question, qtype) -> list:
         if question.type == "scale":
             return [level.level for level in self.definition.scale]
         return list(qtype.values(question, self.definition))
 
-    def response_scores(self, values: Mapping[str, Any], today: date | None = None) -> dict[str, IndicatorScore]:
-        sums: dict[str, tuple[list[float], list[float], list[float]]] = {
-            indicator_id: ([], [], []) for indicator_id in self.indicators}
-        for section_rule, entries in self.sections:
-            if section_rule is not None and not expressions.truthy(
-                    expressions.evaluate(section_rule, values, today=today)):
+    def _items(self, question, value) -> list[tuple[int, float, float | None]]:
+        """(indicator index, weight, level x weight or None) for every item of the question under `value`."""
+        _question, qtype, lookup, weight = self._questions[question.id]
+        index = self._index
+        if lookup is not None:
+            level = lookup.get(value) if isinstance(value, str | int | float | list) else None
+            return [(index[question.indicator], weight, None if level is None else float(level) * weight)]
+        items = []
+        for indicator_id, level, item_weight in qtype.scores(question, value, self.definition):
+            if indicator_id not in index:
                 continue
-            for question, qtype, rule, lookup, weight in entries:
-                if rule is not None and not expressions.truthy(expressions.evaluate(rule, values, today=today)):
-                    continue
-                value = values.get(question.id)
-                if lookup is not None:
-                    target = sums.get(question.indicator)
-                    if target is None:
-                        continue
-                    level = lookup.get(value) if isinstance(value, str | int | float | list) else None
-                    target[0].append(weight)
-                    if level is not None:
-                        target[1].append(weight)
-                        target[2].append(float(level) * weight)
-                    continue
-                for indicator_id, level, item_weight in qtype.scores(question, value, self.definition):
-                    target = sums.get(indicator_id)
-                    if target is None:
-                        continue
-                    item_weight = float(item_weight)
-                    target[0].append(item_weight)
-                    if level is not None:
-                        target[1].append(item_weight)
-                        target[2].append(float(level) * item_weight)
-        out = {}
-        for indicator_id, (totals, answered, weighted) in sums.items():
-            total = math.fsum(totals)
-            answered_weight = math.fsum(answered)
-            level = math.fsum(weighted) / answered_weight if answered and answered_weight > 0 else None
-            out[indicator_id] = IndicatorScore(level=level, coverage=answered_weight / total if total > 0 else None,
-                                               answered_weight=answered_weight, total_weight=total)
+            item_weight = float(item_weight)
+            items.append((index[indicator_id], item_weight, None if level is None else float(level) * item_weight))
+        return items
+
+    def is_scoring(self, question_id: str) -> bool:
+        return question_id in self._questions
+
+    def contributions(self, question_id: str, value) -> tuple[tuple[int, float, float], ...]:
+        """What an answer adds to its indicators: (indicator index, weight, level x weight) per item that
+        gives a level; () for a question that does not score, or an answer without a level."""
+        entry = self._questions.get(question_id)
+        if entry is None:
+            return ()
+        return tuple((ind, weight, lw) for ind, weight, lw in self._items(entry[0], value) if lw is not None)
+
+    def hidden(self, values: Mapping[str, Any], today: date | None = None) -> frozenset[str]:
+        """The scoring questions that skip logic hides under `values` (which need only hold `referenced`)."""
+        hidden: set[str] = set()
+        for rule, question_ids in self.rules:
+            if not expressions.truthy(expressions.evaluate(rule, values, today=today)):
+                hidden.update(question_ids)
+        return frozenset(hidden)
+
+    def totals(self, hidden: frozenset[str]) -> list[float]:
+        """The total weight of each indicator's applicable items (all but the hidden ones), in index order."""
+        cached = self._totals.get(hidden)
+        if cached is None:
+            weights: list[list[float]] = [[] for _ in self.indicators]
+            for question_id, items in self._item_weights.items():
+                if question_id not in hidden:
+                    for ind, weight in items:
+                        weights[ind].append(weight)
+            cached = [math.fsum(w) for w in weights]
+            if len(self._totals) > 4096:
+                self._totals.clear()
+            self._totals[hidden] = cached
+        return cached
+
+    def scores(self, entries: Iterable[tuple[str, tuple[tuple[int, float, float], ...]]],
+               hidden: frozenset[str]) -> list[IndicatorScore]:
+        """Indicator scores (in index order) from (question id, contributions) of one response's answers."""
+        answered: list[list[float]] = [[] for _ in self.indicators]
+        weighted: list[list[float]] = [[] for _ in self.indicators]
+        for question_id, items in entries:
+            if hidden and question_id in hidden:
+                continue
+            for ind, weight, level_weight in items:
+                answered[ind].append(weight)
+                weighted[ind].append(level_weight)
+        out = []
+        for total, weights, levels in zip(self.totals(hidden), answered, weighted, strict=True):
+            answered_weight = math.fsum(weights)
+            level = math.fsum(levels) / answered_weight if weights and answered_weight > 0 else None
+            out.append(IndicatorScore(level=level, coverage=answered_weight / total if total > 0 else None,
+                                      answered_weight=answered_weight, total_weight=total))
         return out
+
+    def response_scores(self, values: Mapping[str, Any], today: date | None = None) -> dict[str, IndicatorScore]:
+        entries = [(question_id, self.contributions(question_id, value)) for question_id, value in values.items()]
+        scores = self.scores(entries, self.hidden(values, today) if self.rules else frozenset())
+        return dict(zip(self.indicators, scores, strict=True))
 
 
 class _MultipleChoiceLevels:

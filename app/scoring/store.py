@@ -37,19 +37,47 @@ SCORED_STATUSES = ("submitted", "validated")
 OVERALL = "*"
 
 
-def _score_rows(definition, response_id: int, values: dict, today: date | None) -> tuple[list[dict], list[dict]]:
-    """The response_scores and response_area_scores rows of one response."""
-    scores = engine.response_scores(definition, values, today)
-    indicator_rows = [{"response_id": response_id, "indicator_id": indicator_id, "level": score.level,
-                       "coverage": score.coverage, "answered_weight": score.answered_weight,
-                       "total_weight": score.total_weight} for indicator_id, score in scores.items()]
+def _score_rows(definition, response_id: int, scores: dict[str, engine.IndicatorScore]
+                ) -> tuple[list[tuple], list[tuple]]:
+    """The response_scores and response_area_scores rows (tuples in RESPONSE_COLUMNS / AREA_COLUMNS order) of
+    one response's indicator scores."""
+    indicator_rows = [(response_id, indicator_id, score.level, score.coverage, score.answered_weight,
+                       score.total_weight) for indicator_id, score in scores.items()]
     areas = engine.area_scores(definition, scores)
-    area_rows = [{"response_id": response_id, "area_id": area_id, "level": area.level, "coverage": area.coverage}
-                 for area_id, area in areas.items()]
+    area_rows = [(response_id, area_id, area.level, area.coverage) for area_id, area in areas.items()]
     overall = engine.weighted_mean((areas[a.id].level, a.weight) for a in definition.areas)
     coverage = engine.weighted_mean((areas[a.id].coverage, a.weight) for a in definition.areas)
-    area_rows.append({"response_id": response_id, "area_id": OVERALL, "level": overall, "coverage": coverage})
+    area_rows.append((response_id, OVERALL, overall, coverage))
     return indicator_rows, area_rows
+
+
+RESPONSE_COLUMNS = ("response_id", "indicator_id", "level", "coverage", "answered_weight", "total_weight")
+AREA_COLUMNS = ("response_id", "area_id", "level", "coverage")
+COUNTRY_COLUMNS = ("campaign_id", "country_id", "indicator_id", "area_id", "self_assessed", "expert", "assessed",
+                   "target", "gap", "priority", "coverage", "agencies", "agencies_with_level", "ratings",
+                   "disagreement", "updated_at")
+COUNTRY_AREA_COLUMNS = ("campaign_id", "country_id", "area_id", "self_assessed", "expert", "assessed", "target",
+                        "gap", "coverage", "updated_at")
+
+
+def _insert(table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert many rows (tuples in `columns` order) in the session's transaction with the driver's fastest
+    bulk path: executemany on SQLite, COPY on PostgreSQL."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    driver = connection.connection.driver_connection
+    names = ", ".join(columns)
+    if connection.dialect.name == "postgresql":
+        with driver.cursor() as cursor, cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    elif connection.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - our own table and columns
+        driver.cursor().executemany(sql, rows)
+    else:  # pragma: no cover - the two supported databases are above
+        connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
 def refresh_response(response: Response, today: date | None = None) -> None:
@@ -59,12 +87,11 @@ def refresh_response(response: Response, today: date | None = None) -> None:
     if response.status not in SCORED_STATUSES:
         return
     definition = definition_of(response.version)
-    indicator_rows, area_rows = _score_rows(definition, response.id, answer_values(response), today)
-    if indicator_rows:  # a questionnaire without indicators has nothing to score
-        db.session.execute(insert(ResponseScore.__table__), indicator_rows)
-    if area_rows:
-        db.session.execute(insert(ResponseAreaScore.__table__), area_rows)
+    scores = engine.response_scores(definition, answer_values(response), today)
+    indicator_rows, area_rows = _score_rows(definition, response.id, scores)
     db.session.flush()
+    _insert(ResponseScore.__table__, RESPONSE_COLUMNS, indicator_rows)
+    _insert(ResponseAreaScore.__table__, AREA_COLUMNS, area_rows)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -72,10 +99,38 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _ratings(campaign_id: int, country_id: int | None = None) -> dict[int, dict[str, list[engine.Rating]]]:
+    """{country id: {indicator id: ratings, oldest first}} of a campaign (or of one of its countries)."""
+    query = select(ExpertRating).where(ExpertRating.campaign_id == campaign_id)
+    if country_id is not None:
+        query = query.where(ExpertRating.country_id == country_id)
+    out: dict[int, dict[str, list[engine.Rating]]] = {}
+    for rating in db.session.scalars(query.order_by(ExpertRating.created_at, ExpertRating.id)):
+        out.setdefault(rating.country_id, {}).setdefault(rating.indicator_id, []).append(
+            engine.Rating(level=rating.level, at=_aware(rating.created_at), expert=rating.expert_id))
+    return out
+
+
+def _country_rows(campaign: Campaign, definition, country: Country,
+                  agency_scores: list[dict[str, engine.IndicatorScore]],
+                  ratings: dict[str, list[engine.Rating]]) -> tuple[list[tuple], list[tuple]]:
+    """The country_scores and country_area_scores rows of one country (COUNTRY_COLUMNS / COUNTRY_AREA_COLUMNS)."""
+    targets = engine.country_targets(definition, campaign.target_overrides or {}, country.code)
+    indicators = engine.country_scores(definition, agency_scores, ratings, targets)
+    areas = engine.country_area_scores(definition, indicators)
+    area_of = {indicator.id: area.id for area, indicator in definition.indicators()}
+    now = utcnow()
+    rows = [(campaign.id, country.id, indicator_id, area_of[indicator_id], f.self_assessed, f.expert, f.assessed,
+             f.target, f.gap, f.priority, f.coverage, f.agencies, f.agencies_with_level, f.ratings, f.disagreement,
+             now) for indicator_id, f in indicators.items()]
+    area_rows = [(campaign.id, country.id, area_id, f.self_assessed, f.expert, f.assessed, f.target, f.gap,
+                  f.coverage, now) for area_id, f in areas.items()]
+    return rows, area_rows
+
+
 def refresh_country(campaign: Campaign, country_id: int) -> None:
     """Recompute one country's indicator and area figures in one campaign."""
     country = db.session.get(Country, country_id)
-    definition = definition_of(campaign.version)
     rows = db.session.connection().execute(
         select(ResponseScore.response_id, ResponseScore.indicator_id, ResponseScore.level, ResponseScore.coverage,
                ResponseScore.answered_weight, ResponseScore.total_weight)
@@ -88,35 +143,22 @@ def refresh_country(campaign: Campaign, country_id: int) -> None:
     for response_id, indicator_id, level, coverage, answered, total in rows:
         by_response.setdefault(response_id, {})[indicator_id] = engine.IndicatorScore(
             level=level, coverage=coverage, answered_weight=answered, total_weight=total)
-    ratings: dict[str, list[engine.Rating]] = {}
-    for rating in db.session.scalars(select(ExpertRating).where(
-            ExpertRating.campaign_id == campaign.id, ExpertRating.country_id == country_id)
-            .order_by(ExpertRating.created_at, ExpertRating.id)):
-        ratings.setdefault(rating.indicator_id, []).append(
-            engine.Rating(level=rating.level, at=_aware(rating.created_at), expert=rating.expert_id))
-    targets = engine.country_targets(definition, campaign.target_overrides or {}, country.code)
-    indicators = engine.country_scores(definition, list(by_response.values()), ratings, targets)
-    areas = engine.country_area_scores(definition, indicators)
-    area_of = {indicator.id: area.id for area, indicator in definition.indicators()}
-
-    db.session.execute(delete(CountryScore).where(CountryScore.campaign_id == campaign.id,
-                                                  CountryScore.country_id == country_id))
-    db.session.execute(delete(CountryAreaScore).where(CountryAreaScore.campaign_id == campaign.id,
-                                                      CountryAreaScore.country_id == country_id))
-    now = utcnow()
-    for indicator_id, figure in indicators.items():
-        db.session.add(CountryScore(
-            campaign_id=campaign.id, country_id=country_id, indicator_id=indicator_id, area_id=area_of[indicator_id],
-            self_assessed=figure.self_assessed, expert=figure.expert, assessed=figure.assessed, target=figure.target,
-            gap=figure.gap, priority=figure.priority, coverage=figure.coverage, agencies=figure.agencies,
-            agencies_with_level=figure.agencies_with_level, ratings=figure.ratings,
-            disagreement=figure.disagreement, updated_at=now))
-    for area_id, figure in areas.items():
-        db.session.add(CountryAreaScore(
-            campaign_id=campaign.id, country_id=country_id, area_id=area_id, self_assessed=figure.self_assessed,
-            expert=figure.expert, assessed=figure.assessed, target=figure.target, gap=figure.gap,
-            coverage=figure.coverage, updated_at=now))
+    indicator_rows, area_rows = _country_rows(campaign, definition_of(campaign.version), country,
+                                              list(by_response.values()), _ratings(campaign.id, country_id).get(
+                                                  country_id, {}))
+    _delete_country_scores(campaign.id, country_id)
     db.session.flush()
+    _insert(CountryScore.__table__, COUNTRY_COLUMNS, indicator_rows)
+    _insert(CountryAreaScore.__table__, COUNTRY_AREA_COLUMNS, area_rows)
+
+
+def _delete_country_scores(campaign_id: int, country_id: int | None = None) -> None:
+    """Delete a campaign's country figures (of one country, or all)."""
+    for table in (CountryScore.__table__, CountryAreaScore.__table__):
+        query = delete(table).where(table.c.campaign_id == campaign_id)
+        if country_id is not None:
+            query = query.where(table.c.country_id == country_id)
+        db.session.execute(query)
 
 
 def response_changed(response: Response, today: date | None = None) -> None:
@@ -131,83 +173,148 @@ def rating_changed(campaign: Campaign, country_id: int) -> None:
     refresh_country(campaign, country_id)
 
 
-def _stream_values(response_ids_query, batch: int = 20000):
-    """(response id, {question id: value}) for the responses of `response_ids_query`, in id order, read from a
-    server-side cursor; each response's values are decoded from JSON in one call."""
-    rows = db.session.connection().execute(
-        select(Answer.response_id, Answer.question_id, cast(Answer.value, Text))
-        .where(Answer.response_id.in_(response_ids_query)).order_by(Answer.response_id)
-        .execution_options(yield_per=batch))
-    current, ids, texts = None, [], []
-    for response_id, question_id, text in rows:
-        if response_id != current and current is not None:
-            yield current, dict(zip(ids, json.loads("[" + ",".join(texts) + "]"), strict=True))
-            ids, texts = [], []
-        current = response_id
-        ids.append(question_id)
-        texts.append(text if text is not None else "null")
-    if current is not None:
-        yield current, dict(zip(ids, json.loads("[" + ",".join(texts) + "]"), strict=True))
+def _stored_answers(campaign_id: int, batch: int = 20000):
+    """Batches of (response id, question id, stored value as JSON text) of a campaign's scored responses, in
+    response order, read with the driver's own cursor (server-side on PostgreSQL) in the session's
+    transaction: the fastest way to read every answer once."""
+    connection = db.session.connection()
+    query = (select(Answer.response_id, Answer.question_id, cast(Answer.value, Text))
+             .join(Response, Response.id == Answer.response_id)
+             .where(Response.campaign_id == campaign_id, Response.status.in_(SCORED_STATUSES))
+             .order_by(Answer.response_id))
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    driver = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        cursor = driver.cursor(name=f"scores_rebuild_{campaign_id}")
+    else:
+        cursor = driver.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield rows
+    finally:
+        cursor.close()
 
 
-def _rebuild_response_scores(campaign: Campaign, today: date | None) -> int:
-    """Every response score of a campaign again, in bulk; the number of scored responses."""
+class _Scorer:
+    """Scores streamed answers of one questionnaire version: each (question, stored value) is decoded and
+    turned into contributions once (`engine.ScoringPlan.contributions`), then looked up."""
+
+    def __init__(self, definition, today: date | None):
+        self.definition = definition
+        self.plan = engine.plan_for(definition)
+        self.today = today
+
+        #: (question id, stored text) -> (contributions, decoded value or _UNREAD); filled by `entry`
+        self.memo: dict[tuple[str, str | None], tuple] = {}
+
+    def entry(self, question_id: str, text: str | None) -> tuple:
+        """(contributions, decoded value or _UNREAD) of one stored answer, remembered in `memo`."""
+        value = json.loads(text) if text is not None else None
+        referenced = question_id in self.plan.referenced
+        found = self.memo[(question_id, text)] = (self.plan.contributions(question_id, value),
+                                                  value if referenced else _UNREAD)
+        return found
+
+    def scores(self, entries: list, values: dict) -> dict[str, engine.IndicatorScore]:
+        hidden = self.plan.hidden(values, self.today) if self.plan.rules else frozenset()
+        return dict(zip(self.plan.indicators, self.plan.scores(entries, hidden), strict=True))
+
+
+_UNREAD = object()
+
+
+def _rebuild_campaign(campaign: Campaign, today: date | None) -> tuple[int, int]:
+    """Every score of a campaign again from its answers, in bulk: (scored responses, countries)."""
     in_campaign = select(Response.id).where(Response.campaign_id == campaign.id)
-    db.session.execute(delete(ResponseScore).where(ResponseScore.response_id.in_(in_campaign)))
-    db.session.execute(delete(ResponseAreaScore).where(ResponseAreaScore.response_id.in_(in_campaign)))
-    scored = select(Response.id).where(Response.campaign_id == campaign.id, Response.status.in_(SCORED_STATUSES))
-    versions = dict(db.session.execute(select(Response.id, Response.version_id).where(Response.id.in_(scored))).all())
-    definitions: dict[int, object] = {}
-    pending: list[dict] = []
-    pending_areas: list[dict] = []
+    for table in (ResponseScore.__table__, ResponseAreaScore.__table__):
+        db.session.execute(delete(table).where(table.c.response_id.in_(in_campaign)))
+    _delete_country_scores(campaign.id)
+    responses = {response_id: (version_id, country_id) for response_id, version_id, country_id in db.session.execute(
+        select(Response.id, Response.version_id, Agency.country_id).join(Agency, Agency.id == Response.agency_id)
+        .where(Response.campaign_id == campaign.id, Response.status.in_(SCORED_STATUSES)))}
+    db.session.flush()
+    scorers: dict[int, _Scorer] = {}
+    by_country: dict[int, list[dict[str, engine.IndicatorScore]]] = {}
+    pending: list[tuple] = []
+    pending_areas: list[tuple] = []
 
-    def write() -> None:
-        if pending:
-            db.session.execute(insert(ResponseScore.__table__), pending)
-            pending.clear()
-        if pending_areas:
-            db.session.execute(insert(ResponseAreaScore.__table__), pending_areas)
-            pending_areas.clear()
+    def scorer_of(response_id: int) -> _Scorer:
+        version_id = responses[response_id][0]
+        if version_id not in scorers:
+            scorers[version_id] = _Scorer(definition_of(db.session.get(QuestionnaireVersion, version_id)), today)
+        return scorers[version_id]
 
-    def add(response_id: int, values: dict) -> None:
-        version_id = versions[response_id]
-        if version_id not in definitions:
-            definitions[version_id] = definition_of(db.session.get(QuestionnaireVersion, version_id))
-        indicator_rows, area_rows = _score_rows(definitions[version_id], response_id, values, today)
+    def finish(response_id: int, scorer: _Scorer, entries: list, values: dict) -> None:
+        scores = scorer.scores(entries, values)
+        indicator_rows, area_rows = _score_rows(scorer.definition, response_id, scores)
         pending.extend(indicator_rows)
         pending_areas.extend(area_rows)
-        if len(pending) >= 20000:
-            write()
+        country_id = responses[response_id][1]
+        if country_id is not None:
+            by_country.setdefault(country_id, []).append(scores)
 
-    seen = set()
-    for response_id, values in _stream_values(scored):
-        seen.add(response_id)
-        add(response_id, values)
-    for response_id in versions.keys() - seen:  # scored responses without any answer
-        add(response_id, {})
+    def write() -> None:
+        _insert(ResponseScore.__table__, RESPONSE_COLUMNS, pending)
+        _insert(ResponseAreaScore.__table__, AREA_COLUMNS, pending_areas)
+        pending.clear()
+        pending_areas.clear()
+
+    answers = _stored_answers(campaign.id)
+    seen: set[int] = set()
+    current, scorer, memo, entries, values = None, None, {}, [], {}
+    for rows in answers:
+        for response_id, question_id, text in rows:
+            if response_id != current:
+                if current is not None:
+                    finish(current, scorer, entries, values)
+                current, scorer, entries, values = response_id, scorer_of(response_id), [], {}
+                memo = scorer.memo
+                seen.add(response_id)
+            found = memo.get((question_id, text))
+            contributions, value = found if found is not None else scorer.entry(question_id, text)
+            if contributions:
+                entries.append((question_id, contributions))
+            if value is not _UNREAD:
+                values[question_id] = value
+        if len(pending) >= 20000:
+            write()  # the driver's cursor keeps reading meanwhile (server-side on PostgreSQL)
+    if current is not None:
+        finish(current, scorer, entries, values)
+    for response_id in sorted(responses.keys() - seen):  # scored responses without any answer
+        finish(response_id, scorer_of(response_id), [], {})
     write()
-    return len(versions)
+
+    definition = definition_of(campaign.version)
+    country_ids = {country_id for _version, country_id in responses.values() if country_id is not None}
+    country_ids |= {a.country_id for a in campaign.agencies if a.country_id is not None}
+    ratings = _ratings(campaign.id)
+    country_rows: list[tuple] = []
+    area_rows: list[tuple] = []
+    for country in db.session.scalars(select(Country).where(Country.id.in_(country_ids)).order_by(Country.id)):
+        rows, areas = _country_rows(campaign, definition, country, by_country.get(country.id, []),
+                                    ratings.get(country.id, {}))
+        country_rows.extend(rows)
+        area_rows.extend(areas)
+    _insert(CountryScore.__table__, COUNTRY_COLUMNS, country_rows)
+    _insert(CountryAreaScore.__table__, COUNTRY_AREA_COLUMNS, area_rows)
+    return len(responses), len(country_ids)
 
 
 def rebuild(campaign_id: int | None = None, today: date | None = None) -> dict[str, int]:
     """Recompute every score (of one campaign, or all) from the answers; returns counts for the report.
 
-    Gives exactly what the incremental updates give (the same engine), in bulk: the answers of a campaign are
-    read once from a server-side cursor and the scores written with multi-row inserts."""
+    Gives exactly what the incremental updates give (the same engine and the same exact sums), in bulk:
+    the answers of a campaign are read once with the driver's cursor, each distinct (question, stored
+    value) is scored once, and the scores are written with the driver's bulk path."""
     campaigns = [db.session.get(Campaign, campaign_id)] if campaign_id else list(
         db.session.scalars(select(Campaign).order_by(Campaign.id)))
     counts = {"campaigns": 0, "responses": 0, "countries": 0}
     for campaign in campaigns:
         if campaign is None:
             continue
+        responses, countries = _rebuild_campaign(campaign, today)
         counts["campaigns"] += 1
-        counts["responses"] += _rebuild_response_scores(campaign, today)
-        country_ids = set(db.session.scalars(
-            select(Agency.country_id).join(Response, Response.agency_id == Agency.id)
-            .where(Response.campaign_id == campaign.id, Agency.country_id.is_not(None))))
-        country_ids |= {a.country_id for a in campaign.agencies if a.country_id is not None}
-        for country_id in sorted(country_ids):
-            refresh_country(campaign, country_id)
-        counts["countries"] += len(country_ids)
-    db.session.flush()
+        counts["responses"] += responses
+        counts["countries"] += countries
     return counts
