@@ -44,7 +44,7 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import and_, select
 
-from app.campaigns.models import Campaign
+from app.campaigns.models import Campaign, campaign_agencies
 from app.campaigns.services import days_to_deadline
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db
@@ -53,8 +53,8 @@ from app.questionnaires.services import definition_of
 from app.responses.models import RESPONSE_STATUSES, Answer, Response
 from app.responses.services import expert_country_ids, may_see_agency
 from app.scoring import engine
-from app.scoring.models import CountryAreaScore, CountryScore, ResponseScore
-from app.scoring.store import SCORED_STATUSES
+from app.scoring.models import CountryAreaScore, CountryScore, ResponseAreaScore, ResponseScore
+from app.scoring.store import OVERALL, SCORED_STATUSES
 
 #: Roles that see dashboards (respondents never do).
 DASHBOARD_ROLES = ("staff", "admin", "expert")
@@ -148,9 +148,12 @@ def default_campaign() -> Campaign | None:
 def visible_countries(campaign: Campaign, actor) -> list[Country]:
     """The countries of the campaign's agencies that the actor may see, by code."""
     scope = _scope(actor)
-    found = {a.country.id: a.country for a in campaign.agencies
-             if a.country is not None and (scope is None or a.country_id in scope)}
-    return sorted(found.values(), key=lambda c: c.code)
+    query = (select(Country).where(Country.id.in_(
+        select(Agency.country_id).join(campaign_agencies, campaign_agencies.c.agency_id == Agency.id)
+        .where(campaign_agencies.c.campaign_id == campaign.id))))
+    if scope is not None:
+        query = query.where(Country.id.in_(scope))
+    return sorted(db.session.scalars(query), key=lambda c: c.code)
 
 
 def _visible_agencies(campaign: Campaign, actor, filters: Filters) -> list[Agency]:
@@ -217,19 +220,6 @@ def _response_scores(response_ids: Iterable[int]) -> dict[int, dict[str, engine.
         out.setdefault(response_id, {})[indicator_id] = engine.IndicatorScore(
             level=level, coverage=coverage, answered_weight=answered or 0.0, total_weight=total or 0.0)
     return out
-
-
-def _response_area_levels(response_ids: Iterable[int], area_id: str | None) -> dict[int, float | None]:
-    """{response id: level in one area, or overall when `area_id` is None} from the materialized
-    response_area_scores (area levels, and the overall level as areas weighted by their weight)."""
-    from app.scoring.models import ResponseAreaScore
-    from app.scoring.store import OVERALL
-
-    ids = list(response_ids)
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(ResponseAreaScore.response_id, ResponseAreaScore.level).where(
-        ResponseAreaScore.area_id == (area_id or OVERALL), ResponseAreaScore.response_id.in_(ids))).all())
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
@@ -439,23 +429,27 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
         top.sort(key=lambda r: (-(r["priority"] or 0), -(r["gap"] or 0), r["country"], order[r["indicator_id"]]))
         top = top[:TOP_GAPS]
 
-    # Agency levels: the actor's countries, plus (for the anonymous average only) every other country.
-    agencies = [a for a in campaign.agencies if a.country_id is not None
-                and (a.country_id in shown or with_average) and (not filters.kind or a.kind == filters.kind)]
-    responses = _scored_responses(campaign, [a.id for a in agencies])
-    levels = _response_area_levels(responses, filters.area)
-    agency_of = {a.id: a for a in agencies}
+    # Agency levels: the actor's countries, plus (for the anonymous average only) every other country. Read as
+    # plain rows (one per scored response with a level), not as Agency objects: a campaign may ask thousands.
+    query = (select(Agency.country_id, Agency.acronym, Agency.names, Agency.kind, ResponseAreaScore.level)
+             .join(campaign_agencies, (campaign_agencies.c.agency_id == Agency.id)
+                   & (campaign_agencies.c.campaign_id == campaign.id))
+             .join(Response, (Response.agency_id == Agency.id) & (Response.campaign_id == campaign.id))
+             .join(ResponseAreaScore, (ResponseAreaScore.response_id == Response.id)
+                   & (ResponseAreaScore.area_id == (filters.area or OVERALL)))
+             .where(Response.status.in_(SCORED_STATUSES), Agency.country_id.is_not(None),
+                    ResponseAreaScore.level.is_not(None)))
+    if not with_average:
+        query = query.where(Agency.country_id.in_(shown))
+    if filters.kind:
+        query = query.where(Agency.kind == filters.kind)
     spread: dict[int, list[dict]] = {c.id: [] for c in countries}
     all_levels: list[float] = []
-    for response_id, agency_id in sorted(responses.items()):
-        level = levels.get(response_id)
-        if level is None:
-            continue
+    for country_id, acronym, names, kind, level in db.session.execute(query):
         all_levels.append(level)
-        agency = agency_of[agency_id]
-        if agency.country_id in spread:
-            spread[agency.country_id].append({"acronym": agency.acronym, "name": agency.name(lang),
-                                              "kind": agency.kind, "level": _round(level)})
+        if country_id in spread:
+            spread[country_id].append({"acronym": acronym, "name": Agency.display_name(names or {}, acronym, lang),
+                                       "kind": kind, "level": _round(level)})
 
     return {
         "view": "regional",

@@ -181,7 +181,7 @@ def _stored_answers(campaign_id: int, batch: int = 20000):
     query = (select(Answer.response_id, Answer.question_id, cast(Answer.value, Text))
              .join(Response, Response.id == Answer.response_id)
              .where(Response.campaign_id == campaign_id, Response.status.in_(SCORED_STATUSES))
-             .order_by(Answer.response_id))
+             .order_by(Response.id))  # not Answer.response_id: SQLite then reads in index order, without a sort
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     driver = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
