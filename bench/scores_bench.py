@@ -10,8 +10,8 @@ of Q questions into a throw-away database, then times in the same run:
 - `store.rebuild()` of every score from the answers;
 - the floor under any rebuild: deleting and writing the same response score rows, nothing else (rolled back).
 
-The database is ANALYZEd after the data is generated, as a maintained database would be. It prints each figure as a ratio against the baseline. Targets: regional data <= 0.1 x baseline,
-rebuild <= 3 x baseline.
+The database is ANALYZEd after the data is generated, as a maintained database would be. It prints each
+figure as a ratio against the baseline. Targets: regional data <= 0.1 x baseline, rebuild <= 3 x baseline.
 
     .venv/bin/python bench/scores_bench.py                       # 50 countries, 1,500 agencies, 5,000 x 300
     .venv/bin/python bench/scores_bench.py --responses 500       # smaller

@@ -431,7 +431,8 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
 
     # Agency levels: the actor's countries, plus (for the anonymous average only) every other country. Read as
     # plain rows (one per scored response with a level), not as Agency objects: a campaign may ask thousands.
-    query = (select(Agency.country_id, Agency.acronym, Agency.names, Agency.kind, ResponseAreaScore.level)
+    names = [Agency.names[key].as_string() for key in dict.fromkeys((lang, "en", "ru"))]
+    query = (select(Agency.country_id, Agency.acronym, Agency.kind, ResponseAreaScore.level, *names)
              .join(campaign_agencies, (campaign_agencies.c.agency_id == Agency.id)
                    & (campaign_agencies.c.campaign_id == campaign.id))
              .join(Response, (Response.agency_id == Agency.id) & (Response.campaign_id == campaign.id))
@@ -445,10 +446,10 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
         query = query.where(Agency.kind == filters.kind)
     spread: dict[int, list[dict]] = {c.id: [] for c in countries}
     all_levels: list[float] = []
-    for country_id, acronym, names, kind, level in db.session.execute(query):
+    for country_id, acronym, kind, level, *localised in db.session.execute(query):
         all_levels.append(level)
-        if country_id in spread:
-            spread[country_id].append({"acronym": acronym, "name": Agency.display_name(names or {}, acronym, lang),
+        if country_id in spread:  # the name as Agency.name gives it: in `lang`, else English, Russian, acronym
+            spread[country_id].append({"acronym": acronym, "name": next((n for n in localised if n), acronym),
                                        "kind": kind, "level": _round(level)})
 
     return {

@@ -70,14 +70,9 @@ class Agency(db.Model):
 
     def name(self, locale: str | None = None) -> str:
         """The name in `locale`, falling back to English, Russian, then the acronym."""
-        return self.display_name(self.names, self.acronym, locale)
-
-    @staticmethod
-    def display_name(names: dict, acronym: str, locale: str | None = None) -> str:
-        """`name` from the stored columns, for queries that read them without loading Agency objects."""
-        if locale and names.get(locale):
-            return names[locale]
-        return names.get("en") or names.get("ru") or acronym
+        if locale and self.names.get(locale):
+            return self.names[locale]
+        return self.names.get("en") or self.names.get("ru") or self.acronym
 
     @property
     def country_code(self) -> str:

@@ -3,8 +3,9 @@
 Pure functions on plain data: no Flask, no database, no app context. The inputs are a questionnaire
 `Definition` (app.questionnaires.schema), the stored answers of a response (`values`: question id -> value
 as normalised by the question-type registry, app.questionnaires.qtypes), expert ratings and targets. The
-outputs are frozen dataclasses holding plain floats, ints, bools and None (`dataclasses.asdict` gives a row
-to store). Computations keep full float precision; round only for display or storage, with `round_score`.
+outputs are frozen dataclasses (`IndicatorScore`: a named tuple) holding plain floats, ints, bools and None
+(`dataclasses.asdict` / `_asdict` give a row to store). Computations keep full float precision; round only
+for display or storage, with `round_score`.
 
 Public API
 ----------
@@ -134,7 +135,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.questionnaires import expressions
 from app.questionnaires.qtypes import REGISTRY, is_special
@@ -160,9 +161,9 @@ class ItemScore:
     status: str
 
 
-@dataclass(frozen=True)
-class IndicatorScore:
-    """An indicator's score for one response (agency)."""
+class IndicatorScore(NamedTuple):
+    """An indicator's score for one response (agency). A named tuple, not a dataclass like the other results:
+    a rebuild makes one per response and indicator, and a tuple is several times cheaper to make."""
 
     level: float | None
     coverage: float | None
@@ -227,11 +228,16 @@ class CountryArea:
 
 def weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
     """Weighted mean of (value, weight) pairs, skipping None values; None when nothing is left (or weight 0)."""
-    kept = [(float(value), float(weight)) for value, weight in pairs if value is not None]
-    total = math.fsum(weight for _value, weight in kept)
-    if not kept or total <= 0:
+    products, weights = [], []
+    for value, weight in pairs:
+        if value is not None:
+            weight = float(weight)
+            products.append(float(value) * weight)
+            weights.append(weight)
+    total = math.fsum(weights)
+    if not weights or total <= 0:
         return None
-    return math.fsum(value * weight for value, weight in kept) / total
+    return math.fsum(products) / total
 
 
 def gap(target: float | None, level: float | None) -> float | None:
@@ -408,6 +414,10 @@ class ScoringPlan:
                 referenced |= expressions.references(rule)
                 self.rules.append((rule, tuple(section_questions)))
         self.referenced = frozenset(referenced)
+        self._rule_reads = [tuple(sorted(expressions.references(rule))) for rule, _ids in self.rules]
+        self._outcomes: dict[tuple, bool] = {}
+        #: the questions whose answers give levels
+        self.scoring_questions = frozenset(self._questions)
         self._item_weights = item_weights
         self._totals: dict[frozenset, list[float]] = {}
 
@@ -442,11 +452,26 @@ class ScoringPlan:
             return ()
         return tuple((ind, weight, lw) for ind, weight, lw in self._items(entry[0], value) if lw is not None)
 
-    def hidden(self, values: Mapping[str, Any], today: date | None = None) -> frozenset[str]:
-        """The scoring questions that skip logic hides under `values` (which need only hold `referenced`)."""
+    def hidden(self, values: Mapping[str, Any], today: date | None = None,
+               stored: Mapping[str, Any] | None = None) -> frozenset[str]:
+        """The scoring questions that skip logic hides under `values` (which need only hold `referenced`).
+
+        `stored`, when given, maps the same question ids to a hashable stored form of their values (the JSON
+        text): each rule's outcome is then remembered per today and stored forms of the questions it reads,
+        so that scoring many responses evaluates each rule once per distinct combination."""
         hidden: set[str] = set()
-        for rule, question_ids in self.rules:
-            if not expressions.truthy(expressions.evaluate(rule, values, today=today)):
+        for n, (rule, question_ids) in enumerate(self.rules):
+            if stored is None:
+                shown = expressions.truthy(expressions.evaluate(rule, values, today=today))
+            else:
+                key = (n, today, *(stored.get(question_id) for question_id in self._rule_reads[n]))
+                shown = self._outcomes.get(key)
+                if shown is None:
+                    shown = expressions.truthy(expressions.evaluate(rule, values, today=today))
+                    if len(self._outcomes) > 100_000:
+                        self._outcomes.clear()
+                    self._outcomes[key] = shown
+            if not shown:
                 hidden.update(question_ids)
         return frozenset(hidden)
 
@@ -465,23 +490,22 @@ class ScoringPlan:
             self._totals[hidden] = cached
         return cached
 
-    def scores(self, entries: Iterable[tuple[str, tuple[tuple[int, float, float], ...]]],
-               hidden: frozenset[str]) -> list[IndicatorScore]:
-        """Indicator scores (in index order) from (question id, contributions) of one response's answers."""
+    def scores(self, entries: Iterable[tuple], hidden: frozenset[str]) -> list[IndicatorScore]:
+        """Indicator scores (in index order) from one response's answers, given as tuples whose first two
+        fields are (question id, contributions)."""
         answered: list[list[float]] = [[] for _ in self.indicators]
         weighted: list[list[float]] = [[] for _ in self.indicators]
-        for question_id, items in entries:
-            if hidden and question_id in hidden:
+        for entry in entries:
+            if hidden and entry[0] in hidden:
                 continue
-            for ind, weight, level_weight in items:
+            for ind, weight, level_weight in entry[1]:
                 answered[ind].append(weight)
                 weighted[ind].append(level_weight)
         out = []
         for total, weights, levels in zip(self.totals(hidden), answered, weighted, strict=True):
             answered_weight = math.fsum(weights)
             level = math.fsum(levels) / answered_weight if weights and answered_weight > 0 else None
-            out.append(IndicatorScore(level=level, coverage=answered_weight / total if total > 0 else None,
-                                      answered_weight=answered_weight, total_weight=total))
+            out.append(IndicatorScore(level, answered_weight / total if total > 0 else None, answered_weight, total))
         return out
 
     def response_scores(self, values: Mapping[str, Any], today: date | None = None) -> dict[str, IndicatorScore]:

@@ -12,12 +12,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Text, cast, delete, insert, select
+from sqlalchemy import Text, cast, delete, func, insert, literal, select
 
-from app.campaigns.models import Campaign
+from app.campaigns.models import Campaign, campaign_agencies
 from app.core.models import utcnow
 from app.directory.models import Agency, Country
 from app.extensions import db
@@ -173,21 +174,31 @@ def rating_changed(campaign: Campaign, country_id: int) -> None:
     refresh_country(campaign, country_id)
 
 
-def _stored_answers(campaign_id: int, batch: int = 20000):
-    """Batches of (response id, question id, stored value as JSON text) of a campaign's scored responses, in
-    response order, read with the driver's own cursor (server-side on PostgreSQL) in the session's
-    transaction: the fastest way to read every answer once."""
+#: Separators of the packed answers of a response: they cannot occur in a question id (an identifier) nor in
+#: stored JSON text (JSON escapes control characters).
+_ITEM, _FIELD = "\x1e", "\x1f"
+
+
+def _stored_answers(campaign_id: int, question_ids: list[str], batch: int = 500):
+    """Batches of (response id, packed answers) of a campaign's scored responses: one row per response with
+    its answers to `question_ids` packed as "question id _FIELD stored JSON text" items joined by _ITEM.
+
+    Packing in the database returns one row per response instead of one per answer, which is what makes
+    reading every answer once cheap in Python; read with the driver's own cursor (server-side on PostgreSQL)
+    in the session's transaction."""
     connection = db.session.connection()
-    query = (select(Answer.response_id, Answer.question_id, cast(Answer.value, Text))
-             .join(Response, Response.id == Answer.response_id)
-             .where(Response.campaign_id == campaign_id, Response.status.in_(SCORED_STATUSES))
-             .order_by(Response.id))  # not Answer.response_id: SQLite then reads in index order, without a sort
+    postgres = connection.dialect.name == "postgresql"
+    item = Answer.question_id + literal(_FIELD) + func.coalesce(cast(Answer.value, Text), literal("null"))
+    packed = func.string_agg(item, literal(_ITEM)) if postgres else func.group_concat(item, literal(_ITEM))
+    query = (select(Response.id, packed).join(Answer, Answer.response_id == Response.id)
+             # question_id || '' rather than question_id: an expression, so that SQLite walks each response's
+             # answers instead of looking every listed question up in the (response, question) index
+             .where(Response.campaign_id == campaign_id, Response.status.in_(SCORED_STATUSES),
+                    (Answer.question_id + literal("")).in_(question_ids))
+             .group_by(Response.id))
     sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     driver = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        cursor = driver.cursor(name=f"scores_rebuild_{campaign_id}")
-    else:
-        cursor = driver.cursor()
+    cursor = driver.cursor(name=f"scores_rebuild_{campaign_id}") if postgres else driver.cursor()
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(batch):
@@ -197,27 +208,32 @@ def _stored_answers(campaign_id: int, batch: int = 20000):
 
 
 class _Scorer:
-    """Scores streamed answers of one questionnaire version: each (question, stored value) is decoded and
-    turned into contributions once (`engine.ScoringPlan.contributions`), then looked up."""
+    """Scores the packed answers of responses to one questionnaire version: each (question, stored value) is
+    decoded and turned into contributions once (`engine.ScoringPlan.contributions`), then looked up."""
 
     def __init__(self, definition, today: date | None):
         self.definition = definition
         self.plan = engine.plan_for(definition)
         self.today = today
+        #: packed answer -> (question id, contributions, decoded value or _UNREAD, stored JSON text); filled by
+        #: `_entry`
+        self._memo: dict[str, tuple] = {}
 
-        #: (question id, stored text) -> (contributions, decoded value or _UNREAD); filled by `entry`
-        self.memo: dict[tuple[str, str | None], tuple] = {}
-
-    def entry(self, question_id: str, text: str | None) -> tuple:
-        """(contributions, decoded value or _UNREAD) of one stored answer, remembered in `memo`."""
-        value = json.loads(text) if text is not None else None
-        referenced = question_id in self.plan.referenced
-        found = self.memo[(question_id, text)] = (self.plan.contributions(question_id, value),
-                                                  value if referenced else _UNREAD)
+    def _entry(self, item: str) -> tuple:
+        question_id, _sep, text = item.partition(_FIELD)
+        value = json.loads(text)
+        found = self._memo[item] = (question_id, self.plan.contributions(question_id, value),
+                                    value if question_id in self.plan.referenced else _UNREAD, text)
         return found
 
-    def scores(self, entries: list, values: dict) -> dict[str, engine.IndicatorScore]:
-        hidden = self.plan.hidden(values, self.today) if self.plan.rules else frozenset()
+    def scores(self, packed: str | None) -> dict[str, engine.IndicatorScore]:
+        """The indicator scores of one response from its packed answers (see `_stored_answers`)."""
+        memo, entry = self._memo, self._entry
+        entries = [memo.get(item) or entry(item) for item in packed.split(_ITEM)] if packed else []
+        hidden = frozenset()
+        if self.plan.rules:
+            read = [e for e in entries if e[2] is not _UNREAD]
+            hidden = self.plan.hidden({e[0]: e[2] for e in read}, self.today, stored={e[0]: e[3] for e in read})
         return dict(zip(self.plan.indicators, self.plan.scores(entries, hidden), strict=True))
 
 
@@ -238,15 +254,14 @@ def _rebuild_campaign(campaign: Campaign, today: date | None) -> tuple[int, int]
     by_country: dict[int, list[dict[str, engine.IndicatorScore]]] = {}
     pending: list[tuple] = []
     pending_areas: list[tuple] = []
+    for version_id in sorted({version_id for version_id, _country in responses.values()}):
+        scorers[version_id] = _Scorer(definition_of(db.session.get(QuestionnaireVersion, version_id)), today)
+    question_ids = sorted({question_id for scorer in scorers.values()
+                           for question_id in scorer.plan.scoring_questions | scorer.plan.referenced})
 
-    def scorer_of(response_id: int) -> _Scorer:
-        version_id = responses[response_id][0]
-        if version_id not in scorers:
-            scorers[version_id] = _Scorer(definition_of(db.session.get(QuestionnaireVersion, version_id)), today)
-        return scorers[version_id]
-
-    def finish(response_id: int, scorer: _Scorer, entries: list, values: dict) -> None:
-        scores = scorer.scores(entries, values)
+    def score(response_id: int, packed: str | None) -> None:
+        scorer = scorers[responses[response_id][0]]
+        scores = scorer.scores(packed)
         indicator_rows, area_rows = _score_rows(scorer.definition, response_id, scores)
         pending.extend(indicator_rows)
         pending_areas.extend(area_rows)
@@ -260,34 +275,22 @@ def _rebuild_campaign(campaign: Campaign, today: date | None) -> tuple[int, int]
         pending.clear()
         pending_areas.clear()
 
-    answers = _stored_answers(campaign.id)
     seen: set[int] = set()
-    current, scorer, memo, entries, values = None, None, {}, [], {}
-    for rows in answers:
-        for response_id, question_id, text in rows:
-            if response_id != current:
-                if current is not None:
-                    finish(current, scorer, entries, values)
-                current, scorer, entries, values = response_id, scorer_of(response_id), [], {}
-                memo = scorer.memo
-                seen.add(response_id)
-            found = memo.get((question_id, text))
-            contributions, value = found if found is not None else scorer.entry(question_id, text)
-            if contributions:
-                entries.append((question_id, contributions))
-            if value is not _UNREAD:
-                values[question_id] = value
+    for rows in _stored_answers(campaign.id, question_ids) if question_ids else ():
+        for response_id, packed in rows:
+            seen.add(response_id)
+            score(response_id, packed)
         if len(pending) >= 20000:
             write()  # the driver's cursor keeps reading meanwhile (server-side on PostgreSQL)
-    if current is not None:
-        finish(current, scorer, entries, values)
-    for response_id in sorted(responses.keys() - seen):  # scored responses without any answer
-        finish(response_id, scorer_of(response_id), [], {})
+    for response_id in sorted(responses.keys() - seen):  # scored responses without any answer read
+        score(response_id, None)
     write()
 
     definition = definition_of(campaign.version)
     country_ids = {country_id for _version, country_id in responses.values() if country_id is not None}
-    country_ids |= {a.country_id for a in campaign.agencies if a.country_id is not None}
+    country_ids |= set(db.session.scalars(
+        select(Agency.country_id).join(campaign_agencies, campaign_agencies.c.agency_id == Agency.id)
+        .where(campaign_agencies.c.campaign_id == campaign.id, Agency.country_id.is_not(None))))
     ratings = _ratings(campaign.id)
     country_rows: list[tuple] = []
     area_rows: list[tuple] = []
@@ -310,11 +313,17 @@ def rebuild(campaign_id: int | None = None, today: date | None = None) -> dict[s
     campaigns = [db.session.get(Campaign, campaign_id)] if campaign_id else list(
         db.session.scalars(select(Campaign).order_by(Campaign.id)))
     counts = {"campaigns": 0, "responses": 0, "countries": 0}
-    for campaign in campaigns:
-        if campaign is None:
-            continue
-        responses, countries = _rebuild_campaign(campaign, today)
-        counts["campaigns"] += 1
-        counts["responses"] += responses
-        counts["countries"] += countries
+    collecting = gc.isenabled()
+    gc.disable()  # millions of short-lived tuples and no cycles: the cyclic collector would only slow it down
+    try:
+        for campaign in campaigns:
+            if campaign is None:
+                continue
+            responses, countries = _rebuild_campaign(campaign, today)
+            counts["campaigns"] += 1
+            counts["responses"] += responses
+            counts["countries"] += countries
+    finally:
+        if collecting:
+            gc.enable()
     return counts
