@@ -412,22 +412,30 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
 
     top = []
     if shown:
+        # Largest priority first: the rows of the top ten (with every row tied with the tenth on the priority
+        # as shown, rounded), then ranked as shown: rounded priority, rounded gap, country, indicator order.
         rows = db.session.execute(select(
             CountryScore.country_id, CountryScore.indicator_id, CountryScore.gap, CountryScore.priority,
             CountryScore.target, CountryScore.assessed).where(
-            CountryScore.campaign_id == campaign.id, CountryScore.country_id.in_(shown), CountryScore.gap > 0))
+            CountryScore.campaign_id == campaign.id, CountryScore.country_id.in_(shown), CountryScore.gap > 0,
+            CountryScore.indicator_id.in_(list(indicators)))
+            .order_by(CountryScore.priority.desc(), CountryScore.gap.desc()))
+        candidates = []
+        for row in rows:
+            if len(candidates) >= TOP_GAPS and _round(row.priority) < _round(candidates[TOP_GAPS - 1].priority):
+                break
+            candidates.append(row)
+        rows.close()
         by_id = {c.id: c for c in countries}
-        for country_id, indicator_id, gap, priority, target, assessed in rows:
-            if indicator_id not in indicators:
-                continue
+        ranked = sorted(candidates, key=lambda r: (
+            -(_round(r.priority) or 0), -(_round(r.gap) or 0), by_id[r.country_id].code, order[r.indicator_id]))
+        for country_id, indicator_id, gap, priority, target, assessed in ranked[:TOP_GAPS]:
             indicator = indicators[indicator_id]
             top.append({"country": by_id[country_id].code, "country_name": by_id[country_id].name(lang),
                         "indicator_id": indicator_id, "indicator": indicator["title"],
                         "area_id": indicator["area_id"], "area": indicator["area_title"],
                         "gap": _round(gap), "priority": _round(priority), "target": _round(target),
                         "assessed": _round(assessed)})
-        top.sort(key=lambda r: (-(r["priority"] or 0), -(r["gap"] or 0), r["country"], order[r["indicator_id"]]))
-        top = top[:TOP_GAPS]
 
     # Agency levels: the actor's countries, plus (for the anonymous average only) every other country. Read as
     # plain rows (one per scored response with a level), not as Agency objects: a campaign may ask thousands.

@@ -269,6 +269,28 @@ def test_regional_view_for_staff(app_ctx, world, db_session):
     assert figure["y"][-1] == "Regional average" and len(figure["z"]) == 3
 
 
+def test_top_gaps_rank_as_shown_with_ties(app_ctx, world, db_session, monkeypatch):
+    """The largest gaps are ranked on the figures as shown (rounded): a row with a slightly smaller exact
+    priority but the same rounded one and a larger gap comes first, even when that takes it past the last
+    place by exact priority. (Two places here instead of ten: the test questionnaire has few indicators.)"""
+    from app.dashboards import data as dashboard_data
+    from app.scoring.models import CountryScore
+
+    monkeypatch.setattr(dashboard_data, "TOP_GAPS", 2)
+    rows = list(db_session.scalars(select(CountryScore).order_by(CountryScore.country_id, CountryScore.indicator_id)))
+    assert len(rows) == 4
+    figures = [(3.0, 1.0), (1.00004, 0.5), (1.00001, 2.0), (0.99, 3.0)]  # (priority, gap)
+    for score, (priority, gap) in zip(rows, figures, strict=True):
+        score.priority, score.gap = priority, gap
+    db_session.commit()
+    expected = [(rows[0].country_id, rows[0].indicator_id), (rows[2].country_id, rows[2].indicator_id)]
+    db_session.rollback()
+    code = {world["kz"]: "KZ", world["tj"]: "TJ"}
+    data = get_json(client_for(app_ctx, "staff@example.org"), "/dashboards/region")
+    assert [(t["country"], t["indicator_id"], t["priority"], t["gap"]) for t in data["top_gaps"]] == [
+        (code[expected[0][0]], expected[0][1], 3.0, 1.0), (code[expected[1][0]], expected[1][1], 1.0, 2.0)]
+
+
 def test_expert_sees_only_assigned_countries(app_ctx, world):
     expert = client_for(app_ctx, "kz.expert@example.org")
     for url in ("/dashboards/countries/TJ", "/dashboards/countries/TJ?format=json", "/dashboards/countries/XX"):
