@@ -219,9 +219,14 @@ class _Scorer:
         #: `_entry`
         self._memo: dict[str, tuple] = {}
 
+    #: Bound on remembered answers: questions with free numbers can have as many distinct values as responses.
+    MEMO_LIMIT = 500_000
+
     def _entry(self, item: str) -> tuple:
         question_id, _sep, text = item.partition(_FIELD)
         value = json.loads(text)
+        if len(self._memo) >= self.MEMO_LIMIT:
+            self._memo.clear()
         found = self._memo[item] = (question_id, self.plan.contributions(question_id, value),
                                     value if question_id in self.plan.referenced else _UNREAD, text)
         return found

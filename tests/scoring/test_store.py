@@ -44,7 +44,7 @@ def _varied_answers(definition, rng: random.Random) -> dict:
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
-def test_rebuild_and_incremental_scores_equal_the_engine(app_ctx, make_agency, path):
+def test_rebuild_and_incremental_scores_equal_the_engine(app_ctx, make_agency, monkeypatch, path):
     from app.campaigns.models import Campaign
     from app.extensions import db
     from app.questionnaires.loader import load_file
@@ -107,4 +107,9 @@ def test_rebuild_and_incremental_scores_equal_the_engine(app_ctx, make_agency, p
     counts = store.rebuild(campaign.id, TODAY)
     db.session.commit()
     assert counts == {"campaigns": 1, "responses": len(scored), "countries": 3}
+    assert stored() == (incremental, incremental_areas)
+    # The same when the remembered answers are forgotten every few answers (the bound on memory).
+    monkeypatch.setattr(store._Scorer, "MEMO_LIMIT", 7)
+    store.rebuild(campaign.id, TODAY)
+    db.session.commit()
     assert stored() == (incremental, incremental_areas)
