@@ -464,7 +464,7 @@ class ScoringPlan:
             if stored is None:
                 shown = expressions.truthy(expressions.evaluate(rule, values, today=today))
             else:
-                key = (n, today, *(stored.get(question_id) for question_id in self._rule_reads[n]))
+                key = (n, today or date.today(), *(stored.get(question_id) for question_id in self._rule_reads[n]))
                 shown = self._outcomes.get(key)
                 if shown is None:
                     shown = expressions.truthy(expressions.evaluate(rule, values, today=today))

@@ -16,7 +16,7 @@ import gc
 import json
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Text, cast, delete, func, insert, literal, select
+from sqlalchemy import DateTime, Text, case, cast, delete, func, insert, literal, select
 
 from app.campaigns.models import Campaign, campaign_agencies
 from app.core.models import utcnow
@@ -74,6 +74,13 @@ def _insert(table, columns: tuple[str, ...], rows: list[tuple]) -> None:
             for row in rows:
                 copy.write_row(row)
     elif connection.dialect.name == "sqlite":
+        # Datetimes as SQLAlchemy itself writes them (its text form; sqlite3's own adapter is deprecated);
+        # the other values (floats, ints, strings, bools) the driver stores as SQLAlchemy would.
+        dialect = connection.dialect
+        processors = [(n, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                      for n, name in enumerate(columns) if isinstance(table.c[name].type, DateTime)]
+        if processors:
+            rows = [_processed(row, processors) for row in rows]
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608 - our own table and columns
         driver.cursor().executemany(sql, rows)
@@ -81,11 +88,30 @@ def _insert(table, columns: tuple[str, ...], rows: list[tuple]) -> None:
         connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
+def _processed(row: tuple, processors: list) -> tuple:
+    values = list(row)
+    for n, process in processors:
+        if values[n] is not None:
+            values[n] = process(values[n])
+    return tuple(values)
+
+
+_SCORE_MODELS = (ResponseScore, ResponseAreaScore, CountryScore, CountryAreaScore)
+
+
+def _forget_loaded_scores() -> None:
+    """Drop score objects the session holds: their rows were just replaced behind the ORM's back (table-level
+    deletes, driver-level inserts), so a later `session.get` must read the new rows."""
+    for instance in [i for i in db.session.identity_map.values() if isinstance(i, _SCORE_MODELS)]:
+        db.session.expunge(instance)
+
+
 def refresh_response(response: Response, today: date | None = None) -> None:
     """Replace the response's indicator and area scores (none unless it is submitted or validated)."""
-    db.session.execute(delete(ResponseScore).where(ResponseScore.response_id == response.id))
-    db.session.execute(delete(ResponseAreaScore).where(ResponseAreaScore.response_id == response.id))
+    for table in (ResponseScore.__table__, ResponseAreaScore.__table__):
+        db.session.execute(delete(table).where(table.c.response_id == response.id))
     if response.status not in SCORED_STATUSES:
+        _forget_loaded_scores()
         return
     definition = definition_of(response.version)
     scores = engine.response_scores(definition, answer_values(response), today)
@@ -93,6 +119,7 @@ def refresh_response(response: Response, today: date | None = None) -> None:
     db.session.flush()
     _insert(ResponseScore.__table__, RESPONSE_COLUMNS, indicator_rows)
     _insert(ResponseAreaScore.__table__, AREA_COLUMNS, area_rows)
+    _forget_loaded_scores()
 
 
 def _aware(moment: datetime) -> datetime:
@@ -151,6 +178,7 @@ def refresh_country(campaign: Campaign, country_id: int) -> None:
     db.session.flush()
     _insert(CountryScore.__table__, COUNTRY_COLUMNS, indicator_rows)
     _insert(CountryAreaScore.__table__, COUNTRY_AREA_COLUMNS, area_rows)
+    _forget_loaded_scores()
 
 
 def _delete_country_scores(campaign_id: int, country_id: int | None = None) -> None:
@@ -179,7 +207,11 @@ def rating_changed(campaign: Campaign, country_id: int) -> None:
 _ITEM, _FIELD = "\x1e", "\x1f"
 
 
-def _stored_answers(campaign_id: int, question_ids: list[str], batch: int = 500):
+#: Responses fetched at a time by a rebuild.
+_FETCH = 500
+
+
+def _stored_answers(campaign_id: int, question_ids: list[str]):
     """Batches of (response id, packed answers) of a campaign's scored responses: one row per response with
     its answers to `question_ids` packed as "question id _FIELD stored JSON text" items joined by _ITEM.
 
@@ -188,7 +220,12 @@ def _stored_answers(campaign_id: int, question_ids: list[str], batch: int = 500)
     in the session's transaction."""
     connection = db.session.connection()
     postgres = connection.dialect.name == "postgresql"
-    item = Answer.question_id + literal(_FIELD) + func.coalesce(cast(Answer.value, Text), literal("null"))
+    text = cast(Answer.value, Text)
+    if not postgres:
+        # SQLite stores JSON numbers in a NUMERIC column as numbers, and CAST(real AS TEXT) keeps only 15
+        # significant digits: write reals with 17 (enough to give back the same double).
+        text = case((func.typeof(Answer.value) == "real", func.printf("%!.17g", Answer.value)), else_=text)
+    item = Answer.question_id + literal(_FIELD) + func.coalesce(text, literal("null"))
     packed = func.string_agg(item, literal(_ITEM)) if postgres else func.group_concat(item, literal(_ITEM))
     query = (select(Response.id, packed).join(Answer, Answer.response_id == Response.id)
              # question_id || '' rather than question_id: an expression, so that SQLite walks each response's
@@ -201,7 +238,7 @@ def _stored_answers(campaign_id: int, question_ids: list[str], batch: int = 500)
     cursor = driver.cursor(name=f"scores_rebuild_{campaign_id}") if postgres else driver.cursor()
     try:
         cursor.execute(sql)
-        while rows := cursor.fetchmany(batch):
+        while rows := cursor.fetchmany(_FETCH):
             yield rows
     finally:
         cursor.close()
@@ -245,6 +282,10 @@ class _Scorer:
 _UNREAD = object()
 
 
+#: Response score rows kept before they are written during a rebuild.
+_WRITE_EVERY = 20000
+
+
 def _rebuild_campaign(campaign: Campaign, today: date | None) -> tuple[int, int]:
     """Every score of a campaign again from its answers, in bulk: (scored responses, countries)."""
     in_campaign = select(Response.id).where(Response.campaign_id == campaign.id)
@@ -285,14 +326,18 @@ def _rebuild_campaign(campaign: Campaign, today: date | None) -> tuple[int, int]
         for response_id, packed in rows:
             seen.add(response_id)
             score(response_id, packed)
-        if len(pending) >= 20000:
+        if len(pending) >= _WRITE_EVERY:
             write()  # the driver's cursor keeps reading meanwhile (server-side on PostgreSQL)
     for response_id in sorted(responses.keys() - seen):  # scored responses without any answer read
         score(response_id, None)
     write()
 
     definition = definition_of(campaign.version)
-    country_ids = {country_id for _version, country_id in responses.values() if country_id is not None}
+    # The countries of every response (whatever its status) and of every agency asked, as refresh_country
+    # has kept them up to date.
+    country_ids = set(db.session.scalars(
+        select(Agency.country_id).join(Response, Response.agency_id == Agency.id)
+        .where(Response.campaign_id == campaign.id, Agency.country_id.is_not(None))))
     country_ids |= set(db.session.scalars(
         select(Agency.country_id).join(campaign_agencies, campaign_agencies.c.agency_id == Agency.id)
         .where(campaign_agencies.c.campaign_id == campaign.id, Agency.country_id.is_not(None))))
@@ -306,6 +351,7 @@ def _rebuild_campaign(campaign: Campaign, today: date | None) -> tuple[int, int]
         area_rows.extend(areas)
     _insert(CountryScore.__table__, COUNTRY_COLUMNS, country_rows)
     _insert(CountryAreaScore.__table__, COUNTRY_AREA_COLUMNS, area_rows)
+    _forget_loaded_scores()
     return len(responses), len(country_ids)
 
 

@@ -113,3 +113,143 @@ def test_rebuild_and_incremental_scores_equal_the_engine(app_ctx, make_agency, m
     store.rebuild(campaign.id, TODAY)
     db.session.commit()
     assert stored() == (incremental, incremental_areas)
+
+
+EXTRA_SECTION = """
+  - id: extra
+    title: Extra
+    show_if: "today() >= '2026-06-01'"
+    questions:
+      - id: org_note
+        type: text
+        label: A note
+      - id: note_rule
+        type: yes_no
+        indicator: equipment
+        show_if: "${org_note} != ''"
+        label: Shown when a note was written
+      - id: budget
+        type: number
+        indicator: equipment
+        label: Share of the budget
+        thresholds:
+          - {at_least: 0, level: 1}
+          - {at_least: 10, level: 4}
+"""
+NOTES = ["", 'Отдел "Альфа"\n\ttab \u001e\u001f | ; , \\ end', "x", None]
+BUDGETS = [9.999999999999998, 10, 10.0, 0.1 + 0.2, 1e300, 5, -1]
+
+
+def test_rebuild_edge_cases_equal_the_engine(app_ctx, make_agency, monkeypatch, tmp_path):
+    """Two versions in one campaign, a rule that reads a text question (with separators and escapes in its
+    answers), a rule on today(), numbers that need all 17 digits, answers to questions no version has, and
+    rows written while the answers are still being read."""
+    from app.campaigns.models import Campaign
+    from app.extensions import db
+    from app.questionnaires.loader import load_file
+    from app.questionnaires.services import definition_of, get_version, store_definition
+    from app.responses.models import Answer, Response
+    from app.responses.services import answer_values
+    from app.scoring import engine, store
+    from app.scoring.models import ResponseScore
+
+    text = (ROOT / "tests" / "data" / "scoring_questionnaire.yaml").read_text(encoding="utf-8") + EXTRA_SECTION
+    versions = []
+    for n, source in enumerate((text, text.replace("weight: 0.5", "weight: 1.5"))):
+        path = tmp_path / f"v{n}.yaml"
+        path.write_text(source, encoding="utf-8")
+        result = load_file(path)
+        assert result.definition is not None, result.problems
+        outcome = store_definition(result.definition, source=str(path))
+        versions.append(get_version(outcome.slug, outcome.number))
+    assert versions[0].id != versions[1].id
+    campaign = Campaign(name="Edge cases", version_id=versions[0].id, status="open", target_overrides={})
+    db.session.add(campaign)
+    db.session.flush()
+    rng = random.Random(5)
+    responses = []
+    for n in range(28):
+        agency = make_agency(["KZ", "UZ"][n % 2], f"EA{n}")
+        campaign.agencies.append(agency)
+        version = versions[n % 2]
+        response = Response(campaign=campaign, agency=agency, version_id=version.id, status="submitted",
+                            row_version=1)
+        db.session.add(response)
+        db.session.flush()
+        values = _varied_answers(definition_of(version), rng)
+        values.update({"org_note": NOTES[n % len(NOTES)], "budget": BUDGETS[n % len(BUDGETS)],
+                       "note_rule": rng.choice(["yes", "no"]), "ghost": "yes", "ghost_list": ["a", "b"]})
+        for question_id, value in values.items():
+            db.session.add(Answer(response_id=response.id, question_id=question_id, value=value))
+        responses.append(response)
+    db.session.commit()
+
+    def stored() -> dict:
+        rows = db.session.execute(select(ResponseScore.response_id, ResponseScore.indicator_id, ResponseScore.level,
+                                         ResponseScore.coverage, ResponseScore.answered_weight,
+                                         ResponseScore.total_weight)).all()
+        db.session.rollback()
+        return {(r[0], r[1]): tuple(r[2:]) for r in rows}
+
+    for today in (TODAY, date(2026, 1, 15)):  # the extra section is shown on the first day, hidden on the second
+        for response in responses:
+            store.response_changed(response, today)
+        db.session.commit()
+        incremental = stored()
+        for response in responses:
+            definition = definition_of(response.version)
+            values = answer_values(response)
+            for indicator_id, score in engine.reference_response_scores(definition, values, today).items():
+                assert incremental[(response.id, indicator_id)] == tuple(score), (response.id, indicator_id)
+        db.session.rollback()
+        monkeypatch.setattr(store, "_FETCH", 3)
+        monkeypatch.setattr(store, "_WRITE_EVERY", 5)
+        store.rebuild(campaign.id, today)
+        db.session.commit()
+        assert stored() == incremental
+    # The number just below the threshold kept all its digits: level 1 there, 4 at exactly 10.
+    below = [r for n, r in enumerate(responses) if BUDGETS[n % len(BUDGETS)] == 9.999999999999998]
+    assert below and all(answer_values(r)["budget"] == 9.999999999999998 for r in below)
+
+
+def test_rebuild_keeps_what_the_incremental_path_keeps(app_ctx, make_agency, make_version):
+    """Country figures exist for the country of every response, even one not counted (in progress) of an
+    agency since taken out of the campaign; and score objects already loaded in the session are not
+    served stale after a rebuild rewrote their rows."""
+    from app.campaigns.models import Campaign
+    from app.extensions import db
+    from app.responses.models import Answer, Response
+    from app.scoring import store
+    from app.scoring.models import CountryScore, ResponseScore
+
+    version = make_version(ROOT / "tests" / "data" / "scoring_questionnaire.yaml")
+    campaign = Campaign(name="Kept", version_id=version.id, status="open", target_overrides={})
+    kz, tj = make_agency("KZ", "AFM"), make_agency("TJ", "MVD")
+    campaign.agencies.extend([kz, tj])
+    db.session.add(campaign)
+    db.session.flush()
+    submitted = Response(campaign=campaign, agency=kz, version_id=version.id, status="submitted", row_version=1)
+    started = Response(campaign=campaign, agency=tj, version_id=version.id, status="in_progress", row_version=1)
+    db.session.add_all([submitted, started])
+    db.session.flush()
+    db.session.add(Answer(response_id=submitted.id, question_id="equipment_state", value=4))
+    db.session.commit()
+    for response in (submitted, started):
+        store.response_changed(response)
+    campaign.agencies.remove(tj)
+    db.session.commit()
+
+    def countries() -> set[str]:
+        found = {score.country_id for score in db.session.scalars(select(CountryScore))}
+        db.session.rollback()
+        return found
+
+    before = countries()
+    assert before == {kz.country_id, tj.country_id}
+    loaded = db.session.get(ResponseScore, (submitted.id, "equipment"))
+    assert loaded.level == 4.0
+    db.session.execute(Answer.__table__.update().where(Answer.response_id == submitted.id).values(value=1))
+    store.rebuild(campaign.id)
+    assert db.session.get(ResponseScore, (submitted.id, "equipment")).level == 1.0
+    db.session.commit()
+    assert countries() == before
