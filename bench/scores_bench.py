@@ -29,7 +29,6 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -181,7 +180,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("FLASK_DEBUG", "1")
     from flask_migrate import upgrade
-    from sqlalchemy import text
+    from sqlalchemy import MetaData, text
 
     from app import create_app
     from app.extensions import db
@@ -270,8 +269,11 @@ def main() -> None:
                         columns = store.RESPONSE_COLUMNS if name == "response_scores" else store.AREA_COLUMNS
                         db.session.execute(text(f"CREATE TEMP TABLE bench_{name} ({', '.join(columns)}, "
                                                 f"PRIMARY KEY ({', '.join(columns[:2])}))"))
-                store._insert(SimpleNamespace(name="bench_response_scores"), store.RESPONSE_COLUMNS, score_rows)
-                store._insert(SimpleNamespace(name="bench_response_area_scores"), store.AREA_COLUMNS, area_rows)
+                copies = MetaData()
+                store._insert(ResponseScore.__table__.to_metadata(copies, name="bench_response_scores"),
+                              store.RESPONSE_COLUMNS, score_rows)
+                store._insert(ResponseAreaScore.__table__.to_metadata(copies, name="bench_response_area_scores"),
+                              store.AREA_COLUMNS, area_rows)
 
             unchecked_time, _none = timed("write without foreign keys", write_without_foreign_keys)
             db.session.rollback()
