@@ -7,7 +7,7 @@ of Q questions into a throw-away database, then times in the same run:
   joined to a question -> area table), the work a dashboard would do without materialized scores;
 - the regional view's data (app.dashboards.data.regional_data when present, else the same query over the
   materialized country x area scores);
-- `store.rebuild()` of every score from the answers;
+- `store.rebuild()` of every score from the answers (committed; best of three);
 - the floor under any rebuild: deleting and writing the same response score rows, nothing else, and the same
   writes into copies of the tables without their foreign key to responses (both rolled back).
 
@@ -223,10 +223,13 @@ def main() -> None:
                 return best, result
 
             base, rows = timed("baseline", lambda: baseline(db, definition, args.postgres))
-            t0 = time.perf_counter()
-            counts = store.rebuild()
-            db.session.commit()
-            rebuild_time = time.perf_counter() - t0
+            def rebuild_and_commit():
+                counts = store.rebuild()
+                db.session.commit()
+                return counts
+
+            # Best of three like the other figures: the first fills empty tables, the next two replace rows.
+            rebuild_time, counts = timed("rebuild", rebuild_and_commit)
 
             def regional():
                 try:

@@ -234,6 +234,11 @@ def weighted_mean(pairs: Iterable[tuple[float | None, float]]) -> float | None:
             weight = float(weight)
             products.append(float(value) * weight)
             weights.append(weight)
+    return _mean_of(products, weights)
+
+
+def _mean_of(products: list[float], weights: list[float]) -> float | None:
+    """fsum(products) / fsum(weights): the weighted mean from its prepared terms (None without weight)."""
     total = math.fsum(weights)
     if not weights or total <= 0:
         return None
@@ -414,6 +419,9 @@ class ScoringPlan:
                 referenced |= expressions.references(rule)
                 self.rules.append((rule, tuple(section_questions)))
         self.referenced = frozenset(referenced)
+        #: (area id, [(indicator id, weight)]) in definition order, for `area_scores`
+        self.area_members = [(area.id, [(indicator.id, float(indicator.weight)) for indicator in area.indicators])
+                             for area in definition.areas]
         self._rule_reads = [tuple(sorted(expressions.references(rule))) for rule, _ids in self.rules]
         self._outcomes: dict[tuple, bool] = {}
         #: the questions whose answers give levels
@@ -547,13 +555,22 @@ def plan_for(definition) -> ScoringPlan:
 def area_scores(definition, indicator_scores: Mapping[str, IndicatorScore]) -> dict[str, AreaScore]:
     """{area id: AreaScore} for every area, from one response's indicator scores."""
     out: dict[str, AreaScore] = {}
-    for area in definition.areas:
-        scores = [(indicator, indicator_scores.get(indicator.id)) for indicator in area.indicators]
-        level = weighted_mean((s.level if s else None, i.weight) for i, s in scores)
-        coverage = weighted_mean((s.coverage if s else None, i.weight) for i, s in scores)
-        with_level = sum(1 for _i, s in scores if s is not None and s.level is not None)
-        out[area.id] = AreaScore(level=level, coverage=coverage, indicators_with_level=with_level,
-                                 indicators=len(scores))
+    for area_id, members in plan_for(definition).area_members:
+        # weighted_mean of the levels, and of the coverages, of the indicators that have one
+        level_products, level_weights, coverage_products, coverage_weights = [], [], [], []
+        for indicator_id, weight in members:
+            score = indicator_scores.get(indicator_id)
+            if score is None:
+                continue
+            if score.level is not None:
+                level_products.append(float(score.level) * weight)
+                level_weights.append(weight)
+            if score.coverage is not None:
+                coverage_products.append(float(score.coverage) * weight)
+                coverage_weights.append(weight)
+        out[area_id] = AreaScore(level=_mean_of(level_products, level_weights),
+                                 coverage=_mean_of(coverage_products, coverage_weights),
+                                 indicators_with_level=len(level_weights), indicators=len(members))
     return out
 
 
