@@ -359,9 +359,10 @@ def test_plotly_is_served_locally_on_dashboard_pages_only(app_ctx, world):
     version = re.search(r"plotly\.js \(cartesian - minified\) v(\d+\.\d+\.\d+)", bundle[:200]).group(1)
     licence = (vendored / "LICENSE").read_text()
     assert f"plotly.js v{version}" in licence and "MIT" in licence
-    # The same plotly.js as the one the plotly Python package builds its figures for.
+    # The same plotly.js (major.minor) as the one the plotly Python package builds its figures for.
     shipped = (Path(plotly.__file__).parent / "package_data" / "plotly.min.js").read_text()[:200]
-    assert re.search(r"plotly\.js v(\d+\.\d+\.\d+)", shipped).group(1) == version
+    shipped_version = re.search(r"plotly\.js v(\d+\.\d+)\.\d+", shipped).group(1)
+    assert version.startswith(shipped_version + "."), (version, shipped_version)
     traces = set(re.findall(r'moduleType:"trace",name:"(\w+)"', bundle))
     assert {"bar", "box", "heatmap", "scatter"} <= traces
 
