@@ -14,7 +14,7 @@ from flask import current_app, has_request_context, request, url_for
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.campaigns.models import CAMPAIGN_STATUSES, Campaign, Invitation
+from app.campaigns.models import CAMPAIGN_STATUSES, Campaign, Invitation, campaign_agencies
 from app.campaigns.tokens import hash_token, looks_like_token, new_token
 from app.core import audit
 from app.core.models import utcnow
@@ -39,6 +39,13 @@ def list_campaigns() -> list[Campaign]:
 def get_campaign(campaign_id: int) -> Campaign | None:
     """The campaign with this id, or None."""
     return db.session.get(Campaign, campaign_id)
+
+
+def campaign_countries(campaign: Campaign) -> list[Country]:
+    """The countries of the agencies a campaign asks, by code (one query, without loading the agencies)."""
+    return list(db.session.scalars(select(Country).where(Country.id.in_(
+        select(Agency.country_id).join(campaign_agencies, campaign_agencies.c.agency_id == Agency.id)
+        .where(campaign_agencies.c.campaign_id == campaign.id))).order_by(Country.code)))
 
 
 def _check_dates(opens_on: date | None, deadline: date | None) -> None:

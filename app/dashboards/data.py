@@ -45,7 +45,7 @@ from flask import current_app
 from sqlalchemy import and_, select
 
 from app.campaigns.models import Campaign, campaign_agencies
-from app.campaigns.services import days_to_deadline
+from app.campaigns.services import campaign_countries, days_to_deadline
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db
 from app.questionnaires.qtypes import SPECIAL, is_special
@@ -148,12 +148,7 @@ def default_campaign() -> Campaign | None:
 def visible_countries(campaign: Campaign, actor) -> list[Country]:
     """The countries of the campaign's agencies that the actor may see, by code."""
     scope = _scope(actor)
-    query = (select(Country).where(Country.id.in_(
-        select(Agency.country_id).join(campaign_agencies, campaign_agencies.c.agency_id == Agency.id)
-        .where(campaign_agencies.c.campaign_id == campaign.id))))
-    if scope is not None:
-        query = query.where(Country.id.in_(scope))
-    return sorted(db.session.scalars(query), key=lambda c: c.code)
+    return [c for c in campaign_countries(campaign) if scope is None or c.id in scope]
 
 
 def _visible_agencies(campaign: Campaign, actor, filters: Filters) -> list[Agency]:

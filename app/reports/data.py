@@ -28,6 +28,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.campaigns.models import Campaign
+from app.campaigns.services import campaign_countries
 from app.directory.models import Agency, Country
 from app.extensions import db
 from app.questionnaires.schema import Definition
@@ -76,9 +77,7 @@ def report_campaign(actor, campaign_id: int) -> Campaign:
 
 def report_countries(actor, campaign: Campaign) -> list[Country]:
     """The countries of the campaign's agencies that the actor may see, by code."""
-    countries = {a.country.id: a.country for a in campaign.agencies if a.country is not None}
-    visible = (c for c in countries.values() if _sees_everything(actor) or may_review_country(actor, c))
-    return sorted(visible, key=lambda c: c.code)
+    return [c for c in campaign_countries(campaign) if _sees_everything(actor) or may_review_country(actor, c)]
 
 
 def report_country(actor, campaign: Campaign, code: str) -> Country:

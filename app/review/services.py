@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.campaigns.models import Campaign
+from app.campaigns.services import campaign_countries
 from app.core import audit
 from app.core.models import utcnow
 from app.directory.models import Country
@@ -67,8 +68,7 @@ def reviewable_country(actor, code: str) -> Country:
 
 def visible_countries(actor, campaign: Campaign) -> list[Country]:
     """Countries of the campaign's agencies that the actor may review, by code."""
-    countries = {a.country.id: a.country for a in campaign.agencies if a.country is not None}
-    return sorted((c for c in countries.values() if may_review_country(actor, c)), key=lambda c: c.code)
+    return [c for c in campaign_countries(campaign) if may_review_country(actor, c)]
 
 
 def country_responses(campaign: Campaign, country: Country) -> list[Response]:

@@ -18,7 +18,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import DateTime, Text, case, cast, delete, func, insert, literal, select
 
-from app.campaigns.models import Campaign, campaign_agencies
+from app.campaigns.models import Campaign
+from app.campaigns.services import campaign_countries
 from app.core.models import utcnow
 from app.directory.models import Agency, Country
 from app.extensions import db
@@ -338,9 +339,7 @@ def _rebuild_campaign(campaign: Campaign, today: date | None) -> tuple[int, int]
     country_ids = set(db.session.scalars(
         select(Agency.country_id).join(Response, Response.agency_id == Agency.id)
         .where(Response.campaign_id == campaign.id, Agency.country_id.is_not(None))))
-    country_ids |= set(db.session.scalars(
-        select(Agency.country_id).join(campaign_agencies, campaign_agencies.c.agency_id == Agency.id)
-        .where(campaign_agencies.c.campaign_id == campaign.id, Agency.country_id.is_not(None))))
+    country_ids |= {country.id for country in campaign_countries(campaign)}
     ratings = _ratings(campaign.id)
     country_rows: list[tuple] = []
     area_rows: list[tuple] = []
