@@ -174,6 +174,33 @@ def branding_rows(sheet, row: int, branding: Branding, lang: str) -> int:
     return row
 
 
+def cover_heading(sheet, branding: Branding, lang: str, title: str) -> int:
+    """A cover's column widths, the project name (when branding.yaml has one) and the report's title; returns
+    the title's row."""
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["B"].width = 90
+    row = 1
+    project = branding.text("project_name", lang)
+    if project:
+        write(sheet, row, 1, project, font=Font(bold=True, size=12, color="1F4E79"))
+        row += 1
+    write(sheet, row, 1, title, font=Font(bold=True, size=18))
+    return row
+
+
+def cover_footer(sheet, row: int, branding: Branding, lang: str, header_text: str) -> None:
+    """A cover's funder and confidentiality notes from `row`, the logo, and its portrait print set-up."""
+    branding_rows(sheet, row, branding, lang)
+    add_logo(sheet, branding, "C1")
+    print_setup(sheet, title_rows=None, header_text=header_text)
+    sheet.page_setup.orientation = "portrait"
+
+
+def effective_targets(targets: dict[str, tuple[float, float | None]]) -> dict[str, float]:
+    """{indicator id: target} from {indicator id: (default, override or None)}: the override where there is one."""
+    return {i: override if override is not None else default for i, (default, override) in targets.items()}
+
+
 def reading_guide(sheet, row: int, entries: list[tuple[str, str]]) -> int:
     """"How to read this report": each sheet with what it shows; returns the next free row."""
     write(sheet, row, 1, _("How to read this report"), font=Font(bold=True, size=12))
@@ -350,8 +377,7 @@ class _CountryReport:
         if self.data.comments is not None:
             self.comments(workbook.create_sheet(names[6]))
         targets = {i: default for i, (default, _override) in self.data.targets.items()}
-        country_targets = {i: override if override is not None else default
-                           for i, (default, override) in self.data.targets.items()}
+        country_targets = effective_targets(self.data.targets)
         methodology_sheet(workbook, self.definition, self.qlang,
                           [(_("Default target"), targets), (_("Target for %(country)s", country=self.country),
                                                             country_targets)], self.header_text)
@@ -364,14 +390,7 @@ class _CountryReport:
 
     def cover(self, sheet) -> None:
         data = self.data
-        sheet.column_dimensions["A"].width = 30
-        sheet.column_dimensions["B"].width = 90
-        row = 1
-        project = data.branding.text("project_name", self.lang)
-        if project:
-            write(sheet, row, 1, project, font=Font(bold=True, size=12, color="1F4E79"))
-            row += 1
-        write(sheet, row, 1, self.title, font=Font(bold=True, size=18))
+        row = cover_heading(sheet, data.branding, self.lang, self.title)
         write(sheet, row + 1, 1, self.country, font=Font(bold=True, size=14))
         row += 3
         answered = sum(1 for a in data.agencies if a.status in ("submitted", "validated"))
@@ -407,11 +426,7 @@ class _CountryReport:
             row += 1
         row += 1
         row = reading_guide(sheet, row, self.guide())
-        row += 1
-        branding_rows(sheet, row, data.branding, self.lang)
-        add_logo(sheet, data.branding, "C1")
-        print_setup(sheet, title_rows=None, header_text=self.header_text)
-        sheet.page_setup.orientation = "portrait"
+        cover_footer(sheet, row + 1, data.branding, self.lang, self.header_text)
 
     def guide(self) -> list[tuple[str, str]]:
         names = country_sheet_names(self.data.comments is not None)

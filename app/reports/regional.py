@@ -13,7 +13,7 @@ from __future__ import annotations
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference, Series
 from openpyxl.formatting.rule import ColorScaleRule, DataBarRule
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from app.i18n import _, force_locale
@@ -26,15 +26,15 @@ from app.reports.country import (
     LEVEL_FORMAT,
     PERCENT_FORMAT,
     SUBTLE,
-    add_logo,
-    branding_rows,
+    cover_footer,
+    cover_heading,
+    effective_targets,
     finish_table,
     header,
     key_values,
     level,
     methodology_sheet,
     name_in,
-    print_setup,
     reading_guide,
     set_properties,
     sheet_title,
@@ -100,9 +100,8 @@ class _RegionalReport:
         defaults = {indicator.id: float(indicator.target) for _a, indicator in self.definition.indicators()}
         targets = [(_("Default target"), defaults)]
         for country in self.data.countries:
-            per_country = {i: override if override is not None else default
-                           for i, (default, override) in self.data.targets[country.code].items()}
-            targets.append((_("Target for %(country)s", country=self.names[country.code]), per_country))
+            targets.append((_("Target for %(country)s", country=self.names[country.code]),
+                            effective_targets(self.data.targets[country.code])))
         methodology_sheet(workbook, self.definition, self.qlang, targets, self.header_text)
         set_properties(workbook, title=self.header_text, subject=self.t(self.data.campaign.questionnaire_title),
                        branding=self.data.branding, lang=self.lang, created=self.data.generated_at)
@@ -112,15 +111,7 @@ class _RegionalReport:
 
     def cover(self, sheet) -> None:
         data = self.data
-        sheet.column_dimensions["A"].width = 30
-        sheet.column_dimensions["B"].width = 90
-        row = 1
-        project = data.branding.text("project_name", self.lang)
-        if project:
-            write(sheet, row, 1, project, font=Font(bold=True, size=12, color="1F4E79"))
-            row += 1
-        write(sheet, row, 1, self.title, font=Font(bold=True, size=18))
-        row += 2
+        row = cover_heading(sheet, data.branding, self.lang, self.title) + 2
         row = key_values(sheet, row, [
             (_("Campaign"), data.campaign.name, None),
             (_("Countries"), ", ".join(f"{self.names[c.code]} ({c.code})" for c in data.countries) or "—", None),
@@ -141,11 +132,7 @@ class _RegionalReport:
             _("Per country: agencies asked, their responses by status, and the share that submitted."),
             _("The rating scale, how the figures are computed, and the targets used."),
         ], strict=True)))
-        row += 1
-        branding_rows(sheet, row, data.branding, self.lang)
-        add_logo(sheet, data.branding, "C1")
-        print_setup(sheet, title_rows=None, header_text=self.header_text)
-        sheet.page_setup.orientation = "portrait"
+        cover_footer(sheet, row + 1, data.branding, self.lang, self.header_text)
 
     # --- Areas and Indicators: rows x countries
 
