@@ -449,9 +449,6 @@ class ScoringPlan:
             items.append((index[indicator_id], item_weight, None if level is None else float(level) * item_weight))
         return items
 
-    def is_scoring(self, question_id: str) -> bool:
-        return question_id in self._questions
-
     def contributions(self, question_id: str, value) -> tuple[tuple[int, float, float], ...]:
         """What an answer adds to its indicators: (indicator index, weight, level x weight) per item that
         gives a level; () for a question that does not score, or an answer without a level."""
