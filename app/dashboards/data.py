@@ -45,7 +45,7 @@ from flask import current_app
 from sqlalchemy import and_, select
 
 from app.campaigns.models import Campaign, campaign_agencies
-from app.campaigns.services import campaign_countries, days_to_deadline
+from app.campaigns.services import campaign_countries, campaigns_for, days_to_deadline
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db
 from app.questionnaires.qtypes import SPECIAL, is_special
@@ -130,18 +130,26 @@ def regional_average_allowed(campaign: Campaign, actor) -> bool:
         return True
     with_figures = set(db.session.scalars(select(CountryAreaScore.country_id).where(
         CountryAreaScore.campaign_id == campaign.id, CountryAreaScore.assessed.is_not(None)).distinct()))
-    return len(with_figures - set(scope)) >= int(current_app.config.get("DASHBOARD_AVERAGE_MIN_OTHERS", 2))
+    return not _too_few_others(scope, with_figures)
 
 
-def list_campaigns() -> list[Campaign]:
-    """Campaigns to choose from, newest first (scope limits their data, not the list)."""
-    return list(db.session.scalars(select(Campaign).where(Campaign.status != "draft")
-                                   .order_by(Campaign.created_at.desc(), Campaign.id.desc())))
+def _too_few_others(scope: set[int] | None, country_ids: Iterable[int]) -> bool:
+    """Whether an average over figures of these countries would give away a country outside the viewer's
+    scope: fewer than DASHBOARD_AVERAGE_MIN_OTHERS of them lie outside it (never for staff)."""
+    if scope is None:
+        return False
+    minimum = int(current_app.config.get("DASHBOARD_AVERAGE_MIN_OTHERS", 2))
+    return len(set(country_ids) - set(scope)) < minimum
 
 
-def default_campaign() -> Campaign | None:
-    """The newest open campaign, else the newest one that is not a draft."""
-    campaigns = list_campaigns()
+def list_campaigns(actor) -> list[Campaign]:
+    """Campaigns to choose from, newest first: those the actor may know of, drafts left out."""
+    return [c for c in campaigns_for(actor) if c.status != "draft"]
+
+
+def default_campaign(actor) -> Campaign | None:
+    """The newest open campaign, else the newest one that is not a draft (of those the actor may know of)."""
+    campaigns = list_campaigns(actor)
     return next((c for c in campaigns if c.status == "open"), campaigns[0] if campaigns else None)
 
 
@@ -385,7 +393,9 @@ def _priorities(definition, agencies: list[Agency], by_agency: dict[int, int], l
 
 def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, lang: str = "en") -> dict:
     """Countries x areas gaps, the largest gaps in the region, the spread of agency levels per country, and
-    (when enabled) an anonymous regional average computed over every country of the campaign."""
+    (when enabled) an anonymous regional average computed over every country of the campaign; for an expert,
+    each average figure is left out (None) unless at least DASHBOARD_AVERAGE_MIN_OTHERS countries outside
+    their scope are in it."""
     definition = definition_of(campaign.version)
     areas = _areas(definition, filters, lang)
     indicators = {i["id"]: i for i in _indicators(definition, filters, lang)}
@@ -394,6 +404,7 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
     if filters.country:
         countries = [c for c in countries if c.code == filters.country]
     shown = {c.id for c in countries}
+    scope = _scope(actor)
     with_average = regional_average_allowed(campaign, actor)
 
     gaps: dict[int, dict[str, float | None]] = {}
@@ -403,7 +414,16 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
         if country_id in shown or with_average:
             gaps.setdefault(country_id, {})[area_id] = gap
     heat_rows = [[_round(gaps.get(c.id, {}).get(a["id"])) for a in areas] for c in countries]
-    average_row = [_round(_mean(g.get(a["id"]) for g in gaps.values())) for a in areas] if with_average else None
+    average_row = None
+    if with_average:
+        # Each cell is checked on its own: an area where only one country outside the expert's scope has a
+        # gap would give that country's gap away (the expert knows their own countries' gaps).
+        average_row = []
+        for a in areas:
+            given = {country_id: g[a["id"]] for country_id, g in gaps.items() if g.get(a["id"]) is not None}
+            average_row.append(None if _too_few_others(scope, given) else _round(_mean(given.values())))
+        if all(value is None for value in average_row):
+            average_row = None
 
     top = []
     if shown:
@@ -449,8 +469,10 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
         query = query.where(Agency.kind == filters.kind)
     spread: dict[int, list[dict]] = {c.id: [] for c in countries}
     all_levels: list[float] = []
+    averaged_countries: set[int] = set()
     for country_id, acronym, kind, level, *localised in db.session.execute(query):
         all_levels.append(level)
+        averaged_countries.add(country_id)
         if country_id in spread:  # the name as Agency.name gives it: in `lang`, else English, Russian, acronym
             spread[country_id].append({"acronym": acronym, "name": next((n for n in localised if n), acronym),
                                        "kind": kind, "level": _round(level)})
@@ -467,7 +489,13 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
         "spread": [{"code": c.code, "name": c.name(lang),
                     "agencies": sorted(spread[c.id], key=lambda a: a["acronym"]),
                     "summary": _summary([a["level"] for a in spread[c.id]])} for c in countries],
-        "average": {"level": _round(_mean(all_levels)), "agencies": len(all_levels)} if with_average else None,
+        # Checked on the agencies actually averaged (after the agency-type and area filters), for the same
+        # reason as the heatmap's average row.
+        "average": ({"level": _round(_mean(all_levels)), "agencies": len(all_levels)}
+                    if with_average and not _too_few_others(scope, averaged_countries) else None),
+        # For an expert: how many countries outside their own an average figure needs before it is shown.
+        "average_min_others": (int(current_app.config.get("DASHBOARD_AVERAGE_MIN_OTHERS", 2))
+                               if scope is not None and regional_average_enabled() else None),
     }
 
 

@@ -16,7 +16,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app.auth.permissions import require_role
-from app.campaigns.services import get_campaign
+from app.campaigns.services import get_campaign, may_see_campaign
 from app.dashboards import data as dashboard_data
 from app.dashboards import figures
 from app.directory.models import AGENCY_TYPES
@@ -30,12 +30,13 @@ FILTER_ARGS = ("campaign", "country", "kind", "area", "question")
 
 
 def _campaign():
-    """The campaign of the query string, else the default one; 404 for an unknown id."""
+    """The campaign of the query string, else the default one; 404 for an unknown id or a campaign the viewer
+    may not know of (for an expert: a draft, or one asking no agency of their countries)."""
     raw = request.args.get("campaign")
     if raw:
         campaign = get_campaign(int(raw)) if raw.isdigit() and len(raw) < 10 else None
-        return campaign or abort(404)
-    return dashboard_data.default_campaign()
+        return campaign if may_see_campaign(current_user, campaign) else abort(404)
+    return dashboard_data.default_campaign(current_user)
 
 
 def _filters(campaign) -> dashboard_data.Filters:
@@ -108,7 +109,7 @@ def _render(template: str, data: dict, figure_set: dict, campaign, filters, **co
     return render_template(
         template, data=data, figures={k: _script_json(v) for k, v in figure_set.items()},
         plotly_config=_script_json(plotly_config(lang)),
-        campaign=campaign, filters=filters, campaigns=dashboard_data.list_campaigns(),
+        campaign=campaign, filters=filters, campaigns=dashboard_data.list_campaigns(current_user),
         countries=dashboard_data.visible_countries(campaign, current_user) if campaign else [],
         definition=definition_of(campaign.version) if campaign else None, kinds=AGENCY_TYPES,
         kind_label=figures.kind_label, status_labels=figures.status_labels(), category_label=figures.category_label,

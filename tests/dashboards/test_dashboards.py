@@ -326,6 +326,83 @@ def test_expert_sees_the_average_when_enough_other_countries_hide_in_it(app_ctx,
     assert "Regional average" in html and "Tajikistan" not in html
 
 
+def _third_country(app_ctx, db_session, make_agency, world, answers: dict, submit_gknb: bool = False) -> None:
+    """Uzbekistan joins the campaign with one agency that submitted `answers` (and, optionally, Tajikistan's
+    GKNB, a security service, submits too); the scores are rebuilt."""
+    from app.campaigns.models import Campaign
+    from app.responses import answering
+    from app.responses.services import ensure_response
+    from app.scoring import store
+
+    campaign = db_session.get(Campaign, world["campaign"])
+    agency = make_agency("UZ", "MVD", en="Ministry of Internal Affairs of Uzbekistan")
+    campaign.agencies.append(agency)
+    db_session.flush()
+    response = ensure_response(campaign, agency)
+    assert answering.save_answers(response, answers, actor=None, channel="cli", lang="en").ok
+    answering.submit(response, actor=None, lang="en")
+    if submit_gknb:
+        gknb = next(a for a in campaign.agencies if a.acronym == "GKNB")
+        answering.submit(ensure_response(campaign, gknb), actor=None, lang="en")
+    db_session.flush()
+    store.rebuild(campaign.id)
+    db_session.commit()
+
+
+def test_expert_average_leaves_out_what_one_hidden_country_alone_would_make(app_ctx, world, db_session,
+                                                                             make_agency):
+    """Two countries lie outside the expert's scope, but the agency-type filter leaves one agency of one of
+    them in the average of agency levels: that average would be the hidden agency's own level."""
+    _third_country(app_ctx, db_session, make_agency, world, dict(ANSWERS["MVD"], agency_name="MVD UZ"),
+                   submit_gknb=True)
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    region = get_json(expert, "/dashboards/region")
+    assert region["average"]["agencies"] == 5 and region["heatmap"]["average"] is not None
+    security = get_json(expert, "/dashboards/region?kind=security")
+    assert security["average"] is None  # GKNB of Tajikistan alone
+    assert security["heatmap"]["average"] is not None  # the country gaps of TJ and UZ: still two countries
+    html = expert.get("/dashboards/region?kind=security").get_data(as_text=True)
+    assert html.count('data-country="average"') == 1
+    staff = get_json(client_for(app_ctx, "staff@example.org"), "/dashboards/region?kind=security")
+    assert staff["average"]["agencies"] == 1  # staff see every country anyway
+
+
+def test_expert_average_counts_only_the_countries_in_each_figure(app_ctx, world, db_session, make_agency,
+                                                                 make_user):
+    """Uzbekistan has figures (an expert rating) but no agency level: the average of agency levels would be
+    Tajikistan's alone and is left out; so is a heatmap cell where only Tajikistan has a gap."""
+    from app.directory.models import Country
+    from app.review.models import ExpertRating
+    from app.scoring import store
+    from app.scoring.models import CountryAreaScore
+
+    _third_country(app_ctx, db_session, make_agency, world,
+                   {"agency_name": "MVD UZ", "staff_total": 10, "has_ct_unit": "not_applicable"})
+    uz = db_session.scalar(select(Country).where(Country.code == "UZ"))
+    db_session.add(ExpertRating(campaign_id=world["campaign"], country_id=uz.id, indicator_id="inv_unit", level=1,
+                                rationale="Seen on a visit", expert_id=make_user("expert", email="uz@example.org",
+                                                                                  countries=["UZ"]).id))
+    db_session.flush()
+    from app.campaigns.models import Campaign
+
+    store.rating_changed(db_session.get(Campaign, world["campaign"]), uz.id)
+    db_session.commit()
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    region = get_json(expert, "/dashboards/region")
+    assert region["heatmap"]["average"] is not None  # TJ and UZ both have a gap
+    assert region["average"] is None  # but only TJ's agency has a level
+    staff = client_for(app_ctx, "staff@example.org")
+    assert get_json(staff, "/dashboards/region")["average"]["agencies"] == 3
+
+    db_session.execute(CountryAreaScore.__table__.update().where(CountryAreaScore.country_id == uz.id)
+                       .values(gap=None))  # a level without a target: no gap
+    db_session.commit()
+    region = get_json(expert, "/dashboards/region")
+    assert region["heatmap"]["average"] is None
+    assert "Regional average" not in expert.get("/dashboards/region").get_data(as_text=True)
+    assert get_json(staff, "/dashboards/region")["heatmap"]["average"] is not None
+
+
 def test_regional_average_can_be_turned_off(app_ctx, world, monkeypatch):
     monkeypatch.setitem(app_ctx.config, "DASHBOARD_REGIONAL_AVERAGE", False)
     expert = client_for(app_ctx, "kz.expert@example.org")
