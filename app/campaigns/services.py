@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, has_request_context, request, url_for
-from sqlalchemy import select
+from sqlalchemy import Select, false, select
 
 from app.auth.models import User
 from app.campaigns.models import CAMPAIGN_STATUSES, Campaign, Invitation, campaign_agencies
@@ -34,6 +34,54 @@ class CampaignError(ValueError):
 def list_campaigns() -> list[Campaign]:
     """Every campaign, newest first."""
     return list(db.session.scalars(select(Campaign).order_by(Campaign.created_at.desc(), Campaign.id.desc())))
+
+
+def _sees_every_campaign(actor) -> bool:
+    return getattr(actor, "role", None) in ("staff", "admin")
+
+
+def _actor_country_ids(actor) -> set[int]:
+    return {country.id for country in getattr(actor, "countries", None) or []}
+
+
+def visible_campaigns_query(actor) -> Select:
+    """The campaigns `actor` may know of (unordered): every one for staff; for an expert, those that are
+    not drafts and ask at least one agency of their countries (as on the review pages); none for others."""
+    query = select(Campaign)
+    if _sees_every_campaign(actor):
+        return query
+    if getattr(actor, "role", None) != "expert":
+        return query.where(false())
+    asking = (select(campaign_agencies.c.campaign_id)
+              .join(Agency, Agency.id == campaign_agencies.c.agency_id)
+              .where(Agency.country_id.in_(_actor_country_ids(actor) or {-1})))
+    return query.where(Campaign.status != "draft", Campaign.id.in_(asking))
+
+
+def campaigns_for(actor) -> list[Campaign]:
+    """The campaigns `actor` may know of (`visible_campaigns_query`), newest first."""
+    return list(db.session.scalars(visible_campaigns_query(actor).order_by(Campaign.created_at.desc(),
+                                                                           Campaign.id.desc())))
+
+
+def may_see_campaign(actor, campaign: Campaign | None) -> bool:
+    """Whether `actor` may know of `campaign` (see `campaigns_for`)."""
+    if campaign is None:
+        return False
+    if _sees_every_campaign(actor):
+        return True
+    if getattr(actor, "role", None) != "expert" or campaign.status == "draft":
+        return False
+    countries = _actor_country_ids(actor)
+    return any(agency.country_id in countries for agency in campaign.agencies)
+
+
+def visible_agency_count(actor, campaign: Campaign) -> int:
+    """How many of the campaign's agencies `actor` may see: all for staff, those of an expert's countries."""
+    if _sees_every_campaign(actor):
+        return len(campaign.agencies)
+    countries = _actor_country_ids(actor)
+    return sum(1 for agency in campaign.agencies if agency.country_id in countries)
 
 
 def get_campaign(campaign_id: int) -> Campaign | None:
@@ -231,8 +279,15 @@ def _path_without_request(token: str) -> str:
 
 
 def is_valid(invitation: Invitation, now: datetime | None = None) -> bool:
-    """Not revoked and not expired."""
-    return invitation.revoked_at is None and not invitation.is_expired(now or utcnow())
+    """Not revoked, not expired, and its contact still works for the agency it was issued for."""
+    return (invitation.revoked_at is None and not invitation.is_expired(now or utcnow())
+            and not has_moved(invitation))
+
+
+def has_moved(invitation: Invitation) -> bool:
+    """Whether the invitation's contact has moved to another agency (or left every agency) since it was
+    issued: the link then opens nothing, and the contact is invited afresh for their new agency."""
+    return invitation.contact.agency_id != invitation.agency_id
 
 
 def invitations_of(campaign: Campaign, *, country_ids: Iterable[int] | None = None) -> list[Invitation]:
@@ -332,6 +387,8 @@ def reissue(invitation: Invitation, *, actor=None, channel: str = "web") -> Issu
         raise CampaignError("invitations can only be sent for an open campaign")
     if not invitation.contact.is_active or not invitation.agency.is_active:
         raise CampaignError("the contact or the agency is not active")
+    if has_moved(invitation):
+        raise CampaignError("the contact no longer works for this agency: invite them for their new one")
     return _issue(invitation.campaign, invitation.agency, invitation.contact, actor=actor, send_email=True,
                   channel=channel)
 
@@ -374,7 +431,7 @@ def queue_reminder(invitation: Invitation, *, actor=None, channel: str = "web") 
 @dataclass(frozen=True)
 class LinkOutcome:
     """The result of opening a link: the invitation when it may sign in, else the reason ("unknown",
-    "revoked", "expired", "inactive") and, where known, the invitation (for the contact's language)."""
+    "revoked", "expired", "moved", "inactive") and, where known, the invitation (for the contact's language)."""
 
     invitation: Invitation | None
     reason: str | None = None
@@ -447,6 +504,8 @@ def check_link_state(invitation: Invitation, now: datetime | None = None) -> str
         return "revoked"
     if invitation.is_expired(now or utcnow()):
         return "expired"
+    if has_moved(invitation):
+        return "moved"
     if not invitation.contact.is_active or not invitation.agency.is_active or invitation.campaign.status == "draft":
         return "inactive"
     return None
@@ -469,16 +528,18 @@ def versions() -> list[QuestionnaireVersion]:
 
 
 #: Invitation states in the order people care about them.
-INVITATION_STATES = ("opened", "sent", "queued", "issued", "bounced", "failed", "expired", "revoked")
+INVITATION_STATES = ("opened", "sent", "queued", "issued", "bounced", "failed", "expired", "revoked", "moved")
 
 
 def invitation_state(invitation: Invitation, now: datetime | None = None) -> str:
-    """One word for an invitation: revoked, expired, opened, bounced, failed, sent, queued, or issued
-    (a link handed over without e-mail)."""
+    """One word for an invitation: revoked, expired, moved (its contact now works for another agency),
+    opened, bounced, failed, sent, queued, or issued (a link handed over without e-mail)."""
     if invitation.revoked_at is not None:
         return "revoked"
     if invitation.is_expired(now or utcnow()):
         return "expired"
+    if has_moved(invitation):
+        return "moved"
     if invitation.first_opened_at is not None:
         return "opened"
     message = invitation.message

@@ -219,3 +219,54 @@ def test_invite_button_queues_invitations_for_one_country(client, db_session, ma
     assert "1 invitation(s) queued" in response.get_data(as_text=True)
     assert [m.recipient for m in db_session.scalars(select(OutboxMessage))] == ["kg@example.org"]
     assert re.search(r"/i/[A-Za-z0-9_-]{40,}", db_session.scalar(select(OutboxMessage)).body_text)
+
+
+def test_a_contact_moved_to_another_agency_loses_the_old_agency_and_is_invited_for_the_new(
+        client, db_session, open_campaign, make_user):
+    """Staff move a contact from MVD to AFM (the directory's edit form): their open session and old link stop
+    giving MVD's answers, the campaign page says so and offers no new MVD link, reminders are not sent for
+    MVD any more, and inviting again gives them a link for AFM."""
+    from app.campaigns import services
+    from app.directory.models import Contact
+    from app.responses.services import ensure_response, remind
+
+    issued = _issue(db_session, open_campaign, "a.smith+ct@example.org")
+    mvd_response = ensure_response(open_campaign, issued.agency)
+    afm = next(a for a in open_campaign.agencies if a.acronym == "AFM")
+    contact_id, afm_id = issued.contact.id, afm.id
+    db_session.commit()
+    respondent = client.application.test_client()
+    assert respondent.get(_path(issued.link)).status_code == 302
+    assert respondent.get(f"/responses/{mvd_response.id}").status_code == 200
+
+    make_user("staff", email="staff@example.org")
+    sign_in(client, "staff@example.org")
+    form = client.get(f"/directory/contacts/{contact_id}").get_data(as_text=True)
+    moved = client.post(f"/directory/contacts/{contact_id}", data={
+        "csrf_token": extract_csrf(form), "agency": afm_id, "name": "Anna Smith", "email": "a.smith+ct@example.org",
+        "locale": "en", "position": "", "phone": ""})
+    assert moved.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Contact, contact_id).agency_id == afm_id
+
+    assert respondent.get(f"/responses/{mvd_response.id}").status_code in (302, 404)
+    assert respondent.get("/respondent").status_code == 302  # signed out: the session's link opens nothing now
+    fresh = client.application.test_client()
+    opened = fresh.get(_path(issued.link), headers={"Accept-Language": "en"})
+    assert opened.status_code == 410
+    assert "an agency you no longer represent" in opened.get_data(as_text=True)
+
+    page = client.get(f"/campaigns/{open_campaign.id}").get_data(as_text=True)
+    assert "contact moved to another agency" in page
+    assert f"/invitations/{issued.invitation.id}/resend" not in page
+    with pytest.raises(services.CampaignError):
+        services.reissue(issued.invitation)
+    assert [o.invitation.agency.acronym for o in remind(open_campaign, min_days=0)
+            if o.invitation.contact_id == contact_id] == []
+
+    again = [i for i in services.invite(open_campaign, send_email=False) if i.contact.id == contact_id]
+    assert [(i.agency.acronym, i.skipped) for i in again] == [("AFM", None)]
+    db_session.commit()
+    assert fresh.get(_path(again[0].link)).status_code == 302
+    home = fresh.get("/respondent").get_data(as_text=True)
+    assert "Financial Monitoring Agency" in home and "Ministry of Internal Affairs" not in home
