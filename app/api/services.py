@@ -2,9 +2,10 @@
 
 Scope is the same as on the pages (app.responses.services.may_see_agency, app.review.services):
 staff and administrators read everything; an expert reads the countries assigned to them, their
-agencies (never a regional body), those agencies' responses and the scores of those countries, every
-campaign (as on the campaigns page), and the questionnaire versions used by campaigns or by the
-responses they may see. Respondents sign in with magic links and get no tokens.
+agencies (never a regional body), those agencies' responses and the scores of those countries, the
+campaigns that are not drafts and ask agencies of their countries (as on the campaigns page), and the
+questionnaire versions used by campaigns or by the responses they may see. Respondents sign in with
+magic links and get no tokens.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import Select, func, select
 from app.api.models import ApiToken
 from app.api.tokens import hash_token, looks_like_token, new_token
 from app.campaigns.models import Campaign, campaign_agencies
+from app.campaigns.services import may_see_campaign, visible_campaigns_query
 from app.core import audit
 from app.core.models import utcnow
 from app.directory.models import Agency, Country
@@ -168,8 +170,9 @@ def _country_ids(user) -> set[int]:
 
 
 def campaigns_query(user, *, status: str | None = None) -> Select:
-    """Every campaign (experts see them all too, as on the campaigns page), oldest first."""
-    statement = select(Campaign).order_by(Campaign.id)
+    """The campaigns the user may know of, as on the campaigns page (an expert: those that are not drafts and
+    ask agencies of their countries), oldest first."""
+    statement = visible_campaigns_query(user).order_by(Campaign.id)
     if status:
         statement = statement.where(Campaign.status == status)
     return statement
@@ -177,7 +180,8 @@ def campaigns_query(user, *, status: str | None = None) -> Select:
 
 def visible_campaign(user, campaign_id: int) -> Campaign | None:
     """A campaign the user may see."""
-    return db.session.get(Campaign, campaign_id)
+    campaign = db.session.get(Campaign, campaign_id)
+    return campaign if may_see_campaign(user, campaign) else None
 
 
 def _visible_version_ids(user) -> Select | None:

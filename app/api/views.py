@@ -255,7 +255,8 @@ def me():
 def campaigns(query: CampaignQuery):
     """List campaigns
 
-    Every campaign (experts too see every campaign, as on the campaigns page), oldest first.
+    The campaigns the token's user may know of, as on the campaigns page (an expert: those that are not
+    drafts and ask agencies of their countries), oldest first.
     """
     page = services.paginate(services.campaigns_query(g.api_user, status=query.status), query.page, query.per_page)
     return _page(schemas.CampaignPage, page, query, [_campaign(c) for c in page.items])

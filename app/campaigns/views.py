@@ -97,9 +97,11 @@ def open_link(token: str):
 @bp.route("/campaigns/")
 @require_role("staff", "admin", "expert")
 def index():
-    """Every campaign with its status and dates."""
-    return render_template("campaigns/index.html", campaigns=services.list_campaigns(),
-                           days_to_deadline=services.days_to_deadline)
+    """The campaigns the person may know of (an expert: those asking agencies of their countries) with their
+    status, dates and number of agencies (an expert's own)."""
+    return render_template("campaigns/index.html", campaigns=services.campaigns_for(current_user),
+                           days_to_deadline=services.days_to_deadline,
+                           agency_count=lambda c: services.visible_agency_count(current_user, c))
 
 
 def _campaign_or_404(campaign_id: int):

@@ -127,7 +127,9 @@ def file(response_id: int, key: str):
 @require_role("staff", "admin", "expert")
 def progress(campaign_id: int):
     """Countries x agencies: status, progress, invitations and actions."""
-    campaign = campaigns.get_campaign(campaign_id) or abort(404)
+    campaign = campaigns.get_campaign(campaign_id)
+    if not campaigns.may_see_campaign(current_user, campaign):
+        abort(404)
     country = request.args.get("country") or None
     status = request.args.get("status") if request.args.get("status") in RESPONSE_STATUSES else None
     kind = request.args.get("kind") if request.args.get("kind") in AGENCY_TYPES else None

@@ -82,8 +82,9 @@ def test_an_expert_sees_only_assigned_countries(client, api_world):
     assert _get(client, "/api/v1/responses?country=tj", auth)["data"] == []
     assert _get(client, f"/api/v1/campaigns/{world['campaign']}/scores?country=TJ", auth)["data"] == []
     assert _get(client, f"/api/v1/responses?agency_id={world['agencies']['TJ']}", auth)["data"] == []
-    # Every campaign (as on the campaigns page) and the version they use.
-    assert len(_get(client, "/api/v1/campaigns", auth)["data"]) == 2
+    # The campaigns of their countries (as on the campaigns page): not Round 2, a draft asking only TJ.
+    assert [c["name"] for c in _get(client, "/api/v1/campaigns", auth)["data"]] == ["Round 1"]
+    assert _get(client, f"/api/v1/campaigns/{world['draft']}", auth, 404)["error"]["code"] == "not_found"
     versions = _get(client, "/api/v1/questionnaires", auth)["data"]
     assert [(q["slug"], [v["number"] for v in q["versions"]]) for q in versions] == [(world["slug"], [1])]
 
@@ -102,11 +103,11 @@ def test_an_expert_gets_404_for_other_countries(client, api_world):
 
 def test_an_expert_without_countries_sees_no_data(client, api_world):
     auth = api_world["auth"]["lonely"]
-    for url in ("/api/v1/countries", "/api/v1/agencies", "/api/v1/responses",
-                f"/api/v1/campaigns/{api_world['campaign']}/scores"):
+    for url in ("/api/v1/countries", "/api/v1/agencies", "/api/v1/responses", "/api/v1/campaigns"):
         body = _get(client, url, auth)
         assert body["data"] == [] and body["meta"]["total"] == 0, url
     _get(client, "/api/v1/countries/KZ", auth, 404)
+    _get(client, f"/api/v1/campaigns/{api_world['campaign']}/scores", auth, 404)  # no campaign of theirs
 
 
 def test_objects_have_their_documented_fields(client, api_world, db_session):

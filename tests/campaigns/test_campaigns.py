@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -187,3 +188,42 @@ def test_every_campaign_route_checks_the_role(client, db_session, make_user, mak
             assert response.status_code in (200, 302, 404), (url, response.status_code)
         else:
             assert response.status_code == 403, (role, url, response.status_code)
+
+
+def test_an_expert_knows_only_the_campaigns_of_their_countries(client, db_session, make_user, make_version,
+                                                               directory):
+    """A Kazakhstan expert: the campaigns page lists the open campaigns asking Kazakh agencies, with the number
+    of Kazakh agencies; a campaign asking only Kyrgyz agencies and a draft are neither listed nor reachable
+    through the progress overview or the dashboards (404, as on the review pages)."""
+    from app.campaigns import services
+
+    version = make_version()
+    both = services.create_campaign("Round 1", version, agencies=[directory["KZ/MVD"], directory["KZ/AFM"],
+                                                                  directory["KG/MVD"]])
+    kyrgyz = services.create_campaign("Kyrgyz inquiry", version, agencies=[directory["KG/GSFR"]])
+    draft = services.create_campaign("Kazakh follow-up", version, agencies=[directory["KZ/MVD"]])
+    for campaign in (both, kyrgyz):
+        services.set_status(campaign, "open")
+    db_session.commit()
+    ids = {"both": both.id, "kyrgyz": kyrgyz.id, "draft": draft.id}
+    make_user("expert", email="kz.expert@example.org", countries=["KZ"])
+    sign_in(client, "kz.expert@example.org")
+
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert "Round 1" in page and "Kyrgyz inquiry" not in page and "Kazakh follow-up" not in page
+    counts = re.findall(r'<td class="num">(\d+)</td>', page)
+    assert counts == ["2"]  # the expert's two agencies, not the campaign's three
+    assert client.get(f"/campaigns/{ids['both']}/progress").status_code == 200
+    for key in ("kyrgyz", "draft"):
+        assert client.get(f"/campaigns/{ids[key]}/progress").status_code == 404, key
+        for view in ("progress", "region", "questions"):
+            assert client.get(f"/dashboards/{view}?campaign={ids[key]}&format=json").status_code == 404, (key, view)
+    dashboards = client.get("/dashboards/progress").get_data(as_text=True)
+    assert "Round 1" in dashboards and "Kyrgyz inquiry" not in dashboards and "Kazakh follow-up" not in dashboards
+
+    client.post("/sign-out", data={"csrf_token": extract_csrf(page)})
+    make_user("staff", email="staff@example.org")
+    sign_in(client, "staff@example.org")
+    page = client.get("/campaigns/").get_data(as_text=True)
+    assert all(name in page for name in ("Round 1", "Kyrgyz inquiry", "Kazakh follow-up"))
+    assert client.get(f"/dashboards/progress?campaign={ids['draft']}&format=json").status_code == 200
