@@ -27,13 +27,30 @@ def _lang() -> str:
 
 
 def _branding() -> data.Branding:
-    """The branding; a broken branding.yaml is logged and the report made without it (the CLI names the
-    problem)."""
+    """The branding; a broken branding.yaml is logged and the report made without it (staff see the problem
+    above the download buttons, see `branding_problem`; the CLI stops with it)."""
     try:
         return data.load_branding()
     except data.BrandingError as exc:
         current_app.logger.warning("report branding ignored: %s", exc)
         return data.Branding()
+
+
+def branding_problem() -> str | None:
+    """What is wrong with reports/branding.yaml, for staff and admins (None when it is fine, or for others:
+    the message names a server path)."""
+    if getattr(current_user, "role", None) not in ("staff", "admin"):
+        return None
+    try:
+        data.load_branding()
+    except data.BrandingError as exc:
+        return str(exc)
+    return None
+
+
+@bp.app_context_processor
+def _report_helpers() -> dict:
+    return {"branding_problem": branding_problem}
 
 
 @bp.route("/campaigns/<int:campaign_id>/countries/<code>.xlsx")

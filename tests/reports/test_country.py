@@ -386,6 +386,30 @@ def test_download_forms_on_the_review_and_campaign_pages(app_ctx, report_world):
         assert f'action="/reports/campaigns/{campaign}/countries/{code}.xlsx"' in detail
 
 
+def test_a_broken_branding_file_is_shown_to_staff_and_the_report_made_without_it(app_ctx, report_world,
+                                                                                 tmp_path, monkeypatch):
+    """The web download does not fail on a misspelt key in reports/branding.yaml: the report comes without the
+    branding, and staff see what is wrong above the download buttons (experts do not: it names a server path)."""
+    from app.reports import data
+
+    (tmp_path / "branding.yaml").write_text("funder: {en: Misspelt key}\n", encoding="utf-8")
+    monkeypatch.setattr(data, "reports_folder", lambda: tmp_path)
+    campaign = report_world["campaign"]
+    staff = client_for(app_ctx, "staff@example.org")
+    for url in (f"/campaigns/{campaign}", f"/review/campaigns/{campaign}/KZ", "/dashboards/countries/KZ",
+                "/dashboards/region"):
+        page = staff.get(url).get_data(as_text=True)
+        assert page.count("report-branding-problem") == 1, url
+        assert "unknown key(s) funder" in page, url
+    download = staff.get(f"/reports/campaigns/{campaign}/countries/KZ.xlsx")
+    assert download.status_code == 200
+    assert "European Union" not in all_texts(open_workbook(download.data))
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    assert "report-branding-problem" not in expert.get(f"/review/campaigns/{campaign}/KZ").get_data(as_text=True)
+    monkeypatch.undo()
+    assert "report-branding-problem" not in staff.get(f"/campaigns/{campaign}").get_data(as_text=True)
+
+
 def test_cli_writes_the_country_report(app_ctx, report_world, tmp_path):
     runner = app_ctx.test_cli_runner()
     campaign = report_world["campaign"]
