@@ -23,6 +23,20 @@ CONTENT_TYPES = {
 }
 
 
+#: The first bytes every file of a type starts with: a file whose extension promises one of these types but
+#: whose content is something else (a renamed program, a damaged download) is refused.
+SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "pdf": (b"%PDF-",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+    # Office Open XML and OpenDocument files are zip archives; the older Office formats are OLE2 files.
+    **dict.fromkeys(("docx", "xlsx", "pptx", "odt", "ods", "odp", "zip"), (b"PK\x03\x04",)),
+    **dict.fromkeys(("doc", "xls", "ppt"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+}
+
+
 def upload_dir() -> Path:
     """instance/uploads/ (created when missing)."""
     path = Path(current_app.instance_path) / "uploads"
@@ -56,6 +70,10 @@ def store_upload(question, storage: FileStorage, *, definition=None) -> dict:
     content_type = CONTENT_TYPES.get(extension) or mimetypes.guess_type(name)[0] or "application/octet-stream"
     value = {"name": name, "key": secrets.token_urlsafe(24), "size": len(data), "content_type": content_type}
     checked = REGISTRY["file"].normalise(question, value, definition=definition)  # type and size
+    signatures = SIGNATURES.get(extension)
+    if signatures and not data.startswith(signatures):
+        raise AnswerError(N_("“{name}” is not a {ext} file inside: it may be damaged or have the wrong extension."),
+                          name=name, ext=extension.upper())
     (upload_dir() / value["key"]).write_bytes(data)
     return checked
 

@@ -4,6 +4,7 @@ conflicts, autosave, review and submission, print, history, files and scope."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -362,13 +363,20 @@ def test_evidence_files(agency_world, app_ctx, tmp_path, db_session, make_versio
     response = upload("big.pdf", b"%PDF" + b"0" * (1024 * 1024))
     assert response.status_code == 422 and "larger than 1 MB" in response.get_data(as_text=True)
     assert stored(db_session) == {"comment": "kept"}
+    uploads = Path(app_ctx.instance_path) / "uploads"
+    files_before = sorted(uploads.iterdir()) if uploads.exists() else []
+    for name, data in (("plan.pdf", b"MZ\x90\x00 a program renamed"), ("plan.docx", b"%PDF-1.4 a PDF renamed")):
+        response = upload(name, data)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and f"“{name}” is not a {name[5:].upper()} file inside" in page
+        assert 'value="kept"' in page
+    assert stored(db_session) == {"comment": "kept"}
+    assert (sorted(uploads.iterdir()) if uploads.exists() else []) == files_before  # nothing stored
 
     assert upload("План действий.pdf", b"%PDF-1.4 the plan").status_code == 302
     value = stored(db_session)["plan"]
     assert value["name"] == "План действий.pdf" and value["size"] == len(b"%PDF-1.4 the plan")
-    from pathlib import Path
-
-    assert (Path(app_ctx.instance_path) / "uploads" / value["key"]).read_bytes() == b"%PDF-1.4 the plan"
+    assert (uploads / value["key"]).read_bytes() == b"%PDF-1.4 the plan"
     page = client.get("/respondent/sections/1").get_data(as_text=True)
     assert "План действий.pdf" in page
     url = re.search(r'href="(/respondent/files/[^"]+)"', page).group(1)
