@@ -73,6 +73,10 @@ PROBLEM_MESSAGES = {
     "unknown_regional_agency": _l("There is no regional body (without a country) with the acronym “%(acronym)s” "
                                   "on the agencies sheet or in the directory."),
     "bad_yes_no": _l("“%(value)s” is neither yes nor no."),
+    "merged_cells": _l("The cells %(range)s are merged, so only the first of them can be read. Unmerge them and "
+                       "fill in every cell."),
+    "duplicate_sheet": _l("The sheets “%(first)s” and “%(sheet)s” hold the same kind of rows, and only one can be "
+                          "read. Move all the rows onto one of them and delete the other."),
 }
 
 

@@ -22,9 +22,10 @@ from typing import Any
 
 import openpyxl
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils import get_column_letter, quote_sheetname, range_boundaries
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.xml.functions import iterparse
 
 from app.directory.values import (
     MAX_ACRONYM,
@@ -264,8 +265,9 @@ class DirectoryFile:
 
 
 def _norm(text: str) -> str:
-    """A heading or code compared loosely: case, spaces, a trailing * or :, and ё are ignored."""
-    text = " ".join(str(text).replace("ё", "е").replace("Ё", "Е").split())
+    """A heading or code compared loosely: case, spaces, invisible characters, a trailing * or :, and ё are
+    ignored."""
+    text = clean_text(str(text)).replace("ё", "е").replace("Ё", "Е")
     return text.rstrip("*: ").strip().casefold()
 
 
@@ -487,6 +489,11 @@ class _Table:
     sheet: str
     headings: list[tuple[int, str]]
     rows: list[tuple[int, tuple]]
+    #: Number of the headings' row.
+    header_row: int = 0
+    #: Merged ranges that hide values (a merged range reads as its first cell and empty cells): the column
+    #: indexes each covers, and the problem to report when one of them is read.
+    merged: list[tuple[range, Problem]] = field(default_factory=list)
 
 
 def read_directory(data: bytes, vocabulary: Vocabulary,
@@ -506,8 +513,8 @@ def read_directory(data: bytes, vocabulary: Vocabulary,
     except Exception as exc:  # openpyxl raises many kinds of errors on damaged files
         result.problems.append(Problem("damaged", params={"detail": type(exc).__name__}))
         return result
-    if isinstance(tables, Problem):
-        result.problems.append(tables)
+    if isinstance(tables, list):
+        result.problems.extend(tables)
         return result
     reader = _Reader(vocabulary, existing_agencies, result.problems)
     agencies = reader.agencies(tables["agencies"]) if "agencies" in tables else []
@@ -517,29 +524,106 @@ def read_directory(data: bytes, vocabulary: Vocabulary,
     return result
 
 
-def _read_tables(data: bytes) -> dict[str, _Table] | Problem:
+def _read_tables(data: bytes) -> dict[str, _Table] | list[Problem]:
+    """The Agencies and Contacts sheets, or the problems that stop the file from being read at all."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about Excel features it does not keep
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         found: dict[str, str] = {}
+        problems = []
         for name in book.sheetnames:
-            for what, aliases in SHEET_ALIASES.items():
-                if _norm(name) in aliases and what not in found:
-                    found[what] = name
+            what = next((w for w, aliases in SHEET_ALIASES.items() if _norm(name) in aliases), None)
+            if what is None:
+                continue
+            if what in found:  # reading only one of them would silently drop the rows of the other
+                problems.append(Problem("duplicate_sheet", sheet=name, params={"first": found[what], "sheet": name}))
+            else:
+                found[what] = name
         if not found:
             expected = [SHEET_NAMES[w][lang] for w in ("agencies", "contacts") for lang in TEMPLATE_LANGUAGES]
-            return Problem("no_sheets", params={"expected": ", ".join(expected),
-                                                "found": ", ".join(book.sheetnames)})
+            return [Problem("no_sheets", params={"expected": ", ".join(expected),
+                                                 "found": ", ".join(book.sheetnames)})]
+        if problems:
+            return problems
         tables = {}
-        for what, name in found.items():
-            table = _read_table(book[name], name)
-            if isinstance(table, Problem):
-                return table
-            tables[what] = table
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for what, name in found.items():
+                sheet = book[name]
+                table = _read_table(sheet, name)
+                if isinstance(table, Problem):
+                    return [table]
+                # openpyxl's path of the sheet's XML part (it resolved the workbook's relationships already)
+                table.merged = _merge_problems(table, _merged_ranges(archive, sheet._worksheet_path))
+                tables[what] = table
         return tables
     finally:
         book.close()
+
+
+def _merged_ranges(archive: zipfile.ZipFile, path: str) -> list[str]:
+    """The merged ranges ("A2:A4") of a worksheet, read from its XML: read-only worksheets do not expose them,
+    and loading the whole workbook normally for them would take far more memory. Streamed, keeping no rows;
+    the XML is parsed only when its bytes mention merged cells at all (a quick scan)."""
+    if not _mentions(archive, path, b"mergeCell"):
+        return []
+    ranges: list[str] = []
+    rows_parent = None
+    with archive.open(path) as source:
+        for event, element in iterparse(source, events=("start", "end")):
+            tag = element.tag.rpartition("}")[2]
+            if event == "start":
+                if tag == "sheetData":
+                    rows_parent = element
+            elif tag == "mergeCell" and element.get("ref"):
+                ranges.append(element.get("ref"))
+            elif tag == "row" and rows_parent is not None:
+                rows_parent.clear()
+    return ranges
+
+
+def _mentions(archive: zipfile.ZipFile, path: str, needle: bytes) -> bool:
+    """Whether the unpacked member holds these bytes (read in chunks)."""
+    tail = b""
+    with archive.open(path) as source:
+        while chunk := source.read(1 << 20):
+            if needle in tail + chunk[:len(needle)] or needle in chunk:
+                return True
+            tail = chunk[-len(needle):]
+    return False
+
+
+def _merge_problems(table: _Table, ranges: Iterable[str]) -> list[tuple[range, Problem]]:
+    """A problem for each merged range that hides values of the table, with the columns it covers: Excel keeps
+    only the first cell's value, so "KZ" merged over three rows reads as KZ and two empty cells (two regional
+    bodies)."""
+    if not table.headings:
+        return []
+    width = table.headings[-1][0] + 1
+    headings = dict(table.headings)
+    rows = dict(table.rows)
+    found = []
+    for text in ranges:
+        try:
+            min_col, min_row, max_col, max_row = range_boundaries(text.replace("$", "").upper())
+        except (TypeError, ValueError):
+            continue
+        if None in (min_col, min_row, max_col, max_row) or (min_col, min_row) == (max_col, max_row):
+            continue
+        if max_row < table.header_row or min_col > width:
+            continue  # above the headings (a title) or right of them (ignored columns)
+        if min_row == table.header_row:
+            first = headings.get(min_col - 1)
+        else:
+            values = rows.get(min_row, ())
+            first = values[min_col - 1] if min_col - 1 < len(values) else None
+        if _is_blank(first):
+            continue  # merged empty cells hide nothing
+        column = headings.get(min_col - 1, "") if min_col == max_col else ""
+        cells = f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}"
+        problem = Problem("merged_cells", sheet=table.sheet, row=min_row, column=column, params={"range": cells})
+        found.append(((min_row, min_col), range(min_col - 1, max_col), problem))
+    return [(columns, problem) for _place, columns, problem in sorted(found, key=lambda item: item[0])]
 
 
 def _read_table(sheet, name: str) -> _Table | Problem:
@@ -562,7 +646,7 @@ def _read_table(sheet, name: str) -> _Table | Problem:
         rows.append((number, tuple(values)))
         if len(rows) > MAX_ROWS:
             return Problem("too_many_rows", sheet=name, params={"limit": MAX_ROWS})
-    return _Table(name, headings, rows)
+    return _Table(name, headings, rows, header_row=header_number)
 
 
 def _is_blank(value) -> bool:
@@ -614,12 +698,19 @@ class _Reader:
                                          params={"example": NAME_HEADING["en"].format(code="en")}))
         return columns, names
 
+    def _merged(self, table: _Table, read: Iterable[tuple[int, str]]) -> None:
+        """Report the merged ranges that cover a column the import reads: their rows cannot be read as the
+        person sees them, so the sheet's rows are not checked further."""
+        indexes = {index for index, _heading in read}
+        self.problems.extend(problem for columns, problem in table.merged if indexes.intersection(columns))
+
     def agencies(self, table: _Table) -> list[AgencyRow]:
         """Rows of the Agencies sheet."""
         if not table.headings:
             return []  # an empty sheet: nothing to import
         before = len(self.problems)
         columns, names = self._columns(table, "agencies")
+        self._merged(table, [*columns.values(), *names.values()])
         if len(self.problems) > before:
             self.agencies_read = False
             return []
@@ -656,6 +747,7 @@ class _Reader:
             return []
         before = len(self.problems)
         columns, _names = self._columns(table, "contacts")
+        self._merged(table, columns.values())
         if len(self.problems) > before:
             return []
         seen: dict[str, int] = {}
