@@ -449,22 +449,59 @@ def download_workbook():
     return send_workbook(build_workbook(scope.response, lang=scope.lang), name)
 
 
-def _pending_path(token: str):
+def _pending_dir():
     from pathlib import Path
 
+    return Path(current_app.instance_path) / "uploads" / "pending"
+
+
+def _pending_path(token: str):
     if not token or not all(c.isalnum() or c in "-_" for c in token):
         return None
-    path = Path(current_app.instance_path) / "uploads" / "pending" / f"{token}.xlsx"
+    path = _pending_dir() / f"{token}.xlsx"
     return path if path.is_file() else None
+
+
+def _keep_pending(data: bytes, versions: dict[str, int]) -> str:
+    """Keep an uploaded workbook until it is confirmed, with the answer versions its preview showed; the token
+    names it in the confirmation form."""
+    import json
+    import secrets
+
+    token = secrets.token_urlsafe(24)
+    pending = _pending_dir()
+    pending.mkdir(parents=True, exist_ok=True)
+    (pending / f"{token}.json").write_text(json.dumps({"versions": versions}), encoding="utf-8")
+    (pending / f"{token}.xlsx").write_bytes(data)
+    return token
+
+
+def _pending_versions(path) -> dict[str, int] | None:
+    """The answer versions kept with a pending upload (None when they are missing or unreadable)."""
+    import json
+
+    try:
+        versions = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))["versions"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(versions, dict) or not all(isinstance(v, int) for v in versions.values()):
+        return None
+    return versions
+
+
+def _drop_pending(path) -> None:
+    path.unlink(missing_ok=True)
+    path.with_suffix(".json").unlink(missing_ok=True)
 
 
 @bp.route("/workbook", methods=["GET", "POST"])
 @require_role("respondent")
 def upload_workbook():
-    """Upload a filled workbook: every problem by sheet and cell, else a preview of the changes to confirm."""
-    import secrets
-    from pathlib import Path
+    """Upload a filled workbook: every problem by sheet and cell, else a preview of the changes to confirm.
 
+    Confirming imports the kept file again, checked against the answer versions the preview showed: when
+    someone changed one of the answers since, nothing is saved and the preview is shown again with both
+    values, to be confirmed (or cancelled) knowingly."""
     from app.responses.workbook import MAX_BYTES, import_workbook
 
     scope = _scope()
@@ -478,18 +515,26 @@ def upload_workbook():
         confirm_token = request.form.get("token", "")
         if confirm_token:
             path = _pending_path(confirm_token)
-            if path is None:
+            versions = _pending_versions(path) if path is not None else None
+            if path is None or versions is None:
                 flash(_("The uploaded workbook has expired. Upload it again."), "warning")
                 return redirect(url_for(".upload_workbook"))
             data = path.read_bytes()
-            outcome = import_workbook(data, response=scope.response, actor=current_user, lang=scope.lang, apply=True)
+            outcome = import_workbook(data, response=scope.response, actor=current_user, lang=scope.lang, apply=True,
+                                      seen_versions=versions)
             if outcome.applied:
                 db.session.commit()
-                path.unlink(missing_ok=True)
+                _drop_pending(path)
                 flash(_("The answers from the workbook are saved."), "success")
                 return redirect(url_for("responses.respondent_home"))
             db.session.rollback()
-            status = 422
+            if outcome.changed_since_preview and not outcome.problems:
+                # Show the preview again, with the newer values: confirming it saves knowingly.
+                token = _keep_pending(data, outcome.versions)
+                _drop_pending(path)
+                status = 409
+            else:
+                status = 422
         else:
             upload = request.files.get("file")
             if upload is None or not upload.filename:
@@ -503,9 +548,6 @@ def upload_workbook():
                 if outcome.problems:
                     status = 422
                 elif outcome.changes:
-                    token = secrets.token_urlsafe(24)
-                    pending = Path(current_app.instance_path) / "uploads" / "pending"
-                    pending.mkdir(parents=True, exist_ok=True)
-                    (pending / f"{token}.xlsx").write_bytes(data)
+                    token = _keep_pending(data, outcome.versions)
     return render_template("responses/workbook_upload.html", scope=scope, outcome=outcome, token=token,
                            editable=answering.is_editable(scope.response)), status

@@ -32,6 +32,7 @@ import re
 import warnings
 import zipfile
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -86,8 +87,14 @@ NOT_IMPORTED = ("note", "file")
 TITLE_LIMIT = 31
 FORBIDDEN_IN_TITLES = re.compile(r"[\[\]:*?/\\]")
 RESERVED_TITLES = ("history",)
+#: What ends a title cut at the limit; the punctuation left before the cut goes.
+ELLIPSIS = "…"
+TRAILING_PUNCTUATION = " ,;:.-–—("
 #: "2 — Partial", "2 - partial": the level at the start of a scale label.
 _LEADING_LEVEL = re.compile(r"^\s*(-?\d+)\s*[—–-]")
+#: Most texts separated by ";" (or new lines) read from one multiple-choice cell, unless the question has so
+#: many answers that it could need more; a cell with more is refused instead of being matched piece by piece.
+MAX_CHOICE_PIECES = 1000
 #: Excel's limits on data-validation messages.
 ERROR_TITLE_LIMIT, ERROR_LIMIT = 32, 255
 
@@ -172,6 +179,11 @@ class WorkbookChange:
     new: str
     #: Someone changed the answer on the website after the workbook was downloaded (and the workbook too).
     changed_online_since_download: bool = False
+    #: At the confirmation: someone changed the answer after the preview was shown (`old` is their value), so
+    #: nothing was saved and the person must confirm again; who did it and when.
+    changed_since_preview: bool = False
+    changed_by: str = ""
+    changed_at: datetime | None = None
 
     @property
     def changed_online(self) -> bool:
@@ -189,6 +201,14 @@ class WorkbookImport:
     #: True when the changes were saved (flushed: the caller commits).
     applied: bool = False
     response: Response | None = None
+    #: question id -> version of every stored answer the changes were worked out against. The preview keeps
+    #: them with the pending upload and gives them back as `seen_versions` when the person confirms.
+    versions: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def changed_since_preview(self) -> list[WorkbookChange]:
+        """The changes whose answer someone changed after the preview: the reason nothing was saved."""
+        return [c for c in self.changes if c.changed_since_preview]
 
     @property
     def fatal(self) -> list[Problem]:
@@ -221,15 +241,28 @@ def _norm(text: str) -> str:
     return " ".join(str(text).replace("ё", "е").replace("Ё", "Е").split()).casefold()
 
 
+def shorten(text: str, limit: int) -> str:
+    """`text` when it fits in `limit` characters, else cut after a whole word and ended with "…" (cut inside
+    the word only when the first word alone is too long)."""
+    if len(text) <= limit:
+        return text
+    room = limit - len(ELLIPSIS)
+    cut = text[:room]
+    if not text[room].isspace():
+        space = max(cut.rfind(" "), 0)
+        cut = cut[:space] or cut
+    return (cut.rstrip(TRAILING_PUNCTUATION) or cut) + ELLIPSIS
+
+
 def sheet_title(text: str, taken: set[str], fallback: str) -> str:
-    """A valid, unused sheet title made from `text`: forbidden characters removed, at most 31 characters,
-    unique (Excel compares titles without case) and not a reserved name; `taken` holds casefolded titles."""
-    title = " ".join(FORBIDDEN_IN_TITLES.sub("", text).split()).strip("'").strip()
-    title = title[:TITLE_LIMIT].rstrip() or fallback[:TITLE_LIMIT]
-    candidate, number = title, 2
+    """A valid, unused sheet title made from `text`: forbidden characters removed, at most 31 characters (a
+    longer text is cut after a whole word and ends with "…"), unique (Excel compares titles without case) and
+    not a reserved name; `taken` holds casefolded titles."""
+    title = " ".join(FORBIDDEN_IN_TITLES.sub("", text).split()).strip("'").strip() or fallback
+    candidate, number = shorten(title, TITLE_LIMIT), 2
     while candidate.casefold() in taken or candidate.casefold() in RESERVED_TITLES:
         suffix = f" ({number})"
-        candidate = title[:TITLE_LIMIT - len(suffix)].rstrip() + suffix
+        candidate = shorten(title, TITLE_LIMIT - len(suffix)) + suffix
         number += 1
     taken.add(candidate.casefold())
     return candidate
@@ -558,12 +591,17 @@ class _Builder:
             parts.append(_("One or more of: %(labels)s. Separate several answers with a semicolon (;).",
                            labels="; ".join(labels)))
         elif kind == "number":
-            parts.append(_("A whole number.") if question.integer else _("A number."))
+            if question.unit:
+                # The unit in parentheses, so that a unit ending with a period ("чел.") is not followed by another.
+                unit = self.text(question.unit)
+                # i18n: %(unit)s is the unit of measurement of a number question, e.g. "million tenge"
+                parts.append(_("A whole number (%(unit)s).", unit=unit) if question.integer
+                             else _("A number (%(unit)s).", unit=unit))
+            else:
+                parts.append(_("A whole number.") if question.integer else _("A number."))
             bounds = self.bounds_text(question.min, question.max, _number_text, dates=False)
             if bounds:
                 parts.append(bounds)
-            if question.unit:
-                parts.append(_("Unit: %(unit)s.", unit=self.text(question.unit)))
         elif kind == "date":
             parts.append(_("A date (YYYY-MM-DD)."))
             # i18n: a date limit, as in "not after today"
@@ -750,8 +788,7 @@ def read_workbook(data: bytes, response: Response | None = None) -> WorkbookRead
             warnings.simplefilter("ignore")  # openpyxl warns about Excel features it does not keep
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds of errors on damaged files
-        result.problems.append(_fatal(_("The workbook is damaged and cannot be read. Upload the workbook "
-                                        "downloaded from this site, saved as .xlsx.")))
+        result.problems.append(_damaged())
         return result
     try:
         problem = _read_meta(book, result)
@@ -761,9 +798,31 @@ def read_workbook(data: bytes, response: Response | None = None) -> WorkbookRead
             result.problems.append(problem)
             return result
         _read_answers(book, result)
+    except _Unreadable:
+        # A sheet is only parsed when it is read: a damaged one is found here, after part of the file was read.
+        result.values, result.at_download = {}, {}
+        result.problems = [_damaged()]
     finally:
         book.close()
     return result
+
+
+def _damaged() -> Problem:
+    return _fatal(_("The workbook is damaged and cannot be read. Upload the workbook downloaded from this site, "
+                    "saved as .xlsx."))
+
+
+class _Unreadable(Exception):
+    """A sheet of the workbook cannot be parsed."""
+
+
+def _rows(book, name: str, max_col: int) -> Iterator[tuple]:
+    """The cell values of a sheet's rows. openpyxl's read-only mode parses a sheet only while its rows are read,
+    so a damaged sheet fails here, not when the workbook is opened: any error becomes `_Unreadable`."""
+    try:
+        yield from book[name].iter_rows(min_row=1, max_col=max_col, values_only=True)
+    except Exception as exc:  # XML parse errors, truncated or corrupt ZIP members, bad cell values...
+        raise _Unreadable(name) from exc
 
 
 def _read_meta(book, result: WorkbookRead) -> Problem | None:
@@ -775,7 +834,7 @@ def _read_meta(book, result: WorkbookRead) -> Problem | None:
     signature = ""
     altered = _fatal(_("The hidden information sheet was changed, so the workbook cannot be trusted. Download a "
                        "new workbook and copy your answers into it."))
-    for row in book[META_SHEET].iter_rows(min_row=1, max_col=2, values_only=True):
+    for row in _rows(book, META_SHEET, 2):
         key = row[0] if row else None
         if key is None:
             continue
@@ -905,11 +964,10 @@ def _read_answers(book, result: WorkbookRead) -> None:
     vocabulary = _Vocabulary(definition, result.lang or definition.languages[0])
     skip = {META_SHEET, result.meta.get("sheet_instructions"), result.meta.get("sheet_lists")}
     seen: dict[str, str] = {}
-    for name in book.sheetnames:
+    for name in [sheet.title for sheet in book.worksheets]:  # chart sheets have no cells
         if name in skip:
             continue
-        for number, row in enumerate(book[name].iter_rows(min_row=1, max_col=ANSWER_COLUMN, values_only=True),
-                                     start=1):
+        for number, row in enumerate(_rows(book, name, ANSWER_COLUMN), start=1):
             ident = row[ID_COLUMN - 1] if row else None
             if not isinstance(ident, str) or not ident.strip():
                 continue
@@ -937,7 +995,14 @@ def _read_answers(book, result: WorkbookRead) -> None:
                 cell.value[row_id] = _choice_raw(vocabulary, question, value, ref, cell.unknown)
             else:
                 cell = CellValue(qid, None, ref, name)
-                cell.value = _raw(vocabulary, question, value, ref, cell.unknown)
+                try:
+                    cell.value = _raw(vocabulary, question, value, ref, cell.unknown)
+                except _TooManyPieces as exc:
+                    result.problems.append(Problem(
+                        _("This cell lists %(count)d answers separated by “;” or line breaks, more than the "
+                          "%(limit)d that can be read: write each chosen answer once.",
+                          count=exc.count, limit=exc.limit), sheet=name, cell=ref))
+                    continue
                 result.values[qid] = cell
 
 
@@ -955,14 +1020,33 @@ def _choice_raw(vocabulary: _Vocabulary, question, value, ref: str, unknown: lis
     return code
 
 
+class _TooManyPieces(Exception):
+    """A multiple-choice cell holds far more texts than the question has answers."""
+
+    def __init__(self, count: int, limit: int):
+        super().__init__(count, limit)
+        self.count, self.limit = count, limit
+
+
 def _split_choices(vocabulary: _Vocabulary, question, text: str) -> list[str]:
-    """Texts of a multiple-choice cell separated by ";" or new lines; a label containing ";" stays whole."""
+    """Texts of a multiple-choice cell separated by ";" or new lines; a label containing ";" stays whole.
+
+    From each piece on, the longest run of pieces that is a known text is taken (else the piece alone). A
+    known text holds at most `window - 1` semicolons, so no longer run is tried: the work grows with the
+    number of pieces, not with its cube. A cell with far more pieces than the question could ever need
+    raises _TooManyPieces."""
+    index = vocabulary.index(question)
+    window = max((key.count(";") for key in index), default=0) + 1
+    limit = max(MAX_CHOICE_PIECES, 2 * window * len(index))
+    count = text.count(";") + text.count("\n") + 1
+    if count > limit:
+        raise _TooManyPieces(count, limit)
     items: list[str] = []
     for chunk in text.split("\n"):
         pieces = chunk.split(";")
         start = 0
         while start < len(pieces):
-            for end in range(len(pieces), start, -1):
+            for end in range(min(len(pieces), start + window), start, -1):
                 candidate = ";".join(pieces[start:end]).strip()
                 if end == start + 1 or vocabulary.choice(question, candidate) is not None:
                     if candidate:
@@ -1024,14 +1108,18 @@ def _raw(vocabulary: _Vocabulary, question, value, ref: str, unknown: list):
 
 
 def import_workbook(data: bytes, *, response: Response | None = None, actor, lang: str,
-                    apply: bool) -> WorkbookImport:
+                    apply: bool, seen_versions: dict[str, int] | None = None) -> WorkbookImport:
     """Check an uploaded workbook and save its answers with the web form's rules (flushed, never committed).
 
     The answers go through `save_answers` (channel "workbook", one audit event) inside a SAVEPOINT that is
     rolled back when `apply` is False (the preview) or when any cell has a problem, so nothing is stored
     then. A cell the person left as it was downloaded changes nothing, even when the answer was changed on the
     website since; an answer changed both on the website and in the workbook is listed as such and takes
-    the workbook's value. Without `response` (the CLI), the response is the one the workbook names."""
+    the workbook's value. Without `response` (the CLI), the response is the one the workbook names.
+
+    `seen_versions` are the answer versions the preview showed (its `versions`): an answer the workbook
+    changes that someone changed since then is not overwritten unseen. Nothing is saved; the changes are
+    listed again with both values (`changed_since_preview`) and new `versions`, to be confirmed again."""
     read = read_workbook(data, response)
     outcome = WorkbookImport(response=read.response or response)
     if read.problems:
@@ -1058,9 +1146,12 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
             continue
         raws[qid] = raw
 
+    outcome.versions = {qid: version for qid, (version, _value) in before.items()}
+    base = None if seen_versions is None else {qid: seen_versions.get(qid, 0) for qid in raws}
     nested = db.session.begin_nested()
     try:
-        result = save_answers(response, raws, actor=actor, channel="workbook", lang=lang, one_audit_event=True)
+        result = save_answers(response, raws, actor=actor, channel="workbook", lang=lang, one_audit_event=True,
+                              base_versions=base)
     except ResponseError:
         nested.rollback()
         outcome.problems.append(_fatal(_("These answers can no longer be changed: they have been submitted or "
@@ -1079,6 +1170,14 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
                 message = _("“%(value)s” is not one of the allowed answers (see the column “%(column)s”).",
                             value=text, column=_("Allowed answers"))
             outcome.problems.append(Problem(message, sheet=ref.rsplit("!", 1)[0], cell=ref))
+        elif qid in result.conflicts:  # changed since the preview (save_answers compared the versions)
+            conflict = result.conflicts[qid]
+            outcome.versions[qid] = conflict.version
+            theirs, yours = (display(definition, question, v, lang) for v in (conflict.theirs, conflict.yours))
+            outcome.changes.append(WorkbookChange(
+                qid, tr(question.label, lang, definition.languages[0]), theirs, yours,
+                changed_online_since_download=conflict.version > read.at_download.get(qid, (0, ""))[0],
+                changed_since_preview=True, changed_by=conflict.by, changed_at=conflict.at))
         elif qid in result.changed:
             old, new = result.changed[qid]
             outcome.changes.append(WorkbookChange(
@@ -1087,7 +1186,7 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
                 changed_online_since_download=before.get(qid, (0, None))[0] > read.at_download.get(qid, (0, ""))[0]))
     if outcome.problems:
         outcome.changes = []  # nothing changes until every cell is right
-    if outcome.problems or not apply:
+    if outcome.problems or outcome.changed_since_preview or not apply:
         nested.rollback()
     else:
         nested.commit()

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from tests.conftest import ROOT
 
 QUESTIONNAIRE = ROOT / "tests" / "data" / "workbook_questionnaire.yaml"
-#: Section titles as sheet names: forbidden characters dropped, cut at 31 characters, made unique.
+#: Section titles as sheet names: forbidden characters dropped, cut after a word within 31 characters, made unique.
 PROFILE = "Agency profile staffbudget 2024"
-UNIT, MORE = "Counter-terrorism unit and its", "Counter-terrorism unit and (2)"
+UNIT, MORE = "Counter-terrorism unit and its…", "Counter-terrorism unit and… (2)"
 REGIONS_EN = [
     "Abai Region", "Akmola Region", "Aktobe Region", "Almaty Region", "Atyrau Region", "East Kazakhstan Region",
     "Zhambyl Region", "Zhetysu Region", "West Kazakhstan Region", "Karaganda Region", "Kostanay Region",
@@ -212,7 +212,7 @@ def test_sheet_titles_are_valid_and_unique():
     taken = {"instructions"}
     titles = [sheet_title(text, taken, "Section") for text in (
         "Profile: staff/budget [2024]?*\\", "A" * 40, "A" * 40, "a" * 40, "Instructions", "History", "''", "")]
-    assert titles == ["Profile staffbudget 2024", "A" * 31, "A" * 27 + " (2)", "a" * 27 + " (3)",
+    assert titles == ["Profile staffbudget 2024", "A" * 30 + "…", "A" * 26 + "… (2)", "a" * 26 + "… (3)",
                       "Instructions (2)", "History (2)", "Section", "Section (2)"]
     assert all(len(t) <= 31 for t in titles)
 
@@ -257,7 +257,7 @@ def test_dropdowns_number_date_and_length_checks(world):
         return sheet.cell(row=row, column=5).value
 
     assert help_of("staff_total") == "A whole number. From 1 to 100000."
-    assert help_of("budget") == "A number. At least 0. Unit: million tenge. Or: Don't know."
+    assert help_of("budget") == "A number (million tenge). At least 0. Or: Don't know."
     assert help_of("answered_on") == "A date (YYYY-MM-DD). From 2020-01-01 to today."
     assert help_of("agency_name") == "Text, at most 200 characters."
     assert help_of("ct_unit_staff") == "A number. Only if it applies (it depends on earlier answers)."
@@ -280,8 +280,7 @@ def test_russian_workbook_has_russian_sheets_lists_and_prefilled_answers(world, 
            training_topics=["financing", "rights"], skills={"interviewing": 3, "forensics": 1},
            cooperation={"police": "weekly", "customs": "not_applicable"}, plan=PLAN, priorities="Обучение")
     book = download(world.response, "ru")
-    assert book.sheetnames[1:4] == ["Сведения о ведомстве штатбюджет", "Подразделение по противодействи",
-                                    "Подразделение по противодей (2)"]
+    assert book.sheetnames[1:4] == ["Сведения о ведомстве…", "Подразделение по…", "Подразделение по… (2)"]
     with force_locale("ru"):
         assert (book.sheetnames[0], book.sheetnames[4]) == (_("Instructions"), _("Lists"))
     assert find(book, "agency_name")[0].cell(row=find(book, "agency_name")[1], column=2).value == \
@@ -613,7 +612,7 @@ def test_cli_writes_checks_and_imports_a_workbook(app_ctx, world, db_session, tm
     result = runner.invoke(args=["responses", "workbook", str(world.response.id), "-o", str(path), "--lang", "ru"])
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames[1] == "Сведения о ведомстве штатбюджет" and book["_meta"].sheet_state == "veryHidden"
+    assert book.sheetnames[1] == "Сведения о ведомстве…" and book["_meta"].sheet_state == "veryHidden"
 
     fill(book, staff_total=0, region="Атлантида").save(path)
     result = runner.invoke(args=["responses", "import-workbook", str(path), "--yes"])
