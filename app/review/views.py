@@ -149,7 +149,13 @@ def clarify(response_id: int):
         _or_404(services.request_clarification, response, items, actor=current_user)
     except ReviewError as exc:
         db.session.rollback()
-        return _render_response(response, 422, {"clarify": str(exc)})
+        errors: dict = {"clarify": str(exc)}
+        definition = definition_of(response.version)
+        missing = [definition.question(qid) for qid, message in items if not (message or "").strip()]
+        errors["missing"] = [q for q in missing if q is not None]
+        for question in errors["missing"]:
+            errors[f"message-{question.id}"] = _("Write your message to the agency about this question.")
+        return _render_response(response, 422, errors)
     db.session.commit()
     flash(_("The response was returned to the agency with your questions; its contacts were e-mailed."), "success")
     return redirect(url_for(".response", response_id=response.id))

@@ -153,9 +153,19 @@ def test_clarification_round_trip(app_ctx, review_world, db_session):
     expert = client_for(app_ctx, "kz.expert@example.org")
     response_id = review_world["responses"]["MVD"]
     url = f"/review/responses/{response_id}"
-    # A request without a message is refused and keeps what was ticked.
-    refused = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "clarify": ["staff_total"]})
-    assert refused.status_code == 422 and "Write a message for each question" in refused.get_data(as_text=True)
+    # The request form carries its own CSRF token (its fields sit beside each question, tied to it by form=).
+    page = expert.get(url).get_data(as_text=True)
+    form = re.search(r'<form [^>]*id="clarify-form"[^>]*>(.*?)</form>', page, re.S)
+    assert form and 'name="csrf_token"' in form.group(1)
+    # A request without a message is refused, keeps what was ticked and says which question lacks one.
+    refused = expert.post(url + "/clarify", data={"csrf_token": extract_csrf(form.group(1)),
+                                                  "clarify": ["staff_total", "ct_unit_staff"],
+                                                  "message-ct_unit_staff": "Full-time posts?"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Write a message for each question" in html
+    assert re.search(r'<li><a href="#message-staff_total"', html) and 'href="#message-ct_unit_staff"' not in html
+    assert 'aria-describedby="message-error-staff_total"' in html and "Full-time posts?" in html
+    assert re.search(r'value="staff_total" form="clarify-form"[^>]*checked', html)
     response = expert.post(url + "/clarify", data={
         "csrf_token": expert.csrf, "clarify": ["staff_total", "ct_unit_staff"],
         "message-staff_total": "Is 500 the total including regional offices?",

@@ -1,0 +1,107 @@
+"""Expert review in a real browser: request a clarification with the page's own form (its fields sit beside each
+question), keep the typed request while adding a comment, the respondent sees the highlighted question and
+answers, resubmits, and the expert sees old -> new."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.conftest import browser_sign_in
+from tests.e2e.test_respondent import make_campaign, stored
+
+pytestmark = pytest.mark.e2e
+
+DEMO_PASSWORD = "demo-password-2026"
+
+
+def _submitted_response(live_app) -> int:
+    """Answer and submit the campaign's response as the agency would have (id of the response)."""
+    from sqlalchemy import select
+
+    from app.campaigns.models import Campaign
+    from app.extensions import db
+    from app.responses import answering
+    from app.responses.services import ensure_response
+
+    with live_app.app_context():
+        campaign = db.session.scalars(select(Campaign).order_by(Campaign.id.desc())).first()
+        response = ensure_response(campaign, campaign.agencies[0])
+        result = answering.save_answers(response, {"staff_total": 1200, "has_unit": "no"}, actor=None,
+                                        channel="cli", lang="en")
+        assert result.ok, result.errors
+        answering.submit(response, actor=None, lang="en")
+        db.session.commit()
+        response_id = response.id
+        db.session.remove()
+    return response_id
+
+
+def test_clarification_round_trip_in_the_browser(browser, live_app, live_server):
+    (link,) = make_campaign(live_app, live_server)
+    agency = browser.new_context(locale="en-GB")
+    expert = browser.new_context(locale="en-GB")
+    errors: list[str] = []
+    try:
+        respondent = agency.new_page()
+        respondent.goto(link)  # signs the agency's contact in
+        response_id = _submitted_response(live_app)
+
+        page = expert.new_page()
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        browser_sign_in(page, live_server, "expert@example.org", DEMO_PASSWORD)  # expert of KZ
+        page.goto(f"{live_server}/review/responses/{response_id}")
+        page.locator("#review-staff_total input[name=clarify]").check()
+        page.fill("#message-staff_total", "Does 1200 include the regional offices?")
+
+        # An internal comment on another question reloads the page: the request typed so far stays.
+        comment = page.locator("#review-has_unit details").last
+        comment.locator("summary").click()
+        comment.locator("textarea").fill("Check the unit with the ministry.")
+        comment.get_by_role("button", name="Add the comment").click()
+        page.wait_for_load_state("networkidle")
+        assert "Check the unit with the ministry." in page.locator("#review-has_unit").inner_text()
+        assert page.locator("#review-staff_total input[name=clarify]").is_checked()
+        assert page.input_value("#message-staff_total") == "Does 1200 include the regional offices?"
+
+        page.get_by_role("button", name="Return to the agency").click()
+        page.wait_for_load_state("networkidle")
+        assert "returned to the agency" in page.locator(".flash").first.inner_text()
+        assert stored(live_app)["status"] == "returned"
+
+        # The agency sees exactly that question highlighted with the message, answers and submits again.
+        respondent.goto(live_server + "/respondent")
+        assert "Does 1200 include the regional offices?" in respondent.locator("#clarifications").inner_text()
+        assert "Check the unit" not in respondent.content()  # internal comments never reach the agency
+        respondent.locator("#clarifications a").first.click()
+        respondent.wait_for_load_state("networkidle")
+        highlighted = respondent.locator(".highlighted")
+        assert highlighted.count() == 1
+        assert "Does 1200 include the regional offices?" in respondent.locator(
+            "#question-staff_total .clarification").inner_text()
+        respondent.fill("#q__staff_total", "950")
+        respondent.locator("#q__staff_total").blur()
+        respondent.wait_for_function(
+            "() => document.getElementById('save-status').className.includes('ok')")
+        respondent.goto(live_server + "/respondent")
+        respondent.fill("#clarifications textarea", "1200 with the regions; 950 at headquarters.")
+        respondent.get_by_role("button", name="Save the reply").click()
+        respondent.wait_for_load_state("networkidle")
+        respondent.goto(live_server + "/respondent/review")
+        respondent.locator("input[name=confirm]").check()
+        respondent.get_by_role("button", name="Submit the answers").click()
+        respondent.wait_for_load_state("networkidle")
+        assert stored(live_app)["status"] == "submitted"
+
+        # The expert sees what changed since the request: old -> new, with the reply; the draft is gone.
+        page.goto(f"{live_server}/review/responses/{response_id}")
+        row = page.locator("tr.clarification-row").first.inner_text()
+        assert re.search(r"1[,\u00a0 ]?200", row) and "950" in row and "changed" in row
+        assert "950 at headquarters" in row
+        assert page.input_value("#message-staff_total") == ""
+        assert not page.locator("#review-staff_total input[name=clarify]").is_checked()
+        assert errors == []
+    finally:
+        agency.close()
+        expert.close()
