@@ -279,3 +279,33 @@ def test_a_forty_question_section_weighs_under_100_kb(page, live_app, live_serve
     assert "plotly" not in " ".join(r.url for r in loaded)
     print(f"40-question section: {len(loaded)} requests, {total} bytes transferred (gzip)")
     assert total < 100 * 1024
+
+
+def test_a_special_answer_disables_the_typed_field_until_it_is_unticked(page, live_app, live_server):
+    """Ticking "Not applicable" beside a number greys the number out (nothing typed there can be lost behind the
+    ticked answer); unticking it gives the field back, and what is typed then is saved."""
+    (link,) = make_campaign(live_app, live_server, big=True)
+    page.goto(link)
+    page.goto(live_server + "/respondent/sections/3")
+    box = page.locator("#question-big_26")
+    field = box.locator("input.number")
+    special = box.get_by_label("Not applicable", exact=True)
+    field.fill("12")
+    field.blur()
+    wait_saved(page)
+    assert stored(live_app)["big_26"] == 12
+    with saving(page, "big_26"):
+        special.check()
+    assert field.is_disabled() and field.input_value() == "12"
+    wait_saved(page)
+    assert stored(live_app)["big_26"] == "not_applicable"
+    page.reload()
+    assert box.get_by_label("Not applicable", exact=True).is_checked() and field.is_disabled()
+    with saving(page, "big_26"):
+        special.uncheck()
+    assert field.is_enabled()
+    field.fill("55")
+    with saving(page, "big_26"):
+        field.blur()
+    wait_saved(page)
+    assert stored(live_app)["big_26"] == 55

@@ -93,6 +93,25 @@
     }
   }
 
+  /* A special answer ("Not applicable", "Don't know") beside a typed answer (text, number, date): while it is
+     ticked the typed field is disabled, so it is neither saved nor editable and nobody types a value that a
+     ticked special answer would override; unticking it gives the field back with what it held. */
+  function typedFields(box) {
+    return box.querySelectorAll("input[type=text], input[type=date], input[type=number], textarea");
+  }
+
+  function syncSpecials(box) {
+    var specials = box.querySelectorAll("input.special");
+    if (!specials.length) { return; }
+    var ticked = false;
+    for (var i = 0; i < specials.length; i++) { if (specials[i].checked) { ticked = true; } }
+    var fields = typedFields(box);
+    for (var j = 0; j < fields.length; j++) {
+      if (fields[j].readOnly) { continue; }
+      fields[j].disabled = ticked;
+    }
+  }
+
   function init() {
     var forms = document.querySelectorAll("form.questionnaire-form");
     var known = readJSON("answers-data");
@@ -100,8 +119,17 @@
     if (today) { try { window.NAToday = JSON.parse(today.textContent); } catch (e) { window.NAToday = null; } }
     for (var i = 0; i < forms.length; i++) {
       (function (form) {
-        form.addEventListener("change", function (e) { exclusive(e); apply(form, known); });
+        form.addEventListener("change", function (e) {
+          exclusive(e);
+          if (e.target && e.target.classList && e.target.classList.contains("special")) {
+            var box = e.target.closest("[data-question]");
+            if (box) { syncSpecials(box); }
+          }
+          apply(form, known);
+        });
         form.addEventListener("input", function () { apply(form, known); });
+        var boxes = form.querySelectorAll("[data-question]");
+        for (var b = 0; b < boxes.length; b++) { syncSpecials(boxes[b]); }
         apply(form, known);
       })(forms[i]);
     }
