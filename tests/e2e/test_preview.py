@@ -45,3 +45,29 @@ def test_preview_skip_logic_in_both_languages(page, live_app, live_server, lang,
         if _section_index(definition, question_id) == index:
             assert page.locator(f"#question-{question_id}").is_visible(), question_id
     assert errors == []
+
+
+def test_every_section_fits_a_375_pixel_phone(browser, live_app, live_server):
+    """No section of the demo questionnaire (matrix tables included) makes the page wider than a phone's screen:
+    wide tables scroll inside their own box."""
+    from app.demo.seed import DEMO_PASSWORD
+    from app.questionnaires import services
+
+    with live_app.app_context():
+        version = services.get_version("ct-capacity-needs-assessment")
+        definition = services.definition_of(version)
+        sections = len(definition.sections)
+        with_matrix = [n for n, s in enumerate(definition.sections, start=1) if any(q.type == "matrix"
+                                                                                    for q in s.questions)]
+    assert with_matrix
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    try:
+        page = context.new_page()
+        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
+        for number in range(1, sections + 1):
+            page.goto(f"{live_server}/admin/questionnaires/ct-capacity-needs-assessment/v{version.number}/preview"
+                      f"?section={number}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, (number, width)
+    finally:
+        context.close()
