@@ -194,6 +194,10 @@ def test_two_contacts_saving_the_same_question_get_a_conflict(first, second, db_
     assert response.status_code == 409
     assert "Name by the second" in page and "Name by the first" in page and "Aigul Second" in page
     assert stored(db_session)["agency_name"] == "Name by the second"
+    # Without JavaScript, the saved value is one link away (reloading would post the form again).
+    link = re.search(r'<a href="([^"]+)">Use the saved value instead', page)
+    assert link and link.group(1) == "/respondent/sections/1#question-agency_name"
+    assert 'value="Name by the second"' in first.get(link.group(1)).get_data(as_text=True)
     # Saving again from the conflict page keeps the first contact's value.
     assert post_section(first, 1, {"q__agency_name": "Name by the first"}, page=page).status_code == 302
     assert stored(db_session)["agency_name"] == "Name by the first"
