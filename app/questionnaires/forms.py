@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import Field, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, Field, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
 SPECIAL = ("not_applicable", "dont_know")
@@ -215,14 +215,19 @@ class MatrixAdapter(Adapter):
                 if form[field_name(question.id, row.id)].data not in (None, "", "None")}
 
 
+#: The raw value of a file question whose "Remove this file" box is ticked (and no new file sent).
+REMOVE_FILE = "__remove_file__"
+
+
 class FileAdapter(Adapter):
-    """file: an upload (the stored file is kept unless a new one is sent)."""
+    """file: an upload (the stored file is kept unless a new one is sent, or "Remove this file" is ticked)."""
 
     macro = "file"
 
     def fields(self, question, ctx):
         fields = super().fields(question, ctx)
         fields[field_name(question.id)] = FileField(ctx.t(question.label))
+        fields[field_name(question.id, "remove")] = BooleanField()
         return fields
 
     def form_data(self, question, value):
@@ -234,7 +239,10 @@ class FileAdapter(Adapter):
         special = form._fields.get(field_name(question.id, "special"))
         if special is not None and special.data in SPECIAL:
             return special.data
-        return form[field_name(question.id)].data
+        upload = form[field_name(question.id)].data
+        if not getattr(upload, "filename", None) and form[field_name(question.id, "remove")].data:
+            return REMOVE_FILE
+        return upload
 
 
 class NoteAdapter(Adapter):

@@ -90,3 +90,15 @@ def find_file(values: dict, key: str) -> dict | None:
         if isinstance(value, dict) and value.get("key") == key and "name" in value:
             return value
     return None
+
+
+def discard_replaced(before: dict, after: dict) -> None:
+    """Delete the stored files that the answers `before` held and the answers `after` no longer hold (removed or
+    replaced by a new upload): nothing links to them any more, and a person who removes a document that may
+    not be shared expects it gone."""
+    kept = {value.get("key") for value in after.values() if isinstance(value, dict)}
+    for value in before.values():
+        if isinstance(value, dict) and value.get("key") and value["key"] not in kept:
+            path = path_for(value["key"])
+            if path is not None:
+                path.unlink(missing_ok=True)

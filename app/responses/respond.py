@@ -31,7 +31,7 @@ from app.core.downloads import send_workbook
 from app.core.models import utcnow
 from app.extensions import db
 from app.i18n import _, available_locales, force_locale, get_locale_code
-from app.questionnaires.forms import ADAPTERS, SPECIAL, Context, build_section_form, raw_values, tr
+from app.questionnaires.forms import ADAPTERS, REMOVE_FILE, SPECIAL, Context, build_section_form, raw_values, tr
 from app.questionnaires.qtypes import AnswerError
 from app.questionnaires.rendering import expression_trees, is_visible
 from app.questionnaires.services import definition_of
@@ -115,9 +115,11 @@ def _next_visible(definition, values, number: int, step: int, today: date) -> in
 
 def _file_raw(question, raw, stored) -> tuple[bool, Any]:
     """(whether to save, raw value) for a file question: a new upload or a special answer is saved; no upload
-    keeps the stored file; unticking a special answer clears it."""
+    keeps the stored file; "Remove this file" or unticking a special answer clears it."""
     if raw in SPECIAL:
         return True, raw
+    if raw == REMOVE_FILE:
+        return stored is not None, None
     if isinstance(raw, FileStorage) and raw.filename:
         return True, raw
     if stored in SPECIAL:
@@ -174,12 +176,14 @@ def section(number: int):
             return redirect(url_for(".section", number=number))
         formdata = CombinedMultiDict((request.files, request.form))
         form = build_section_form(definition, section, scope.lang, formdata=formdata, meta=meta)
+        before = answering.stored_values(response)
         raws, upload_errors = _collect_raws(scope, section, form)
         base = {qid: request.form.get(f"v__{qid}", type=int, default=0) for qid in raws}
         originals = {qid: request.form[f"o__{qid}"] for qid in raws if f"o__{qid}" in request.form}
         result = answering.save_answers(response, raws, actor=current_user, channel="web", lang=scope.lang,
                                         base_versions=base, originals=originals, today=today)
         db.session.commit()
+        files.discard_replaced(before, answering.stored_values(response))
         for qid, message in {**upload_errors, **result.errors}.items():
             errors.setdefault(qid, []).append(message)
         by_id = {q.id: q for q in section.questions}
@@ -285,7 +289,7 @@ def autosave():
     form = build_section_form(definition, section, scope.lang, formdata=MultiDict(pairs), meta={"csrf": False})
     raw = ADAPTERS[question.type].raw(question, form)
     if question.type == "file":
-        wanted, raw = _file_raw(question, raw if raw in SPECIAL else None,
+        wanted, raw = _file_raw(question, raw if raw in SPECIAL or raw == REMOVE_FILE else None,
                                 answering.stored_values(response).get(qid))
         if not wanted:
             return jsonify(version=_versions(response).get(qid, (0, ""))[0], saved_at=format_time(utcnow(), "short"))
@@ -293,9 +297,11 @@ def autosave():
         base = int(data.get("base_version", 0))
     except (TypeError, ValueError):
         base = 0
+    before = answering.stored_values(response)
     result = answering.save_answers(response, {qid: raw}, actor=current_user, channel="autosave",
                                     lang=scope.lang, base_versions={qid: base})
     db.session.commit()
+    files.discard_replaced(before, answering.stored_values(response))
     if result.conflicts:
         return jsonify(conflict=_conflict_view(scope, question, result.conflicts[qid]) | {
             "at": format_time(result.conflicts[qid].at, "short") if result.conflicts[qid].at else ""}), 409

@@ -396,6 +396,27 @@ def test_evidence_files(agency_world, app_ctx, tmp_path, db_session, make_versio
     # Saving the page again without a new file keeps the stored one.
     assert upload("", b"", comment="again").status_code == 302
     assert stored(db_session)["plan"]["name"] == "План действий.pdf"
+    # A new file replaces it: the old one is deleted from the server.
+    assert upload("plan-v2.pdf", b"%PDF-1.4 the second plan").status_code == 302
+    second = stored(db_session)["plan"]
+    assert second["name"] == "plan-v2.pdf" and not (uploads / value["key"]).exists()
+    # "Remove this file" clears the answer and deletes the file (a document that may not be shared).
+    page = client.get("/respondent/sections/1").get_data(as_text=True)
+    assert 'name="q__plan__remove"' in page and "Remove this file" in page
+    form = {"csrf_token": client.csrf, "action": "save", "q__comment": "again", "q__plan__remove": "y"}
+    form.update(versions_on(page))
+    assert post_multipart(client, "/respondent/sections/1", form).status_code == 302
+    assert stored(db_session).get("plan") is None and not (uploads / second["key"]).exists()
+    assert "Remove this file" not in client.get("/respondent/sections/1").get_data(as_text=True)
+    # Ticking the box in a browser saves at once (autosave) and deletes the file as well.
+    assert upload("plan-v3.pdf", b"%PDF-1.4 the third plan").status_code == 302
+    third = stored(db_session)["plan"]
+    version = int(re.search(r'name="v__plan" value="(\d+)"',
+                            client.get("/respondent/sections/1").get_data(as_text=True)).group(1))
+    saved = client.post("/respondent/autosave", json={"question": "plan", "fields": {"q__plan__remove": ["y"]},
+                                                      "base_version": version}, headers={"X-CSRFToken": client.csrf})
+    assert saved.status_code == 200
+    assert stored(db_session).get("plan") is None and not (uploads / third["key"]).exists()
 
 
 def test_workbook_through_the_pages_stores_what_the_web_form_stores(app_ctx, world, db_session):

@@ -104,6 +104,13 @@
       if (result.status === 200) {
         box.setAttribute("data-version", data.version);
         setError(box, null);
+        var removed = box.querySelector("input[name$='__remove']:checked");
+        if (removed) {  // "Remove this file" was saved: the file is gone
+          var current = box.querySelector(".current-file");
+          if (current) { current.remove(); }
+          removed.closest("p").remove();
+          box.removeAttribute("data-has-file");
+        }
         if (data.progress && document.getElementById("progress-value")) {
           document.getElementById("progress-value").textContent = data.progress;
         }
