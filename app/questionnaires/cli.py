@@ -64,8 +64,8 @@ def list_():
 @click.option("--force", is_flag=True, help="Overwrite the output file if it exists.")
 def import_xlsform_command(file: str, output: str | None, check: bool, force: bool):
     """Convert an XLSForm (.xlsx or .xls) into a questionnaire YAML file."""
+    from app.questionnaires import yaml_io
     from app.questionnaires.xlsform import import_xlsform
-    from app.questionnaires.yaml_io import dump_definition
 
     result = import_xlsform(Path(file).read_bytes(), Path(file).name)
     for message in result.skipped:
@@ -79,12 +79,26 @@ def import_xlsform_command(file: str, output: str | None, check: bool, force: bo
     questions = sum(1 for _ in result.definition.questions())
     click.echo(f"{file}: {result.definition.id}: {len(result.definition.sections)} section(s), {questions} "
                f"question(s), {len(result.skipped)} part(s) skipped")
-    if check:
-        return
     target = Path(output) if output else _default_dir() / f"{result.definition.id}.yaml"
+    text = yaml_io.dump_definition(result.definition)
+    # The YAML is read back by the loader: a file that `validate` would refuse is never announced as written.
+    round_trip = yaml_io.round_trip_problems(result.definition, text, str(target))
+    if check:
+        for problem in round_trip:
+            click.echo(problem, err=True)
+        if round_trip:
+            click.echo(f"{file}: error: the YAML made from this form does not load back (see above)", err=True)
+            raise SystemExit(1)
+        return
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists: choose another file with -o, or add --force to overwrite it")
-    target.write_text(dump_definition(result.definition), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
+    if round_trip:
+        for problem in round_trip:
+            click.echo(problem, err=True)
+        click.echo(f"{target}: error: the file was written but does not load back as imported: correct the lines "
+                   "above by hand before loading it", err=True)
+        raise SystemExit(1)
     click.echo(f"written {target}")
 
 

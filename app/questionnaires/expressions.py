@@ -97,6 +97,13 @@ _TOKEN = re.compile(r"""
 
 _KEYWORDS = {"and", "or", "div", "mod"}
 
+#: Parentheses and function calls inside one another that the parser accepts (real forms use fewer than 10):
+#: the parser recurses about a dozen Python frames per level.
+MAX_NESTING = 30
+#: Depth of the tree (operators inside one another, a chain of `and` counting one per term) that is accepted:
+#: evaluation, serialisation and comparison of trees recurse once or more per level.
+MAX_DEPTH = 100
+
 
 def _tokenise(text: str) -> list[tuple[str, Any, int]]:
     tokens: list[tuple[str, Any, int]] = []
@@ -117,7 +124,10 @@ def _tokenise(text: str) -> list[tuple[str, Any, int]]:
         if kind == "ref":
             tokens.append(("ref", match.group("refname"), pos))
         elif kind == "num":
-            tokens.append(("num", float(value), pos))
+            number = float(value)
+            if not math.isfinite(number):
+                raise ExpressionError("number too large", pos)
+            tokens.append(("num", number, pos))
         elif kind == "str":
             tokens.append(("str", value[1:-1], pos))
         elif kind == "op":
@@ -136,6 +146,24 @@ class _Parser:
         self.text = text
         self.tokens = _tokenise(text)
         self.i = 0
+        self.nesting = 0
+        self.depths: dict[int, int] = {}  # id(node) -> depth of the subtree; leaves are not stored (1)
+
+    def make(self, node, children: tuple, pos: int):
+        """Record the depth of a new inner node; refuse trees deeper than MAX_DEPTH."""
+        depth = 1 + max((self.depths.get(id(child), 1) for child in children), default=1)
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"expression too long: more than {MAX_DEPTH} operators inside one another or "
+                                  "in a chain (split the rule, or use selected() for lists of choices)", pos)
+        self.depths[id(node)] = depth
+        return node
+
+    def enter(self, pos: int) -> None:
+        """One more level of parentheses or function call; refuse more than MAX_NESTING."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            raise ExpressionError(f"expression too deeply nested: more than {MAX_NESTING} parentheses or "
+                                  "function calls inside one another", pos)
 
     def peek(self):
         return self.tokens[self.i]
@@ -163,8 +191,9 @@ class _Parser:
     def _binary(self, operators: set[str], kinds: set[str], next_level):
         node = next_level()
         while self.peek()[0] in kinds and self.peek()[1] in operators:
-            op = self.take()[1]
-            node = Binary(op, node, next_level())
+            _kind, op, pos = self.take()
+            right = next_level()
+            node = self.make(Binary(op, node, right), (node, right), pos)
         return node
 
     def or_expr(self):
@@ -186,15 +215,19 @@ class _Parser:
         node = self.unary()
         while (self.peek()[0] == "op" and self.peek()[1] == "*") or (
                 self.peek()[0] == "kw" and self.peek()[1] in ("div", "mod")):
-            op = self.take()[1]
-            node = Binary(op, node, self.unary())
+            _kind, op, pos = self.take()
+            right = self.unary()
+            node = self.make(Binary(op, node, right), (node, right), pos)
         return node
 
     def unary(self):
-        if self.peek()[0] == "op" and self.peek()[1] == "-":
-            self.take()
-            return Unary("-", self.unary())
-        return self.primary()
+        signs = []  # a loop, not recursion: `- - - ... 1` cannot exhaust the stack
+        while self.peek()[0] == "op" and self.peek()[1] == "-":
+            signs.append(self.take()[2])
+        node = self.primary()
+        for pos in reversed(signs):
+            node = self.make(Unary("-", node), (node,), pos)
+        return node
 
     def primary(self):
         kind, value, pos = self.take()
@@ -207,13 +240,16 @@ class _Parser:
         if kind == "dot":
             return Current()
         if kind == "op" and value == "(":
+            self.enter(pos)
             node = self.or_expr()
             self.expect("op", ")")
+            self.nesting -= 1
             return node
         if kind == "name":
             if not (self.peek()[0] == "op" and self.peek()[1] == "("):
                 raise ExpressionError(f"unknown name {value!r} (write text in quotes, answers as ${{id}})", pos)
             self.take()
+            self.enter(pos)
             args = []
             if not (self.peek()[0] == "op" and self.peek()[1] == ")"):
                 args.append(self.or_expr())
@@ -221,13 +257,14 @@ class _Parser:
                     self.take()
                     args.append(self.or_expr())
             self.expect("op", ")")
+            self.nesting -= 1
             if value not in FUNCTIONS:
                 raise ExpressionError(f"unknown function {value!r}", pos)
             low, high = FUNCTIONS[value]
             if not low <= len(args) <= high:
                 expected = str(low) if low == high else f"{low} to {high}"
                 raise ExpressionError(f"{value}() takes {expected} argument(s), got {len(args)}", pos)
-            return Call(value, tuple(args))
+            return self.make(Call(value, tuple(args)), tuple(args), pos)
         raise ExpressionError(f"unexpected {_describe((kind, value, pos))}", pos)
 
 

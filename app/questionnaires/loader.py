@@ -6,6 +6,8 @@ whole document (duplicate ids, references, expressions, cycles, translations).
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 
 from app.questionnaires import expressions
 from app.questionnaires.qtypes import REGISTRY
@@ -100,6 +104,22 @@ def _plain(node: Any) -> Any:
     return node
 
 
+def _non_finite_numbers(node: Any, loc: tuple = ()) -> Iterable[tuple[tuple, str]]:
+    """(path, YAML spelling) of every .inf / .nan in the plain data."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _non_finite_numbers(value, loc + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _non_finite_numbers(value, loc + (index,))
+    elif isinstance(node, float) and not math.isfinite(node):
+        yield loc, ".nan" if math.isnan(node) else ".inf" if node > 0 else "-.inf"
+
+
+def _not_finite(spelling: str) -> str:
+    return f"{spelling} is not allowed: numbers must be finite (no infinity or NaN)"
+
+
 class _Locator:
     def __init__(self, filename: str, lines: dict[tuple, int]):
         self.filename = filename
@@ -132,11 +152,73 @@ def load_dir(path: str | Path) -> dict[str, LoadResult]:
     return {str(p): load_file(p) for p in sorted(Path(path).iterdir()) if p.suffix in (".yaml", ".yml")}
 
 
+#: Deepest nesting of mappings and lists accepted (a definition needs about 8 levels).
+MAX_YAML_NESTING = 40
+
+
+class _Refused(Exception):
+    """The YAML text uses something the loader does not accept; `line` is 1-based."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+class _Constructor(RoundTripConstructor):
+    """Round-trip constructor that reads dates as the text written and locates every construction error."""
+
+    def construct_non_recursive_object(self, node: Any, tag: str | None = None) -> Any:
+        try:
+            return super().construct_non_recursive_object(node, tag)
+        except MarkedYAMLError:
+            raise
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. `!!int abc`: ruamel gives no line
+            raise ConstructorError(None, None, str(exc), node.start_mark) from exc
+
+    def _timestamp_as_text(self, node: Any) -> str:
+        # `max: 2024-01-05` means the text "2024-01-05" (what `min`/`max` of a date question expect);
+        # an impossible date such as 2024-13-45 is then reported by the schema at its own line.
+        return str(node.value)
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor._timestamp_as_text)
+
+
+def _read_yaml(text: str) -> Any:
+    """The YAML document, refused before it is built when it uses anchors/aliases or is nested too deeply.
+
+    Aliases are refused because building and walking them costs as much as every copy they stand for (a
+    ten-line "billion laughs" file never finishes) and a self-referencing anchor makes a cycle.
+    """
+    yaml = YAML(typ="rt")
+    depth = 0
+    for event in yaml.parse(text):  # events only: nothing is expanded yet
+        line = event.start_mark.line + 1 if event.start_mark else 1
+        if isinstance(event, AliasEvent) or (isinstance(event, NodeEvent) and event.anchor is not None):
+            raise _Refused(line, "anchors and aliases (&, *) are not allowed: write the repeated part out")
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_NESTING:
+                raise _Refused(line, f"the file is nested too deeply (more than {MAX_YAML_NESTING} levels)")
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _Constructor
+    return yaml.load(text)
+
+
+def yaml_data(text: str) -> Any:
+    """The plain data (dicts, lists, texts, numbers) of YAML text read as `load_text` reads it; raises on bad YAML."""
+    return _plain(_read_yaml(text))
+
+
 def load_text(text: str, filename: str = "<text>") -> LoadResult:
     """Parse and check definition text; `filename` is used in messages."""
-    yaml = YAML(typ="rt")
     try:
-        document = yaml.load(text)
+        document = _read_yaml(text)
+    except _Refused as exc:
+        return LoadResult(None, [Problem(filename, exc.line, "(document)", exc.message)])
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if exc.context_mark is not None and "stream end" in str(exc.problem):
@@ -151,6 +233,9 @@ def load_text(text: str, filename: str = "<text>") -> LoadResult:
                                                                     "(schema_version, id, title, ...)")])
     locator = _Locator(filename, _lines(document))
     data = _plain(document)
+    not_finite = [locator.problem(loc, _not_finite(spelling)) for loc, spelling in _non_finite_numbers(data)]
+    if not_finite:
+        return LoadResult(None, not_finite)
     if "schema_version" not in data:
         return LoadResult(None, [locator.problem((), "schema_version is missing (this program reads version 1)")])
     if data["schema_version"] not in SCHEMA_VERSIONS:
@@ -163,6 +248,10 @@ def load_text(text: str, filename: str = "<text>") -> LoadResult:
         return LoadResult(None, _from_pydantic_errors(locator, exc.errors()))
     problems = sorted(check_definition(definition, locator), key=lambda p: (p.severity != "error", p.line))
     return LoadResult(None if any(p.severity == "error" for p in problems) else definition, problems)
+
+
+#: Question-level schema messages about one option ("'max' of a date question must be ...").
+_NAMED_OPTION = re.compile(r"^'(min|max)' of a ")
 
 
 def _from_pydantic_errors(locator: _Locator, errors: list[dict]) -> list[Problem]:
@@ -194,10 +283,15 @@ def _from_pydantic_errors(locator: _Locator, errors: list[dict]) -> list[Problem
             message = f"unknown key '{loc[-1]}'"
         elif kind == "missing":
             message = f"'{loc[-1]}' is missing"
+        elif kind == "finite_number":  # "inf", "nan" written as text
+            message = _not_finite(repr(error.get("input")))
         elif kind == "literal_error":
             message = f"{message} (got {error.get('input')!r})"
         elif message.startswith("Value error, "):
             message = message[len("Value error, "):]
+            named = _NAMED_OPTION.match(message)
+            if named and loc + (named.group(1),) in locator.lines:  # point at the `min:` line, not the question
+                loc = loc + (named.group(1),)
         problems.append(locator.problem(loc, message))
     return list(dict.fromkeys(problems))
 
@@ -316,7 +410,8 @@ def _check_expression(text, loc, kinds, current_kind, locator, problems):
     try:
         tree = expressions.parse(text)
     except expressions.ExpressionError as exc:
-        problems.append(locator.problem(loc, f"{exc} in {text!r}"))
+        shown = text if len(text) <= 200 else text[:120] + "…"  # a 1000-term rule is not repeated in full
+        problems.append(locator.problem(loc, f"{exc} in {shown!r}"))
         return None
     for message in expressions.check(tree, kinds, current_kind):
         problems.append(locator.problem(loc, message))

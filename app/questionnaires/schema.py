@@ -42,7 +42,8 @@ SCORABLE = {"single_choice", "multiple_choice", "yes_no", "scale", "number", "ma
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan: "inf" or "nan" written as a weight, target, score or limit is refused, not stored as Infinity
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ScaleLevel(_Model):

@@ -1098,6 +1098,10 @@ class XLSFormImporter:
             node = _Node(row, ptype, name)
             siblings = stack[-1].children if stack else root
             if ptype.kind.startswith("begin_"):
+                if len(stack) >= _MAX_GROUP_NESTING:  # building the sections recurses once per level
+                    self.problem(sheet.name, row.number, "groups", f"groups are nested more than "
+                                 f"{_MAX_GROUP_NESTING} deep; the form cannot be imported")
+                    return None
                 node.children = []
                 siblings.append(node)
                 stack.append(node)
@@ -1744,8 +1748,16 @@ class XLSFormImporter:
         stem = re.sub(r"\.(xlsx|xlsm|xls)$", "", Path(self.filename).name, flags=re.IGNORECASE)
         raw_id = self._setting("form_id", "id_string")
         ident = _make_slug(raw_id) or _make_slug(stem) or "imported-form"
-        if raw_id and ident != raw_id:
-            self.note("settings", self.settings_row, "form_id", f"form_id '{raw_id}' imported as '{ident}'")
+        settings = self.settings_sheet.name if self.settings_sheet is not None else "settings"
+        row = self.settings_row if self.settings_sheet is not None else None
+        origin = f"made from the file name '{stem}'" if ident == _make_slug(stem) else "a default"
+        if raw_id and ident == _make_slug(raw_id) and ident != raw_id:
+            self.note(settings, row, "form_id", f"form_id '{raw_id}' imported as '{ident}'")
+        elif raw_id and ident != raw_id:
+            self.note(settings, row, "form_id", f"form_id '{raw_id}' cannot be made into an id; the questionnaire "
+                      f"id is '{ident}' ({origin})")
+        elif not raw_id:
+            self.note(settings, row, "form_id", f"no form_id: the questionnaire id is '{ident}' ({origin})")
         title: Text = self._settings_text("na_title") or self._setting("form_title", "title") or stem
         description = self._settings_text("na_description")
         languages = self.languages
@@ -1884,6 +1896,10 @@ def _parameters(text: str) -> dict[str, str]:
     return out
 
 
+#: Groups inside one another that the import accepts (real forms use a handful).
+_MAX_GROUP_NESTING = 50
+
+
 def _make_id(name: str) -> str:
     """A valid id (^[a-z][a-z0-9_]*$) from an XLSForm name: lower case, other characters as _."""
     ident = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
@@ -1893,10 +1909,37 @@ def _make_id(name: str) -> str:
     return ident if _ID_RE.match(ident or "") else ""
 
 
+#: Cyrillic letters (Russian, Ukrainian, Kazakh, Kyrgyz, Uzbek, Tajik) in Latin letters, for questionnaire
+#: ids made from form ids and file names ("Анкета 2024" -> "anketa-2024"). Simple and readable rather than
+#: any one standard; letters with accents elsewhere lose them (é -> e), see _transliterate.
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh", "з": "z", "и": "i",
+    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
+    "э": "e", "ю": "yu", "я": "ya",
+    # Ukrainian
+    "є": "ye", "і": "i", "ї": "yi", "ґ": "g",
+    # Kazakh, Kyrgyz
+    "ә": "a", "ғ": "gh", "қ": "q", "ң": "ng", "ө": "o", "ұ": "u", "ү": "u", "һ": "h",
+    # Uzbek, Tajik
+    "ў": "o", "ҳ": "h", "ҷ": "j", "ӣ": "i", "ӯ": "u",
+}
+#: Latin letters that Unicode does not decompose into a base letter and an accent.
+_LATIN_EXTRA = {"ə": "e", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "ħ": "h"}
+
+
+def _transliterate(text: str) -> str:
+    """Lower-case `text` in ASCII letters where possible: Cyrillic by _CYRILLIC, accents dropped (é -> e)."""
+    text = unicodedata.normalize("NFC", text).lower()  # NFC: file names from macOS come decomposed (и + ̆ = й)
+    text = "".join(_CYRILLIC.get(char, _LATIN_EXTRA.get(char, char)) for char in text)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 def _make_slug(name: str) -> str:
-    """A questionnaire id (^[a-z0-9][a-z0-9_-]*$) from a form_id or file name."""
-    slug = re.sub(r"[^a-z0-9_-]+", "-", name.strip().lower()).strip("-_")
-    return slug[:80]
+    """A questionnaire id (^[a-z0-9][a-z0-9_-]*$) from a form_id or file name, Cyrillic transliterated."""
+    slug = re.sub(r"[^a-z0-9_-]+", "-", _transliterate(name.strip())).strip("-_")
+    return slug[:80].rstrip("-_")
 
 
 def _block_word(kind: str) -> str:
