@@ -584,3 +584,13 @@ def test_country_profile_and_regional_view_offer_the_excel_reports(app_ctx, worl
     regional = expert.get("/dashboards/region").get_data(as_text=True)
     action = re.search(r'action="(/reports/campaigns/\d+/region\.xlsx)"', regional).group(1)
     assert expert.get(action).status_code == 200
+
+
+def test_the_agency_type_filter_on_a_country_says_what_it_applies_to(app_ctx, world):
+    """The area levels and ranked indicators are the country's figures over all its agencies: with a type of
+    agency chosen, the page says so instead of letting them pass for that type's figures."""
+    staff = client_for(app_ctx, "staff@example.org")
+    assert 'id="kind-filter-note"' not in staff.get("/dashboards/countries/KZ").get_data(as_text=True)
+    page = staff.get("/dashboards/countries/KZ?kind=fiu").get_data(as_text=True)
+    assert 'id="kind-filter-note"' in page and "over all its agencies" in page
+    assert get_json(staff, "/dashboards/countries/KZ?kind=fiu")["coverage"]["agencies"] == 1
