@@ -336,7 +336,9 @@ def _to_string(value) -> str:
     return str(value)
 
 
-_NUMERIC = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$")
+#: A number written as text, with ASCII spaces around it at most: the same in expressions.js (the two languages'
+#: "\s" differ, e.g. on U+001F and U+FEFF, and float() refuses some characters Python's "\s" takes).
+_NUMERIC = re.compile(r"^[ \t\n\r\f\v]*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[ \t\n\r\f\v]*$")
 
 
 def _to_number(value) -> float | None:

@@ -118,3 +118,10 @@ def test_evaluation_never_crashes(tree, values):
 ])
 def test_static_checks(text, kinds, current, expected):
     assert ex.check(ex.parse(text), kinds, current) == expected
+
+
+@pytest.mark.parametrize("text, expected", [("0\x1f", False), (" 0 ", True), ("\ufeff0", False), ("٠", False)])
+def test_numbers_written_as_text_allow_ascii_spaces_only(text, expected):
+    """A text answer compared with a number counts as that number only when it is digits with ASCII spaces around
+    them (the browser's evaluator reads the same; a control character once crashed the evaluation)."""
+    assert ex.truthy(ex.evaluate(ex.parse("${a} = 0"), {"a": text})) is expected

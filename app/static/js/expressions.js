@@ -3,7 +3,7 @@
    evaluator (a shared table of cases is checked against both in the test suite). No eval. */
 (function () {
   "use strict";
-  var NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/;
+  var NUMERIC = /^[ \t\n\r\f\v]*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)[ \t\n\r\f\v]*$/;  // as _NUMERIC in expressions.py
 
   function isNum(v) { return typeof v === "number"; }
   function isBool(v) { return typeof v === "boolean"; }
