@@ -51,6 +51,8 @@ def test_clarification_round_trip_in_the_browser(browser, live_app, live_server)
         page = expert.new_page()
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         browser_sign_in(page, live_server, "expert@example.org", DEMO_PASSWORD)  # expert of KZ
+        page.click("button[name=locale][value=en]")  # another test may have left the account in Russian
+        page.wait_for_load_state("networkidle")
         page.goto(f"{live_server}/review/responses/{response_id}")
         page.locator("#review-staff_total input[name=clarify]").check()
         page.fill("#message-staff_total", "Does 1200 include the regional offices?")
