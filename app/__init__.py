@@ -7,7 +7,7 @@ import sys
 
 from flask import Flask
 
-from app.config import ConfigError, load_config
+from app.config import ConfigError, app_title, load_config
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -106,6 +106,8 @@ def register_hooks(app: Flask) -> None:
     security.register(app)
     logging.register(app)
     templating.register(app)
+    # The name in the page's (or the e-mail's) language; pages and e-mails call it instead of using APP_TITLE.
+    app.jinja_env.globals["site_title"] = app_title
 
 
 def register_commands(app: Flask) -> None:

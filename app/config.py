@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -11,6 +12,11 @@ from sqlalchemy.exc import ArgumentError
 #: Values of SECRET_KEY that must never reach production.
 INSECURE_SECRET_KEYS = {"", "dev", "change-me", "development-only-secret-key"}
 DEV_SECRET_KEY = "development-only-secret-key"
+
+#: APP_TITLE when it is not set; left at it, the title is shown translated into each language.
+DEFAULT_APP_TITLE = "Needs Assessment"
+#: Per-language titles: APP_TITLE_RU, APP_TITLE_EN, ... (the language code in capitals).
+_APP_TITLE_OVERRIDE = re.compile(r"APP_TITLE_[A-Z]{2,3}")
 
 
 class ConfigError(RuntimeError):
@@ -46,7 +52,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_SEND_AFTER_REQUEST": _bool(env.get("MAIL_SEND_AFTER_REQUEST"), True) and not overrides.get("TESTING"),
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
         "LOCALES": [x.strip() for x in env.get("LOCALES", "en,ru").split(",") if x.strip()],
-        "APP_TITLE": env.get("APP_TITLE", "Needs Assessment"),
+        "APP_TITLE": env.get("APP_TITLE", "").strip() or DEFAULT_APP_TITLE,
+        **{key: value.strip() for key, value in env.items() if _APP_TITLE_OVERRIDE.fullmatch(key) and value.strip()},
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
@@ -97,3 +104,26 @@ def _check_database_url(url: str) -> None:
         raise ConfigError(
             f"DATABASE_URL must point to SQLite or PostgreSQL (postgresql+psycopg://...), got {url!r}"
         )
+
+
+def app_title(locale: str | None = None) -> str:
+    """The application's name in `locale` (default: the active language), for pages and e-mails.
+
+    APP_TITLE_<LANG> (e.g. APP_TITLE_RU) when set; otherwise APP_TITLE, translated when it is left at its default
+    (so a Russian page or e-mail says «Оценка потребностей»), shown as it is when it was changed.
+    """
+    from flask import current_app
+
+    from app.i18n import _, force_locale, get_locale_code
+
+    config = current_app.config
+    locale = locale or get_locale_code()
+    override = config.get(f"APP_TITLE_{locale.split('_')[0].upper()}")
+    if override:
+        return override
+    title = config.get("APP_TITLE") or DEFAULT_APP_TITLE
+    if title != DEFAULT_APP_TITLE:
+        return title
+    with force_locale(locale):
+        # i18n: the application's name, in the header and footer of every page, the browser tab and the e-mails
+        return _("Needs Assessment")

@@ -1,5 +1,8 @@
 """Every error under /api/ as JSON of one shape: {"error": {"status", "code", "title", "message", "details"}}.
 
+`code` is stable and meant for programs; `title` and `message` are for people, in the language of the request's
+Accept-Language (else DEFAULT_LOCALE; an API request has no session, so nothing else decides).
+
 Errors raised by the API's views (and its authentication, validation and rate limits) go through the
 blueprint's handlers; requests under /api/ that match no route (404) or no method (405) are answered by
 `routing_error`, so the shape is the same whatever failed.
@@ -8,10 +11,12 @@ blueprint's handlers; requests under /api/ that match no route (404) or no metho
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
+from flask_babel import LazyString
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.extensions import db
+from app.i18n import _, _l, available_locales, force_locale
 
 #: The stable `code` of each status (a more precise code is given where one applies, e.g. invalid_token).
 CODES = {
@@ -29,24 +34,57 @@ CODES = {
     503: "unavailable",
 }
 
-MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Send a valid API token: Authorization: Bearer <token>.",
-    403: "Your account may not use this part of the API.",
-    404: "There is nothing at this address, or you may not see it.",
-    405: "This address does not accept this method.",
-    429: "Too many requests in a short time: wait and try again (see the Retry-After header).",
-    500: "An unexpected error happened. It has been logged; please try again later.",
+#: The `title` of each status: the HTTP status names (translated; werkzeug's English names for any other status).
+TITLES = {
+    # i18n: HTTP status names, the title of an error of the JSON API
+    400: _l("Bad Request"),
+    401: _l("Unauthorized"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    406: _l("Not Acceptable"),
+    413: _l("Request Entity Too Large"),
+    415: _l("Unsupported Media Type"),
+    422: _l("Unprocessable Entity"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+    503: _l("Service Unavailable"),
 }
+
+#: The `message` of each status when the code raising it gives none (never werkzeug's English descriptions).
+MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Send a valid API token: Authorization: Bearer <token>."),
+    403: _l("Your account may not use this part of the API."),
+    404: _l("There is nothing at this address, or you may not see it."),
+    405: _l("This address does not accept this method."),
+    406: _l("The API answers only in JSON."),
+    413: _l("The request is larger than the server accepts."),
+    415: _l("The API does not accept this type of content."),
+    422: _l("The request is well formed but its content is not valid."),
+    429: _l("Too many requests in a short time: wait and try again (see the Retry-After header)."),
+    500: _l("An unexpected error happened. It has been logged; please try again later."),
+    503: _l("The service is unavailable for a moment: try again later."),
+}
+
+#: Messages given as plain English text by code outside this package's views (app.api.spec, which spectree calls):
+#: listed so that they are extracted for translation; `error_response` looks every plain message up.
+_PLAIN_MESSAGES = (
+    _l("A query parameter is missing, malformed or out of range."),
+)
 
 #: Headers of an HTTP exception worth keeping on the JSON answer.
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 
 class ApiError(Exception):
-    """An error to answer as JSON: status, stable code, message for people, optional details and headers."""
+    """An error to answer as JSON: status, stable code, message for people, optional details and headers.
 
-    def __init__(self, status: int, code: str | None = None, message: str | None = None, *,
+    `message` is a lazy translation (`_l`), or English text that is looked up in the catalogue when answering;
+    either way it is shown in the request's language.
+    """
+
+    def __init__(self, status: int, code: str | None = None, message: str | LazyString | None = None, *,
                  details: list[dict] | None = None, headers: dict[str, str] | None = None):
         super().__init__(message or MESSAGES.get(status, ""))
         self.status = status
@@ -56,10 +94,23 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
+def api_locale() -> str:
+    """The language of an API answer: the best of LOCALES for Accept-Language, else DEFAULT_LOCALE."""
+    return request.accept_languages.best_match(available_locales()) or current_app.config["DEFAULT_LOCALE"]
+
+
+def _text(message: str | LazyString | None) -> str:
+    if isinstance(message, LazyString):
+        return str(message)
+    return _(message) if message else ""  # gettext("") would answer the catalogue's header
+
+
 def error_response(error: ApiError):
-    """The JSON answer of an ApiError."""
-    body = {"error": {"status": error.status, "code": error.code,
-                      "title": HTTP_STATUS_CODES.get(error.status, "Error"), "message": error.message,
+    """The JSON answer of an ApiError, its title and message in the request's language."""
+    with force_locale(api_locale()):
+        title = _text(TITLES.get(error.status)) or HTTP_STATUS_CODES.get(error.status, "Error")
+        message = _text(error.message)
+    body = {"error": {"status": error.status, "code": error.code, "title": title, "message": message,
                       "details": error.details}}
     response = jsonify(body)
     response.status_code = error.status

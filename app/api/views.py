@@ -27,6 +27,7 @@ from app.api.schemas import (
 from app.api.spec import PUBLIC, public_responses, responses, spec
 from app.api.tokens import hash_token
 from app.extensions import csrf, db, limiter
+from app.i18n import _l
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # read-only, and authenticated by a header a browser never sends on its own
@@ -82,15 +83,15 @@ limiter.shared_limit(lambda: current_app.config.get("API_FAILURE_LIMIT", DEFAULT
 # --- authentication ----------------------------------------------------------------------------------------
 
 _REASONS = {
-    "malformed": "The token is not one of ours.",
-    "unknown": "The token is not known: it may have been mistyped or deleted.",
-    "revoked": "The token has been revoked.",
-    "expired": "The token has expired: create a new one on your account page.",
-    "inactive": "The account of this token is deactivated.",
+    "malformed": _l("The token is not one of ours."),
+    "unknown": _l("The token is not known: it may have been mistyped or deleted."),
+    "revoked": _l("The token has been revoked."),
+    "expired": _l("The token has expired: create a new one on your account page."),
+    "inactive": _l("The account of this token is deactivated."),
 }
 
 
-def _unauthorized(code: str, message: str) -> ApiError:
+def _unauthorized(code: str, message) -> ApiError:
     challenge = 'Bearer realm="api"' if code == "unauthorized" else f'Bearer realm="api", error="{code}"'
     return ApiError(401, code, message, headers={"WWW-Authenticate": challenge})
 
@@ -103,14 +104,14 @@ def token_required(*roles: str):
         def wrapped(*args, **kwargs):
             outcome = _authentication()
             if outcome is None:
-                raise _unauthorized("unauthorized", "Send a personal API token: Authorization: Bearer <token>.")
+                raise _unauthorized("unauthorized", _l("Send a personal API token: Authorization: Bearer <token>."))
             if outcome.token is None:
-                raise _unauthorized("invalid_token", _REASONS.get(outcome.reason, "The token is not valid."))
+                raise _unauthorized("invalid_token", _REASONS.get(outcome.reason) or _l("The token is not valid."))
             user = outcome.token.user
             g.api_token, g.api_user = outcome.token, user
             db.session.commit()  # `last_used_at`; also ends the transaction before the reads
             if user.role not in roles:
-                raise ApiError(403, "forbidden", "Only staff, administrators and experts may use the API.")
+                raise ApiError(403, "forbidden", _l("Only staff, administrators and experts may use the API."))
             return view(*args, **kwargs)
 
         wrapped.required_roles = roles
@@ -163,8 +164,19 @@ def _page(model, page: services.Page, query: PageQuery, items: list):
     return model(data=items, meta=meta, links=_links(page, query))
 
 
+#: The 404 message of each kind of object (whole sentences, so each translates with its own grammar).
+_NOT_FOUND = {
+    "campaign": _l("There is no such campaign, or you may not see it."),
+    "questionnaire": _l("There is no such questionnaire, or you may not see it."),
+    "questionnaire version": _l("There is no such questionnaire version, or you may not see it."),
+    "country": _l("There is no such country, or you may not see it."),
+    "agency": _l("There is no such agency, or you may not see it."),
+    "response": _l("There is no such response, or you may not see it."),
+}
+
+
 def _not_found(what: str) -> ApiError:
-    return ApiError(404, "not_found", f"There is no such {what}, or you may not see it.")
+    return ApiError(404, "not_found", _NOT_FOUND[what])
 
 
 def _version_ref(version) -> schemas.VersionRef:

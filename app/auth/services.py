@@ -13,10 +13,12 @@ from app.core import audit
 from app.core.models import utcnow
 from app.directory.models import Country
 from app.extensions import db
+from app.i18n import _, ngettext
 
 
 class AccountError(ValueError):
-    """An account operation was refused; the message is shown to the person."""
+    """An account operation was refused; the message, translated when raised (into the request's language on
+    the web, DEFAULT_LOCALE on the command line), is shown to the person."""
 
 
 def normalise_email(email: str) -> str:
@@ -24,7 +26,8 @@ def normalise_email(email: str) -> str:
     try:
         result = validate_email((email or "").strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise AccountError(f"not a valid e-mail address: {email!r} ({exc})") from exc
+        raise AccountError(_("“%(value)s” is not a valid e-mail address (%(reason)s).", value=(email or "").strip(),
+                              reason=str(exc))) from exc
     return result.normalized.lower()
 
 
@@ -45,14 +48,15 @@ def countries_by_codes(codes: Iterable[str]) -> list[Country]:
     found = db.session.scalars(select(Country).where(Country.code.in_(codes))).all()
     missing = sorted(set(codes) - {c.code for c in found})
     if missing:
-        raise AccountError(f"unknown country code(s): {', '.join(missing)}")
+        raise AccountError(_("unknown country code(s): %(codes)s", codes=", ".join(missing)))
     return sorted(found, key=lambda c: c.code)
 
 
 def check_password_strength(password: str) -> None:
     """Refuse passwords that are too short."""
     if len(password or "") < MIN_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_LENGTH} characters")
+        raise AccountError(ngettext("the password must have at least %(num)s character",
+                                     "the password must have at least %(num)s characters", MIN_LENGTH))
 
 
 def create_user(
@@ -68,10 +72,10 @@ def create_user(
 ) -> User:
     """Create an account; experts get their countries. Raises AccountError on bad input or a duplicate."""
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise AccountError(_("unknown role '%(role)s'; choose one of %(roles)s", role=role, roles=", ".join(ROLES)))
     email = normalise_email(email)
     if get_by_email(email) is not None:
-        raise AccountError(f"a user with e-mail {email} already exists")
+        raise AccountError(_("a user with e-mail %(email)s already exists", email=email))
     if password is not None:
         check_password_strength(password)
     user = User(email=email, role=role, name=name.strip(), locale=locale or None, is_active=True)
@@ -88,7 +92,7 @@ def update_user(user: User, *, name: str, role: str, locale: str | None, is_acti
                 country_codes: Iterable[str], actor=None) -> User:
     """Change a user's profile, role, activity and countries; audited with old and new values."""
     if role not in ROLES:
-        raise AccountError(f"unknown role {role!r}")
+        raise AccountError(_("unknown role '%(role)s'", role=role))
     old = _snapshot(user)
     user.name = name.strip()
     user.role = role

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
@@ -45,6 +45,7 @@ def sign_in():
             g.login_failed = True
             flash(_("The e-mail address or password is wrong, or the account is not active."), "error")
         else:
+            _keep_chosen_language(user)
             login_user(user)
             audit.record("user.signed_in", actor=user, object_type="user", object_id=user.id)
             db.session.commit()
@@ -55,6 +56,14 @@ def sign_in():
     if g.get("login_failed"):
         status = 401
     return render_template("auth/sign_in.html", form=form), status
+
+
+def _keep_chosen_language(user: User) -> None:
+    """Save the language chosen with the menu before signing in as the account's preference (committed with the
+    sign-in): the saved preference comes first once signed in, so the choice would otherwise be undone."""
+    chosen = session.get("locale")
+    if chosen in available_locales() and chosen != user.locale:
+        user.locale = chosen
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -20,12 +20,14 @@ from app.core import audit
 from app.core.models import utcnow
 from app.directory.models import Agency, Contact, Country
 from app.extensions import db
+from app.i18n import _
 from app.mail import services as mail
 from app.questionnaires.models import QuestionnaireVersion
 
 
 class CampaignError(ValueError):
-    """A campaign operation was refused; the message is shown to the person."""
+    """A campaign operation was refused; the message, translated when raised (into the request's language on
+    the web, DEFAULT_LOCALE on the command line), is shown to the person."""
 
 
 # --- campaigns ---------------------------------------------------------------------------------------
@@ -98,7 +100,7 @@ def campaign_countries(campaign: Campaign) -> list[Country]:
 
 def _check_dates(opens_on: date | None, deadline: date | None) -> None:
     if opens_on and deadline and deadline < opens_on:
-        raise CampaignError("the deadline is before the opening date")
+        raise CampaignError(_("The deadline is before the opening date."))
 
 
 def _check_targets(version: QuestionnaireVersion, overrides: dict | None) -> dict:
@@ -114,17 +116,20 @@ def _check_targets(version: QuestionnaireVersion, overrides: dict | None) -> dic
     for code, targets in overrides.items():
         code = str(code).strip().upper()
         if code not in codes:
-            raise CampaignError(f"target overrides: unknown country code {code!r}")
+            raise CampaignError(_("target overrides: unknown country code '%(code)s'", code=code))
         for indicator, level in (targets or {}).items():
             if indicator not in indicators:
-                raise CampaignError(f"target overrides: {code}: unknown indicator {indicator!r}")
+                raise CampaignError(_("target overrides: %(country)s: unknown indicator '%(indicator)s'", country=code,
+                                       indicator=indicator))
             try:
                 value = float(level)
             except (TypeError, ValueError):
-                raise CampaignError(f"target overrides: {code}.{indicator}: {level!r} is not a number") from None
+                raise CampaignError(_("target overrides: %(country)s.%(indicator)s: '%(value)s' is not a number",
+                                       country=code, indicator=indicator, value=level)) from None
             if not low <= value <= high:
-                raise CampaignError(f"target overrides: {code}.{indicator}: {value:g} is outside the scale "
-                                    f"{low}..{high}")
+                raise CampaignError(_("target overrides: %(country)s.%(indicator)s: %(value)s is outside the scale "
+                                       "%(low)s..%(high)s", country=code, indicator=indicator, value=format(value, "g"),
+                                       low=low, high=high))
             clean.setdefault(code, {})[indicator] = int(value) if value.is_integer() else value
     return clean
 
@@ -145,7 +150,7 @@ def create_campaign(
     """Create a campaign in draft status."""
     name = (name or "").strip()
     if not name:
-        raise CampaignError("the campaign needs a name")
+        raise CampaignError(_("the campaign needs a name"))
     _check_dates(opens_on, deadline)
     campaign = Campaign(
         name=name, version=version, opens_on=opens_on, deadline=deadline, description=description.strip(),
@@ -176,11 +181,11 @@ def update_campaign(
 ) -> Campaign:
     """Change a campaign; the questionnaire version can only change while it is a draft."""
     if not (name or "").strip():
-        raise CampaignError("the campaign needs a name")
+        raise CampaignError(_("the campaign needs a name"))
     if version.id != campaign.version_id and campaign.status != "draft":
-        raise CampaignError("the questionnaire version can only be changed while the campaign is a draft")
+        raise CampaignError(_("the questionnaire version can only be changed while the campaign is a draft"))
     if follow_up_of is not None and follow_up_of.id == campaign.id:
-        raise CampaignError("a campaign cannot follow up itself")
+        raise CampaignError(_("a campaign cannot follow up itself"))
     _check_dates(opens_on, deadline)
     old = _snapshot(campaign)
     campaign.name = name.strip()
@@ -201,13 +206,13 @@ def update_campaign(
 def set_status(campaign: Campaign, status: str, *, actor=None, channel: str = "web") -> Campaign:
     """Open (from draft or closed) or close (from open) a campaign; audited."""
     if status not in CAMPAIGN_STATUSES or status == "draft":
-        raise CampaignError(f"a campaign can be opened or closed, not set to {status!r}")
+        raise CampaignError(_("a campaign can be opened or closed, not set to '%(status)s'", status=status))
     if status == campaign.status:
         return campaign
     if status == "open" and not campaign.agencies:
-        raise CampaignError("choose at least one agency before opening the campaign")
+        raise CampaignError(_("choose at least one agency before opening the campaign"))
     if status == "closed" and campaign.status != "open":
-        raise CampaignError("only an open campaign can be closed")
+        raise CampaignError(_("only an open campaign can be closed"))
     old = campaign.status
     campaign.status = status
     if status == "open":
@@ -316,14 +321,14 @@ def invite(
     a re-issued link does not invalidate the earlier one (staff revoke it explicitly).
     """
     if campaign.status != "open":
-        raise CampaignError("invitations can only be sent for an open campaign")
+        raise CampaignError(_("invitations can only be sent for an open campaign"))
     codes = {c.strip().upper() for c in country_codes} if country_codes else None
     wanted_agencies = set(agency_ids) if agency_ids is not None else None
     wanted_contacts = set(contact_ids) if contact_ids is not None else None
     if codes:
         known = {c.code for c in db.session.scalars(select(Country).where(Country.code.in_(codes)))}
         if codes - known:
-            raise CampaignError(f"unknown country code(s): {', '.join(sorted(codes - known))}")
+            raise CampaignError(_("unknown country code(s): %(codes)s", codes=", ".join(sorted(codes - known))))
     now = utcnow()
     valid_by_contact: dict[int, Invitation] = {}
     for invitation in invitations_of(campaign):
@@ -384,11 +389,11 @@ def _mail_context(invitation: Invitation, link: str) -> dict:
 def reissue(invitation: Invitation, *, actor=None, channel: str = "web") -> Issued:
     """A new link (and e-mail) for the same contact; the earlier link stays valid unless revoked."""
     if invitation.campaign.status != "open":
-        raise CampaignError("invitations can only be sent for an open campaign")
+        raise CampaignError(_("invitations can only be sent for an open campaign"))
     if not invitation.contact.is_active or not invitation.agency.is_active:
-        raise CampaignError("the contact or the agency is not active")
+        raise CampaignError(_("the contact or the agency is not active"))
     if has_moved(invitation):
-        raise CampaignError("the contact no longer works for this agency: invite them for their new one")
+        raise CampaignError(_("the contact no longer works for this agency: invite them for their new one"))
     return _issue(invitation.campaign, invitation.agency, invitation.contact, actor=actor, send_email=True,
                   channel=channel)
 
@@ -469,12 +474,12 @@ def respondent_for(contact: Contact) -> User:
         user = db.session.get(User, contact.user_id)
         if user is not None:
             if user.role != "respondent":
-                raise CampaignError("this contact's e-mail belongs to a staff or expert account")
+                raise CampaignError(_("this contact's e-mail belongs to a staff or expert account"))
             user.is_active = True
             return user
     user = db.session.scalar(select(User).where(User.email == contact.email))
     if user is not None and user.role != "respondent":
-        raise CampaignError("this contact's e-mail belongs to a staff or expert account")
+        raise CampaignError(_("this contact's e-mail belongs to a staff or expert account"))
     if user is None:
         user = User(email=contact.email, role="respondent", name=contact.name, locale=contact.locale,
                     is_active=True, password_hash=None)

@@ -14,6 +14,7 @@ from app.campaigns.models import Invitation
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db, limiter
 from app.i18n import _, force_locale, get_locale_code
+from app.mail.views import error_text
 
 bp = Blueprint("campaigns", __name__)
 
@@ -225,7 +226,7 @@ def detail(campaign_id: int):
     invite_form.country.choices = [SelectChoice("", _("All countries"))] + [SelectChoice(c, names[c]) for c in codes]
     invitations = services.invitations_of(campaign)
     return render_template("campaigns/detail.html", campaign=campaign, invite_form=invite_form,
-                           invitations=invitations, state_of=services.invitation_state,
+                           invitations=invitations, state_of=services.invitation_state, error_text=error_text,
                            days=services.days_to_deadline(campaign), kind_label=_kind_label,
                            contacts=sum(len([c for c in a.contacts if c.is_active]) for a in campaign.agencies))
 

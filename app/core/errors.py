@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from app.extensions import db
 from app.i18n import _
@@ -29,6 +31,22 @@ def _messages() -> dict[int, tuple[str, str]]:
         500: (_("Something went wrong"), _("An unexpected error happened. It has been logged; please try again "
                                           "later.")),
     }
+
+
+#: Attribute marking an HTTP exception whose description was written for people (see `abort_with_message`).
+_FOR_PEOPLE = "description_for_people"
+
+
+def abort_with_message(status: int, message: str) -> NoReturn:
+    """Stop the request with an HTTP error whose page (or JSON) shows `message`, already translated.
+
+    Only these descriptions are shown: the ones werkzeug, Flask and the extensions give their exceptions (such as
+    "The browser (or proxy) sent a request that this server could not understand.") are English and technical,
+    so `abort(status, message)` keeps the page's general message.
+    """
+    exc = default_exceptions[status](description=message)
+    setattr(exc, _FOR_PEOPLE, True)
+    raise exc
 
 
 def render_error(status: int, title: str | None = None, message: str | None = None):
@@ -56,7 +74,7 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if exc.code in (301, 302, 303, 307, 308) or exc.code is None:
             return exc
-        return render_error(exc.code)
+        return render_error(exc.code, message=exc.description if getattr(exc, _FOR_PEOPLE, False) else None)
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -30,15 +33,50 @@ def status_labels() -> dict[str, str]:
 
 
 def kind_label(kind: str) -> str:
-    """The name people read for a kind of message (the code itself for a kind not known here)."""
+    """The name people read for a kind of message (the code itself for a kind not known here).
+
+    Every kind of message the application queues (the first argument of `services.queue(...)`) needs a label here.
+    """
+    # i18n: kinds of e-mail in the outbox
     labels = {"invitation": _("Invitation"), "reminder": _("Reminder"), "receipt": _("Receipt"),
-              "test": _("Test message")}
+              "clarification": _("Clarification request"), "test": _("Test message")}
     return labels.get(kind, kind)
+
+
+#: The texts app.mail.smtp writes (in English: they are stored in the outbox and go to the log and the command
+#: line as they are) when the server cannot be reached or refuses an address, each with the sentence people read on
+#: the pages; the technical detail after the colon (the error class, the server's answer) is shown as it is.
+_SMTP_ERRORS = (
+    (re.compile(r"SMTP server (?P<server>\S+) unreachable: (?P<detail>.*)", re.S),
+     lambda m: _("SMTP server %(server)s unreachable: %(detail)s", **m.groupdict())),
+    (re.compile(r"STARTTLS with (?P<server>\S+) failed: (?P<detail>.*)", re.S),
+     lambda m: _("STARTTLS with %(server)s failed: %(detail)s", **m.groupdict())),
+    (re.compile(r"sign-in to (?P<server>\S+) as (?P<user>.+?) failed: (?P<detail>.*)", re.S),
+     lambda m: _("sign-in to %(server)s as %(user)s failed: %(detail)s", **m.groupdict())),
+    (re.compile(r"The SMTP server (?P<server>\S+) does not support SMTPUTF8, which the address (?P<address>\S+) "
+                r"needs \(non-ASCII characters before the @\)\. Use a server that supports SMTPUTF8, or another "
+                r"address\.", re.S),
+     lambda m: _("The SMTP server %(server)s does not support SMTPUTF8, which the address %(address)s needs "
+                 "(non-ASCII characters before the @). Use a server that supports SMTPUTF8, or another address.",
+                 **m.groupdict())),
+)
+
+
+def error_text(error: str | None) -> str:
+    """A stored delivery error as people read it: the sentence of app.mail.smtp in the interface language, the
+    technical detail (error class, the server's answer) as it is; any other text unchanged."""
+    if not error:
+        return ""
+    for pattern, sentence in _SMTP_ERRORS:
+        match = pattern.fullmatch(error)
+        if match:
+            return sentence(match)
+    return error
 
 
 def _common() -> dict:
     return {"statuses": OUTBOX_STATUSES, "status_labels": status_labels(), "kind_label": kind_label,
-            "badges": STATUS_BADGES, "retryable": services.RETRYABLE}
+            "error_text": error_text, "badges": STATUS_BADGES, "retryable": services.RETRYABLE}
 
 
 @bp.route("/")
@@ -93,5 +131,7 @@ def send_now():
         category = "success"
     else:
         category = "warning"
-    flash(report.summary(), category)
+    # The stored connection error stays technical; the sentence shown here is in the person's language.
+    shown = replace(report, connection_error=error_text(report.connection_error) or None)
+    flash(shown.summary(), category)
     return redirect(url_for(".outbox"))

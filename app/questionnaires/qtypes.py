@@ -51,8 +51,10 @@ class QuestionType:
 
     def _special(self, question, raw):
         if not getattr(question, raw, False):
-            label = "Not applicable" if raw == "not_applicable" else "Don't know"
-            raise AnswerError(N_("“{label}” is not an allowed answer to this question."), label=label)
+            # One whole sentence per answer, so the web layer translates the answer's name with the sentence.
+            if raw == "not_applicable":
+                raise AnswerError(N_("“Not applicable” is not an allowed answer to this question."))
+            raise AnswerError(N_("“Don't know” is not an allowed answer to this question."))
         return raw
 
     def convert(self, question, raw, *, definition=None, today=None):

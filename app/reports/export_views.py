@@ -14,6 +14,7 @@ from werkzeug.http import quote_header_value
 from app.auth.permissions import require_role
 from app.campaigns.services import get_campaign
 from app.core.downloads import XLSX_MIMETYPE
+from app.core.errors import abort_with_message
 from app.extensions import db
 from app.i18n import _, get_locale_code
 from app.questionnaires.services import definition_of
@@ -29,17 +30,17 @@ def _options(campaign) -> tuple[raw.RawOptions, str, str]:
     args = request.args
     fmt = args.get("format", "xlsx")
     if fmt not in raw.FORMATS:
-        abort(400, _("Unknown format “%(value)s”: choose xlsx or csv.", value=fmt))
+        abort_with_message(400, _("Unknown format “%(value)s”: choose xlsx or csv.", value=fmt))
     sheet = args.get("sheet", "data")
     if sheet not in raw.SHEETS:
-        abort(400, _("Unknown sheet “%(value)s”: choose data or codebook.", value=sheet))
+        abort_with_message(400, _("Unknown sheet “%(value)s”: choose data or codebook.", value=sheet))
     multi = args.get("multi", "columns")
     if multi not in raw.MULTI_LAYOUTS:
-        abort(400, _("Unknown layout “%(value)s”: choose columns or joined.", value=multi))
+        abort_with_message(400, _("Unknown layout “%(value)s”: choose columns or joined.", value=multi))
     languages = definition_of(campaign.version).languages
     lang = args.get("lang") or (get_locale_code() if get_locale_code() in languages else languages[0])
     if lang not in languages:
-        abort(400, _("The questionnaire is not available in “%(value)s”.", value=lang))
+        abort_with_message(400, _("The questionnaire is not available in “%(value)s”.", value=lang))
     return raw.RawOptions(codes=args.get("codes", "0").lower() in TRUE, lang=lang, multi=multi), fmt, sheet
 
 

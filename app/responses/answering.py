@@ -23,6 +23,7 @@ from sqlalchemy import select
 from app.core import audit
 from app.core.models import AuditEvent, utcnow
 from app.extensions import db
+from app.i18n import _
 from app.questionnaires import expressions
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, AnswerError, is_special
@@ -174,7 +175,7 @@ def save_answers(response: Response, raws: dict[str, Any], *, actor, channel: st
     ids and notes raise ResponseError. `force` allows changes when the response is not editable (staff).
     """
     if not force and not is_editable(response):
-        raise ResponseError("the response can no longer be changed")
+        raise ResponseError(_("The response can no longer be changed."))
     definition = definition_of(response.version)
     index = questions_by_id(definition)
     unknown = [qid for qid in raws if qid not in index or index[qid][2].type == "note"]
@@ -309,14 +310,14 @@ def submit(response: Response, *, actor, lang: str, today: date | None = None):
     """Submit the response: refused (ResponseError naming the questions) while required answers are missing
     or flagged; records who and when, makes it read-only for the agency, audits, queues a receipt e-mail."""
     if not is_editable(response):
-        raise ResponseError("the response can no longer be changed")
+        raise ResponseError(_("The response can no longer be changed."))
     response = _lock(response)
     checked = review(response, lang=lang, today=today)
     if not checked.can_submit:
         definition = definition_of(response.version)
         names = [tr(q.label, lang, definition.languages[0]) for _n, _s, q in checked.missing]
         names += [tr(q.label, lang, definition.languages[0]) for _n, _s, q, _m in checked.flagged]
-        raise ResponseError("not answered or not valid: " + "; ".join(names))
+        raise ResponseError(_("Not answered or not valid: %(questions)s", questions="; ".join(names)))
     old = response.status
     now = utcnow()
     response.status = "submitted"

@@ -18,6 +18,7 @@ from app.campaigns.models import Campaign, Invitation
 from app.core.models import utcnow
 from app.directory.models import Agency, Country
 from app.extensions import db
+from app.i18n import _
 from app.questionnaires.services import definition_of
 from app.responses.models import RESPONSE_STATUSES, Answer, Response
 
@@ -26,7 +27,8 @@ DONE_STATUSES = ("submitted", "validated")
 
 
 class ResponseError(ValueError):
-    """A response operation was refused; the message is shown to the person."""
+    """A response operation was refused; the message, translated when raised (into the request's language on
+    the web, DEFAULT_LOCALE on the command line), is shown to the person."""
 
 
 # --- scope ---------------------------------------------------------------------------------------------
@@ -163,7 +165,7 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
     """Countries x agencies of a campaign with response status, progress and invitation states, limited to
     what `actor` may see and filtered by country code ("-" for regional bodies), status and agency type."""
     if getattr(actor, "role", None) not in ("staff", "admin", "expert"):
-        raise ResponseError("only staff and experts see the progress overview")
+        raise ResponseError(_("only staff and experts see the progress overview"))
     agencies = [a for a in campaign.agencies if may_see_agency(actor, a)]
     if country:
         agencies = [a for a in agencies if (a.country_code or "-") == country]
@@ -220,9 +222,9 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
     """Remind each contact of agencies that have not submitted (with a fresh link), at most once every
     `min_days` days per contact (counted from the last reminder or, before any, from the invitation)."""
     if campaign.status != "open":
-        raise ResponseError("reminders can only be sent for an open campaign")
+        raise ResponseError(_("reminders can only be sent for an open campaign"))
     if min_days < 0:
-        raise ResponseError("the minimum interval cannot be negative")
+        raise ResponseError(_("the minimum interval cannot be negative"))
     now = now or utcnow()
     codes = {c.upper() for c in country_codes} if country_codes else None
     wanted = set(agency_ids) if agency_ids is not None else None

@@ -1,0 +1,56 @@
+"""The `title` and `message` of API errors are for people: in the language of Accept-Language (English without
+one); `code` stays the same in every language."""
+
+from __future__ import annotations
+
+RU = {"Accept-Language": "ru"}
+
+
+def _error(answer, status: int, code: str) -> dict:
+    assert answer.status_code == status and answer.content_type == "application/json"
+    error = answer.get_json()["error"]
+    assert error["status"] == status and error["code"] == code
+    return error
+
+
+def test_a_refused_parameter_is_explained_in_russian(client, api_world):
+    headers = {**api_world["auth"]["staff"], **RU}
+    error = _error(client.get("/api/v1/agencies?per_page=0", headers=headers), 400, "invalid_parameter")
+    assert error["details"] and error["details"][0]["location"] == "query.per_page"
+    assert error["title"] == "Некорректный запрос"
+    assert error["message"] == "Параметр запроса отсутствует, записан неверно или выходит за допустимые пределы."
+
+
+def test_not_found_and_token_errors_are_in_russian_and_in_english_without_accept_language(client, api_world):
+    english = _error(client.get("/api/v1/agencies/424242", headers=api_world["auth"]["staff"]), 404, "not_found")
+    assert english["title"] == "Not Found" and english["message"] == "There is no such agency, or you may not see it."
+    anonymous = _error(client.get("/api/v1/campaigns"), 401, "unauthorized")
+    assert anonymous["title"] == "Unauthorized"
+    assert anonymous["message"] == "Send a personal API token: Authorization: Bearer <token>."
+    staff = {**api_world["auth"]["staff"], **RU}
+    missing = _error(client.get("/api/v1/agencies/424242", headers=staff), 404, "not_found")
+    assert missing["title"] == "Не найдено"
+    assert missing["message"] == "Такого ведомства нет, или у вас нет к нему доступа."
+    nowhere = _error(client.get("/api/v1/no-such-thing", headers=staff), 404, "not_found")
+    assert nowhere["message"] == "По этому адресу ничего нет, или у вас нет к этому доступа."
+    unknown = _error(client.get("/api/v1/campaigns", headers={"Authorization": "Bearer na_nope", **RU}), 401,
+                     "invalid_token")
+    assert unknown["title"] == "Требуется аутентификация" and "Authorization" not in unknown["message"]
+    respondent = _error(client.get("/api/v1/campaigns", headers={**api_world["auth"]["respondent"], **RU}), 403,
+                        "forbidden")
+    assert respondent["title"] == "Доступ запрещён"
+    assert respondent["message"] == "Пользоваться API могут только сотрудники проекта, администраторы и эксперты."
+
+
+def test_a_server_error_message_is_in_russian(client, api_world, monkeypatch):
+    from app.api import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(services, "campaigns_query", broken)
+    error = _error(client.get("/api/v1/campaigns", headers={**api_world["auth"]["staff"], **RU}), 500,
+                   "server_error")
+    # Already in the catalogue: "An unexpected error happened. It has been logged; please try again later."
+    assert error["message"] == "Произошла непредвиденная ошибка. Она записана в журнал; повторите попытку позже."
+    assert error["title"] == "Внутренняя ошибка сервера"
