@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import pgettext
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -16,7 +18,8 @@ EXPIRY_LABELS = {30: _l("In 30 days"), 90: _l("In 90 days"), 365: _l("In one yea
 class TokenForm(FlaskForm):
     """A name and an expiry period."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)],
+    # i18n: the name of an API token (Russian «Название», not a person's «Имя»)
+    name = StringField(LazyString(lambda: pgettext("API token", "Name")), validators=[DataRequired(), Length(max=100)],
                        description=_l("What the token is for, e.g. “Power BI report”."))
     expires = SelectField(_l("Expires"), default="90",
                           choices=[SelectChoice("" if d is None else str(d), EXPIRY_LABELS[d]) for d in EXPIRY_DAYS])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import pgettext
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -38,7 +40,8 @@ def format_target_lines(overrides: dict | None) -> str:
 class CampaignForm(FlaskForm):
     """Create or edit a campaign; agencies are picked by country and type, then one by one."""
 
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    # i18n: the name of a campaign (Russian «Название», not a person's «Имя»)
+    name = StringField(LazyString(lambda: pgettext("campaign", "Name")), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description (for staff)"), validators=[Optional(), Length(max=5000)])
     version = SelectField(_l("Questionnaire version"), coerce=int, choices=[])
     opens_on = DateField(_l("Opening date"), validators=[Optional()])

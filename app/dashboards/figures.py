@@ -24,6 +24,12 @@ STATUS_COLOURS = {"not_started": "#bdbdbd", "in_progress": "#e69f00", "submitted
 PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000", "#999999"]
 SERIES_COLOURS = {"self_assessed": "#56b4e9", "expert": "#e69f00", "target": "#009e73", "gap": "#d55e00"}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+#: d3 formats of levels, gaps and priorities in hover labels (plotly's default shows every decimal, "1,63385").
+LEVEL_HOVER = ".2f"
+#: d3 formats of the numbers people answered: ticks as whole numbers or short decimals with grouped thousands
+#: ("12 000", not plotly's "12k"), hover labels with at most two decimals ("8 586,5").
+NUMBER_TICKS = ",~f"
+NUMBER_HOVER = ",.2~f"
 
 
 def status_labels() -> dict[str, str]:
@@ -119,7 +125,7 @@ def progress_figures(data: dict) -> dict[str, dict]:
     deadline = data["campaign"]["deadline"]
     submissions = go.Figure(layout=_layout(
         showlegend=True, xaxis={"title": {"text": _("Date")}, "type": "date", "gridcolor": "#eaeef2"},
-        yaxis={**_count_axis(_("Responses submitted (cumulative)"), data["agencies"]),
+        yaxis={**_count_axis(_("Submitted in all"), data["agencies"]),
                "range": [0, max(data["agencies"], 1) * 1.05]}))
     x = [p["date"] for p in points]
     y = [p["cumulative"] for p in points]
@@ -147,7 +153,7 @@ def country_figures(data: dict) -> dict[str, dict]:
     """Area levels (grouped bars), indicator gaps ranked by priority, agencies x indicators, coverage."""
     scale = data["scale"]
     level_axis = {"range": [scale["min"], scale["max"]], "dtick": 1, "gridcolor": "#eaeef2",
-                  "title": {"text": _("Level")}}
+                  "hoverformat": LEVEL_HOVER, "title": {"text": _("Level")}}
     areas = data["areas"]
     area_names = [_wrap(a["title"]) for a in areas]
     levels = go.Figure(layout=_layout(barmode="group", yaxis=level_axis, xaxis={"automargin": True}))
@@ -223,7 +229,7 @@ def regional_figures(data: dict) -> dict[str, dict]:
     scale = data["scale"]
     spread = go.Figure(layout=_layout(showlegend=False, yaxis={"range": [scale["min"], scale["max"]], "dtick": 1,
                                                                "title": {"text": _("Agency level")},
-                                                               "gridcolor": "#eaeef2"}))
+                                                               "hoverformat": LEVEL_HOVER, "gridcolor": "#eaeef2"}))
     for n, country in enumerate(data["spread"]):
         spread.add_trace(go.Box(y=[a["level"] for a in country["agencies"]], name=_plain(country["name"]),
                                 text=[_plain(a["acronym"]) for a in country["agencies"]], boxpoints="all",
@@ -250,8 +256,9 @@ def question_figures(data: dict) -> dict[str, dict]:
                                 ("by_kind", data["by_kind"], lambda g: kind_label(g["code"]))):
         names = [_plain(label(g)) for g in groups]
         if data["question"]["numeric"]:
-            figure = go.Figure(layout=_layout(showlegend=False, yaxis={"title": {"text": _("Answer")},
-                                                                       "gridcolor": "#eaeef2"}))
+            figure = go.Figure(layout=_layout(showlegend=False, yaxis={
+                "title": {"text": _("Answer")}, "gridcolor": "#eaeef2", "tickformat": NUMBER_TICKS,
+                "hoverformat": NUMBER_HOVER}))
             for n, g in enumerate(groups):
                 figure.add_trace(go.Box(y=g["values"], name=names[n], boxpoints="all", jitter=0.3, pointpos=0,
                                         quartilemethod="linear", marker={"color": PALETTE[n % len(PALETTE)]}))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from babel import Locale
-from babel.dates import get_day_names, get_month_names
+from babel.dates import get_date_format, get_day_names, get_month_names
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 from flask_login import current_user
@@ -49,10 +49,11 @@ def _wants_json() -> bool:
 
 
 def score(value, places: int = 2) -> str:
-    """A level, gap or priority for people: at most `places` decimals, in the locale's notation; "—" for none."""
+    """A level, gap, priority or answered number for people: at most `places` decimals, thousands grouped, in the
+    locale's notation ("12 369", "8 586,5" in Russian); "—" for none."""
     if value is None:
         return "—"
-    return format_decimal(round(float(value), places), format="0." + "#" * places)
+    return format_decimal(round(float(value), places), format="#,##0." + "#" * places)
 
 
 def percent(value) -> str:
@@ -67,25 +68,48 @@ def day(iso: str | None) -> str:
     return format_date(date.fromisoformat(iso)) if iso else "—"
 
 
+def plotly_dictionary() -> dict[str, str]:
+    """plotly.js's own English texts that our charts can show, in the current language: the image button and the
+    hover labels of box plots (keys as plotly.js 3 spells them, colon included; the statistics are named as in
+    the question explorer's tables)."""
+    return {
+        "Download plot as a png": _("Download the chart as an image (PNG)"),
+        "Download plot": _("Download the chart as an image (PNG)"),
+        "Double-click to zoom back out": _("Double-click to zoom back out"),
+        "min:": _("Lowest") + ":",
+        # i18n: hover label of a box plot: the first quartile (a quarter of the values are below it)
+        "q1:": _("Lower quartile") + ":",
+        "median:": _("Median") + ":",
+        # i18n: hover label of a box plot: the third quartile (a quarter of the values are above it)
+        "q3:": _("Upper quartile") + ":",
+        "max:": _("Highest") + ":",
+        "mean:": _("Mean") + ":",
+        # i18n: hover label of a box plot: the lowest value that is not an outlier (plotly's "lower fence")
+        "lower fence:": _("Lowest without outliers") + ":",
+        # i18n: hover label of a box plot: the highest value that is not an outlier (plotly's "upper fence")
+        "upper fence:": _("Highest without outliers") + ":",
+    }
+
+
 def plotly_config(lang: str) -> dict:
-    """plotly.js options: only the "download as image" button, and labels, months and numbers in `lang`."""
+    """plotly.js options: only the "download as image" button, and labels, months, dates and numbers in `lang`."""
     locale = Locale.parse(lang)
     months = get_month_names("wide", context="stand-alone", locale=locale)
     short_months = get_month_names("abbreviated", context="stand-alone", locale=locale)
     days = get_day_names("wide", context="stand-alone", locale=locale)
     short_days = get_day_names("abbreviated", context="stand-alone", locale=locale)
     week = [6, 0, 1, 2, 3, 4, 5]  # plotly counts from Sunday, babel from Monday
+    # Dates on axes and in hover labels: the day before the month where the locale writes it so (1 нояб. 2026),
+    # plotly's own order otherwise (Nov 1, 2026).
+    pattern = get_date_format("medium", locale=locale).pattern
+    day_first = 0 <= pattern.find("d") < pattern.find("M")
     return {
         "displaylogo": False,
         "responsive": True,
         "modeBarButtons": [["toImage"]],
         "locale": lang,
         "locales": {lang: {
-            "dictionary": {
-                "Download plot as a png": _("Download the chart as an image (PNG)"),
-                "Download plot": _("Download the chart as an image (PNG)"),
-                "Double-click to zoom back out": _("Double-click to zoom back out"),
-            },
+            "dictionary": plotly_dictionary(),
             "format": {
                 "months": [months[m] for m in range(1, 13)],
                 "shortMonths": [short_months[m] for m in range(1, 13)],
@@ -93,6 +117,10 @@ def plotly_config(lang: str) -> dict:
                 "shortDays": [short_days[d] for d in week],
                 "decimal": get_decimal_symbol(locale),
                 "thousands": get_group_symbol(locale),
+                "year": "%Y",
+                "month": "%b %Y",
+                "dayMonth": "%-d %b" if day_first else "%b %-d",
+                "dayMonthYear": "%-d %b %Y" if day_first else "%b %-d, %Y",
             },
         }},
     }

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from babel import Locale, UnknownLocaleError
+from flask_babel import get_locale, pgettext
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, EmailField, SearchField, SelectField, StringField, TelField
@@ -13,8 +16,19 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.directory.values import MAX_ACRONYM, MAX_AGENCY_NAME, MAX_CONTACT_NAME, MAX_EMAIL, MAX_PHONE, MAX_POSITION
 from app.i18n import LOCALE_NAMES, _l
 
-#: Values of the status filter.
-STATUS_CHOICES = (("", _l("All")), ("active", _l("Active")), ("inactive", _l("Deactivated")))
+#: Values of the status filter of the agency list (Russian says «Активные», «Отключённые»: plural, for agencies).
+STATUS_CHOICES = (("", _l("All")), ("active", LazyString(lambda: pgettext("agencies", "Active"))),
+                  ("inactive", LazyString(lambda: pgettext("agencies", "Deactivated"))))
+
+
+def language_label(code: str) -> str:
+    """A language's name in the interface language, for a sentence ("English"; «английский» in Russian), where
+    `language_name` gives its name in itself (English, Русский) for menus and lists."""
+    try:
+        name = Locale.parse(code).get_display_name(get_locale())
+    except (UnknownLocaleError, ValueError, TypeError):
+        name = None
+    return name or LOCALE_NAMES.get(code, code)
 
 
 class AgencyFilterForm(FlaskForm):
@@ -52,7 +66,7 @@ class AgencyForm(FlaskForm):
 def agency_form(locales: Sequence[str], **kwargs) -> AgencyForm:
     """An AgencyForm with a name field for each language of `locales` (fields `name_<code>`)."""
     attrs = {
-        f"name_{code}": StringField(_l("Name (%(language)s)", language=LOCALE_NAMES.get(code, code)),
+        f"name_{code}": StringField(_l("Name (%(language)s)", language=language_label(code)),
                                     validators=[Optional(), Length(max=MAX_AGENCY_NAME)], render_kw={"lang": code})
         for code in locales
     }
@@ -83,3 +97,8 @@ class ImportForm(FlaskForm):
     file = FileField(_l("Workbook (.xlsx)"), validators=[FileRequired(_l("Choose a file to upload."))],
                      render_kw={"accept": ".xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
     check_only = BooleanField(_l("Check only: list problems and what would change, save nothing"))
+
+    @staticmethod
+    def language_label(code: str) -> str:
+        """The name of a template's language inside the page's sentences ("Empty template, English")."""
+        return language_label(code)

@@ -21,6 +21,7 @@ from typing import Any
 
 from babel import UnknownLocaleError
 from babel.numbers import format_decimal
+from flask_babel import pgettext
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.formatting.rule import ColorScaleRule, DataBarRule
@@ -529,7 +530,7 @@ class _CountryReport:
 
     def agencies(self, sheet) -> None:
         indicators = [indicator for _area, indicator in self.definition.indicators()]
-        columns = [(_("Agency"), 12), (_("Name"), 36), (_("Type of agency"), 22), (_("Status"), 13),
+        columns = [(_("Agency"), 12), (pgettext("agency", "Name"), 36), (_("Type of agency"), 22), (_("Status"), 13),
                    (_("Submitted on"), 12), (_("Validated on"), 12), (_("Required questions answered"), 12)]
         columns += [(self.t(indicator.title), 14) for indicator in indicators]
         header(sheet, columns)

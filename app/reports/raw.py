@@ -12,7 +12,12 @@ Layout
 - Values: choice labels in the chosen language, or the stored codes (`codes=True`). Numbers are numbers and
   dates are dates (real date cells in XLSX, ISO YYYY-MM-DD in CSV); _submitted_at is a date-time in UTC.
 - The *Codebook* (a second sheet of the XLSX; `sheet="codebook"` in CSV) describes every column: its name,
-  question id, label, type, kind of values, choices with codes and labels, indicator and show_if.
+  question id, label, type (the questionnaire file's code, such as `single_choice`, or `response` for the
+  metadata), kind of values, choices with codes and labels, indicator, show_if, and last the type in words.
+  The codes stay in their columns so that a program can rely on them whatever the language (the titles are
+  translated: a program reads the codebook by position); the words are added after the others so that no
+  column moves.
+- Both sheets are named in the export's language ("Data" and "Codebook", «Данные» and «Описание столбцов»).
 - Responses pinned to other questionnaire versions are exported with the campaign's version: a question that
   only an older version has is added after the others, and the options and matrix rows of every version are
   offered (labels from the campaign's version where it has them).
@@ -239,6 +244,16 @@ def _merged_questions(definitions: list) -> list[_Question]:
 Writer = Callable[[list, Any], None]
 
 
+def _type_labels() -> dict[str, str]:
+    """The codebook's types in words, in the current language (call under force_locale); notes have no column."""
+    # i18n: types of question in the codebook of the raw data export ("response": a column about the response,
+    # such as its status, not an answer)
+    return {"response": _("About the response"), "single_choice": _("One answer from a list"),
+            "multiple_choice": _("Several answers from a list"), "yes_no": _("Yes / no"),
+            "scale": _("Rating scale"), "number": _("Number"), "text": _("Short text"),
+            "long_text": _("Long text"), "date": _("Date"), "matrix": _("Table"), "file": _("File")}
+
+
 def scoped_responses(campaign: Campaign, actor=None, invitation=None, *, unrestricted: bool = False) -> Select:
     """Ids of the campaign's responses the caller may see: everything for staff (and the CLI, `unrestricted`),
     the agencies of their countries for an expert, the own agency of a respondent's invitation."""
@@ -319,7 +334,10 @@ class RawExport:
                        "flag": _("0/1")},
             "selected": _("1 = selected, 0 = not selected, blank = not answered"),
             "codebook": [_("Column"), _("Question id"), _("Label"), _("Type"), _("Values"), _("Choices"),
-                         _("Indicator"), _("Shown if")],
+                         _("Indicator"), _("Shown if"), _("Type of question")],
+            # i18n: names of the two sheets of the raw data export (one row per response; one row per column)
+            "sheets": {"data": _("Data"), "codebook": _("Codebook")},
+            "types": _type_labels(),
         }
 
     def _choice_labels(self, item: _Question) -> dict[str, str]:
@@ -499,10 +517,15 @@ class RawExport:
         return list(self._texts["codebook"])
 
     def codebook_rows(self) -> list[list[str]]:
-        """One row per column of the data: name, question id, label, type, values, choices, indicator, show_if."""
-        kinds = self._texts["values"]
-        return [[c.name, c.question_id, c.label, c.type, kinds[c.kind], c.choices, c.indicator, c.show_if]
-                for c in self.columns]
+        """One row per column of the data: name, question id, label, type, values, choices, indicator, show_if,
+        and the type in words."""
+        kinds, types = self._texts["values"], self._texts["types"]
+        return [[c.name, c.question_id, c.label, c.type, kinds[c.kind], c.choices, c.indicator, c.show_if,
+                 types.get(c.type, c.type)] for c in self.columns]
+
+    def sheet_name(self, sheet: str) -> str:
+        """The name of a sheet of the XLSX ("data" or "codebook") in the export's language."""
+        return self._texts["sheets"][sheet]
 
     def filename(self, extension: str, sheet: str = "data", now: datetime | None = None) -> str:
         """A file name saying what and when (UTC), e.g. raw-campaign1-labels-en-2026-11-29T0912.xlsx."""
@@ -627,8 +650,8 @@ def _matrix_writer(positions: dict[str, int], table: dict, values) -> Writer:
 def write_xlsx(export: RawExport, target: str | IO[bytes]) -> None:
     """Write the export as an XLSX workbook (a Data and a Codebook sheet) in openpyxl's write-only mode."""
     workbook = Workbook(write_only=True)
-    data = workbook.create_sheet("Data")
-    codebook = workbook.create_sheet("Codebook")
+    data = workbook.create_sheet(export.sheet_name("data"))
+    codebook = workbook.create_sheet(export.sheet_name("codebook"))
     bold = Font(bold=True)
 
     def header(sheet, titles: list[str]) -> list:
@@ -646,7 +669,7 @@ def write_xlsx(export: RawExport, target: str | IO[bytes]) -> None:
     for row in export.rows(values):
         data.append(row)
     codebook.freeze_panes = "A2"
-    for letter, width in zip("ABCDEFGH", (28, 20, 60, 16, 12, 50, 16, 30), strict=True):
+    for letter, width in zip("ABCDEFGHI", (28, 20, 60, 16, 12, 50, 16, 30, 24), strict=True):
         codebook.column_dimensions[letter].width = width
     codebook.append(header(codebook, export.codebook_header()))
     book_values = XlsxValues(codebook)

@@ -1,7 +1,9 @@
-"""Stored answers as people read them: choice labels instead of codes, in the questionnaire's language."""
+"""Stored answers as people read them: choice labels instead of codes, in the questionnaire's language, and
+numbers and dates in the interface language's notation (as the `number` and `date` template filters write them)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from app.questionnaires.forms import tr
@@ -15,10 +17,34 @@ def special_label(value: str) -> str:
     return _("Not applicable") if value == "not_applicable" else _("Don't know")
 
 
+#: Pattern of numbers typed as answers: grouped thousands, every decimal the person typed (never rounded away).
+NUMBER_PATTERN = "#,##0." + "#" * 15
+
+
 def _number(value) -> str:
+    """A stored number as the text its choice code is (9.0 -> "9"): for look-ups, never for people."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def number_text(value) -> str:
+    """A number for people in the interface language ("12 369", "9,6" in Russian); other values as text."""
+    from app.i18n import format_decimal
+
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_decimal(value, format=NUMBER_PATTERN)
+    return str(value)
+
+
+def date_text(value) -> str:
+    """An ISO date for people in the interface language ("12 сент. 2026 г."); anything else as it is."""
+    from app.i18n import format_date
+
+    try:
+        return format_date(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
 
 
 def choice_labels(definition, question, lang: str) -> dict[str, str]:
@@ -48,7 +74,7 @@ def display(definition, question, value: Any, lang: str) -> str:
     default = definition.languages[0]
     kind = question.type
     if kind in ("single_choice", "yes_no", "scale"):
-        return choice_labels(definition, question, lang).get(_number(value), _number(value))
+        return choice_labels(definition, question, lang).get(_number(value), number_text(value))
     if kind == "multiple_choice":
         labels = choice_labels(definition, question, lang)
         return "; ".join(labels.get(str(v), str(v)) for v in value)
@@ -58,11 +84,13 @@ def display(definition, question, value: Any, lang: str) -> str:
         for row in question.rows:
             if row.id in value and value[row.id] is not None:
                 cell = value[row.id]
-                text = special_label(cell) if is_special(cell) else labels.get(_number(cell), _number(cell))
+                text = special_label(cell) if is_special(cell) else labels.get(_number(cell), number_text(cell))
                 parts.append(f"{tr(row.label, lang, default)}: {text}")
         return "; ".join(parts)
     if kind == "file":
         return str(value.get("name", "")) if isinstance(value, dict) else str(value)
     if kind == "number":
-        return _number(value)
+        return number_text(value)
+    if kind == "date":
+        return date_text(value)
     return str(value)

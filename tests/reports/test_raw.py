@@ -198,9 +198,11 @@ def files(db_session, tmp_path, campaign_id, **options):
     raw.write_csv(export, str(tmp_path / "raw.csv"))
     raw.write_csv(export, str(tmp_path / "codebook.csv"), sheet="codebook")
     workbook = openpyxl.load_workbook(tmp_path / "raw.xlsx")
-    assert workbook.sheetnames == ["Data", "Codebook"]
-    data = [list(row) for row in workbook["Data"].iter_rows()]
-    codebook = [[c.value for c in row] for row in workbook["Codebook"].iter_rows()]
+    # The two sheets are named in the export's language.
+    assert workbook.sheetnames == (["Данные", "Описание столбцов"] if options.get("lang") == "ru"
+                                   else ["Data", "Codebook"])
+    data = [list(row) for row in workbook.worksheets[0].iter_rows()]
+    codebook = [[c.value for c in row] for row in workbook.worksheets[1].iter_rows()]
     workbook.close()
     payload = (tmp_path / "raw.csv").read_bytes()
     rows = list(csv.reader(io.StringIO(payload.decode("utf-8-sig"), newline="")))
@@ -247,10 +249,11 @@ def test_columns_match_the_codebook(db_session, raw_world, tmp_path):
     assert header == META + QUESTION_COLUMNS == rows[0]
     assert [row[0] for row in codebook[1:]] == header
     assert book == [[v or "" for v in row] for row in codebook]
-    assert codebook[0] == ["Column", "Question id", "Label", "Type", "Values", "Choices", "Indicator", "Shown if"]
+    assert codebook[0] == ["Column", "Question id", "Label", "Type", "Values", "Choices", "Indicator", "Shown if",
+                           "Type of question"]
     entries = {row[0]: row for row in codebook[1:]}
     assert entries["topics__digital"][1:5] == ["topics", "Training topics: Digital evidence", "multiple_choice", "0/1"]
-    assert entries["topics__digital"][6:] == ["skills", "${has_unit} != 'no'"]
+    assert entries["topics__digital"][6:] == ["skills", "${has_unit} != 'no'", "Several answers from a list"]
     assert entries["skills__forensics"][2] == "Skills: Forensics" and entries["skills__forensics"][6] == "unit"
     assert entries["skills__interviewing"][6] == "skills"
     assert entries["has_unit"][5] == "yes = Yes\nno = No\npartly = Partly\nnot_applicable = Not applicable"
