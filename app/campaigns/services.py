@@ -27,7 +27,12 @@ from app.questionnaires.models import QuestionnaireVersion
 
 class CampaignError(ValueError):
     """A campaign operation was refused; the message, translated when raised (into the request's language on
-    the web, DEFAULT_LOCALE on the command line), is shown to the person."""
+    the web, DEFAULT_LOCALE on the command line), is shown to the person; `field` names the form field it is
+    about, when there is one."""
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- campaigns ---------------------------------------------------------------------------------------
@@ -187,20 +192,65 @@ def update_campaign(
     if follow_up_of is not None and follow_up_of.id == campaign.id:
         raise CampaignError(_("a campaign cannot follow up itself"))
     _check_dates(opens_on, deadline)
+    targets = _check_targets(version, target_overrides)
+    wanted = _unique(agencies)
+    before = {agency.id: agency for agency in campaign.agencies}
+    removed = [before[agency_id] for agency_id in sorted(before.keys() - {agency.id for agency in wanted})]
+    answering = _agencies_with_responses(campaign, removed)
+    if answering:
+        raise CampaignError(_("%(agencies)s already answered in this campaign and cannot be taken out of it; "
+                              "deactivate the agency instead if it should get no more e-mails.",
+                              agencies=", ".join(f"{a.country_code or '-'}/{a.acronym}" for a in answering)),
+                            field="agencies")
     old = _snapshot(campaign)
+    old_targets = campaign.target_overrides or {}
     campaign.name = name.strip()
     campaign.version = version
     campaign.opens_on, campaign.deadline = opens_on, deadline
     campaign.description = (description or "").strip()
     campaign.follow_up_of = follow_up_of
-    campaign.target_overrides = _check_targets(version, target_overrides)
-    campaign.agencies = _unique(agencies)
+    campaign.target_overrides = targets
+    campaign.agencies = wanted
     db.session.flush()
     new = _snapshot(campaign)
     if new != old:
         audit.record("campaign.updated", actor=actor, object_type="campaign", object_id=campaign.id, old=old,
                      new=new, channel=channel)
+    # The materialized country figures depend on the targets and on the agencies asked: keep them in step.
+    changed_countries = {a.country_id for a in removed} | {a.country_id for a in wanted if a.id not in before}
+    if targets != old_targets:
+        changed_countries |= {country.id for country in campaign_countries(campaign)}
+    _refresh_country_scores(campaign, {c for c in changed_countries if c is not None})
     return campaign
+
+
+def _agencies_with_responses(campaign: Campaign, agencies: list[Agency]) -> list[Agency]:
+    """Those of `agencies` that have a response in the campaign (started or further)."""
+    from app.responses.models import Response
+
+    if not agencies:
+        return []
+    started = set(db.session.scalars(select(Response.agency_id).where(
+        Response.campaign_id == campaign.id, Response.agency_id.in_([a.id for a in agencies]))))
+    return [a for a in agencies if a.id in started]
+
+
+def _refresh_country_scores(campaign: Campaign, country_ids: set[int]) -> None:
+    """Recompute the country figures of these countries, or drop them for a country the campaign no longer
+    asks and where nobody answered (as `flask scores rebuild` would)."""
+    from app.responses.models import Response
+    from app.scoring import store
+
+    if not country_ids:
+        return
+    kept = {country.id for country in campaign_countries(campaign)} | set(db.session.scalars(
+        select(Agency.country_id).join(Response, Response.agency_id == Agency.id)
+        .where(Response.campaign_id == campaign.id)))
+    for country_id in sorted(country_ids):
+        if country_id in kept:
+            store.refresh_country(campaign, country_id)
+        else:
+            store.delete_country_scores(campaign.id, country_id)
 
 
 def set_status(campaign: Campaign, status: str, *, actor=None, channel: str = "web") -> Campaign:

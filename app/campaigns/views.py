@@ -167,7 +167,8 @@ def _campaign_form_page(form: CampaignForm, campaign=None):
         try:
             saved = _save(form, campaign)
         except services.CampaignError as exc:
-            form.targets.errors = [*form.targets.errors, str(exc)]
+            field = getattr(form, exc.field or "targets", form.targets)
+            field.errors = [*field.errors, str(exc)]
         else:
             db.session.commit()
             flash(_("Campaign saved."), "success")

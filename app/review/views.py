@@ -60,7 +60,8 @@ def index():
         for country in countries:
             statuses = Counter(r.status for r in services.country_responses(campaign, country))
             agencies = sum(1 for a in campaign.agencies if a.country_id == country.id)
-            statuses["not_started"] += agencies - sum(statuses.values())
+            # (never below zero: a response of an agency since taken out of the campaign still counts above)
+            statuses["not_started"] += max(0, agencies - sum(statuses.values()))
             per_country.append((country, statuses, agencies))
         rows.append((campaign, per_country))
     return render_template("review/index.html", rows=rows, statuses=RESPONSE_STATUSES)

@@ -175,20 +175,21 @@ def refresh_country(campaign: Campaign, country_id: int) -> None:
     indicator_rows, area_rows = _country_rows(campaign, definition_of(campaign.version), country,
                                               list(by_response.values()), _ratings(campaign.id, country_id).get(
                                                   country_id, {}))
-    _delete_country_scores(campaign.id, country_id)
+    delete_country_scores(campaign.id, country_id)
     db.session.flush()
     _insert(CountryScore.__table__, COUNTRY_COLUMNS, indicator_rows)
     _insert(CountryAreaScore.__table__, COUNTRY_AREA_COLUMNS, area_rows)
     _forget_loaded_scores()
 
 
-def _delete_country_scores(campaign_id: int, country_id: int | None = None) -> None:
+def delete_country_scores(campaign_id: int, country_id: int | None = None) -> None:
     """Delete a campaign's country figures (of one country, or all)."""
     for table in (CountryScore.__table__, CountryAreaScore.__table__):
         query = delete(table).where(table.c.campaign_id == campaign_id)
         if country_id is not None:
             query = query.where(table.c.country_id == country_id)
         db.session.execute(query)
+    _forget_loaded_scores()
 
 
 def response_changed(response: Response, today: date | None = None) -> None:
@@ -292,7 +293,7 @@ def _rebuild_campaign(campaign: Campaign, today: date | None) -> tuple[int, int]
     in_campaign = select(Response.id).where(Response.campaign_id == campaign.id)
     for table in (ResponseScore.__table__, ResponseAreaScore.__table__):
         db.session.execute(delete(table).where(table.c.response_id.in_(in_campaign)))
-    _delete_country_scores(campaign.id)
+    delete_country_scores(campaign.id)
     responses = {response_id: (version_id, country_id) for response_id, version_id, country_id in db.session.execute(
         select(Response.id, Response.version_id, Agency.country_id).join(Agency, Agency.id == Response.agency_id)
         .where(Response.campaign_id == campaign.id, Response.status.in_(SCORED_STATUSES)))}

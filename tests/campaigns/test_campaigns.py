@@ -227,3 +227,27 @@ def test_an_expert_knows_only_the_campaigns_of_their_countries(client, db_sessio
     page = client.get("/campaigns/").get_data(as_text=True)
     assert all(name in page for name in ("Round 1", "Kyrgyz inquiry", "Kazakh follow-up"))
     assert client.get(f"/dashboards/progress?campaign={ids['draft']}&format=json").status_code == 200
+
+
+def test_an_agency_that_answered_cannot_be_taken_out_of_the_campaign(client, db_session, make_user, make_version,
+                                                                   directory):
+    """Unticking an agency that already answered is refused beside the agencies, with everything typed kept."""
+    from app.campaigns import services
+    from app.responses.services import ensure_response
+
+    version = make_version()
+    campaign = services.create_campaign("Round 1", version, agencies=[directory["KZ/MVD"], directory["KZ/AFM"]])
+    ensure_response(campaign, directory["KZ/MVD"])
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+    token = extract_csrf(client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True))
+    refused = client.post(f"/campaigns/{campaign.id}/edit", data={
+        "csrf_token": token, "name": "Round 1, renamed", "version": str(version.id), "follow_up_of": "0",
+        "deadline": "", "opens_on": "", "targets": "", "agencies": [str(directory["KZ/AFM"].id)],
+        "action": "save"}, headers={"Accept-Language": "en"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert re.search(r'id="agencies-error">KZ/MVD already answered in this campaign', html)
+    assert 'value="Round 1, renamed"' in html
+    db_session.expire_all()
+    assert sorted(a.acronym for a in campaign.agencies) == ["AFM", "MVD"] and campaign.name == "Round 1"

@@ -253,3 +253,61 @@ def test_rebuild_keeps_what_the_incremental_path_keeps(app_ctx, make_agency, mak
     assert db.session.get(ResponseScore, (submitted.id, "equipment")).level == 1.0
     db.session.commit()
     assert countries() == before
+
+
+def test_editing_a_campaign_keeps_the_country_figures_in_step(app_ctx, make_agency, make_version):
+    """A new target for a country changes its stored targets and gaps at once (not only after a rebuild); an
+    agency that answered cannot be taken out; taking out one that did not, or adding one, updates the figures
+    of its country; every time the stored figures equal what `flask scores rebuild` gives."""
+    from app.campaigns import services as campaigns
+    from app.extensions import db
+    from app.responses.models import Answer, Response
+    from app.scoring import store
+    from app.scoring.models import CountryAreaScore, CountryScore
+
+    version = make_version(ROOT / "tests" / "data" / "scoring_questionnaire.yaml")
+    mvd, afm, kg = make_agency("KZ", "MVD"), make_agency("KZ", "AFM"), make_agency("KG", "MVD")
+    campaign = campaigns.create_campaign("Edited", version, agencies=[mvd, afm])
+    campaigns.set_status(campaign, "open")
+    response = Response(campaign=campaign, agency=mvd, version_id=version.id, status="submitted", row_version=1)
+    db.session.add(response)
+    db.session.flush()
+    db.session.add(Answer(response_id=response.id, question_id="equipment_state", value=2))
+    db.session.flush()
+    store.response_changed(response)
+    db.session.commit()
+
+    def figures() -> dict:
+        rows = {(r.country_id, r.indicator_id): (r.target, r.gap, r.priority, r.agencies)
+                for r in db.session.scalars(select(CountryScore).where(CountryScore.campaign_id == campaign.id))}
+        rows |= {(r.country_id, r.area_id): (r.target, r.gap) for r in db.session.scalars(
+            select(CountryAreaScore).where(CountryAreaScore.campaign_id == campaign.id))}
+        return rows
+
+    def same_as_rebuild() -> dict:
+        kept = figures()
+        store.rebuild(campaign.id)
+        assert figures() == kept
+        db.session.rollback()
+        return kept
+
+    def edit(agencies, targets=None):
+        campaigns.update_campaign(campaign, name=campaign.name, version=version, agencies=agencies,
+                                  opens_on=None, deadline=None, target_overrides=targets)
+        db.session.commit()
+
+    before = same_as_rebuild()
+    default_target = before[(mvd.country_id, "equipment")][0]
+    edit([mvd, afm], {"KZ": {"equipment": 4}})
+    after = same_as_rebuild()
+    assert default_target != 4 and after[(mvd.country_id, "equipment")][0] == 4
+    assert after[(mvd.country_id, "equipment")][1] == 4 - 2  # gap = target - level, at once
+
+    with pytest.raises(campaigns.CampaignError, match="KZ/MVD already answered"):
+        edit([afm], {"KZ": {"equipment": 4}})
+    db.session.rollback()
+    edit([mvd, afm, kg], {"KZ": {"equipment": 4}})
+    assert {country for country, _key in same_as_rebuild()} == {mvd.country_id, kg.country_id}
+    edit([mvd], {"KZ": {"equipment": 4}})
+    assert {country for country, _key in same_as_rebuild()} == {mvd.country_id}
+    assert same_as_rebuild()[(mvd.country_id, "equipment")][3] == 1  # one agency asked in KZ now
