@@ -186,7 +186,9 @@ def _agency_info(agency: Agency, lang: str) -> dict:
 
 
 def _round(value: float | None, places: int = 4) -> float | None:
-    return None if value is None else round(float(value), places)
+    """A figure for the data of a view: half up and without binary noise (`engine.round_score`), so that the
+    two decimals shown from it are those the review pages and the reports show."""
+    return engine.round_score(value, places)
 
 
 def _areas(definition, filters: Filters, lang: str) -> list[dict]:

@@ -22,6 +22,7 @@ from app.dashboards import figures
 from app.directory.models import AGENCY_TYPES
 from app.i18n import _, format_date, format_decimal, get_locale_code
 from app.questionnaires.services import definition_of
+from app.scoring.engine import round_score
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
 
@@ -53,7 +54,7 @@ def score(value, places: int = 2) -> str:
     locale's notation ("12 369", "8 586,5" in Russian); "—" for none."""
     if value is None:
         return "—"
-    return format_decimal(round(float(value), places), format="#,##0." + "#" * places)
+    return format_decimal(round_score(value, places), format="#,##0." + "#" * places)
 
 
 def percent(value) -> str:

@@ -123,7 +123,7 @@ Rounding
 --------
 
 ``round_score(value, places=2)``: the value's shortest decimal representation (``repr``) rounded half up
-(away from zero) to `places` decimals with ``decimal.ROUND_HALF_UP``, returned as a float (None stays
+(away from zero) to `places` decimals with ``decimal.ROUND_HALF_EVEN, ROUND_HALF_UP``, returned as a float (None stays
 None). So 2.675 -> 2.68 and 0.125 -> 0.13, where the built-in ``round`` gives 2.67 and 0.12. Use it only
 to display or store; never feed rounded values back into computations.
 """
@@ -134,7 +134,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any, NamedTuple
 
 from app.questionnaires import expressions
@@ -262,7 +262,9 @@ def priority(gap_value: float | None, indicator_weight: float, area_weight: floa
 def round_score(value: float | None, places: int = 2) -> float | None:
     """`value` rounded half up to `places` decimals (via Decimal on its repr), for display and storage only.
 
-    None stays None. 2.675 -> 2.68, 0.125 -> 0.13, 2.5 (places=0) -> 3.0, -1.005 -> -1.01.
+    None stays None. 2.675 -> 2.68, 0.125 -> 0.13, 2.5 (places=0) -> 3.0, -1.005 -> -1.01. The noise of binary
+    arithmetic is taken off first (the value is read to 9 decimals): a mean of 2.65 and 3, computed as
+    2.8249999999999997, is the 2.825 it stands for and shows as 2.83, as on every page, report and dashboard.
     """
     if value is None:
         return None
@@ -270,7 +272,15 @@ def round_score(value: float | None, places: int = 2) -> float | None:
     if not math.isfinite(number):
         raise ValueError(f"cannot round {value!r}")
     quantum = Decimal(1).scaleb(-places)
-    return float(Decimal(repr(number)).quantize(quantum, rounding=ROUND_HALF_UP))
+    exact = Decimal(repr(number))
+    with localcontext(prec=400):  # every finite float's integer digits, and the decimals kept
+        if places < NOISE_PLACES:
+            exact = exact.quantize(Decimal(1).scaleb(-NOISE_PLACES), rounding=ROUND_HALF_EVEN)
+        return float(exact.quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+#: Decimals beyond which a score's digits are the noise of binary floating point (see `round_score`).
+NOISE_PLACES = 9
 
 
 def _aggregate(levels: list[float], aggregation: str) -> float | None:

@@ -100,9 +100,11 @@ def get_json(client, url: str) -> dict:
 
 def fmt(value: float | None, lang: str = "en") -> str:
     """What the page shows for a score: two decimals at most, the locale's decimal sign."""
+    from app.scoring.engine import round_score
+
     if value is None:
         return "—"
-    text = f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+    text = f"{round_score(value):.2f}".rstrip("0").rstrip(".")
     return text.replace(".", ",") if lang == "ru" else text
 
 
@@ -594,3 +596,20 @@ def test_the_agency_type_filter_on_a_country_says_what_it_applies_to(app_ctx, wo
     page = staff.get("/dashboards/countries/KZ?kind=fiu").get_data(as_text=True)
     assert 'id="kind-filter-note"' in page and "over all its agencies" in page
     assert get_json(staff, "/dashboards/countries/KZ?kind=fiu")["coverage"]["agencies"] == 1
+
+
+def test_a_figure_reads_the_same_on_the_dashboard_and_the_review_page(app_ctx, world, db_session):
+    """A level of 0.225 computed as 0.22499999999999998 (binary noise) shows as 0.23 on the country dashboard
+    and on the review page alike (the dashboard rounded twice with Python's round() and could differ)."""
+    from app.scoring.models import CountryAreaScore
+
+    noisy = (0.0 * 1 + 0.3 * 3) / 4
+    assert noisy != 0.225
+    db_session.execute(CountryAreaScore.__table__.update().where(
+        CountryAreaScore.country_id == world["kz"], CountryAreaScore.area_id == "investigation").values(assessed=noisy))
+    db_session.commit()
+    staff = client_for(app_ctx, "staff@example.org")
+    dashboard = staff.get("/dashboards/countries/KZ").get_data(as_text=True)
+    assert cell(row(dashboard, "data-area", "investigation"), "data-col", "assessed") == "0.23"
+    review = staff.get(f"/review/campaigns/{world['campaign']}/KZ").get_data(as_text=True)
+    assert "assessed 0.23" in review

@@ -515,5 +515,11 @@ def test_round_score_half_up():
     assert round_score(2.5, 0) == 3.0
     assert round_score(1.0005, 3) == 1.001
     assert round_score(-1.005) == -1.01  # half away from zero
+    # The weighted mean of 0 (weight 1) and 0.3 (weight 3) is 0.225, computed as 0.22499999999999998: binary
+    # noise is not a digit, so it shows as 0.23, also when rounded to 4 places first (as the dashboards do).
+    noisy = weighted_mean([(0.0, 1), (0.3, 3)])
+    assert noisy != 0.225 and round_score(noisy) == 0.23 and round_score(round_score(noisy, 4)) == 0.23
+    assert round_score(0.2249999) == 0.22  # a real digit, well above the noise
+    assert round_score(1e300) == 1e300 and round_score(-123456789012345678901234.5, 0) == -1.2345678901234569e23
     with pytest.raises(ValueError):
         round_score(float("nan"))
