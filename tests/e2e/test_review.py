@@ -107,3 +107,47 @@ def test_clarification_round_trip_in_the_browser(browser, live_app, live_server)
     finally:
         agency.close()
         expert.close()
+
+
+def test_a_refused_comment_brings_the_focus_to_its_message(browser, live_app, live_server):
+    """An empty comment far down the page is refused: the page comes back with the focus on the message beside
+    that question (not at the top of a long page), and closing a campaign asks first."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.responses.models import Response
+
+    with live_app.app_context():
+        response = db.session.scalars(select(Response).where(Response.status == "submitted")
+                                      .order_by(Response.id)).first()
+        response_id, campaign_id = response.id, response.campaign_id
+        db.session.remove()
+    context = browser.new_context(locale="en-GB")
+    try:
+        page = context.new_page()
+        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
+        page.click("button[name=locale][value=en]")
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{live_server}/review/responses/{response_id}")
+        last = page.locator(".review-question").last
+        last.locator("details").last.locator("summary").click()
+        last.get_by_role("button", name="Add the comment").click()
+        page.wait_for_load_state("networkidle")
+        focused = page.evaluate("document.activeElement.className + '|' + document.activeElement.textContent")
+        assert focused.startswith("error|") and "Write a comment first" in focused
+        assert page.evaluate("document.activeElement.getBoundingClientRect().top") < 800  # in view
+
+        page.goto(f"{live_server}/campaigns/{campaign_id}")
+        dialogs: list[str] = []
+
+        def dismiss(dialog):
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismiss)
+        page.get_by_role("button", name="Close the campaign").click()
+        page.wait_for_load_state("networkidle")
+        assert dialogs and "Close the campaign?" in dialogs[0]
+        assert page.get_by_role("button", name="Close the campaign").count() == 1  # still open
+    finally:
+        context.close()
