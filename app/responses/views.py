@@ -149,9 +149,15 @@ def remind(campaign_id: int):
     campaign = campaigns.get_campaign(campaign_id) or abort(404)
     agency_id = request.form.get("agency_id", type=int)
     min_days = request.form.get("min_days", type=int, default=7)
+    # The overview's filters (country, type of agency) limit "remind every agency" to the agencies shown.
+    country = (request.form.get("country") or "").strip().upper() or None
+    kind = request.form.get("kind") if request.form.get("kind") in AGENCY_TYPES else None
+    agency_ids = [agency_id] if agency_id else None
+    if agency_ids is None and kind:
+        agency_ids = [a.id for a in campaign.agencies if a.kind == kind]
     try:
-        outcomes = services.remind(campaign, actor=current_user, min_days=min_days,
-                                   agency_ids=[agency_id] if agency_id else None)
+        outcomes = services.remind(campaign, actor=current_user, min_days=min_days, agency_ids=agency_ids,
+                                   country_codes=[country] if country and not agency_id else None)
     except services.ResponseError as exc:
         flash(str(exc), "error")
     else:

@@ -142,3 +142,35 @@ def test_remind_button_for_one_agency(client, db_session, make_user, campaign):
         == ["gsfr.kg@example.org"]
     row = _rows(response.get_data(as_text=True))["GSFR"]
     assert "1 reminder" in row
+
+
+def test_remind_from_a_filtered_overview_reaches_only_the_agencies_shown(client, db_session, make_user, campaign):
+    """With the overview filtered on Kyrgyzstan (or on a type of agency), the remind button says it reminds the
+    agencies shown, and only those are reminded."""
+    import re
+
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+    from app.mail.models import OutboxMessage
+
+    for invitation in db_session.scalars(select(Invitation)):
+        invitation.created_at = utcnow() - timedelta(days=30)
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+
+    def remind_from(query: str) -> list[str]:
+        page = client.get(f"/campaigns/{campaign.id}/progress?{query}", headers={"Accept-Language": "en"})
+        html = page.get_data(as_text=True)
+        assert "Remind the agencies shown that have not submitted" in html
+        form = re.search(r'<form method="post" action="/campaigns/\d+/remind" class="toolbar">(.*?)</form>',
+                         html, re.S).group(1)
+        fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
+        client.post(f"/campaigns/{campaign.id}/remind", data={**fields, "min_days": "0"})
+        sent = sorted(m.recipient for m in db_session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "reminder")))
+        db_session.rollback()
+        return sent
+
+    assert remind_from("country=KG") == ["gsfr.kg@example.org"]  # KG/MVD is validated
+    # Then the security services only: KZ/KNB, whose answers were returned to it (the KG one before stays).
+    assert remind_from("kind=security") == ["gsfr.kg@example.org", "knb.kz@example.org"]
