@@ -477,9 +477,28 @@ def _keep_pending(data: bytes, versions: dict[str, int]) -> str:
     token = secrets.token_urlsafe(24)
     pending = _pending_dir()
     pending.mkdir(parents=True, exist_ok=True)
+    _forget_old_pending(pending)
     (pending / f"{token}.json").write_text(json.dumps({"versions": versions}), encoding="utf-8")
     (pending / f"{token}.xlsx").write_bytes(data)
     return token
+
+
+#: Hours an uploaded workbook waits for its confirmation before it is deleted (a preview left open, or
+#: cancelled by leaving the page).
+PENDING_HOURS = 24
+
+
+def _forget_old_pending(pending) -> None:
+    """Delete the pending uploads (workbooks and their versions) older than PENDING_HOURS."""
+    import time
+
+    limit = time.time() - PENDING_HOURS * 3600
+    for path in pending.iterdir():
+        try:
+            if path.suffix in (".xlsx", ".json") and path.stat().st_mtime < limit:
+                path.unlink(missing_ok=True)
+        except OSError:
+            continue  # removed meanwhile by another request
 
 
 def _pending_versions(path) -> dict[str, int] | None:

@@ -318,3 +318,26 @@ def test_a_unit_ending_with_a_period_is_not_followed_by_another(world):
                  validations(sheet)[answer_cell(book, "budget").coordinate].error]
         assert all(".." not in text for text in texts), texts
         assert all(("(pers.)" if lang == "en" else "(чел.)") in text for text in texts), texts
+
+
+def test_uploads_left_waiting_for_confirmation_are_deleted_after_a_day(app_ctx, tmp_path):
+    """A workbook uploaded for a preview and never confirmed (the page was left) does not stay on the server:
+    the next upload deletes those older than PENDING_HOURS; recent ones wait for their confirmation."""
+    import os
+    import time
+
+    from app.responses import respond
+
+    with app_ctx.test_request_context():
+        pending = respond._pending_dir()
+        pending.mkdir(parents=True, exist_ok=True)
+        old, recent = pending / "old-token.xlsx", pending / "recent-token.xlsx"
+        for path in (old, old.with_suffix(".json"), recent, recent.with_suffix(".json")):
+            path.write_bytes(b"x")
+        two_days_ago = time.time() - 48 * 3600
+        for path in (old, old.with_suffix(".json")):
+            os.utime(path, (two_days_ago, two_days_ago))
+        token = respond._keep_pending(b"new workbook", {"q": 1})
+        assert not old.exists() and not old.with_suffix(".json").exists()
+        assert recent.exists() and recent.with_suffix(".json").exists()
+        assert respond._pending_path(token).read_bytes() == b"new workbook"
