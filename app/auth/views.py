@@ -165,6 +165,10 @@ def reset_password(user_id: int):
     """Generate a new password for an account and show it once."""
     user = db.session.get(User, user_id) or abort(404)
     form = ResetPasswordForm()
+    if user.role == "respondent":
+        flash(_("%(email)s answers for an agency and signs in with personal links: there is no password to reset.",
+                email=user.email), "warning")
+        return redirect(url_for("auth.users"))
     if form.validate_on_submit():
         password = generate_password()
         services.set_password(user, password, actor=current_user, reason="reset")

@@ -382,10 +382,10 @@ def print_view():
     """The questionnaire laid out for A4, with the current answers or blank (?blank=1)."""
     scope = _scope()
     return render_print(scope.response, scope.definition, scope.lang, blank=request.args.get("blank") == "1",
-                        file_url=lambda key: url_for(".file", key=key))
+                        file_url=lambda key: url_for(".file", key=key), back_url=url_for("responses.respondent_home"))
 
 
-def render_print(response, definition, lang: str, *, blank: bool, file_url):
+def render_print(response, definition, lang: str, *, blank: bool, file_url, back_url: str | None = None):
     """The print page of a response (shared by respondents and staff)."""
     from app.responses.display import choice_labels
 
@@ -396,7 +396,7 @@ def render_print(response, definition, lang: str, *, blank: bool, file_url):
         return render_template("responses/print.html", response=response, definition=definition, ctx=ctx,
                                values=values, blank=blank, lang=lang, display=display, choice_labels=choice_labels,
                                visible=lambda s, q: answering.visible(definition, s, q, values, today),
-                               printed_on=today, file_url=file_url)
+                               printed_on=today, file_url=file_url, back_url=back_url)
 
 
 @bp.route("/history")

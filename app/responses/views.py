@@ -98,7 +98,8 @@ def print_view(response_id: int):
     lang = request.args.get("lang")
     lang = lang if lang in definition.languages else questionnaire_lang(definition)
     return render_print(response, definition, lang, blank=request.args.get("blank") == "1",
-                        file_url=lambda key: url_for(".file", response_id=response.id, key=key))
+                        file_url=lambda key: url_for(".file", response_id=response.id, key=key),
+                        back_url=url_for(".show", response_id=response.id))
 
 
 @bp.route("/responses/<int:response_id>/history")

@@ -163,6 +163,27 @@ def test_admin_deactivates_and_resets(client, make_user, db_session):
     assert f"New password for {other.email}:" in response.get_data(as_text=True)
 
 
+def test_respondent_accounts_have_no_password_to_reset(client, make_user, db_session):
+    """A respondent signs in with personal links: the users list offers no reset, and a reset posted anyway
+    explains it instead of making a password nobody can use."""
+    from app.auth.models import User
+
+    admin = make_user("admin")
+    respondent = User(email="contact@agency.example.org", role="respondent", is_active=True, password_hash=None)
+    db_session.add(respondent)
+    db_session.commit()
+    sign_in(client, admin.email)
+    page = client.get("/admin/users", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"/admin/users/{respondent.id}/reset-password" not in page and "signs in with personal links" in page
+    assert f"/admin/users/{admin.id}/reset-password" in page
+    token = extract_csrf(page)
+    response = client.post(f"/admin/users/{respondent.id}/reset-password", data={"csrf_token": token},
+                           headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert "there is no password to reset" in response.get_data(as_text=True)
+    db_session.refresh(respondent)
+    assert respondent.password_hash is None
+
+
 def test_password_reset_ends_existing_sessions(client, make_user, db_session):
     from app.auth import services
 
