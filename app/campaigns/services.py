@@ -433,7 +433,7 @@ def _mail_context(invitation: Invitation, link: str) -> dict:
             next(iter(title.values()), "")
     return {"campaign": campaign, "agency": invitation.agency, "contact": contact, "link": link,
             "questionnaire_title": title, "deadline": campaign.deadline, "expires_at": invitation.expires_at,
-            "agency_name": invitation.agency.name(contact.locale), "app_title": current_app.config["APP_TITLE"]}
+            "agency_name": invitation.agency.name(contact.locale)}
 
 
 def reissue(invitation: Invitation, *, actor=None, channel: str = "web") -> Issued:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask
 
 from app.i18n import (
     LOCALE_NAMES,
@@ -30,7 +30,6 @@ def register(app: Flask) -> None:
     @app.context_processor
     def inject():
         return {
-            "app_title": current_app.config["APP_TITLE"],
             "locales": [(code, LOCALE_NAMES.get(code, code)) for code in available_locales()],
             "current_locale": get_locale_code(),
         }

@@ -76,7 +76,7 @@ def queue_test_message(to: str, *, locale: str, actor=None) -> OutboxMessage:
     """Queue a short test e-mail (is the mail server set up?) in `locale` (flushed, not committed)."""
     config = current_app.config
     return queue("test", to=to, locale=locale, template="test_message", actor=actor,
-                 context={"app_title": config["APP_TITLE"], "server": f"{config['MAIL_SERVER']}:{config['MAIL_PORT']}"})
+                 context={"server": f"{config['MAIL_SERVER']}:{config['MAIL_PORT']}"})
 
 
 # --- sending ---------------------------------------------------------------------------------------------

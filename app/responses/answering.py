@@ -352,7 +352,6 @@ def _queue_receipt(response: Response, actor, checked: Review) -> None:
         sections.append((number, tr(section.title, lang, definition.languages[0]), state, count))
     message = mail.queue("receipt", to=actor.email, to_name=actor.name or "", locale=locale, template="receipt",
                          actor=actor, context={
-                             "app_title": current_app.config["APP_TITLE"],
                              "agency_name": response.agency.name(locale),
                              "questionnaire_title": tr(definition.title, lang, definition.languages[0]),
                              "campaign": response.campaign, "submitted_at": response.submitted_at,

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from app.campaigns.models import Campaign
@@ -181,7 +180,7 @@ def _notify_contacts(response: Response, clarifications: list[Clarification], *,
                      for c in clarifications]
         message = mail.queue("clarification", to=contact.email, to_name=contact.name, locale=contact.locale,
                              template="clarification", actor=actor, context={
-                                 "app_title": current_app.config["APP_TITLE"], "link": issued.link,
+                                 "link": issued.link,
                                  "agency_name": agency.name(contact.locale), "campaign": campaign,
                                  "questionnaire_title": tr(definition.title, lang, definition.languages[0]),
                                  "questions": questions, "deadline": campaign.deadline})
