@@ -96,6 +96,15 @@ def get_campaign(campaign_id: int) -> Campaign | None:
     return db.session.get(Campaign, campaign_id)
 
 
+def lock_campaign(campaign_id: int) -> None:
+    """Take the campaign's row lock (PostgreSQL; SQLite lets one writer in at a time anyway) until the end of
+    the transaction, so that two transactions working on the same campaign run one after the other and the
+    second reads what the first committed: two submissions refreshing one country's figures (else the second
+    could fail on the unique key, or keep figures computed without the first's answers), a rating during a
+    submission, a rebuild, two staff members inviting or reminding at once (else everyone gets two e-mails)."""
+    db.session.execute(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update())
+
+
 def campaign_countries(campaign: Campaign) -> list[Country]:
     """The countries of the agencies a campaign asks, by code (one query, without loading the agencies)."""
     return list(db.session.scalars(select(Country).where(Country.id.in_(
@@ -216,26 +225,47 @@ def update_campaign(
     if new != old:
         audit.record("campaign.updated", actor=actor, object_type="campaign", object_id=campaign.id, old=old,
                      new=new, channel=channel)
+    # The links of an agency taken out of the campaign stop working (check_link_state refuses them anyway).
+    removed_ids = {agency.id for agency in removed}
+    for invitation in invitations_of(campaign):
+        if invitation.agency_id in removed_ids and invitation.revoked_at is None:
+            revoke(invitation, actor=actor, channel=channel)
     # The materialized country figures depend on the targets and on the agencies asked: keep them in step.
     changed_countries = {a.country_id for a in removed} | {a.country_id for a in wanted if a.id not in before}
     if targets != old_targets:
         changed_countries |= {country.id for country in campaign_countries(campaign)}
-    _refresh_country_scores(campaign, {c for c in changed_countries if c is not None})
+    refresh_country_scores(campaign, {c for c in changed_countries if c is not None})
     return campaign
 
 
+def agency_moved(agency: Agency, old_country_id: int | None) -> None:
+    """After an agency changed country: the figures of its old and new country in every campaign that asks it
+    or holds its answers."""
+    from app.responses.models import Response
+
+    if agency.country_id == old_country_id:
+        return
+    campaign_ids = set(db.session.scalars(select(campaign_agencies.c.campaign_id).where(
+        campaign_agencies.c.agency_id == agency.id)))
+    campaign_ids |= set(db.session.scalars(select(Response.campaign_id).where(Response.agency_id == agency.id)))
+    for campaign in db.session.scalars(select(Campaign).where(Campaign.id.in_(campaign_ids)).order_by(Campaign.id)):
+        refresh_country_scores(campaign, {c for c in (old_country_id, agency.country_id) if c is not None})
+
+
 def _agencies_with_responses(campaign: Campaign, agencies: list[Agency]) -> list[Agency]:
-    """Those of `agencies` that have a response in the campaign (started or further)."""
+    """Those of `agencies` that have answered in the campaign (a response started or further; one only opened
+    from a link, with no answer yet, does not count)."""
     from app.responses.models import Response
 
     if not agencies:
         return []
     started = set(db.session.scalars(select(Response.agency_id).where(
-        Response.campaign_id == campaign.id, Response.agency_id.in_([a.id for a in agencies]))))
+        Response.campaign_id == campaign.id, Response.agency_id.in_([a.id for a in agencies]),
+        Response.status != "not_started")))
     return [a for a in agencies if a.id in started]
 
 
-def _refresh_country_scores(campaign: Campaign, country_ids: set[int]) -> None:
+def refresh_country_scores(campaign: Campaign, country_ids: set[int]) -> None:
     """Recompute the country figures of these countries, or drop them for a country the campaign no longer
     asks and where nobody answered (as `flask scores rebuild` would)."""
     from app.responses.models import Response
@@ -339,6 +369,12 @@ def is_valid(invitation: Invitation, now: datetime | None = None) -> bool:
             and not has_moved(invitation))
 
 
+def _asked(campaign_id: int, agency_id: int) -> bool:
+    """Whether the campaign (still) asks this agency."""
+    return db.session.scalar(select(campaign_agencies.c.agency_id).where(
+        campaign_agencies.c.campaign_id == campaign_id, campaign_agencies.c.agency_id == agency_id)) is not None
+
+
 def has_moved(invitation: Invitation) -> bool:
     """Whether the invitation's contact has moved to another agency (or left every agency) since it was
     issued: the link then opens nothing, and the contact is invited afresh for their new agency."""
@@ -372,6 +408,7 @@ def invite(
     """
     if campaign.status != "open":
         raise CampaignError(_("invitations can only be sent for an open campaign"))
+    lock_campaign(campaign.id)
     codes = {c.strip().upper() for c in country_codes} if country_codes else None
     wanted_agencies = set(agency_ids) if agency_ids is not None else None
     wanted_contacts = set(contact_ids) if contact_ids is not None else None
@@ -561,6 +598,8 @@ def check_link_state(invitation: Invitation, now: datetime | None = None) -> str
         return "expired"
     if has_moved(invitation):
         return "moved"
+    if not _asked(invitation.campaign_id, invitation.agency_id):
+        return "inactive"  # the agency was taken out of the campaign
     if not invitation.contact.is_active or not invitation.agency.is_active or invitation.campaign.status == "draft":
         return "inactive"
     return None

@@ -6,6 +6,7 @@ from typing import NoReturn
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from app.extensions import db
@@ -75,6 +76,15 @@ def register(app: Flask) -> None:
         if exc.code in (301, 302, 303, 307, 308) or exc.code is None:
             return exc
         return render_error(exc.code, message=exc.description if getattr(exc, _FOR_PEOPLE, False) else None)
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(exc: StaleDataError):
+        # Two people changed the same record at the same moment (e.g. two experts validating and returning one
+        # response): the later change was refused by the row version; say so instead of a server error.
+        db.session.rollback()
+        return render_error(409, _("Changed at the same moment"),
+                            _("Someone else changed this at the same moment, so nothing was saved. Reload the page "
+                              "to see the current state, then try again if it is still needed."))
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception):

@@ -203,6 +203,7 @@ def update_agency(agency: Agency, *, country_code: str | None, acronym: str, nam
             merged.pop(lang, None)
     _check_agency(country, acronym, kind, merged, exclude_id=agency.id)
     old = _agency_snapshot(agency)
+    old_country_id = agency.country_id
     agency.country, agency.acronym, agency.kind, agency.names = country, acronym, kind, merged
     if is_active is not None:
         agency.is_active = is_active
@@ -211,6 +212,9 @@ def update_agency(agency: Agency, *, country_code: str | None, acronym: str, nam
         db.session.flush()
         audit.record("agency.updated", actor=actor, object_type="agency", object_id=agency.id, old=old, new=new,
                      channel=channel)
+        from app.campaigns.services import agency_moved
+
+        agency_moved(agency, old_country_id)  # the scores of both countries
     return agency
 
 

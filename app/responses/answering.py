@@ -155,6 +155,17 @@ def _lock(response: Response) -> Response:
                               .execution_options(populate_existing=True)).one()
 
 
+def _lock_editable(response: Response) -> Response:
+    """`_lock`, then the editability checked again on what the lock gave: a submission, a return or the
+    campaign's closing that committed while this request waited must win (checked before the lock only, a
+    save could land on a response just submitted, and two tabs could submit it twice)."""
+    locked = _lock(response)
+    db.session.refresh(locked.campaign)
+    if not is_editable(locked):
+        raise ResponseError(_("The response can no longer be changed."))
+    return locked
+
+
 def _who(user_id: int | None) -> str:
     from app.auth.models import User
 
@@ -181,7 +192,7 @@ def save_answers(response: Response, raws: dict[str, Any], *, actor, channel: st
     unknown = [qid for qid in raws if qid not in index or index[qid][2].type == "note"]
     if unknown:
         raise ResponseError(f"unknown question: {unknown[0]}")
-    response = _lock(response)
+    response = _lock(response) if force else _lock_editable(response)
     existing = {a.question_id: a for a in response.answers}
     current = {qid: a.value for qid, a in existing.items()}
 
@@ -311,7 +322,7 @@ def submit(response: Response, *, actor, lang: str, today: date | None = None):
     or flagged; records who and when, makes it read-only for the agency, audits, queues a receipt e-mail."""
     if not is_editable(response):
         raise ResponseError(_("The response can no longer be changed."))
-    response = _lock(response)
+    response = _lock_editable(response)
     checked = review(response, lang=lang, today=today)
     if not checked.can_submit:
         definition = definition_of(response.version)

@@ -24,6 +24,7 @@ from flask import (
 from flask_babel import format_time
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import CombinedMultiDict, FileStorage, MultiDict
 
 from app.auth.permissions import require_role
@@ -180,9 +181,16 @@ def section(number: int):
         raws, upload_errors = _collect_raws(scope, section, form)
         base = {qid: request.form.get(f"v__{qid}", type=int, default=0) for qid in raws}
         originals = {qid: request.form[f"o__{qid}"] for qid in raws if f"o__{qid}" in request.form}
-        result = answering.save_answers(response, raws, actor=current_user, channel="web", lang=scope.lang,
-                                        base_versions=base, originals=originals, today=today)
-        db.session.commit()
+        for attempt in range(3):  # see autosave: a colleague's save of other questions at the same moment
+            try:
+                result = answering.save_answers(response, raws, actor=current_user, channel="web",
+                                                lang=scope.lang, base_versions=base, originals=originals, today=today)
+                db.session.commit()
+                break
+            except StaleDataError:
+                db.session.rollback()
+                if attempt == 2:
+                    raise
         files.discard_replaced(before, answering.stored_values(response))
         for qid, message in {**upload_errors, **result.errors}.items():
             errors.setdefault(qid, []).append(message)
@@ -298,9 +306,18 @@ def autosave():
     except (TypeError, ValueError):
         base = 0
     before = answering.stored_values(response)
-    result = answering.save_answers(response, {qid: raw}, actor=current_user, channel="autosave",
-                                    lang=scope.lang, base_versions={qid: base})
-    db.session.commit()
+    for attempt in range(3):
+        # Two contacts saving different questions at the same moment both bump the response's row version; on
+        # SQLite (no row locks) the second then fails the version check: save it again on the fresh row.
+        try:
+            result = answering.save_answers(response, {qid: raw}, actor=current_user, channel="autosave",
+                                            lang=scope.lang, base_versions={qid: base})
+            db.session.commit()
+            break
+        except StaleDataError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
     files.discard_replaced(before, answering.stored_values(response))
     if result.conflicts:
         return jsonify(conflict=_conflict_view(scope, question, result.conflicts[qid]) | {

@@ -225,6 +225,7 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
         raise ResponseError(_("reminders can only be sent for an open campaign"))
     if min_days < 0:
         raise ResponseError(_("the minimum interval cannot be negative"))
+    campaigns.lock_campaign(campaign.id)  # two people reminding at once: the second sees the first's reminders
     now = now or utcnow()
     codes = {c.upper() for c in country_codes} if country_codes else None
     wanted = set(agency_ids) if agency_ids is not None else None

@@ -133,11 +133,24 @@ def comments_by_question(response: Response) -> dict[str, list[tuple[Comment, in
 # --- clarification requests ----------------------------------------------------------------------------
 
 
+def _locked(response: Response, seen_version: int | None = None) -> Response:
+    """The response under its row lock, so that two reviewers (or a reviewer and the agency) acting on it at once
+    go one after the other and the second sees the first's outcome; with `seen_version` (the row version the
+    reviewer's page showed), refused when the response changed since (answers resubmitted, returned...)."""
+    from app.responses.answering import _lock
+
+    locked = _lock(response)
+    if seen_version is not None and locked.row_version != seen_version:
+        raise ReviewError(_("The response has changed since you opened the page: look at it again before acting."))
+    return locked
+
+
 def request_clarification(response: Response, items: list[tuple[str, str]], *, actor,
-                          channel: str = "web") -> list[Clarification]:
+                          channel: str = "web", seen_version: int | None = None) -> list[Clarification]:
     """Ask the agency to clarify these questions [(question id, message)]: the response goes back to the agency
     (`returned`), an e-mail with a fresh link goes to each active contact, the scores drop the response until
     it is submitted again."""
+    response = _locked(response, seen_version)
     if response.status != "submitted":
         raise ReviewError(_("Only a submitted response can be returned for clarification."))
     items = [(qid, (message or "").strip()) for qid, message in items]
@@ -203,7 +216,14 @@ def all_clarifications(response: Response) -> list[Clarification]:
 
 def reply_to_clarification(response: Response, clarification_id: int, text: str, *, actor) -> Clarification:
     """The agency's written reply to one open request of its own response."""
+    from app.responses.answering import is_editable
+
+    response = _locked(response)  # a resubmission closing the request meanwhile wins
+    if not is_editable(response):
+        raise ReviewError("not found", not_found=True)
     clarification = db.session.get(Clarification, clarification_id)
+    if clarification is not None:
+        db.session.refresh(clarification)
     if clarification is None or clarification.response_id != response.id or clarification.closed_at is not None:
         raise ReviewError("not found", not_found=True)
     text = (text or "").strip()
@@ -231,8 +251,9 @@ def close_clarifications(response: Response) -> None:
 # --- validation ----------------------------------------------------------------------------------------
 
 
-def validate(response: Response, *, actor) -> Response:
+def validate(response: Response, *, actor, seen_version: int | None = None) -> Response:
     """Accept a submitted response: it becomes locked (no clarification, no change) until staff unlock it."""
+    response = _locked(response, seen_version)
     if response.status != "submitted":
         raise ReviewError(_("Only a submitted response can be validated."))
     response.status = "validated"
@@ -249,6 +270,7 @@ def unlock(response: Response, reason: str, *, actor) -> Response:
     """Staff only: a validated response back to `submitted` (open to review again), with a reason."""
     if getattr(actor, "role", None) not in ("staff", "admin"):
         raise ReviewError(_("Only staff can unlock a validated response."))
+    response = _locked(response)
     if response.status != "validated":
         raise ReviewError(_("Only a validated response can be unlocked."))
     reason = (reason or "").strip()

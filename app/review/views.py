@@ -147,7 +147,8 @@ def clarify(response_id: int):
     chosen = request.form.getlist("clarify")
     items = [(qid, request.form.get(f"message-{qid}", "")) for qid in chosen]
     try:
-        _or_404(services.request_clarification, response, items, actor=current_user)
+        _or_404(services.request_clarification, response, items, actor=current_user,
+                seen_version=request.form.get("row_version", type=int))
     except ReviewError as exc:
         db.session.rollback()
         errors: dict = {"clarify": str(exc)}
@@ -168,7 +169,7 @@ def validate(response_id: int):
     """Validate a submitted response (it becomes locked)."""
     response = _or_404(services.reviewable_response, current_user, response_id)
     try:
-        services.validate(response, actor=current_user)
+        services.validate(response, actor=current_user, seen_version=request.form.get("row_version", type=int))
     except ReviewError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import DateTime, Text, case, cast, delete, func, insert, literal, select
 
 from app.campaigns.models import Campaign
-from app.campaigns.services import campaign_countries
+from app.campaigns.services import campaign_countries, lock_campaign
 from app.core.models import utcnow
 from app.directory.models import Agency, Country
 from app.extensions import db
@@ -159,6 +159,7 @@ def _country_rows(campaign: Campaign, definition, country: Country,
 
 def refresh_country(campaign: Campaign, country_id: int) -> None:
     """Recompute one country's indicator and area figures in one campaign."""
+    lock_campaign(campaign.id)
     country = db.session.get(Country, country_id)
     rows = db.session.connection().execute(
         select(ResponseScore.response_id, ResponseScore.indicator_id, ResponseScore.level, ResponseScore.coverage,
@@ -290,6 +291,7 @@ _WRITE_EVERY = 20000
 
 def _rebuild_campaign(campaign: Campaign, today: date | None) -> tuple[int, int]:
     """Every score of a campaign again from its answers, in bulk: (scored responses, countries)."""
+    lock_campaign(campaign.id)
     in_campaign = select(Response.id).where(Response.campaign_id == campaign.id)
     for table in (ResponseScore.__table__, ResponseAreaScore.__table__):
         db.session.execute(delete(table).where(table.c.response_id.in_(in_campaign)))

@@ -237,7 +237,7 @@ def test_an_agency_that_answered_cannot_be_taken_out_of_the_campaign(client, db_
 
     version = make_version()
     campaign = services.create_campaign("Round 1", version, agencies=[directory["KZ/MVD"], directory["KZ/AFM"]])
-    ensure_response(campaign, directory["KZ/MVD"])
+    ensure_response(campaign, directory["KZ/MVD"]).status = "in_progress"  # it has started answering
     db_session.commit()
     sign_in(client, make_user("staff").email)
     token = extract_csrf(client.get(f"/campaigns/{campaign.id}/edit").get_data(as_text=True))
