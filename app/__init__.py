@@ -24,7 +24,9 @@ def create_app(config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        # X-Forwarded-Host is not trusted: links sent by e-mail come from BASE_URL, and the proxy passes the
+        # original Host header itself (see the README's nginx configuration).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0)
     register_extensions(app)
     register_blueprints(app)
     register_hooks(app)

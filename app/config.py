@@ -88,6 +88,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             )
         config["SECRET_KEY"] = DEV_SECRET_KEY
     _check_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if production and not config["BASE_URL"]:
+        # Links sent by e-mail (magic links) would otherwise be built from the Host header of whoever triggered
+        # the e-mail: a forged Host would send agencies' personal links to another site.
+        raise ConfigError(
+            "BASE_URL is not set. Set it to the public address of the site before starting in production, e.g. "
+            "export BASE_URL=https://assessment.example.org (it is used in the links sent by e-mail)"
+        )
     if config["DEFAULT_LOCALE"] not in config["LOCALES"]:
         raise ConfigError(
             f"DEFAULT_LOCALE={config['DEFAULT_LOCALE']!r} is not one of LOCALES={','.join(config['LOCALES'])}"

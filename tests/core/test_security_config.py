@@ -20,6 +20,7 @@ def test_cookies_are_secure_in_production(tmp_path, monkeypatch):
 
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("BASE_URL", "https://assessment.example.org")
     config = load_config(str(tmp_path))
     assert config["SESSION_COOKIE_SECURE"] is True and config["REMEMBER_COOKIE_SECURE"] is True
     monkeypatch.setenv("FLASK_DEBUG", "1")
@@ -88,3 +89,15 @@ def test_dates_and_numbers_follow_the_locale(app_ctx):
         with force_locale("en"):
             assert format_date(date(2026, 11, 22), "long") == "November 22, 2026"
             assert format_decimal(12345.5) == "12,345.5"
+
+
+def test_production_needs_the_public_address_for_links(tmp_path, monkeypatch):
+    """Without BASE_URL, magic links would be built from the Host header of whoever triggered the e-mail (a forged
+    Host would send agencies' links to another site): production refuses to start without it."""
+    from app.config import ConfigError, load_config
+
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    monkeypatch.delenv("BASE_URL", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    with pytest.raises(ConfigError, match="BASE_URL is not set"):
+        load_config(str(tmp_path))
