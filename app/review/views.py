@@ -39,10 +39,21 @@ def _or_404(call, *args, **kwargs):
 
 
 def _campaign_or_404(campaign_id: int):
+    """A campaign the reviewer may know of (never a draft; for an expert, one asking agencies of their
+    countries), else 404."""
     campaign = campaigns.get_campaign(campaign_id)
-    if campaign is None or campaign.status == "draft":
+    if campaign is None or campaign.status == "draft" or not campaigns.may_see_campaign(current_user, campaign):
         abort(404)
     return campaign
+
+
+def _country_of(campaign, code: str):
+    """A country in the reviewer's scope that the campaign asks, else 404 (a country the campaign does not ask
+    has nothing to review, nor to rate)."""
+    country = _or_404(services.reviewable_country, current_user, code)
+    if country.id not in {c.id for c in campaigns.campaign_countries(campaign)}:
+        abort(404)
+    return country
 
 
 @bp.route("/")
@@ -78,7 +89,7 @@ def country(campaign_id: int, code: str):
     """A country in a campaign: its agencies with status and coverage, and its indicators (self-assessed,
     expert, assessed, target, gap, priority) with the experts' ratings."""
     campaign = _campaign_or_404(campaign_id)
-    country = _or_404(services.reviewable_country, current_user, code)
+    country = _country_of(campaign, code)
     definition = definition_of(campaign.version)
     lang = questionnaire_lang(definition)
     responses = {r.agency_id: r for r in services.country_responses(campaign, country)}
@@ -199,7 +210,7 @@ def unlock(response_id: int):
 def compare(campaign_id: int, code: str):
     """One question's answers across all agencies of a country, side by side."""
     campaign = _campaign_or_404(campaign_id)
-    country = _or_404(services.reviewable_country, current_user, code)
+    country = _country_of(campaign, code)
     definition = definition_of(campaign.version)
     lang = questionnaire_lang(definition)
     questions = [(s, q) for s, q in definition.questions() if q.type != "note"]
@@ -225,7 +236,7 @@ def compare(campaign_id: int, code: str):
 def rate(campaign_id: int, code: str, indicator_id: str):
     """An expert's rating of one indicator for one country, beside the self-assessment and earlier ratings."""
     campaign = _campaign_or_404(campaign_id)
-    country = _or_404(services.reviewable_country, current_user, code)
+    country = _country_of(campaign, code)
     definition = definition_of(campaign.version)
     if definition.indicator(indicator_id) is None:
         abort(404)

@@ -218,6 +218,11 @@ def test_an_expert_knows_only_the_campaigns_of_their_countries(client, db_sessio
         assert client.get(f"/campaigns/{ids[key]}/progress").status_code == 404, key
         for view in ("progress", "region", "questions"):
             assert client.get(f"/dashboards/{view}?campaign={ids[key]}&format=json").status_code == 404, (key, view)
+    # The review pages too: a campaign that asks no Kazakh agency has nothing of Kazakhstan to show or to rate.
+    assert client.get(f"/review/campaigns/{ids['both']}/KZ").status_code == 200
+    for path in (f"/review/campaigns/{ids['kyrgyz']}/KZ", f"/review/campaigns/{ids['kyrgyz']}/KZ/compare",
+                 f"/review/campaigns/{ids['kyrgyz']}/KG"):
+        assert client.get(path).status_code == 404, path
     dashboards = client.get("/dashboards/progress").get_data(as_text=True)
     assert "Round 1" in dashboards and "Kyrgyz inquiry" not in dashboards and "Kazakh follow-up" not in dashboards
 
