@@ -24,7 +24,13 @@ def _login_failed(response) -> bool:
 
 
 def _account_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()
+    """The per-account limit's key: the address as sign-in reads it (normalised, so that other spellings of the
+    same address, such as full-width letters or an ideographic full stop, count against the same account)."""
+    raw = (request.form.get("email") or "").strip()
+    try:
+        return "account:" + services.normalise_email(raw)
+    except services.AccountError:
+        return "account:" + raw.lower()
 
 
 def _limit() -> str:

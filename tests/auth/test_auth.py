@@ -110,6 +110,21 @@ def test_failures_are_counted_per_account_across_addresses(client, make_user):
     assert response.status_code == 429
 
 
+def test_other_spellings_of_an_address_count_against_the_same_account(client, make_user):
+    """Full-width letters or an ideographic full stop are the same address once normalised: they cannot be used
+    to go on guessing after the account's limit is reached."""
+    user = make_user("staff", email="staff@example.org")
+    spellings = ["staff@ｅxample.org", "staff@example。org", "staff@example．org", "STAFF@example.org"]
+    for i in range(10):
+        token = extract_csrf(client.get("/sign-in").get_data(as_text=True))
+        client.post("/sign-in", data={"email": spellings[i % len(spellings)], "password": "x", "csrf_token": token},
+                    environ_base={"REMOTE_ADDR": f"10.0.2.{i + 1}"})
+    token = extract_csrf(client.get("/sign-in").get_data(as_text=True))
+    response = client.post("/sign-in", data={"email": "staff@ｅxample.org", "password": "correct horse battery",
+                                             "csrf_token": token}, environ_base={"REMOTE_ADDR": "10.0.3.1"})
+    assert response.status_code == 429 and user.email == "staff@example.org"
+
+
 def test_successful_sign_ins_do_not_count_towards_the_limit(client, make_user):
     user = make_user("staff")
     for _ in range(12):
