@@ -485,6 +485,19 @@ def reissue(invitation: Invitation, *, actor=None, channel: str = "web") -> Issu
                   channel=channel)
 
 
+def revoke_contact_links(invitation: Invitation, *, actor=None, channel: str = "web") -> int:
+    """Revoke this invitation and every other link of the same contact in the same campaign (reminders and
+    clarification requests each sent a fresh one): revoking "the link" of a person must cut their access.
+    Returns how many were revoked."""
+    count = 0
+    for other in db.session.scalars(select(Invitation).where(Invitation.campaign_id == invitation.campaign_id,
+                                                             Invitation.contact_id == invitation.contact_id,
+                                                             Invitation.revoked_at.is_(None))):
+        revoke(other, actor=actor, channel=channel)
+        count += 1
+    return count
+
+
 def revoke(invitation: Invitation, *, actor=None, channel: str = "web") -> Invitation:
     """Make a link unusable at once (a respondent signed in with it is signed out on their next request)."""
     if invitation.revoked_at is None:
@@ -555,18 +568,26 @@ def record_opening(invitation: Invitation, user: User) -> None:
                  new={"first": first, "count": invitation.open_count})
 
 
+class AccountInactive(CampaignError):
+    """The respondent account of a contact was deactivated by an administrator: its links sign nobody in."""
+
+
 def respondent_for(contact: Contact) -> User:
-    """The respondent account of a contact, created on first use (no password: links only)."""
+    """The respondent account of a contact, created on first use (no password: links only); an account an
+    administrator deactivated stays so (AccountInactive)."""
     if contact.user_id:
         user = db.session.get(User, contact.user_id)
         if user is not None:
             if user.role != "respondent":
                 raise CampaignError(_("this contact's e-mail belongs to a staff or expert account"))
-            user.is_active = True
+            if not user.is_active:
+                raise AccountInactive("the respondent account is deactivated")
             return user
     user = db.session.scalar(select(User).where(User.email == contact.email))
     if user is not None and user.role != "respondent":
         raise CampaignError(_("this contact's e-mail belongs to a staff or expert account"))
+    if user is not None and not user.is_active:
+        raise AccountInactive("the respondent account is deactivated")
     if user is None:
         user = User(email=contact.email, role="respondent", name=contact.name, locale=contact.locale,
                     is_active=True, password_hash=None)

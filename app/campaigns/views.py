@@ -60,11 +60,13 @@ def _link_failed(response) -> bool:
     return bool(g.get("link_failed"))
 
 
-@bp.route("/i/<token>")
+@bp.route("/i/<token>", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["INVITATION_FAILURE_LIMIT"], deduct_when=_link_failed,
                scope="magic-link")
 def open_link(token: str):
-    """Open a magic link: sign the contact in as the respondent of one agency in one campaign."""
+    """Open a magic link: sign the contact in as the respondent of one agency in one campaign. Someone already
+    signed in as another person is asked first (a POST from that page confirms), so that a link opened by
+    mistake, or planted, does not silently replace their session."""
     outcome = services.check_link(token)
     if not outcome.ok:
         g.link_failed = True
@@ -77,10 +79,17 @@ def open_link(token: str):
     invitation = outcome.invitation
     try:
         user = services.respondent_for(invitation.contact)
+    except services.AccountInactive:
+        g.link_failed = True
+        return render_template("campaigns/link_invalid.html", reason="inactive", invitation=invitation,
+                               lang=get_locale_code()), 410
     except services.CampaignError:
         g.link_failed = True
         return render_template("campaigns/link_invalid.html", reason="conflict", invitation=invitation,
                                lang=get_locale_code()), 409
+    if current_user.is_authenticated and current_user.id != user.id and request.method != "POST":
+        db.session.rollback()  # nothing of the link is recorded until the person confirms
+        return render_template("campaigns/link_confirm.html", invitation=invitation, token=token)
     if current_user.is_authenticated:
         logout_user()
     services.record_opening(invitation, user)
@@ -300,9 +309,10 @@ def resend(campaign_id: int, invitation_id: int):
 @bp.route("/campaigns/<int:campaign_id>/invitations/<int:invitation_id>/revoke", methods=["POST"])
 @require_role("staff", "admin")
 def revoke(campaign_id: int, invitation_id: int):
-    """Make a link unusable at once."""
+    """Make the contact's links to this campaign unusable at once (every one: each reminder sent a new one)."""
     invitation = _invitation_or_404(campaign_id, invitation_id)
-    services.revoke(invitation, actor=current_user)
+    services.revoke_contact_links(invitation, actor=current_user)
     db.session.commit()
-    flash(_("The link of %(email)s has been revoked.", email=invitation.contact.email), "success")
+    flash(_("Every link of %(email)s to this campaign has been revoked.", email=invitation.contact.email),
+          "success")
     return _back(campaign_id)

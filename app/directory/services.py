@@ -364,9 +364,20 @@ def update_contact(contact: Contact, *, name: str, email: str, position: str, ph
     values = _checked_contact_values(name=name, email=email, position=position, phone=phone, locale=locale,
                                      exclude_id=contact.id)
     old = _contact_snapshot(contact)
+    new_person = values.get("email") is not None and values["email"] != contact.email
     for key, value in values.items():
         setattr(contact, key, value)
     contact.is_focal_point = is_focal_point
+    if new_person:
+        # Another address is another person (a successor in the post): the links sent to the former address
+        # stop working and the former person's respondent account is no longer this contact's.
+        from app.campaigns.models import Invitation
+        from app.campaigns.services import revoke
+
+        for invitation in db.session.scalars(select(Invitation).where(Invitation.contact_id == contact.id,
+                                                                      Invitation.revoked_at.is_(None))):
+            revoke(invitation, actor=actor, channel=channel)
+        contact.user_id = None
     if agency is not None and agency is not contact.agency:
         contact.agency = agency
     if is_active is not None:

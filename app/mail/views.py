@@ -74,9 +74,19 @@ def error_text(error: str | None) -> str:
     return error
 
 
+#: A personal link's token in a stored e-mail (see app.campaigns.tokens: 32 random bytes, URL-safe).
+_LINK_TOKEN = re.compile(r"(/i/)[A-Za-z0-9_-]{20,}")
+
+
+def masked(text: str | None) -> str:
+    """An e-mail as staff may read it in the outbox: personal links shown without their token, which would sign
+    whoever reads it in as the agency's contact (the recipient's copy keeps it)."""
+    return _LINK_TOKEN.sub(r"\1…", text or "")
+
+
 def _common() -> dict:
     return {"statuses": OUTBOX_STATUSES, "status_labels": status_labels(), "kind_label": kind_label,
-            "error_text": error_text, "badges": STATUS_BADGES, "retryable": services.RETRYABLE}
+            "error_text": error_text, "badges": STATUS_BADGES, "retryable": services.RETRYABLE, "masked": masked}
 
 
 @bp.route("/")

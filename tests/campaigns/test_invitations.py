@@ -196,7 +196,8 @@ def test_staff_resend_and_revoke_from_the_campaign_page(client, db_session, make
     db_session.expire_all()
     invitations = list(db_session.scalars(select(Invitation).where(Invitation.contact_id == issued.contact.id)
                                           .order_by(Invitation.id)))
-    assert len(invitations) == 2 and invitations[0].revoked_at is not None and invitations[1].revoked_at is None
+    # "Revoke" cuts the person's access: the link just resent is revoked with the first one.
+    assert len(invitations) == 2 and all(i.revoked_at is not None for i in invitations)
     assert invitations[1].message is not None and invitations[1].message.recipient == "afm@example.org"
     actions = [e.action for e in db_session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions.count("invitation.sent") == 1 and "invitation.revoked" in actions
@@ -270,3 +271,91 @@ def test_a_contact_moved_to_another_agency_loses_the_old_agency_and_is_invited_f
     assert fresh.get(_path(again[0].link)).status_code == 302
     home = fresh.get("/respondent").get_data(as_text=True)
     assert "Financial Monitoring Agency" in home and "Ministry of Internal Affairs" not in home
+
+
+def test_a_link_opened_while_signed_in_as_someone_else_asks_first(client, db_session, open_campaign, make_user):
+    """Staff (or anyone signed in as another person) opening a personal link are asked before their session is
+    replaced; confirming with the page's form signs the contact in."""
+    issued = _issue(db_session, open_campaign, "afm@example.org")
+    make_user("staff", email="staff@example.org")
+    sign_in(client, "staff@example.org")
+    page = client.get(_path(issued.link), headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Answer for an agency?" in html and "Continue with this link" in html
+    assert client.get("/staff").status_code == 200  # still staff
+    db_session.expire_all()
+    assert issued.invitation.open_count in (0, None)  # nothing recorded yet
+    confirmed = client.post(_path(issued.link), data={"csrf_token": extract_csrf(html)})
+    assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith("/respondent")
+    assert client.get("/respondent").status_code == 200 and client.get("/staff").status_code in (302, 403)
+
+
+def test_a_deactivated_respondent_account_is_not_reactivated_by_a_link(client, db_session, open_campaign):
+    from app.auth.models import User
+
+    issued = _issue(db_session, open_campaign, "afm@example.org")
+    assert client.get(_path(issued.link)).status_code == 302
+    user = db_session.scalar(select(User).where(User.email == "afm@example.org"))
+    user.is_active = False
+    db_session.commit()
+    again = client.application.test_client().get(_path(issued.link), headers={"Accept-Language": "en"})
+    assert again.status_code == 410 and "not open to you" in again.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.get(User, user.id).is_active is False
+
+
+def test_revoking_cuts_every_link_of_the_contact_and_a_new_address_too(client, db_session, open_campaign,
+                                                                        make_user):
+    """Each reminder sent a new link: "Revoke" revokes them all. Replacing a contact's e-mail address (a successor
+    in the post) revokes the former person's links and unlinks their account."""
+    from app.campaigns import services
+    from app.campaigns.models import Invitation
+    from app.directory.models import Contact
+    from app.directory.services import update_contact
+
+    first = _issue(db_session, open_campaign, "afm@example.org")
+    second = _issue(db_session, open_campaign, "afm@example.org")
+    person = client.application.test_client()
+    assert person.get(_path(first.link)).status_code == 302
+    make_user("staff", email="staff@example.org")
+    sign_in(client, "staff@example.org")
+    token = extract_csrf(client.get(f"/campaigns/{open_campaign.id}").get_data(as_text=True))
+    client.post(f"/campaigns/{open_campaign.id}/invitations/{second.invitation.id}/revoke",
+                data={"csrf_token": token})
+    assert person.get("/respondent").status_code == 302
+    assert client.application.test_client().get(_path(first.link)).status_code == 410
+
+    third = _issue(db_session, open_campaign, "afm@example.org")
+    assert person.get(_path(third.link)).status_code == 302
+    contact = db_session.get(Contact, third.contact.id)
+    update_contact(contact, name="Successor", email="successor@example.org", position="", phone="", locale="ru",
+                   is_focal_point=False)
+    db_session.commit()
+    assert person.get("/respondent").status_code == 302
+    assert db_session.get(Invitation, third.invitation.id).revoked_at is not None
+    assert db_session.get(Contact, contact.id).user_id is None
+    fourth = [i for i in services.invite(open_campaign, send_email=False) if i.contact.id == contact.id]
+    db_session.commit()
+    successor = client.application.test_client()
+    assert successor.get(_path(fourth[0].link)).status_code == 302
+    from app.auth.models import User
+
+    db_session.expire_all()
+    account = db_session.get(User, db_session.get(Contact, contact.id).user_id)
+    assert account.email == "successor@example.org"
+
+
+def test_the_outbox_shows_personal_links_without_their_token(client, db_session, open_campaign, make_user):
+    """Staff reading an invitation in the outbox see where the link goes, not the token that would sign them in
+    as the contact."""
+    from app.mail.models import OutboxMessage
+
+    issued = [i for i in __import__("app.campaigns.services", fromlist=["invite"]).invite(open_campaign)
+              if i.contact.email == "afm@example.org"][0]
+    db_session.commit()
+    token = issued.link.rsplit("/", 1)[1]
+    message = db_session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "afm@example.org"))
+    assert token in message.body_text  # the e-mail itself carries the link
+    sign_in(client, make_user("staff").email)
+    page = client.get(f"/admin/outbox/{message.id}").get_data(as_text=True)
+    assert page.count("/i/…") >= 2 and token not in page
