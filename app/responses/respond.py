@@ -191,7 +191,9 @@ def section(number: int):
                 db.session.rollback()
                 if attempt == 2:
                     raise
-        files.discard_replaced(before, answering.stored_values(response))
+        # Files replaced or removed, and uploads this save did not keep (refused, in conflict, hidden), go.
+        uploaded = {f"new {qid}": value for qid, value in raws.items() if isinstance(value, dict) and "key" in value}
+        files.discard_replaced({**before, **uploaded}, answering.stored_values(response))
         for qid, message in {**upload_errors, **result.errors}.items():
             errors.setdefault(qid, []).append(message)
         by_id = {q.id: q for q in section.questions}

@@ -394,6 +394,13 @@ def test_evidence_files(agency_world, app_ctx, tmp_path, db_session, make_versio
     # Another agency's contact cannot fetch it, even knowing the key.
     other = open_link(new_client(app_ctx), links["afm@example.org"])
     assert other.get(url).status_code == 404
+    # An upload refused as a conflict (the page was out of date) leaves no file behind.
+    kept_files = sorted(uploads.iterdir())
+    stale = {"csrf_token": client.csrf, "action": "save", "q__comment": "kept", "q__plan": (b"%PDF-1.4 old", "x.pdf")}
+    stale.update({k: ("0" if k.startswith("v__") else v) for k, v in versions_on(
+        client.get("/respondent/sections/1").get_data(as_text=True)).items()})
+    assert post_multipart(client, "/respondent/sections/1", stale).status_code == 409
+    assert sorted(uploads.iterdir()) == kept_files
     # Saving the page again without a new file keeps the stored one.
     assert upload("", b"", comment="again").status_code == 302
     assert stored(db_session)["plan"]["name"] == "План действий.pdf"
