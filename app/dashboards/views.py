@@ -75,6 +75,8 @@ def plotly_dictionary() -> dict[str, str]:
     the question explorer's tables)."""
     return {
         "Download plot as a png": _("Download the chart as an image (PNG)"),
+        "Download plot as a PNG": _("Download the chart as an image (PNG)"),  # plotly.js 3 spells it so
+        "Preparing image - this may take a few seconds": _("Preparing the image…"),
         "Download plot": _("Download the chart as an image (PNG)"),
         "Double-click to zoom back out": _("Double-click to zoom back out"),
         "min:": _("Lowest") + ":",

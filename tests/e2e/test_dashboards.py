@@ -32,4 +32,15 @@ def test_every_figure_is_drawn(page, live_server, email, lang):
         assert expected >= 2, path
         page.wait_for_function(f"document.querySelectorAll('.plot-drawn .main-svg').length >= {expected}")
         assert page.locator(".plot-drawn").count() == expected, path
+        # The drawn chart is the image; plotly's download button is not inside it (a button in an image has no
+        # name for screen readers), and it is named in the page's language.
+        page.locator("svg.main-svg[role=img]").nth(expected - 1).wait_for(state="attached")
+        assert page.evaluate("document.querySelectorAll('[role=img] button, [role=img] a').length") == 0, path
+        labels = page.evaluate("[...document.querySelectorAll('.modebar-btn')].map(b => b.getAttribute('data-title'))")
+        expected_label = "Скачать диаграмму" if lang == "ru" else "Download the chart"
+        assert labels and all(label.startswith(expected_label) for label in labels), (path, labels)
+        # A table wider than its box can be reached with the keyboard to scroll it.
+        wide = page.evaluate("[...document.querySelectorAll('.table-wrap')].filter(b => b.scrollWidth > b.clientWidth)"
+                             ".map(b => b.getAttribute('tabindex') === '0' && b.getAttribute('role') === 'region')")
+        assert all(wide), path
     assert errors == []

@@ -8,6 +8,16 @@
     try { return JSON.parse(el.textContent || "null"); } catch (e) { return null; }
   }
 
+  /* The drawn chart is the image screen readers are told about (its caption names it, its table describes it);
+     plotly's download button sits beside it, not inside an image, so that it is a button they can name. */
+  function nameTheImage(plot) {
+    var svg = plot && plot.querySelector("svg.main-svg");
+    if (!svg) { return; }
+    ["role", "aria-labelledby", "aria-describedby"].forEach(function (name) {
+      if (plot.hasAttribute(name)) { svg.setAttribute(name, plot.getAttribute(name)); plot.removeAttribute(name); }
+    });
+  }
+
   function draw() {
     if (typeof window.Plotly === "undefined") { return; }
     var configEl = document.getElementById("plotly-config");
@@ -18,7 +28,7 @@
       var target = document.getElementById(figures[i].getAttribute("data-target"));
       if (!figure || !target) { continue; }
       target.classList.add("plot-drawn");
-      window.Plotly.newPlot(target, figure.data || [], figure.layout || {}, config);
+      window.Plotly.newPlot(target, figure.data || [], figure.layout || {}, config).then(nameTheImage);
     }
   }
 

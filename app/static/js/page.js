@@ -22,6 +22,29 @@
       if (message && !window.confirm(message)) { event.preventDefault(); }
     }, true);
   }
-  function start() { focusProblem(); confirmations(); }
+  /* A table wider than its box scrolls: keyboard users must be able to reach the box to scroll it, and screen
+     readers hear what it holds (its caption). */
+  function scrollableTables() {
+    var boxes = document.querySelectorAll(".table-wrap");
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i];
+      if (box.scrollWidth <= box.clientWidth || box.hasAttribute("tabindex")) { continue; }
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      var caption = box.querySelector("caption");
+      if (caption && caption.textContent.trim()) { box.setAttribute("aria-label", caption.textContent.trim()); }
+    }
+  }
+  /* The error summary's links go to a question: move the focus into its first field, not to the page. */
+  function summaryLinks() {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest && event.target.closest(".error-summary a[href^='#']");
+      if (!link) { return; }
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      var field = target && target.querySelector("input:not([type=hidden]), textarea, select");
+      if (field) { event.preventDefault(); field.focus(); }
+    });
+  }
+  function start() { focusProblem(); confirmations(); scrollableTables(); summaryLinks(); }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
