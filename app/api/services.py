@@ -188,7 +188,7 @@ def _visible_version_ids(user) -> Select | None:
     """Ids of the versions an expert may read (None: every version)."""
     if reads_everything(user):
         return None
-    of_campaigns = select(Campaign.version_id)
+    of_campaigns = visible_campaigns_query(user).with_only_columns(Campaign.version_id)
     of_responses = (select(Response.version_id).join(Agency, Agency.id == Response.agency_id)
                     .where(Agency.country_id.in_(_country_ids(user) or {-1})))
     return of_campaigns.union(of_responses)
@@ -256,8 +256,10 @@ def agencies_query(user, *, country: str | None = None, kind: str | None = None,
     if kind:
         statement = statement.where(Agency.kind == kind)
     if campaign_id is not None:
-        statement = statement.where(Agency.id.in_(select(campaign_agencies.c.agency_id)
-                                                  .where(campaign_agencies.c.campaign_id == campaign_id)))
+        # only a campaign the user may know of (an expert's filter on a draft must not tell which agencies it asks)
+        known = visible_campaigns_query(user).with_only_columns(Campaign.id).where(Campaign.id == campaign_id)
+        statement = statement.where(Agency.id.in_(select(campaign_agencies.c.agency_id).where(
+            campaign_agencies.c.campaign_id == campaign_id, campaign_agencies.c.campaign_id.in_(known))))
     if active is not None:
         statement = statement.where(Agency.is_active == active)
     return statement

@@ -956,6 +956,10 @@ class _Vocabulary:
         return self.specials.get(_norm(text))
 
 
+#: Problems listed before a workbook's reading stops.
+MAX_PROBLEMS = 200
+
+
 def _read_answers(book, result: WorkbookRead) -> None:
     """Read the answer cells of every sheet but the instructions, the lists and the metadata."""
     response = result.response
@@ -964,10 +968,23 @@ def _read_answers(book, result: WorkbookRead) -> None:
     vocabulary = _Vocabulary(definition, result.lang or definition.languages[0])
     skip = {META_SHEET, result.meta.get("sheet_instructions"), result.meta.get("sheet_lists")}
     seen: dict[str, str] = {}
+    # A downloaded workbook has about one row per question (and matrix row) and a few headings: far more rows,
+    # or far more problems, is not a filled copy but a file that would keep the server busy for minutes.
+    row_limit = 2 * (len(index) + sum(len(q.rows) for _n, _s, q in index.values() if q.type == "matrix")) + 200
     for name in [sheet.title for sheet in book.worksheets]:  # chart sheets have no cells
         if name in skip:
             continue
         for number, row in enumerate(_rows(book, name, ANSWER_COLUMN), start=1):
+            if number > row_limit:
+                result.problems.append(Problem(
+                    _("This sheet has more than %(limit)d rows, far more than the questionnaire: upload the workbook "
+                      "downloaded from this site, with your answers in it.", limit=row_limit), sheet=name))
+                return
+            if len(result.problems) >= MAX_PROBLEMS:
+                result.problems.append(Problem(
+                    _("More than %(limit)d problems: the first ones are listed. Correct them and upload the "
+                      "workbook again.", limit=MAX_PROBLEMS), sheet=name))
+                return
             ident = row[ID_COLUMN - 1] if row else None
             if not isinstance(ident, str) or not ident.strip():
                 continue

@@ -85,6 +85,17 @@ def test_an_expert_sees_only_assigned_countries(client, api_world):
     # The campaigns of their countries (as on the campaigns page): not Round 2, a draft asking only TJ.
     assert [c["name"] for c in _get(client, "/api/v1/campaigns", auth)["data"]] == ["Round 1"]
     assert _get(client, f"/api/v1/campaigns/{world['draft']}", auth, 404)["error"]["code"] == "not_found"
+    # Nor does a filter on a draft that asks their agencies tell which ones it asks.
+    from app.campaigns import services as campaigns
+    from app.directory.models import Agency
+    from app.extensions import db
+
+    mvd = db.session.get(Agency, world["agencies"]["MVD"])
+    draft = campaigns.create_campaign("Draft for KZ", campaigns.get_campaign(world["campaign"]).version, agencies=[mvd])
+    db.session.commit()
+    assert _get(client, f"/api/v1/agencies?campaign_id={draft.id}", auth)["data"] == []
+    staff = api_world["auth"]["staff"]
+    assert [a["id"] for a in _get(client, f"/api/v1/agencies?campaign_id={draft.id}", staff)["data"]] == [mvd.id]
     versions = _get(client, "/api/v1/questionnaires", auth)["data"]
     assert [(q["slug"], [v["number"] for v in q["versions"]]) for q in versions] == [(world["slug"], [1])]
 

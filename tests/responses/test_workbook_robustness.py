@@ -341,3 +341,20 @@ def test_uploads_left_waiting_for_confirmation_are_deleted_after_a_day(app_ctx, 
         assert not old.exists() and not old.with_suffix(".json").exists()
         assert recent.exists() and recent.with_suffix(".json").exists()
         assert respond._pending_path(token).read_bytes() == b"new workbook"
+
+
+def test_a_sheet_with_a_million_rows_is_refused_early(world, db_session):
+    """Rows appended far beyond the questionnaire (here each repeating a question, which gave one problem per
+    row, a 180 MB page and a minute of work) stop the reading with one message naming the sheet."""
+    book = download(world.response, "en")
+    sheet = book["Counter-terrorism unit and its…"]
+    for _ in range(5000):
+        sheet.append(["staff_total", "", "", "", 1])
+    outcome = import_(world, to_bytes(book), apply=True)
+    assert len(outcome.problems) <= 202
+    assert outcome.problems[-1].sheet == "Counter-terrorism unit and its…"
+    assert "rows, far more than the questionnaire" in outcome.problems[-1].message or \
+        "problems: the first ones are listed" in outcome.problems[-1].message
+    assert not outcome.applied
+    db_session.commit()
+    assert stored(db_session, world.response) == {}
