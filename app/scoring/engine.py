@@ -271,16 +271,34 @@ def round_score(value: float | None, places: int = 2) -> float | None:
     number = float(value)
     if not math.isfinite(number):
         raise ValueError(f"cannot round {value!r}")
-    quantum = Decimal(1).scaleb(-places)
+    if 0 <= places <= NOISE_PLACES:
+        # Fast path: a value clearly away from a half (in units of the last decimal kept) rounds the same way
+        # half up, half even, with or without the noise; Python's round() gives it. Only values near a half go
+        # through Decimal. (Dashboards round thousands of figures per view.)
+        scaled = abs(number) * _POWERS[places]
+        if scaled < 1e9 and abs(scaled % 1.0 - 0.5) > _WINDOW[places]:
+            return round(number, places)
     exact = Decimal(repr(number))
-    with localcontext(prec=400):  # every finite float's integer digits, and the decimals kept
-        if places < NOISE_PLACES:
-            exact = exact.quantize(Decimal(1).scaleb(-NOISE_PLACES), rounding=ROUND_HALF_EVEN)
-        return float(exact.quantize(quantum, rounding=ROUND_HALF_UP))
+    if abs(number) >= 1e15:  # beyond the default context's 28 digits once 9 decimals are added
+        with localcontext(prec=400):
+            return _rounded(exact, places)
+    return _rounded(exact, places)
+
+
+def _rounded(exact: Decimal, places: int) -> float:
+    if places < NOISE_PLACES:
+        exact = exact.quantize(_QUANTA[NOISE_PLACES], rounding=ROUND_HALF_EVEN)
+    quantum = _QUANTA[places] if places in _QUANTA else Decimal(1).scaleb(-places)
+    return float(exact.quantize(quantum, rounding=ROUND_HALF_UP))
 
 
 #: Decimals beyond which a score's digits are the noise of binary floating point (see `round_score`).
 NOISE_PLACES = 9
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(NOISE_PLACES + 1)}
+_POWERS = {places: 10.0 ** places for places in range(NOISE_PLACES + 1)}
+#: How near a half (in units of the last decimal kept) a value must be to need the exact path: wider than what
+#: the noise step and the float multiplication can move it.
+_WINDOW = {places: max(1e-6, 4 * 10.0 ** (places - NOISE_PLACES)) for places in range(NOISE_PLACES + 1)}
 
 
 def _aggregate(levels: list[float], aggregation: str) -> float | None:

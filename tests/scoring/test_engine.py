@@ -523,3 +523,23 @@ def test_round_score_half_up():
     assert round_score(1e300) == 1e300 and round_score(-123456789012345678901234.5, 0) == -1.2345678901234569e23
     with pytest.raises(ValueError):
         round_score(float("nan"))
+
+
+def test_round_score_fast_path_equals_the_exact_rounding():
+    """round_score skips Decimal for values clearly away from a half; on values near and far from halves, with and
+    without binary noise, it equals the exact rule: noise off at 9 decimals, then half up on the decimal."""
+    import random
+    from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+
+    def exact(x: float, places: int) -> float:
+        value = Decimal(repr(x)).quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
+        return float(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+    rng = random.Random(3)
+    values = [rng.uniform(-5, 5) for _ in range(3000)]
+    values += [k / 1000 + d for k in range(-3000, 3000, 7) for d in (0.0, 1e-12, -1e-12, 4.4e-16, -4.4e-16)]
+    values += [weighted_mean([(a / 20, 1), (b / 20, w)]) for a in range(0, 81, 3) for b in range(0, 81, 3)
+               for w in (3, 0.5, 2)]
+    for value in values:
+        for places in (0, 1, 2, 4):
+            assert round_score(value, places) == exact(value, places), (value, places)
