@@ -107,10 +107,20 @@ def update_user(user: User, *, name: str, role: str, locale: str | None, is_acti
 
 
 def set_password(user: User, password: str, *, actor=None, channel: str = "web", reason: str = "changed") -> None:
-    """Set a new password (never logged; only the fact is audited)."""
+    """Set a new password (never logged; only the fact is audited). A reset by an administrator (the account
+    may be in the wrong hands) also revokes the account's API tokens."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
     audit.record(f"user.password_{reason}", actor=actor, object_type="user", object_id=user.id, channel=channel)
+    if reason == "reset":
+        from app.api.models import ApiToken
+
+        now = utcnow()
+        for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                               ApiToken.revoked_at.is_(None))):
+            token.revoked_at = now
+            audit.record("api_token.revoked", actor=actor, object_type="api_token", object_id=token.id,
+                         channel=channel, old={"name": token.name}, details="password reset")
 
 
 def authenticate(email: str, password: str) -> User | None:

@@ -199,6 +199,21 @@ def test_respondent_accounts_have_no_password_to_reset(client, make_user, db_ses
     assert respondent.password_hash is None
 
 
+def test_an_administrators_password_reset_revokes_the_accounts_api_tokens(client, make_user, db_session):
+    """A reset says the account may be in the wrong hands: its API tokens stop working with the old password."""
+    from app.api.services import create_token
+
+    admin, other = make_user("admin"), make_user("staff")
+    issued = create_token(other, "nightly export")
+    db_session.commit()
+    bearer = {"Authorization": f"Bearer {issued.secret}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    sign_in(client, admin.email)
+    token = extract_csrf(client.get("/admin/users").get_data(as_text=True))
+    client.post(f"/admin/users/{other.id}/reset-password", data={"csrf_token": token})
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+
+
 def test_password_reset_ends_existing_sessions(client, make_user, db_session):
     from app.auth import services
 
