@@ -150,6 +150,22 @@ def _collect_raws(scope: Scope, section, form) -> tuple[dict[str, Any], dict[str
     return raws, errors
 
 
+def _save_and_commit(response, raws: dict, **options) -> answering.SaveResult:
+    """`answering.save_answers`, committed. Two contacts saving different questions at the same moment both bump
+    the response's row version; on SQLite (no row locks) the second then fails the version check: it is saved
+    again on the fresh row (three attempts; a third clash is the error handler's 409 page)."""
+    for _attempt in range(2):
+        try:
+            result = answering.save_answers(response, raws, **options)
+            db.session.commit()
+            return result
+        except StaleDataError:
+            db.session.rollback()
+    result = answering.save_answers(response, raws, **options)
+    db.session.commit()
+    return result
+
+
 def _conflict_view(scope: Scope, question, conflict: answering.Conflict) -> dict:
     return {"yours_display": display(scope.definition, question, conflict.yours, scope.lang),
             "theirs_display": display(scope.definition, question, conflict.theirs, scope.lang),
@@ -181,16 +197,8 @@ def section(number: int):
         raws, upload_errors = _collect_raws(scope, section, form)
         base = {qid: request.form.get(f"v__{qid}", type=int, default=0) for qid in raws}
         originals = {qid: request.form[f"o__{qid}"] for qid in raws if f"o__{qid}" in request.form}
-        for attempt in range(3):  # see autosave: a colleague's save of other questions at the same moment
-            try:
-                result = answering.save_answers(response, raws, actor=current_user, channel="web",
-                                                lang=scope.lang, base_versions=base, originals=originals, today=today)
-                db.session.commit()
-                break
-            except StaleDataError:
-                db.session.rollback()
-                if attempt == 2:
-                    raise
+        result = _save_and_commit(response, raws, actor=current_user, channel="web", lang=scope.lang,
+                                  base_versions=base, originals=originals, today=today)
         # Files replaced or removed, and uploads this save did not keep (refused, in conflict, hidden), go.
         uploaded = {f"new {qid}": value for qid, value in raws.items() if isinstance(value, dict) and "key" in value}
         files.discard_replaced({**before, **uploaded}, answering.stored_values(response))
@@ -308,18 +316,8 @@ def autosave():
     except (TypeError, ValueError):
         base = 0
     before = answering.stored_values(response)
-    for attempt in range(3):
-        # Two contacts saving different questions at the same moment both bump the response's row version; on
-        # SQLite (no row locks) the second then fails the version check: save it again on the fresh row.
-        try:
-            result = answering.save_answers(response, {qid: raw}, actor=current_user, channel="autosave",
-                                            lang=scope.lang, base_versions={qid: base})
-            db.session.commit()
-            break
-        except StaleDataError:
-            db.session.rollback()
-            if attempt == 2:
-                raise
+    result = _save_and_commit(response, {qid: raw}, actor=current_user, channel="autosave", lang=scope.lang,
+                              base_versions={qid: base})
     files.discard_replaced(before, answering.stored_values(response))
     if result.conflicts:
         return jsonify(conflict=_conflict_view(scope, question, result.conflicts[qid]) | {
