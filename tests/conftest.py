@@ -121,6 +121,18 @@ def client(app_ctx):
     return app_ctx.test_client()
 
 
+#: Request headers asking for each interface language.
+EN = {"Accept-Language": "en"}
+RU = {"Accept-Language": "ru"}
+
+
+@pytest.fixture
+def staff_client(client, make_user):
+    """The test client, signed in as staff (no saved language: Accept-Language decides)."""
+    sign_in(client, make_user("staff").email)
+    return client
+
+
 @pytest.fixture
 def db_session(app_ctx):
     """The SQLAlchemy session inside the app context."""

@@ -3,7 +3,7 @@ one); `code` stays the same in every language."""
 
 from __future__ import annotations
 
-RU = {"Accept-Language": "ru"}
+from tests.conftest import RU
 
 
 def _error(answer, status: int, code: str) -> dict:

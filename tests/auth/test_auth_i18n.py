@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import extract_csrf, sign_in
-
-EN = {"Accept-Language": "en"}
-RU = {"Accept-Language": "ru"}
+from tests.conftest import EN, RU, extract_csrf, sign_in
 
 
 def _create(client, email: str, headers: dict) -> str:

@@ -5,17 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import extract_csrf, sign_in
-
-EN = {"Accept-Language": "en"}
-RU = {"Accept-Language": "ru"}
-
-
-@pytest.fixture
-def staff(client, make_user):
-    """The test client, signed in as staff (no saved language: Accept-Language decides)."""
-    sign_in(client, make_user("staff").email)
-    return client
+from tests.conftest import EN, RU, extract_csrf
 
 
 @pytest.fixture
@@ -35,10 +25,10 @@ def _post(client, path: str, data: dict, headers: dict) -> str:
     return response.get_data(as_text=True)
 
 
-def test_opening_a_campaign_without_agencies_says_why_in_the_persons_language(app_ctx, staff, draft):
-    english = _post(staff, f"/campaigns/{draft.id}/status", {"status": "open"}, EN)
+def test_opening_a_campaign_without_agencies_says_why_in_the_persons_language(app_ctx, staff_client, draft):
+    english = _post(staff_client, f"/campaigns/{draft.id}/status", {"status": "open"}, EN)
     assert "flash-error" in english and "choose at least one agency before opening the campaign" in english
-    russian = _post(staff, f"/campaigns/{draft.id}/status", {"status": "open"}, RU)
+    russian = _post(staff_client, f"/campaigns/{draft.id}/status", {"status": "open"}, RU)
     assert "flash-error" in russian and "choose at least one agency" not in russian
     assert "Прежде чем открыть опрос, выберите хотя бы одно ведомство" in russian
     # The command line keeps DEFAULT_LOCALE.
@@ -46,23 +36,23 @@ def test_opening_a_campaign_without_agencies_says_why_in_the_persons_language(ap
     assert result.exit_code != 0 and "choose at least one agency before opening the campaign" in result.output
 
 
-def test_inviting_for_a_draft_is_refused_in_the_persons_language(staff, draft):
-    english = _post(staff, f"/campaigns/{draft.id}/invite", {"country": ""}, EN)
+def test_inviting_for_a_draft_is_refused_in_the_persons_language(staff_client, draft):
+    english = _post(staff_client, f"/campaigns/{draft.id}/invite", {"country": ""}, EN)
     assert "invitations can only be sent for an open campaign" in english
-    russian = _post(staff, f"/campaigns/{draft.id}/invite", {"country": ""}, RU)
+    russian = _post(staff_client, f"/campaigns/{draft.id}/invite", {"country": ""}, RU)
     assert "invitations can only be sent" not in russian
     assert "Приглашения можно отправлять только по открытому опросу" in russian
 
 
-def test_a_target_outside_the_scale_is_named_in_russian(staff, draft, make_agency):
+def test_a_target_outside_the_scale_is_named_in_russian(staff_client, draft, make_agency):
     agency = make_agency("KZ", "MVD")
-    token = extract_csrf(staff.get(f"/campaigns/{draft.id}/edit", headers=RU).get_data(as_text=True))
+    token = extract_csrf(staff_client.get(f"/campaigns/{draft.id}/edit", headers=RU).get_data(as_text=True))
     data = {"csrf_token": token, "name": "Round 1", "version": str(draft.version_id), "follow_up_of": "0",
             "agencies": [str(agency.id)], "targets": "KZ inv_unit 9"}
-    english = staff.post(f"/campaigns/{draft.id}/edit", data=data, headers=EN)
+    english = staff_client.post(f"/campaigns/{draft.id}/edit", data=data, headers=EN)
     assert english.status_code == 422
     assert "target overrides: KZ.inv_unit: 9 is outside the scale 0..4" in english.get_data(as_text=True)
-    russian = staff.post(f"/campaigns/{draft.id}/edit", data=data, headers=RU)
+    russian = staff_client.post(f"/campaigns/{draft.id}/edit", data=data, headers=RU)
     assert russian.status_code == 422
     page = russian.get_data(as_text=True)
     assert "outside the scale" not in page

@@ -6,17 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import extract_csrf, sign_in
-
-EN = {"Accept-Language": "en"}
-RU = {"Accept-Language": "ru"}
-
-
-@pytest.fixture
-def staff(client, make_user):
-    """The test client, signed in as staff (no saved language: Accept-Language decides)."""
-    sign_in(client, make_user("staff").email)
-    return client
+from tests.conftest import EN, RU, extract_csrf
 
 
 @pytest.fixture
@@ -44,9 +34,9 @@ def _remind(client, campaign_id: int, min_days: str, headers: dict) -> str:
     return response.get_data(as_text=True)
 
 
-def test_a_negative_reminder_interval_is_refused_in_the_persons_language(staff, campaign):
-    assert "the minimum interval cannot be negative" in _remind(staff, campaign.id, "-1", EN)
-    page = _remind(staff, campaign.id, "-1", RU)
+def test_a_negative_reminder_interval_is_refused_in_the_persons_language(staff_client, campaign):
+    assert "the minimum interval cannot be negative" in _remind(staff_client, campaign.id, "-1", EN)
+    page = _remind(staff_client, campaign.id, "-1", RU)
     assert "flash-error" in page and "minimum interval" not in page
     assert "Минимальный интервал не может быть отрицательным" in page
 
@@ -81,16 +71,16 @@ def test_a_special_answer_a_question_does_not_allow_is_named_in_the_language(app
 # --- error pages ------------------------------------------------------------------------------------------------
 
 
-def test_a_refused_export_says_why_and_never_shows_the_servers_own_texts(staff, campaign):
-    english = staff.get(f"/exports/campaigns/{campaign.id}/raw?format=pdf", headers=EN)
+def test_a_refused_export_says_why_and_never_shows_the_servers_own_texts(staff_client, campaign):
+    english = staff_client.get(f"/exports/campaigns/{campaign.id}/raw?format=pdf", headers=EN)
     assert english.status_code == 400
     assert "Unknown format “pdf”: choose xlsx or csv." in english.get_data(as_text=True)
-    russian = staff.get(f"/exports/campaigns/{campaign.id}/raw?format=pdf", headers=RU)
+    russian = staff_client.get(f"/exports/campaigns/{campaign.id}/raw?format=pdf", headers=RU)
     assert russian.status_code == 400
     page = russian.get_data(as_text=True)
     assert "Неизвестный формат «pdf»: выберите xlsx или csv." in page and "Некорректный запрос" in page
     # A description werkzeug writes itself (English, technical) is never shown: the page's own message is.
-    missing = staff.get("/exports/campaigns/424242/raw", headers=RU).get_data(as_text=True)
+    missing = staff_client.get("/exports/campaigns/424242/raw", headers=RU).get_data(as_text=True)
     assert "requested URL was not found" not in missing and "Страница не найдена" in missing
 
 

@@ -5,20 +5,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from tests.conftest import ROOT, extract_csrf, sign_in
+from tests.conftest import EN, ROOT, RU, extract_csrf
 from tests.mail.conftest import SmtpServer, free_port
-
-EN = {"Accept-Language": "en"}
-RU = {"Accept-Language": "ru"}
-
-
-@pytest.fixture
-def staff_client(client, make_user):
-    """A client signed in as staff (no saved language: Accept-Language decides)."""
-    sign_in(client, make_user("staff").email)
-    return client
 
 
 def _queued_kinds() -> set[str]:
