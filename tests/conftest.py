@@ -261,3 +261,32 @@ def post_multipart(client, url: str, form: dict):
     fields = {k: FileStorage(io.BytesIO(v[0]), filename=v[1]) if isinstance(v, tuple) else v for k, v in form.items()}
     boundary, body = encode_multipart(fields)
     return client.post(url, data=body, content_type=f'multipart/form-data; boundary="{boundary}"')
+
+
+def add_translations(monkeypatch, lang: str, entries: dict) -> None:
+    """Serve `entries` ({msgid or (context, msgid): msgstr}) in `lang` before the real catalogue."""
+    import io
+
+    import flask_babel
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+    from babel.support import Translations
+
+    catalog = Catalog(locale=lang)
+    for key, translation in entries.items():
+        context, msgid = key if isinstance(key, tuple) else (None, key)
+        catalog.add(msgid, translation, context=context)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    original = flask_babel.Domain.get_translations
+
+    def get_translations(self):
+        real = original(self)
+        locale = flask_babel.get_locale()
+        if locale is None or locale.language != lang:
+            return real
+        added = Translations(io.BytesIO(buffer.getvalue()))
+        added.add_fallback(real)
+        return added
+
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", get_translations)

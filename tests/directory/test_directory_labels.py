@@ -8,13 +8,12 @@ context; the words of the real catalogue (such as «Имя» for a person) are t
 
 from __future__ import annotations
 
-import io
 import re
 from datetime import date
 
 import pytest
 
-from tests.conftest import extract_csrf, sign_in
+from tests.conftest import add_translations, extract_csrf, sign_in
 
 #: The proposed Russian words of the new contexts (as in /tmp/i18n/presfix.json).
 PROPOSED = {
@@ -29,33 +28,6 @@ PROPOSED = {
     ("API token", "Name"): "Название",
     ("API token", "Active"): "Действует",
 }
-
-
-def add_translations(monkeypatch, lang: str, entries: dict) -> None:
-    """Serve `entries` ({msgid or (context, msgid): msgstr}) in `lang` before the real catalogue."""
-    import flask_babel
-    from babel.messages.catalog import Catalog
-    from babel.messages.mofile import write_mo
-    from babel.support import Translations
-
-    catalog = Catalog(locale=lang)
-    for key, text in entries.items():
-        context, msgid = key if isinstance(key, tuple) else (None, key)
-        catalog.add(msgid, text, context=context)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    original = flask_babel.Domain.get_translations
-
-    def get_translations(self):
-        real = original(self)
-        locale = flask_babel.get_locale()
-        if locale is None or locale.language != lang:
-            return real
-        added = Translations(io.BytesIO(buffer.getvalue()))
-        added.add_fallback(real)
-        return added
-
-    monkeypatch.setattr(flask_babel.Domain, "get_translations", get_translations)
 
 
 @pytest.fixture

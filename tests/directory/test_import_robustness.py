@@ -8,6 +8,7 @@ import io
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import add_translations
 from tests.directory.conftest import RU_HEADERS
 from tests.directory.test_import import run_import, upload
 
@@ -45,28 +46,7 @@ PROPOSED_RUSSIAN = {
 @pytest.fixture
 def proposed_russian(monkeypatch):
     """Serve PROPOSED_RUSSIAN in Russian before the real catalogue (whose words stay the real ones)."""
-    import flask_babel
-    from babel.messages.catalog import Catalog
-    from babel.messages.mofile import write_mo
-    from babel.support import Translations
-
-    catalog = Catalog(locale="ru")
-    for msgid, text in PROPOSED_RUSSIAN.items():
-        catalog.add(msgid, text)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    real_translations = flask_babel.Domain.get_translations
-
-    def get_translations(self):
-        real = real_translations(self)
-        locale = flask_babel.get_locale()
-        if locale is None or locale.language != "ru":
-            return real
-        added = Translations(io.BytesIO(compiled.getvalue()))
-        added.add_fallback(real)
-        return added
-
-    monkeypatch.setattr(flask_babel.Domain, "get_translations", get_translations)
+    add_translations(monkeypatch, "ru", PROPOSED_RUSSIAN)
 
 
 def read(data: bytes, countries) -> list:

@@ -1,6 +1,6 @@
 """The raw data export in the reader's language: sheet names, and the codebook's types in words beside the codes
 (which stay, for programs). The Russian words are new: until they are in the catalogue, the Russian test serves
-the proposed ones (tests.directory.test_directory_labels.add_translations) on top of the real catalogue."""
+the proposed ones (tests.conftest.add_translations) on top of the real catalogue."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import io
 import openpyxl
 import pytest
 
-from tests.directory.test_directory_labels import add_translations
+from tests.conftest import add_translations
 
 #: The proposed Russian words (as in /tmp/i18n/presfix.json).
 PROPOSED = {"Data": "Данные", "Codebook": "Описание столбцов", "Type of question": "Тип вопроса",
