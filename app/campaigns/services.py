@@ -268,14 +268,11 @@ def _agencies_with_responses(campaign: Campaign, agencies: list[Agency]) -> list
 def refresh_country_scores(campaign: Campaign, country_ids: set[int]) -> None:
     """Recompute the country figures of these countries, or drop them for a country the campaign no longer
     asks and where nobody answered (as `flask scores rebuild` would)."""
-    from app.responses.models import Response
     from app.scoring import store
 
     if not country_ids:
         return
-    kept = {country.id for country in campaign_countries(campaign)} | set(db.session.scalars(
-        select(Agency.country_id).join(Response, Response.agency_id == Agency.id)
-        .where(Response.campaign_id == campaign.id)))
+    kept = store.figure_countries(campaign)
     for country_id in sorted(country_ids):
         if country_id in kept:
             store.refresh_country(campaign, country_id)

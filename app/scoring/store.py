@@ -157,6 +157,15 @@ def _country_rows(campaign: Campaign, definition, country: Country,
     return rows, area_rows
 
 
+def figure_countries(campaign: Campaign) -> set[int]:
+    """The countries that have figures in a campaign: those of every response (whatever its status) and of every
+    agency asked."""
+    country_ids = set(db.session.scalars(
+        select(Agency.country_id).join(Response, Response.agency_id == Agency.id)
+        .where(Response.campaign_id == campaign.id, Agency.country_id.is_not(None))))
+    return country_ids | {country.id for country in campaign_countries(campaign)}
+
+
 def refresh_country(campaign: Campaign, country_id: int) -> None:
     """Recompute one country's indicator and area figures in one campaign."""
     lock_campaign(campaign.id)
@@ -337,12 +346,7 @@ def _rebuild_campaign(campaign: Campaign, today: date | None) -> tuple[int, int]
     write()
 
     definition = definition_of(campaign.version)
-    # The countries of every response (whatever its status) and of every agency asked, as refresh_country
-    # has kept them up to date.
-    country_ids = set(db.session.scalars(
-        select(Agency.country_id).join(Response, Response.agency_id == Agency.id)
-        .where(Response.campaign_id == campaign.id, Agency.country_id.is_not(None))))
-    country_ids |= {country.id for country in campaign_countries(campaign)}
+    country_ids = figure_countries(campaign)
     ratings = _ratings(campaign.id)
     country_rows: list[tuple] = []
     area_rows: list[tuple] = []
