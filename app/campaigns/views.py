@@ -14,7 +14,7 @@ from app.campaigns.models import Invitation
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db, limiter
 from app.i18n import _, force_locale, get_locale_code
-from app.mail.views import error_text
+from app.mail.errors import error_text
 
 bp = Blueprint("campaigns", __name__)
 

@@ -5,7 +5,7 @@ once after the server dropped it, and after a failed connection reports every fu
 as "retry later" without trying again, so an unreachable server costs one time-out per batch, not one per
 message. Error texts are short, in English, and never contain the password: they are stored in the outbox
 for the staff who read the admin page (which translates the sentences of `_connect` and the SMTPUTF8 refusal with
-app.mail.views.error_text: change their wording in both places).
+app.mail.errors.error_text: change their wording in both places).
 """
 
 from __future__ import annotations

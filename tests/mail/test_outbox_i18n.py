@@ -75,7 +75,7 @@ def test_an_address_the_server_cannot_take_is_explained_in_russian(app_ctx, make
     from app.extensions import db
     from app.i18n import force_locale
     from app.mail import services
-    from app.mail.views import error_text
+    from app.mail.errors import error_text
 
     server = SmtpServer(free_port(), enable_SMTPUTF8=False).start()
     try:
