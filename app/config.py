@@ -63,6 +63,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_FAILURE_LIMIT": env.get("LOGIN_FAILURE_LIMIT", "10 per 15 minutes"),
+        # The largest file question accepts 50 MB (app.questionnaires.schema.FILE_SIZE_LIMIT_MB), plus the page.
         "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
         "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0") or 0),
         "BASE_URL": env.get("BASE_URL", "").rstrip("/"),

@@ -22,7 +22,7 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 
 from app.questionnaires import expressions
 from app.questionnaires.qtypes import REGISTRY
-from app.questionnaires.schema import SCHEMA_VERSIONS, SCORABLE, Definition
+from app.questionnaires.schema import FILE_SIZE_LIMIT_MB, SCHEMA_VERSIONS, SCORABLE, Definition
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,12 @@ class LoadResult:
     def errors(self) -> list[Problem]:
         """Problems that make the file unusable."""
         return [p for p in self.problems if p.severity == "error"]
+
+
+def file_size_message(value: Any) -> str:
+    """The problem of a file question whose max_size_mb is above what the server accepts."""
+    return (f"max_size_mb is at most {FILE_SIZE_LIMIT_MB} (MB; got {value!r}): the server refuses larger "
+            "uploads")
 
 
 def format_path(loc: Iterable) -> str:
@@ -287,6 +293,8 @@ def _from_pydantic_errors(locator: _Locator, errors: list[dict]) -> list[Problem
             message = _not_finite(repr(error.get("input")))
         elif kind == "literal_error":
             message = f"{message} (got {error.get('input')!r})"
+        elif kind == "less_than_equal" and loc[-1] == "max_size_mb":
+            message = file_size_message(error.get("input"))
         elif message.startswith("Value error, "):
             message = message[len("Value error, "):]
             named = _NAMED_OPTION.match(message)

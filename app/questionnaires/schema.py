@@ -22,6 +22,9 @@ Text = str | dict[LANG, str]
 QUESTION_TYPES = ("single_choice", "multiple_choice", "yes_no", "scale", "number", "text", "long_text", "date",
                   "matrix", "file", "note")
 DEFAULT_FILE_TYPES = ["pdf", "docx", "xlsx", "jpg", "png"]
+#: The largest file a file question may accept, in MB: the server refuses any request over 60 MB
+#: (MAX_CONTENT_LENGTH in app.config), and a page sends its other answers with the file.
+FILE_SIZE_LIMIT_MB = 50
 
 #: Which optional fields each type accepts (besides the common ones).
 TYPE_FIELDS: dict[str, set[str]] = {
@@ -136,7 +139,7 @@ class Question(_Model):
     max_length: int | None = Field(default=None, gt=0)
     rows: list[MatrixRow] | None = None
     file_types: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")]] | None = None
-    max_size_mb: float | None = Field(default=None, gt=0)
+    max_size_mb: float | None = Field(default=None, gt=0, le=FILE_SIZE_LIMIT_MB)
 
     @model_validator(mode="after")
     def _fields_fit_the_type(self):

@@ -55,6 +55,11 @@ sections:
       - id: needs_text
         type: long_text
         label: {{en: Main needs, ru: Основные потребности}}
+      - id: evidence
+        type: file
+        file_types: [pdf]
+        max_size_mb: 1
+        label: {{en: Supporting document, ru: Подтверждающий документ}}
 {big}
 """
 
@@ -309,3 +314,33 @@ def test_a_special_answer_disables_the_typed_field_until_it_is_unticked(page, li
         field.blur()
     wait_saved(page)
     assert stored(live_app)["big_26"] == 55
+
+
+def test_a_file_over_the_questions_limit_is_refused_before_it_is_sent(page, live_app, live_server):
+    """Choosing a file larger than the question accepts shows the limit at once and sends nothing (on a slow line
+    a refused upload costs minutes); a file within the limit is saved with the page as before."""
+    (link,) = make_campaign(live_app, live_server)
+    page.goto(link)
+    page.goto(live_server + "/respondent/sections/2")
+    page.get_by_label("Main needs").fill("Training for analysts")
+    box = page.locator("#question-evidence")
+    assert "up to 1 MB" in box.inner_text()
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    box.locator("input[type=file]").set_input_files(
+        {"name": "big.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\n" + b"0" * (1024 * 1024 + 10)})
+    alert = box.locator("p.error")
+    alert.wait_for()
+    assert alert.inner_text() == "The file is larger than 1 MB."
+    assert box.locator("input[type=file]").evaluate("el => el.files.length") == 0
+    page.wait_for_timeout(300)
+    assert not [url for url in posts if "/respondent/sections/" in url]
+    assert "evidence" not in stored(live_app)
+    with page.expect_navigation():
+        box.locator("input[type=file]").set_input_files(
+            {"name": "plan.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4\nsmall plan"})
+    box = page.locator("#question-evidence")
+    assert "plan.pdf" in box.locator(".current-file").inner_text()
+    assert not box.locator("p.error").count()
+    assert stored(live_app)["evidence"]["name"] == "plan.pdf"
+    assert page.get_by_label("Main needs").input_value() == "Training for analysts"

@@ -286,3 +286,22 @@ def test_definition_round_trips_through_its_canonical_dict():
     definition = load_file(ROOT / "questionnaires" / "ct-capacity-needs-assessment.yaml").definition
     again = Definition.model_validate(definition.to_dict())
     assert again == definition and again.content_hash() == definition.content_hash()
+
+
+def test_a_file_question_cannot_accept_more_than_the_server_takes():
+    result = load("""
+          - id: doc
+            type: file
+            label: {en: Document, ru: Документ}
+            max_size_mb: 100
+    """)
+    assert result.definition is None
+    assert errors(result) == ["x.yaml:25: sections[0].questions[1].max_size_mb: max_size_mb is at most 50 "
+                              "(MB; got 100): the server refuses larger uploads"]
+    accepted = load("""
+          - id: doc
+            type: file
+            label: {en: Document, ru: Документ}
+            max_size_mb: 50
+    """)
+    assert accepted.problems == [] and accepted.definition.question("doc").size_limit_mb == 50

@@ -276,6 +276,17 @@ def test_file_and_image_become_file_questions():
     assert qs["doc"]["file_types"] == ["pdf", "docx"]
 
 
+def test_a_file_size_above_what_the_server_takes_is_refused_with_its_row():
+    result = run([["type", "name", "label", "na_max_size_mb"],
+                  ["text", "a", "A", ""],
+                  ["file", "doc", "Document", 200]])
+    assert result.definition is None
+    assert messages(result.problems).startswith("survey row 3: ")
+    assert "max_size_mb is at most 50 (MB; got 200): the server refuses larger uploads" in messages(result.problems)
+    assert questions(imported([["type", "name", "label", "na_max_size_mb"],
+                               ["file", "doc", "Document", 50]]))["doc"]["max_size_mb"] == 50
+
+
 def test_scoring_columns_indicator_score_weight_and_our_sheets():
     data = imported(
         [["type", "name", "label", "indicator", "weight"], ["select_one lvl", "q", "Q", "ind_a", "2"]],

@@ -150,6 +150,15 @@
 
   form.addEventListener("change", function (e) {
     if (e.target.type === "file" && e.target.files && e.target.files.length) {
+      var fileBox = e.target.closest("[data-question]");
+      var limit = Number(e.target.getAttribute("data-max-bytes") || 0);
+      if (limit && e.target.files[0].size > limit) {
+        // Refused here rather than after sending it all: the server would refuse it too.
+        e.target.value = "";
+        if (fileBox) { setError(fileBox, e.target.getAttribute("data-too-large")); }
+        return;
+      }
+      if (fileBox) { setError(fileBox, ""); }
       // Files go with the whole form (multipart): save the page as the Save button does.
       var button = form.querySelector("button[name=action][value=save]");
       if (button && form.requestSubmit) { form.requestSubmit(button); } else if (button) { button.click(); }
