@@ -56,11 +56,11 @@ def register_extensions(app: Flask) -> None:
     for module in MODEL_MODULES:
         importlib.import_module(module)
     from app.auth.loader import load_user
-    from app.i18n import select_locale
+    from app.i18n import select_locale, select_timezone
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

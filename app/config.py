@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+from functools import cache
 from pathlib import Path
+from zoneinfo import available_timezones
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -17,6 +19,12 @@ DEV_SECRET_KEY = "development-only-secret-key"
 DEFAULT_APP_TITLE = "Needs Assessment"
 #: Per-language titles: APP_TITLE_RU, APP_TITLE_EN, ... (the language code in capitals).
 _APP_TITLE_OVERRIDE = re.compile(r"APP_TITLE_[A-Z]{2,3}")
+
+
+@cache
+def known_timezones() -> frozenset[str]:
+    """The names of the IANA time zone database (from the system, or the tzdata package where it has none)."""
+    return frozenset(available_timezones())
 
 
 class ConfigError(RuntimeError):
@@ -55,6 +63,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "APP_TITLE": env.get("APP_TITLE", "").strip() or DEFAULT_APP_TITLE,
         **{key: value.strip() for key, value in env.items() if _APP_TITLE_OVERRIDE.fullmatch(key) and value.strip()},
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
+        # Times are stored in UTC and shown in the browser's time zone (app.i18n.select_timezone); this one
+        # serves where the browser's is not known yet (the first page) and e-mails.
+        "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "").strip() or "UTC",
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],
         "SESSION_COOKIE_HTTPONLY": True,
@@ -95,6 +106,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         raise ConfigError(
             "BASE_URL is not set. Set it to the public address of the site before starting in production, e.g. "
             "export BASE_URL=https://assessment.example.org (it is used in the links sent by e-mail)"
+        )
+    if config["BABEL_DEFAULT_TIMEZONE"] not in known_timezones():
+        raise ConfigError(
+            f"TIMEZONE={config['BABEL_DEFAULT_TIMEZONE']!r} is not a time zone name of the IANA database, such as "
+            "UTC, Asia/Almaty or Europe/Brussels"
         )
     if config["DEFAULT_LOCALE"] not in config["LOCALES"]:
         raise ConfigError(

@@ -7,6 +7,8 @@ rendering) the default locale applies unless the caller uses `flask_babel.force_
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from flask import current_app, has_request_context, request, session
 from flask_babel import (
     force_locale,
@@ -14,11 +16,14 @@ from flask_babel import (
     format_datetime,
     format_decimal,
     get_locale,
+    get_timezone,
     gettext,
     lazy_gettext,
     ngettext,
 )
 from flask_login import current_user
+
+from app.config import known_timezones
 
 _ = gettext
 _l = lazy_gettext
@@ -31,10 +36,15 @@ __all__ = [
     "format_date",
     "format_datetime",
     "format_decimal",
+    "format_moment",
     "get_locale_code",
     "ngettext",
     "select_locale",
+    "select_timezone",
 ]
+
+#: The cookie in which every page (page.js) keeps the browser's time zone, e.g. "Asia/Almaty".
+TIMEZONE_COOKIE = "tz"
 
 #: Names of locales in their own language, for the language menu.
 LOCALE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша", "uz": "Oʻzbekcha", "ky": "Кыргызча"}
@@ -64,3 +74,31 @@ def select_locale() -> str:
     if chosen in locales:
         return chosen
     return request.accept_languages.best_match(locales) or default
+
+
+def select_timezone() -> str | None:
+    """The browser's time zone (the cookie page.js sets) when it names one of the database; otherwise None, and
+    TIMEZONE applies (the first page of a visit, e-mails, commands)."""
+    if not has_request_context():
+        return None
+    name = request.cookies.get(TIMEZONE_COOKIE, "")
+    return name if name in known_timezones() else None
+
+
+def zone_label(moment: datetime) -> str:
+    """The offset from UTC in which `moment` is shown: "UTC", "UTC+5", "UTC+5:30", "UTC-3"."""
+    if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone
+        moment = moment.replace(tzinfo=UTC)
+    offset = moment.astimezone(get_timezone()).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    if not minutes:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def format_moment(moment: datetime, fmt: str = "medium") -> str:
+    """A date and time in the viewer's time zone and language, with the zone it is in ("06.12.2026, 23:00
+    UTC+5"): the same page is read in several countries and time zones. The long formats name the zone already."""
+    text = format_datetime(moment, fmt)
+    return text if fmt in ("long", "full") else f"{text} {zone_label(moment)}"

@@ -8,8 +8,8 @@ from app.i18n import (
     LOCALE_NAMES,
     available_locales,
     format_date,
-    format_datetime,
     format_decimal,
+    format_moment,
     get_locale_code,
 )
 
@@ -35,7 +35,7 @@ def register(app: Flask) -> None:
         }
 
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
-    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_moment(value, fmt) if value else ""
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
     app.jinja_env.filters["ml"] = ml
     app.jinja_env.trim_blocks = True

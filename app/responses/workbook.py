@@ -50,7 +50,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from app.core.models import utcnow
 from app.extensions import db
-from app.i18n import _, force_locale, format_date, format_datetime, get_locale_code
+from app.i18n import _, force_locale, format_date, format_moment, get_locale_code
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, SPECIAL, AnswerError
 from app.questionnaires.services import definition_of
@@ -403,7 +403,7 @@ class _Builder:
             (_("Version"), response.version.label),
             # i18n: the campaign has no deadline
             (_("Deadline"), format_date(deadline, "long") if deadline else _("none")),
-            (_("Downloaded on"), format_datetime(self.now, "medium")),
+            (_("Downloaded on"), format_moment(self.now, "medium")),
         ]
         row = 3
         for label, value in facts:

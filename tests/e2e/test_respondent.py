@@ -344,3 +344,31 @@ def test_a_file_over_the_questions_limit_is_refused_before_it_is_sent(page, live
     assert not box.locator("p.error").count()
     assert stored(live_app)["evidence"]["name"] == "plan.pdf"
     assert page.get_by_label("Main needs").input_value() == "Training for analysts"
+
+
+def test_times_are_shown_in_the_browsers_time_zone(browser, live_app, live_server):
+    """A respondent in Bishkek (UTC+6) reads the time of the submission in Bishkek's time, with the zone named;
+    the server knows the zone from the first page on (page.js keeps it in a cookie)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.responses.models import Response
+
+    (link,) = make_campaign(live_app, live_server)
+    context = browser.new_context(timezone_id="Asia/Bishkek")
+    page = context.new_page()
+    try:
+        page.goto(link)
+        assert {c["name"]: c["value"] for c in context.cookies()}.get("tz") == "Asia/Bishkek"
+        with live_app.app_context():
+            response = db.session.scalars(select(Response).order_by(Response.id.desc())).first()
+            response.status, response.submitted_at = "submitted", datetime(2026, 3, 1, 19, 5, tzinfo=UTC)
+            db.session.commit()
+            db.session.remove()
+        page.reload()
+        text = page.locator(".flash-success").inner_text().replace("\u202f", " ")
+        assert "submitted on 3/2/26, 1:05 AM UTC+6." in text, text
+    finally:
+        context.close()

@@ -1,6 +1,6 @@
 /* Every page: after a refused form, move the focus (and the view) to what went wrong, so that keyboard and
    screen-reader users do not start again at the top of a long page; ask before an action that cannot be
-   undone with one click (forms with data-confirm). */
+   undone with one click (forms with data-confirm); remember the browser's time zone for the times shown. */
 (function () {
   "use strict";
   function focusProblem() {
@@ -45,6 +45,17 @@
       if (field) { event.preventDefault(); field.focus(); }
     });
   }
-  function start() { focusProblem(); confirmations(); scrollableTables(); summaryLinks(); }
+  /* Times are stored in UTC and shown in the browser's time zone: keep its name (e.g. Asia/Almaty) in a cookie
+     that the server reads (app.i18n.select_timezone) from the next page on. */
+  function rememberTimeZone() {
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
+    if (!/^[A-Za-z0-9_+\/-]+$/.test(zone)) { return; }
+    var current = (document.cookie.match(/(?:^|;\s*)tz=([^;]*)/) || [])[1];
+    if (current === zone) { return; }
+    document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" +
+      (window.location.protocol === "https:" ? "; Secure" : "");
+  }
+  function start() { rememberTimeZone(); focusProblem(); confirmations(); scrollableTables(); summaryLinks(); }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();

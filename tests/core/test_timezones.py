@@ -1,0 +1,88 @@
+"""Times are stored in UTC and shown in the viewer's time zone (the browser's, kept in a cookie by page.js), with
+the zone written beside them: the same page is read in Astana, Bishkek and Brussels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from flask import render_template_string
+
+from tests.conftest import EN, RU, sign_in
+
+EVENING = datetime(2026, 12, 6, 18, 30, tzinfo=UTC)
+
+
+def shown(app, moment, fmt="short", *, zone: str | None = None, lang: str = "en") -> str:
+    headers = {"Accept-Language": lang}
+    if zone is not None:
+        headers["Cookie"] = f"tz={zone}"
+    with app.test_request_context("/", headers=headers):
+        text = render_template_string("{{ moment|datetime(fmt) }}", moment=moment, fmt=fmt)
+    return text.replace("\xa0", " ").replace("\u202f", " ")  # Babel's no-break spaces read as spaces
+
+
+@pytest.mark.parametrize(("zone", "lang", "expected"), [
+    (None, "en", "12/6/26, 6:30 PM UTC"),
+    ("Asia/Almaty", "en", "12/6/26, 11:30 PM UTC+5"),
+    ("Asia/Bishkek", "ru", "07.12.2026, 00:30 UTC+6"),
+    ("Asia/Kolkata", "en", "12/7/26, 12:00 AM UTC+5:30"),
+    ("America/Sao_Paulo", "ru", "06.12.2026, 15:30 UTC-3"),
+    ("Europe/Brussels", "ru", "06.12.2026, 19:30 UTC+1"),
+])
+def test_a_time_is_shown_in_the_browsers_zone_with_the_zone_named(app_ctx, zone, lang, expected):
+    assert shown(app_ctx, EVENING, zone=zone, lang=lang) == expected
+
+
+def test_summer_time_follows_the_date(app_ctx):
+    assert shown(app_ctx, datetime(2026, 7, 1, 12, 0, tzinfo=UTC), zone="Europe/Brussels", lang="ru") \
+        == "01.07.2026, 14:00 UTC+2"
+
+
+def test_a_time_read_back_from_sqlite_without_its_zone_is_utc(app_ctx):
+    assert shown(app_ctx, EVENING.replace(tzinfo=None), zone="Asia/Almaty", lang="ru") == "06.12.2026, 23:30 UTC+5"
+
+
+@pytest.mark.parametrize("cookie", ["Mars/Olympus", "../../etc/passwd", "", "UTC; path=/"])
+def test_a_cookie_that_is_not_a_zone_of_the_database_is_ignored(app_ctx, cookie):
+    assert shown(app_ctx, EVENING, zone=cookie, lang="ru") == "06.12.2026, 18:30 UTC"
+
+
+def test_the_long_format_names_the_zone_once(app_ctx):
+    assert shown(app_ctx, EVENING, "long", zone="Asia/Almaty", lang="ru") == "6 декабря 2026 г., 23:30:00 +0500"
+
+
+def test_timezone_setting_is_the_zone_before_the_browser_tells_and_in_emails(tmp_path, monkeypatch):
+    from tests.conftest import make_app
+
+    monkeypatch.setenv("TIMEZONE", "Asia/Tashkent")
+    app = make_app(f"sqlite:///{tmp_path}/tz.sqlite3", tmp_path / "instance")
+    assert shown(app, EVENING, lang="ru") == "06.12.2026, 23:30 UTC+5"
+    assert shown(app, EVENING, zone="Europe/Brussels", lang="ru") == "06.12.2026, 19:30 UTC+1"
+    with app.app_context():  # outside a request: e-mails, commands
+        text = render_template_string("{{ moment|datetime('short') }}", moment=EVENING)
+        assert text == "12/6/26, 11:30\u202fPM UTC+5"
+
+
+def test_an_unknown_timezone_setting_stops_the_start_with_its_name(tmp_path, monkeypatch):
+    from app.config import ConfigError, load_config
+
+    monkeypatch.setenv("TIMEZONE", "Asia/Astana")
+    with pytest.raises(ConfigError, match=r"TIMEZONE='Asia/Astana' is not a time zone name of the IANA database"):
+        load_config(str(tmp_path), {"TESTING": True})
+
+
+def test_the_outbox_page_shows_when_a_message_was_queued_in_the_viewers_zone(client, make_user, db_session):
+    from app.mail import services
+
+    admin = make_user("admin")
+    message = services.queue_test_message("someone@example.org", locale="en")
+    message.created_at = EVENING
+    db_session.commit()
+    sign_in(client, admin.email)
+    client.set_cookie("tz", "Asia/Almaty")
+    page = client.get("/admin/outbox/", headers=RU).get_data(as_text=True)
+    assert "06.12.2026, 23:30 UTC+5" in page
+    client.set_cookie("tz", "Europe/Brussels")
+    page = client.get("/admin/outbox/", headers=EN).get_data(as_text=True)
+    assert "12/6/26, 7:30\u202fPM UTC+1" in page
