@@ -38,6 +38,7 @@ __all__ = [
     "format_decimal",
     "format_moment",
     "get_locale_code",
+    "language_name",
     "ngettext",
     "select_locale",
     "select_timezone",
@@ -59,6 +60,17 @@ def get_locale_code() -> str:
     """The active locale as a plain language code such as "ru"."""
     locale = get_locale()
     return locale.language if locale else current_app.config["DEFAULT_LOCALE"]
+
+
+def language_name(code: str) -> str:
+    """The name of a language in the interface language ("Russian", «русский»), for labels such as "Name in
+    Russian"."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(code).get_display_name(get_locale_code()) or code
+    except (ValueError, UnknownLocaleError):
+        return code
 
 
 def select_locale() -> str:

@@ -164,7 +164,8 @@ class Campaign(_Out):
     """A round of asking agencies one questionnaire version."""
 
     id: int
-    name: str
+    name: str = Field(description="The name in every language without one of its own in name_translations")
+    name_translations: dict[str, str] = Field(description='The name in other languages, e.g. {"ru": "..."}')
     description: str
     status: CampaignStatus
     questionnaire: VersionRef

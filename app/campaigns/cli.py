@@ -32,8 +32,21 @@ def _date(value: str | None, name: str) -> date | None:
         raise click.BadParameter(f"{value!r} is not a date as YYYY-MM-DD", param_hint=name) from None
 
 
+def _translations(pairs) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        lang, sep, text = pair.partition("=")
+        if not sep or not lang.strip().isalpha():
+            raise click.BadParameter(f"{pair!r} is not LANGUAGE=NAME, e.g. ru=\"Оценка потребностей 2027\"",
+                                     param_hint="--name-in")
+        out[lang.strip().lower()] = text
+    return out
+
+
 @campaigns_cli.command("create")
 @click.argument("name")
+@click.option("--name-in", "names", multiple=True, help="The name in another language as LANGUAGE=NAME (repeat), "
+              "e.g. --name-in ru=\"Оценка потребностей 2027\"; NAME serves every language without its own.")
 @click.option("--questionnaire", "slug", required=True, help="Questionnaire id (see `flask questionnaires list`).")
 @click.option("--version", "number", type=int, help="Version number (default: the newest).")
 @click.option("--country", "countries", multiple=True, help="Ask the active agencies of this country (repeat; "
@@ -46,15 +59,17 @@ def _date(value: str | None, name: str) -> date | None:
 @click.option("--deadline", help="Deadline, YYYY-MM-DD.")
 @click.option("--follow-up-of", "follow_up_of", type=int, help="Id of the campaign this one follows up.")
 @click.option("--open", "open_now", is_flag=True, help="Open the campaign at once.")
-def create(name, slug, number, countries, kinds, agencies, opens, deadline, follow_up_of, open_now):
+def create(name, names, slug, number, countries, kinds, agencies, opens, deadline, follow_up_of, open_now):
     """Create a campaign (a draft unless --open) and print its id."""
+    translations = _translations(names)
     version = get_version(slug, number)
     if version is None:
         raise click.ClickException(f"no questionnaire {slug!r}" + (f" version {number}" if number else ""))
     chosen = _select_agencies(countries, kinds, agencies)
     follow = _campaign(follow_up_of) if follow_up_of else None
     try:
-        campaign = services.create_campaign(name, version, agencies=chosen, opens_on=_date(opens, "--opens"),
+        campaign = services.create_campaign(name, version, name_translations=translations, agencies=chosen,
+                                            opens_on=_date(opens, "--opens"),
                                             deadline=_date(deadline, "--deadline"), follow_up_of=follow,
                                             channel="cli")
         if open_now:

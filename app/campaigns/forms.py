@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app.i18n import _, _l
+from app.i18n import _, _l, language_name
 
 _TARGET_LINE = re.compile(r"^\s*([A-Za-z]{2})\s+([a-z][a-z0-9_]*)\s+(\d+(?:[.,]\d+)?)\s*$")
 
@@ -69,3 +69,15 @@ class InviteForm(FlaskForm):
     """Send invitations, optionally for one country only."""
 
     country = SelectField(_l("Country"), choices=[], validate_choice=False)
+
+
+def campaign_form(locales: list[str], default_locale: str, **kwargs) -> CampaignForm:
+    """A CampaignForm with an optional "Name in <language>" for each interface language but the default one
+    (`form.translated_names`: {language code: field}); `name` serves every language without its own."""
+    others = [code for code in locales if code != default_locale]
+    fields = {f"name_{code}": StringField(LazyString(lambda code=code: _("Name in %(language)s",
+                                                                          language=language_name(code))),
+                                          validators=[Optional(), Length(max=200)]) for code in others}
+    form = type("CampaignForm", (CampaignForm,), fields)(**kwargs)
+    form.translated_names = {code: form[f"name_{code}"] for code in others}
+    return form

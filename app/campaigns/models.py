@@ -33,7 +33,10 @@ class Campaign(db.Model):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    #: The name in every language that has none of its own in `name_translations`.
     name: Mapped[str] = mapped_column(String(200))
+    #: {"ru": "Оценка потребностей 2026", ...}: the name in other languages, for pages and e-mails in them.
+    name_translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     description: Mapped[str] = mapped_column(Text, default="")
     version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id", ondelete="RESTRICT"), index=True)
     opens_on: Mapped[date | None]
@@ -53,6 +56,17 @@ class Campaign(db.Model):
     version: Mapped[QuestionnaireVersion] = relationship(lazy="joined")
     agencies: Mapped[list[Agency]] = relationship(secondary=campaign_agencies, order_by="Agency.acronym")
     follow_up_of: Mapped[Campaign | None] = relationship(remote_side="Campaign.id")
+
+    def name_in(self, lang: str | None) -> str:
+        """The name in `lang`: its own translation where one was given, else `name`."""
+        return (self.name_translations or {}).get(lang or "") or self.name
+
+    @property
+    def shown_name(self) -> str:
+        """The name in the language of the page or e-mail being made."""
+        from app.i18n import get_locale_code
+
+        return self.name_in(get_locale_code())
 
     @property
     def is_open(self) -> bool:

@@ -148,10 +148,24 @@ def _check_targets(version: QuestionnaireVersion, overrides: dict | None) -> dic
     return clean
 
 
+def _name_translations(name: str, translations: dict | None) -> dict[str, str]:
+    """The names in other languages, trimmed; empty ones and those equal to `name` are dropped."""
+    clean = {}
+    for lang, text in sorted((translations or {}).items()):
+        text = (text or "").strip()
+        if len(text) > 200:
+            raise CampaignError(_("The name in %(language)s is longer than 200 characters.", language=lang),
+                                field=f"name_{lang}")
+        if text and text != name:
+            clean[lang] = text
+    return clean
+
+
 def create_campaign(
     name: str,
     version: QuestionnaireVersion,
     *,
+    name_translations: dict | None = None,
     agencies: Iterable[Agency] = (),
     opens_on: date | None = None,
     deadline: date | None = None,
@@ -167,7 +181,8 @@ def create_campaign(
         raise CampaignError(_("the campaign needs a name"))
     _check_dates(opens_on, deadline)
     campaign = Campaign(
-        name=name, version=version, opens_on=opens_on, deadline=deadline, description=description.strip(),
+        name=name, name_translations=_name_translations(name, name_translations), version=version,
+        opens_on=opens_on, deadline=deadline, description=description.strip(),
         follow_up_of=follow_up_of, target_overrides=_check_targets(version, target_overrides), status="draft",
         created_by_id=getattr(actor, "id", None),
     )
@@ -183,6 +198,7 @@ def update_campaign(
     campaign: Campaign,
     *,
     name: str,
+    name_translations: dict | None = None,
     version: QuestionnaireVersion,
     agencies: Iterable[Agency],
     opens_on: date | None,
@@ -201,6 +217,7 @@ def update_campaign(
     if follow_up_of is not None and follow_up_of.id == campaign.id:
         raise CampaignError(_("a campaign cannot follow up itself"))
     _check_dates(opens_on, deadline)
+    translations = _name_translations(name.strip(), name_translations)
     targets = _check_targets(version, target_overrides)
     wanted = _unique(agencies)
     before = {agency.id: agency for agency in campaign.agencies}
@@ -214,6 +231,7 @@ def update_campaign(
     old = _snapshot(campaign)
     old_targets = campaign.target_overrides or {}
     campaign.name = name.strip()
+    campaign.name_translations = translations
     campaign.version = version
     campaign.opens_on, campaign.deadline = opens_on, deadline
     campaign.description = (description or "").strip()
@@ -319,7 +337,8 @@ def _unique(agencies: Iterable[Agency]) -> list[Agency]:
 
 def _snapshot(campaign: Campaign) -> dict:
     return {
-        "name": campaign.name, "version_id": campaign.version.id if campaign.version else campaign.version_id,
+        "name": campaign.name, "name_translations": campaign.name_translations or {},
+        "version_id": campaign.version.id if campaign.version else campaign.version_id,
         "opens_on": campaign.opens_on.isoformat() if campaign.opens_on else None,
         "deadline": campaign.deadline.isoformat() if campaign.deadline else None,
         "status": campaign.status, "agencies": sorted(a.id for a in campaign.agencies),

@@ -9,11 +9,11 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.permissions import require_role
 from app.campaigns import services
-from app.campaigns.forms import CampaignForm, InviteForm, format_target_lines, parse_target_lines
+from app.campaigns.forms import CampaignForm, InviteForm, campaign_form, format_target_lines, parse_target_lines
 from app.campaigns.models import Invitation
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db, limiter
-from app.i18n import _, force_locale, get_locale_code
+from app.i18n import _, available_locales, force_locale, get_locale_code
 from app.mail.errors import error_text
 
 bp = Blueprint("campaigns", __name__)
@@ -118,6 +118,10 @@ def _campaign_or_404(campaign_id: int):
     return services.get_campaign(campaign_id) or abort(404)
 
 
+def _form(**kwargs) -> CampaignForm:
+    return campaign_form(available_locales(), current_app.config["DEFAULT_LOCALE"], **kwargs)
+
+
 def _fill_choices(form: CampaignForm, campaign=None) -> None:
     lang = get_locale_code()
     versions = services.versions()
@@ -125,7 +129,7 @@ def _fill_choices(form: CampaignForm, campaign=None) -> None:
                                          f"{v.title.get(lang) or next(iter(v.title.values()), '')}")
                             for v in versions]
     form.follow_up_of.choices = [SelectChoice(0, _("(none)"))] + [
-        SelectChoice(c.id, c.name) for c in services.list_campaigns() if campaign is None or c.id != campaign.id]
+        SelectChoice(c.id, c.shown_name) for c in services.list_campaigns() if campaign is None or c.id != campaign.id]
     countries = list(db.session.scalars(select(Country).order_by(Country.code)))
     form.pick_countries.choices = [SelectChoice(c.code, c.name(lang)) for c in countries] + [
         SelectChoice("-", _("Regional bodies"))]
@@ -163,9 +167,12 @@ def _save(form: CampaignForm, campaign=None):
         "description": form.description.data or "", "follow_up_of": follow,
         "target_overrides": parse_target_lines(form.targets.data), "actor": current_user,
     }
+    # Names in languages no longer offered (LOCALES) are kept as they are.
+    translations = dict(campaign.name_translations or {}) if campaign else {}
+    translations.update({code: field.data or "" for code, field in form.translated_names.items()})
     if campaign is None:
-        return services.create_campaign(form.name.data, **kwargs)
-    return services.update_campaign(campaign, name=form.name.data, **kwargs)
+        return services.create_campaign(form.name.data, name_translations=translations, **kwargs)
+    return services.update_campaign(campaign, name=form.name.data, name_translations=translations, **kwargs)
 
 
 def _campaign_form_page(form: CampaignForm, campaign=None):
@@ -199,7 +206,7 @@ def _grouped(form: CampaignForm) -> list[tuple[str, list[tuple[Agency, bool]]]]:
 @require_role("staff", "admin")
 def new():
     """Create a campaign (as a draft)."""
-    form = CampaignForm()
+    form = _form()
     _fill_choices(form)
     if not form.version.choices:
         flash(_("Load a questionnaire first: there is no questionnaire version to ask."), "error")
@@ -214,9 +221,11 @@ def new():
 def edit(campaign_id: int):
     """Edit a campaign (the questionnaire version only while it is a draft)."""
     campaign = _campaign_or_404(campaign_id)
-    form = CampaignForm(obj=campaign) if request.method == "GET" else CampaignForm()
+    form = _form(obj=campaign) if request.method == "GET" else _form()
     _fill_choices(form, campaign)
     if request.method == "GET":
+        for code, field in form.translated_names.items():
+            field.data = (campaign.name_translations or {}).get(code, "")
         form.version.data = campaign.version_id
         form.follow_up_of.data = campaign.follow_up_of_id or 0
         form.agencies.data = [a.id for a in campaign.agencies]

@@ -172,7 +172,7 @@ def _visible_agencies(campaign: Campaign, actor, filters: Filters) -> list[Agenc
 
 def campaign_info(campaign: Campaign) -> dict:
     """The campaign's id, name, status and dates (ISO), as every view's data gives them."""
-    return {"id": campaign.id, "name": campaign.name, "status": campaign.status,
+    return {"id": campaign.id, "name": campaign.shown_name, "status": campaign.status,
             "opens_on": _iso(campaign.opens_on), "deadline": _iso(campaign.deadline)}
 
 

@@ -29,6 +29,7 @@ from app.responses.models import Answer, Response
 from app.responses.services import refresh_progress
 
 DEMO_CAMPAIGN = "Counter-terrorism capacity needs assessment 2026–2027"
+DEMO_CAMPAIGN_RU = "Оценка потребностей в сфере противодействия терроризму, 2026–2027"
 DEMO_QUESTIONNAIRE = "ct-capacity-needs-assessment"
 #: Contacts whose demo links `flask demo accounts` prints: (e-mail, what it shows).
 DEMO_LINK_CONTACTS = [
@@ -117,7 +118,8 @@ def seed_campaign(today: date | None = None) -> list[str]:
     today = today or date.today()
     agencies = list(db.session.scalars(select(Agency).where(Agency.is_active.is_(True))))
     campaign = campaigns.create_campaign(
-        DEMO_CAMPAIGN, version, agencies=agencies, opens_on=today - timedelta(days=30),
+        DEMO_CAMPAIGN, version, name_translations={"ru": DEMO_CAMPAIGN_RU}, agencies=agencies,
+        opens_on=today - timedelta(days=30),
         deadline=today + timedelta(days=21), channel="cli",
         description="Demo campaign: the first round of the needs assessment in the five partner countries.",
         target_overrides={"KZ": {"cft_str": 4}, "TM": {"coop_interpol": 2}},

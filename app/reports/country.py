@@ -359,7 +359,7 @@ class _CountryReport:
         self.default = data.definition.languages[0]
         self.country = name_in(data.country.names, lang, data.country.code)
         self.title = _("Country gap report")
-        self.header_text = f"{self.title}: {self.country} · {data.campaign.name}"
+        self.header_text = f"{self.title}: {self.country} · {data.campaign.name_in(self.lang)}"
         self.area_of = {indicator.id: area for area, indicator in data.definition.indicators()}
 
     def t(self, text) -> str:
@@ -382,7 +382,7 @@ class _CountryReport:
         methodology_sheet(workbook, self.definition, self.qlang,
                           [(_("Default target"), targets), (_("Target for %(country)s", country=self.country),
                                                             country_targets)], self.header_text)
-        set_properties(workbook, title=f"{self.title}: {self.country} · {self.data.campaign.name}",
+        set_properties(workbook, title=f"{self.title}: {self.country} · {self.data.campaign.name_in(self.lang)}",
                        subject=self.t(self.data.campaign.questionnaire_title), branding=self.data.branding,
                        lang=self.lang, created=self.data.generated_at)
         return workbook
@@ -396,7 +396,7 @@ class _CountryReport:
         row += 3
         answered = sum(1 for a in data.agencies if a.status in ("submitted", "validated"))
         row = key_values(sheet, row, [
-            (_("Campaign"), data.campaign.name, None),
+            (_("Campaign"), data.campaign.name_in(self.lang), None),
             (_("Country"), f"{self.country} ({data.country.code})", None),
             (_("Questionnaire"), self.t(data.campaign.questionnaire_title), None),
             (_("Questionnaire version"), data.campaign.version_label, None),

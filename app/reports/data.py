@@ -105,6 +105,12 @@ class CampaignInfo:
     version_label: str
     questionnaire_title: Any
     target_overrides: dict
+    #: {"ru": ...}: the name in other languages (see Campaign.name_translations)
+    name_translations: dict = field(default_factory=dict)
+
+    def name_in(self, lang: str) -> str:
+        """The name in `lang`, else the one name."""
+        return self.name_translations.get(lang) or self.name
 
 
 @dataclass(frozen=True)
@@ -274,7 +280,8 @@ def _now() -> datetime:
 def _campaign_info(campaign: Campaign, definition: Definition) -> CampaignInfo:
     return CampaignInfo(id=campaign.id, name=campaign.name, status=campaign.status, deadline=campaign.deadline,
                         version_label=campaign.version.label, questionnaire_title=definition.title,
-                        target_overrides=dict(campaign.target_overrides or {}))
+                        target_overrides=dict(campaign.target_overrides or {}),
+                        name_translations=dict(campaign.name_translations or {}))
 
 
 def _person(user: User | None) -> str:

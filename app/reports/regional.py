@@ -81,7 +81,7 @@ class _RegionalReport:
         self.qlang = data.definition.language_for(lang)
         self.default = data.definition.languages[0]
         self.title = _("Regional summary")
-        self.header_text = f"{self.title} · {data.campaign.name}"
+        self.header_text = f"{self.title} · {data.campaign.name_in(lang)}"
         self.names = {c.code: name_in(c.names, lang, c.code) for c in data.countries}
         self.area_of = {indicator.id: area for area, indicator in data.definition.indicators()}
 
@@ -113,7 +113,7 @@ class _RegionalReport:
         data = self.data
         row = cover_heading(sheet, data.branding, self.lang, self.title) + 2
         row = key_values(sheet, row, [
-            (_("Campaign"), data.campaign.name, None),
+            (_("Campaign"), data.campaign.name_in(self.lang), None),
             (_("Countries"), ", ".join(f"{self.names[c.code]} ({c.code})" for c in data.countries) or "—", None),
             (_("Questionnaire"), self.t(data.campaign.questionnaire_title), None),
             (_("Questionnaire version"), data.campaign.version_label, None),

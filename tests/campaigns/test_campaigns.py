@@ -36,7 +36,8 @@ def test_cli_creates_lists_opens_and_closes_a_campaign(app_ctx, db_session, make
     version = make_version()
     runner = app_ctx.test_cli_runner()
     result = runner.invoke(args=["campaigns", "create", "Round 1", "--questionnaire", version.questionnaire.slug,
-                                 "--country", "KZ", "--kind", "fiu", "--deadline", "2027-01-31"])
+                                 "--country", "KZ", "--kind", "fiu", "--deadline", "2027-01-31",
+                                 "--name-in", "ru=Раунд 1"])
     assert result.exit_code == 0, result.output
     campaign_id = int(result.output.split("\t", 1)[0])
     listed = runner.invoke(args=["campaigns", "list"]).output.strip().splitlines()
@@ -46,6 +47,7 @@ def test_cli_creates_lists_opens_and_closes_a_campaign(app_ctx, db_session, make
 
     campaign = db_session.get(Campaign, campaign_id)
     assert [a.acronym for a in campaign.agencies] == ["AFM"]  # KZ and fiu: only the Financial Monitoring Agency
+    assert campaign.name_translations == {"ru": "Раунд 1"}
     assert runner.invoke(args=["campaigns", "open", str(campaign_id)]).exit_code == 0
     assert runner.invoke(args=["campaigns", "close", str(campaign_id)]).exit_code == 0
     db_session.expire_all()
@@ -64,6 +66,9 @@ def test_cli_refuses_unknown_questionnaire_agency_and_bad_date(app_ctx, make_ver
     result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--deadline",
                                  "31.01.2027"])
     assert result.exit_code != 0 and "is not a date as YYYY-MM-DD" in result.output
+    result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--name-in",
+                                 "Раунд 1"])
+    assert result.exit_code != 0 and "'Раунд 1' is not LANGUAGE=NAME" in result.output
     result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--open"])
     assert result.exit_code != 0 and "choose at least one agency" in result.output
     assert runner.invoke(args=["campaigns", "list"]).output.strip() == ""  # nothing half-created
