@@ -150,6 +150,8 @@ class WorkbookRead:
     #: question id -> (answer version, value fingerprint) at download.
     at_download: dict[str, tuple[int, str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: The answer cells read as empty ("Sheet!D7"): a formula there may have no saved result (`_unsaved_formulas`).
+    blank_cells: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -398,7 +400,7 @@ class _Builder:
         deadline = response.campaign.deadline
         facts = [
             (_("Agency"), response.agency.name(self.lang)),
-            (_("Campaign"), response.campaign.name),
+            (_("Campaign"), response.campaign.name_in(self.lang)),
             (_("Questionnaire"), self.text(definition.title)),
             (_("Version"), response.version.label),
             # i18n: the campaign has no deadline
@@ -798,6 +800,8 @@ def read_workbook(data: bytes, response: Response | None = None) -> WorkbookRead
             result.problems.append(problem)
             return result
         _read_answers(book, result)
+        if result.blank_cells and _has_formulas(data):
+            _unsaved_formulas(data, result)
     except _Unreadable:
         # A sheet is only parsed when it is read: a damaged one is found here, after part of the file was read.
         result.values, result.at_download = {}, {}
@@ -805,6 +809,42 @@ def read_workbook(data: bytes, response: Response | None = None) -> WorkbookRead
     finally:
         book.close()
     return result
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _has_formulas(data: bytes) -> bool:
+    """Whether any worksheet of the (already checked) workbook holds a formula."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return any(_FORMULA.search(archive.read(member))
+                   for member in archive.namelist() if member.startswith("xl/worksheets/") and member.endswith(".xml"))
+
+
+def _unsaved_formulas(data: bytes, result: WorkbookRead) -> None:
+    """A problem for each answer cell that holds a formula without a saved result: read as empty, it would clear
+    the answer. Excel and LibreOffice save the result with the formula; programs that write workbooks may not."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        sheets = {ref.rpartition("!")[0] for ref in result.blank_cells}
+        for name in [sheet.title for sheet in book.worksheets if sheet.title in sheets]:
+            try:
+                rows = book[name].iter_rows(min_row=1, max_col=ANSWER_COLUMN)
+                for number, row in enumerate(rows, start=1):
+                    cell = row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None
+                    ref = f"{name}!{ANSWER_LETTER}{number}"
+                    if getattr(cell, "data_type", None) == "f" and ref in result.blank_cells:
+                        result.problems.append(Problem(
+                            _("This cell holds a formula (%(formula)s) whose result was not saved in the file, so "
+                              "there is no answer to read. Type the answer itself, or open the workbook in Excel "
+                              "or LibreOffice, save it and upload it again.", formula=str(cell.value)[:100]),
+                            sheet=name, cell=ref))
+            except Exception as exc:  # the same damaged-sheet errors as `_rows`
+                raise _Unreadable(name) from exc
+    finally:
+        book.close()
 
 
 def _damaged() -> Problem:
@@ -872,9 +912,9 @@ def _find_response(result: WorkbookRead, response: Response | None) -> Problem |
             return _fatal(_("This workbook is for %(theirs)s, not for %(yours)s. Upload the workbook downloaded "
                             "for %(yours)s.", theirs=theirs, yours=response.agency.name(locale)))
         campaign = db.session.get(Campaign, int(meta["campaign_id"]))
-        theirs = campaign.name if campaign is not None else _("another campaign")
+        theirs = campaign.name_in(locale) if campaign is not None else _("another campaign")
         return _fatal(_("This workbook is for the campaign “%(theirs)s”, not for “%(yours)s”.", theirs=theirs,
-                        yours=response.campaign.name))
+                        yours=response.campaign.name_in(locale)))
     if response is None:
         response = db.session.get(Response, int(meta["response_id"]))
         if response is None:
@@ -1006,6 +1046,8 @@ def _read_answers(book, result: WorkbookRead) -> None:
                 continue
             seen[ident] = ref
             value = row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None
+            if value is None:
+                result.blank_cells.add(ref)
             if question.type == "matrix":
                 cell = result.values.setdefault(qid, CellValue(qid, {}, ref, name))
                 cell.rows[row_id] = ref

@@ -435,6 +435,46 @@ def test_emptied_cell_clears_the_answer_and_moved_or_extra_rows_are_tolerated(wo
     assert values["remarks"] is None and values["staff_total"] == 11 and values["skills"] == {"interviewing": 3}
 
 
+def _with_saved_result(data: bytes, formula: bytes, result: bytes) -> bytes:
+    """The workbook with the result of one formula saved beside it, as Excel and LibreOffice save it."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                content = content.replace(b"<f>" + formula + b"</f><v />", b"<f>" + formula + b"</f><v>" + result +
+                                          b"</v>")
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_a_formula_without_a_saved_result_is_refused_not_read_as_empty(world, db_session):
+    """A program that writes workbooks (not Excel, not LibreOffice) may leave a formula without its result: read as
+    an empty cell it would clear the answer, so the cell is named and nothing is stored. A formula whose result
+    was saved gives its result."""
+    answer(world, db_session, staff_total=10, remarks="old remark", skills={"interviewing": 3, "forensics": 1})
+    book = fill(download(world.response, "en"), staff_total="=2*30", skills__forensics='="Initial"',
+                budget="=1000*12", remarks=None)
+    data = to_bytes(book)
+    outcome = import_(world, data, apply=True)
+    assert not outcome.applied
+    assert {p.cell: p.message for p in outcome.problems} == {
+        ref(book, name): f"This cell holds a formula ({formula}) whose result was not saved in the file, so there is "
+                         "no answer to read. Type the answer itself, or open the workbook in Excel or LibreOffice, "
+                         "save it and upload it again."
+        for name, formula in (("staff_total", "=2*30"), ("skills/forensics", '="Initial"'), ("budget", "=1000*12"))}
+    db_session.commit()
+    assert stored(db_session, world.response)["staff_total"] == 10
+
+    data = to_bytes(fill(download(world.response, "en"), staff_total="=2*30", budget="=1000*12"))
+    saved = _with_saved_result(_with_saved_result(data, b"2*30", b"60"), b"1000*12", b"12000")
+    outcome = import_(world, saved, apply=True)
+    assert outcome.problems == [] and outcome.applied
+    db_session.commit()
+    values = stored(db_session, world.response)
+    assert values["staff_total"] == 60 and values["budget"] == 12000 and values["remarks"] == "old remark"
+
+
 def test_a_missing_sheet_or_row_leaves_answers_unchanged(world, db_session):
     answer(world, db_session, remarks="kept", staff_total=10, skills={"interviewing": 3, "forensics": 1})
     book = download(world.response, "en")
