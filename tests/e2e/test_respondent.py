@@ -55,6 +55,14 @@ sections:
       - id: needs_text
         type: long_text
         label: {{en: Main needs, ru: Основные потребности}}
+      - id: skills
+        type: matrix
+        not_applicable: true
+        dont_know: true
+        label: {{en: Skills of the staff, ru: Навыки сотрудников}}
+        rows:
+          - {{id: interviewing, label: {{en: Interviewing, ru: Проведение допросов}}}}
+          - {{id: forensics, label: {{en: Digital forensics, ru: Цифровая криминалистика}}}}
       - id: evidence
         type: file
         file_types: [pdf]
@@ -370,5 +378,29 @@ def test_times_are_shown_in_the_browsers_time_zone(browser, live_app, live_serve
         page.reload()
         text = page.locator(".flash-success").inner_text().replace("\u202f", " ")
         assert "submitted on 3/2/26, 1:05 AM UTC+6." in text, text
+    finally:
+        context.close()
+
+
+def test_a_matrix_on_a_phone_lists_each_rows_answers_with_their_labels(browser, live_app, live_server):
+    """On a 390-pixel screen a matrix is not a grid wider than the screen: each row lists its answers with their
+    labels written out, and tapping a label answers (and saves) that row."""
+    (link,) = make_campaign(live_app, live_server)
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(link)
+        page.goto(live_server + "/respondent/sections/2")
+        box = page.locator("#question-skills")
+        sizes = box.locator(".table-wrap").evaluate("w => [w.clientWidth, w.querySelector('table').scrollWidth]")
+        assert sizes[1] <= sizes[0], sizes
+        row = box.locator("tr", has_text="Digital forensics")
+        label = row.get_by_text("Partial", exact=True).bounding_box()
+        assert label["width"] > 20 and label["height"] > 8, label  # written out, not only for screen readers
+        with saving(page, "skills"):
+            row.get_by_text("Partial", exact=True).click()
+        wait_saved(page)
+        assert row.get_by_label("Digital forensics: Partial").is_checked()
+        assert stored(live_app)["skills"] == {"forensics": 2}
     finally:
         context.close()
