@@ -30,7 +30,7 @@ def _options(campaign) -> tuple[raw.RawOptions, str, str]:
     args = request.args
     fmt = args.get("format", "xlsx")
     if fmt not in raw.FORMATS:
-        abort_with_message(400, _("Unknown format “%(value)s”: choose xlsx or csv.", value=fmt))
+        abort_with_message(400, _("Unknown format “%(value)s”: choose xlsx, csv or csv-semicolon.", value=fmt))
     sheet = args.get("sheet", "data")
     if sheet not in raw.SHEETS:
         abort_with_message(400, _("Unknown sheet “%(value)s”: choose data or codebook.", value=sheet))
@@ -46,7 +46,7 @@ def _options(campaign) -> tuple[raw.RawOptions, str, str]:
 
 def _send(export: raw.RawExport, fmt: str, sheet: str):
     """Stream a CSV from a generator; write an XLSX to a temporary file (deleted when sent) and send it."""
-    if fmt == "csv":
+    if fmt in raw.CSV_FORMATS:
         name = export.filename("csv", sheet)
         engine = db.engine
 
@@ -55,7 +55,7 @@ def _send(export: raw.RawExport, fmt: str, sheet: str):
             # of their own, closed when the last chunk has gone (or the download was cancelled).
             with Session(engine) as session:
                 export.session = session
-                yield from raw.iter_csv(export, sheet)
+                yield from raw.iter_csv(export, sheet, semicolons=fmt == "csv-semicolon")
 
         return Response(stream(), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={quote_header_value(name)}",

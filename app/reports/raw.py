@@ -75,7 +75,10 @@ from app.responses.display import choice_labels, special_label
 from app.responses.models import Answer, Response
 from app.responses.services import expert_country_ids
 
-FORMATS = ("xlsx", "csv")
+#: csv: comma-separated with decimal points (statistics programs, scripts); csv-semicolon: separated by semicolons
+#: with decimal commas, as Excel in Russian (and most continental European languages) opens a CSV file.
+FORMATS = ("xlsx", "csv", "csv-semicolon")
+CSV_FORMATS = ("csv", "csv-semicolon")
 MULTI_LAYOUTS = ("columns", "joined")
 SHEETS = ("data", "codebook")
 #: Separator of the options of a multiple-choice answer in one column.
@@ -678,12 +681,18 @@ def write_xlsx(export: RawExport, target: str | IO[bytes]) -> None:
     workbook.save(target)
 
 
-def iter_csv(export: RawExport, sheet: str = "data", rows_per_chunk: int = 200) -> Iterator[bytes]:
-    """The data (or the codebook) as CSV: UTF-8 with a byte-order mark, in chunks of bytes for streaming."""
+def _decimal_comma(row: list) -> list:
+    return [repr(v).replace(".", ",") if isinstance(v, float) else v for v in row]
+
+
+def iter_csv(export: RawExport, sheet: str = "data", rows_per_chunk: int = 200, *,
+             semicolons: bool = False) -> Iterator[bytes]:
+    """The data (or the codebook) as CSV: UTF-8 with a byte-order mark, in chunks of bytes for streaming;
+    with `semicolons`, fields separated by ";" and numbers with a decimal comma (Excel in Russian)."""
     if sheet not in SHEETS:
         raise ExportError(f"unknown sheet {sheet!r} (choose {', '.join(SHEETS)})")
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=";" if semicolons else ",")
     values = CsvValues()
     buffer.write(BOM)
     if sheet == "codebook":
@@ -693,7 +702,7 @@ def iter_csv(export: RawExport, sheet: str = "data", rows_per_chunk: int = 200) 
         return
     writer.writerow([values.text(v) for v in export.header()])
     for n, row in enumerate(export.rows(values), 1):
-        writer.writerow(row)
+        writer.writerow(_decimal_comma(row) if semicolons else row)
         if n % rows_per_chunk == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -701,12 +710,12 @@ def iter_csv(export: RawExport, sheet: str = "data", rows_per_chunk: int = 200) 
     yield buffer.getvalue().encode("utf-8")
 
 
-def write_csv(export: RawExport, target: str | IO[bytes], sheet: str = "data") -> None:
-    """Write the data (or the codebook) as a CSV file."""
+def write_csv(export: RawExport, target: str | IO[bytes], sheet: str = "data", *, semicolons: bool = False) -> None:
+    """Write the data (or the codebook) as a CSV file (see `iter_csv`)."""
     if isinstance(target, str):
         with open(target, "wb") as handle:
-            for chunk in iter_csv(export, sheet):
+            for chunk in iter_csv(export, sheet, semicolons=semicolons):
                 handle.write(chunk)
         return
-    for chunk in iter_csv(export, sheet):
+    for chunk in iter_csv(export, sheet, semicolons=semicolons):
         target.write(chunk)

@@ -23,7 +23,8 @@ from app.reports.cli import reports_cli
 @click.argument("campaign_id", type=int, metavar="CAMPAIGN")
 @click.option("--codes", is_flag=True, help="Write the stored codes instead of the labels.")
 @click.option("--lang", default=None, help="Language of the labels (default: the questionnaire's first).")
-@click.option("--format", "fmt", type=click.Choice(raw.FORMATS), default="xlsx", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(raw.FORMATS), default="xlsx", show_default=True,
+              help="csv-semicolon: separated by semicolons, with decimal commas, for Excel in Russian.")
 @click.option("--multi", type=click.Choice(raw.MULTI_LAYOUTS), default="columns", show_default=True,
               help="Multiple choice: one 0/1 column per option, or one column of joined options.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
@@ -37,12 +38,14 @@ def raw_command(campaign_id: int, codes: bool, lang: str | None, fmt: str, multi
         export = raw.RawExport(campaign, raw.RawOptions(codes=codes, lang=lang, multi=multi), unrestricted=True)
     except raw.ExportError as exc:
         raise click.ClickException(str(exc)) from None
-    path = Path(output) if output else Path(current_app.instance_path) / "reports" / export.filename(fmt)
+    extension = "csv" if fmt in raw.CSV_FORMATS else fmt
+    path = Path(output) if output else Path(current_app.instance_path) / "reports" / export.filename(extension)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "csv":
-        raw.write_csv(export, str(path))
+    if fmt in raw.CSV_FORMATS:
+        semicolons = fmt == "csv-semicolon"
+        raw.write_csv(export, str(path), semicolons=semicolons)
         codebook = path.with_name(f"{path.stem}-codebook.csv")
-        raw.write_csv(export, str(codebook), sheet="codebook")
+        raw.write_csv(export, str(codebook), sheet="codebook", semicolons=semicolons)
         click.echo(str(path))
         click.echo(str(codebook))
     else:

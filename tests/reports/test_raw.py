@@ -483,6 +483,33 @@ def xlsx_rows(payload: bytes) -> list[list]:
     return rows
 
 
+def test_semicolon_csv_for_excel_in_russian_holds_the_same_values(app_ctx, db_session, raw_world, tmp_path):
+    """Excel in Russian opens a CSV file split at semicolons and reads numbers with a decimal comma: the
+    csv-semicolon format is the same table written that way (texts, dates and the rest unchanged)."""
+    _data, _codebook, rows, book, _payload = files(db_session, tmp_path, raw_world["campaign"], lang="ru")
+    staff = client_for(app_ctx, "staff@example.org")
+    status, headers, payload = download(staff, f"/exports/campaigns/{raw_world['campaign']}/raw"
+                                               "?format=csv-semicolon&lang=ru")
+    assert status == 200 and headers["Content-Type"].startswith("text/csv") and ".csv" in \
+        headers["Content-Disposition"]
+    text = payload.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("_response_id;_agency_acronym;")
+    semicolon = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    mvd = raw_world["responses"]["MVD"]
+    assert csv_by_response(semicolon)[mvd]["budget"] == "12,5" and csv_by_response(rows)[mvd]["budget"] == "12.5"
+    assert [[field.replace(",", ".") if name == "budget" else field for field, name in zip(row, rows[0],
+                                                                                           strict=True)]
+            for row in semicolon] == rows
+    _status, _headers, payload = download(staff, f"/exports/campaigns/{raw_world['campaign']}/raw"
+                                                 "?format=csv-semicolon&lang=ru&sheet=codebook")
+    assert list(csv.reader(io.StringIO(payload.decode("utf-8-sig"), newline=""), delimiter=";")) == book
+    runner = app_ctx.test_cli_runner()
+    result = runner.invoke(args=["reports", "raw", str(raw_world["campaign"]), "--format", "csv-semicolon",
+                                 "--lang", "ru", "-o", str(tmp_path / "cli.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cli.csv").read_bytes().decode("utf-8-sig") == text
+
+
 def test_staff_get_every_response_and_experts_their_countries(app_ctx, raw_world):
     ids, campaign = raw_world["responses"], raw_world["campaign"]
     staff = client_for(app_ctx, "staff@example.org")
