@@ -265,6 +265,8 @@ def save_answers(response: Response, raws: dict[str, Any], *, actor, channel: st
         if response.status == "not_started":
             response.status = "in_progress"
             response.started_at = now
+            audit.record("response.started", actor=actor, object_type="response", object_id=response.id,
+                         channel=channel, old={"status": "not_started"}, new={"status": "in_progress"})
         response.last_activity_at = now
         db.session.expire(response, ["answers"])
         refresh_progress(response, today)

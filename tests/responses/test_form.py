@@ -251,6 +251,12 @@ def test_every_change_is_in_the_history_with_its_channel(first, db_session):
         ("web", {"agency_name": "MVD"}, {"agency_name": "MVD of Kazakhstan"}),
         ("web", {"staff_total": None}, {"staff_total": 100}),
     ]
+    # The first answer also started the response, once, by that person and channel.
+    from app.auth.models import User
+
+    started = list(db_session.scalars(select(AuditEvent).where(AuditEvent.action == "response.started")))
+    assert [(e.channel, e.old_value, e.new_value, db_session.get(User, e.actor_id).email) for e in started] == [
+        ("autosave", {"status": "not_started"}, {"status": "in_progress"}, "first@mvd.example.org")]
     db_session.rollback()
     page = first.get("/respondent/history").get_data(as_text=True)
     assert "MVD of Kazakhstan" in page and "web form (automatic save)" in page and "Erlan First" in page
