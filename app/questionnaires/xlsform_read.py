@@ -1903,8 +1903,9 @@ _MAX_GROUP_NESTING = 50
 
 
 def _make_id(name: str) -> str:
-    """A valid id (^[a-z][a-z0-9_]*$) from an XLSForm name: lower case, other characters as _."""
-    ident = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
+    """A valid id (^[a-z][a-z0-9_]*$) from an XLSForm name: lower case, Cyrillic transliterated ("Численность"
+    -> "chislennost"), other characters as _."""
+    ident = re.sub(r"[^a-z0-9_]+", "_", _transliterate(name.strip())).strip("_")
     ident = re.sub(r"_+", "_", ident)[:70].rstrip("_")
     if ident and not ident[0].isalpha():
         ident = f"q_{ident}"

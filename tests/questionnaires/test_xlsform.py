@@ -242,6 +242,17 @@ def test_names_are_turned_into_valid_ids_and_references_follow():
     assert "HasUnit → hasunit" in messages(result.notes)
 
 
+def test_cyrillic_names_are_transliterated_into_ids_and_references_follow():
+    result = run([["type", "name", "label", "relevant"],
+                  ["select_one yn", "ЕстьПодразделение", "Есть ли подразделение?", ""],
+                  ["integer", "Численность_штата", "Численность", "${ЕстьПодразделение} = 'yes'"],
+                  ["text", "Численность штата", "Ещё одна", ""]], YES_NO)
+    qs = questions(result.definition.to_dict())
+    assert list(qs) == ["estpodrazdelenie", "chislennost_shtata", "chislennost_shtata_2"]
+    assert qs["chislennost_shtata"]["show_if"] == "${estpodrazdelenie} = 'yes'"
+    assert "ЕстьПодразделение → estpodrazdelenie" in messages(result.notes)
+
+
 def test_or_other_adds_an_other_choice_and_a_text_question():
     result = run([["type", "name", "label"], ["select_one yn or_other", "src", "Source"]], YES_NO)
     qs = questions(result.definition.to_dict())
