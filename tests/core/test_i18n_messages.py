@@ -74,11 +74,11 @@ def test_a_special_answer_a_question_does_not_allow_is_named_in_the_language(app
 def test_a_refused_export_says_why_and_never_shows_the_servers_own_texts(staff_client, campaign):
     english = staff_client.get(f"/exports/campaigns/{campaign.id}/raw?format=pdf", headers=EN)
     assert english.status_code == 400
-    assert "Unknown format “pdf”: choose xlsx or csv." in english.get_data(as_text=True)
+    assert "Unknown format “pdf”: choose xlsx, csv or csv-semicolon." in english.get_data(as_text=True)
     russian = staff_client.get(f"/exports/campaigns/{campaign.id}/raw?format=pdf", headers=RU)
     assert russian.status_code == 400
     page = russian.get_data(as_text=True)
-    assert "Неизвестный формат «pdf»: выберите xlsx или csv." in page and "Некорректный запрос" in page
+    assert "Неизвестный формат «pdf»: выберите xlsx, csv или csv-semicolon." in page and "Некорректный запрос" in page
     # A description werkzeug writes itself (English, technical) is never shown: the page's own message is.
     missing = staff_client.get("/exports/campaigns/424242/raw", headers=RU).get_data(as_text=True)
     assert "requested URL was not found" not in missing and "Страница не найдена" in missing
