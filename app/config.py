@@ -6,8 +6,8 @@ import os
 import re
 from functools import cache
 from pathlib import Path
-from zoneinfo import available_timezones
 
+import pytz
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -23,8 +23,9 @@ _APP_TITLE_OVERRIDE = re.compile(r"APP_TITLE_[A-Z]{2,3}")
 
 @cache
 def known_timezones() -> frozenset[str]:
-    """The names of the IANA time zone database (from the system, or the tzdata package where it has none)."""
-    return frozenset(available_timezones())
+    """The time zone names Flask-Babel can use: those of pytz's copy of the IANA database (the system's list
+    also has names such as "localtime" and "Factory" that pytz refuses, which would break every page)."""
+    return frozenset(pytz.all_timezones_set)
 
 
 class ConfigError(RuntimeError):

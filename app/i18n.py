@@ -7,9 +7,11 @@ rendering) the default locale applies unless the caller uses `flask_babel.force_
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, has_request_context, request, session
+from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import (
     force_locale,
     format_date,
@@ -20,6 +22,7 @@ from flask_babel import (
     gettext,
     lazy_gettext,
     ngettext,
+    refresh,
 )
 from flask_login import current_user
 
@@ -32,6 +35,7 @@ __all__ = [
     "_",
     "_l",
     "available_locales",
+    "default_timezone",
     "force_locale",
     "format_date",
     "format_datetime",
@@ -91,10 +95,30 @@ def select_locale() -> str:
 def select_timezone() -> str | None:
     """The browser's time zone (the cookie page.js sets) when it names one of the database; otherwise None, and
     TIMEZONE applies (the first page of a visit, e-mails, commands)."""
-    if not has_request_context():
+    if not has_request_context() or g.get(_DEFAULT_TIMEZONE):
         return None
     name = request.cookies.get(TIMEZONE_COOKIE, "")
     return name if name in known_timezones() else None
+
+
+#: Set in flask.g while `default_timezone` applies.
+_DEFAULT_TIMEZONE = "default_timezone"
+
+
+@contextmanager
+def default_timezone() -> Iterator[None]:
+    """Times in TIMEZONE whatever the browser of the current request says: an e-mail queued while a staff member
+    clicks goes to other people (an invitation's expiry date must not move with the sender's zone)."""
+    if not has_app_context() or g.get(_DEFAULT_TIMEZONE):
+        yield
+        return
+    g.setdefault(_DEFAULT_TIMEZONE, True)
+    refresh()
+    try:
+        yield
+    finally:
+        g.pop(_DEFAULT_TIMEZONE, None)
+        refresh()
 
 
 def zone_label(moment: datetime) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy import func, or_, select, update
 from app.core import audit
 from app.core.models import utcnow
 from app.extensions import db
-from app.i18n import _, force_locale
+from app.i18n import _, default_timezone, force_locale
 from app.mail.models import OUTBOX_STATUSES, OutboxMessage
 from app.mail.smtp import RETRY, SENT, Outcome, Outgoing, SmtpSession, SmtpSettings
 
@@ -53,7 +53,7 @@ class OutboxError(ValueError):
 
 def render_message(template: str, locale: str, context: dict) -> tuple[str, str, str]:
     """(subject, plain text, HTML) of `mail/<template>.{subject.txt,txt,html}` rendered in `locale`."""
-    with force_locale(locale):
+    with default_timezone(), force_locale(locale):
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)

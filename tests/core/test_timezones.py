@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from flask import render_template_string
 
+from tests.campaigns.test_campaign_names import campaign_world  # noqa: F401 - a fixture
 from tests.conftest import EN, RU, sign_in
+from tests.responses.test_form import complete, new_client, open_link
 
 EVENING = datetime(2026, 12, 6, 18, 30, tzinfo=UTC)
 
@@ -43,7 +45,7 @@ def test_a_time_read_back_from_sqlite_without_its_zone_is_utc(app_ctx):
     assert shown(app_ctx, EVENING.replace(tzinfo=None), zone="Asia/Almaty", lang="ru") == "06.12.2026, 23:30 UTC+5"
 
 
-@pytest.mark.parametrize("cookie", ["Mars/Olympus", "../../etc/passwd", "", "UTC; path=/"])
+@pytest.mark.parametrize("cookie", ["Mars/Olympus", "../../etc/passwd", "", "UTC; path=/", "Factory", "localtime"])
 def test_a_cookie_that_is_not_a_zone_of_the_database_is_ignored(app_ctx, cookie):
     assert shown(app_ctx, EVENING, zone=cookie, lang="ru") == "06.12.2026, 18:30 UTC"
 
@@ -70,6 +72,9 @@ def test_an_unknown_timezone_setting_stops_the_start_with_its_name(tmp_path, mon
     monkeypatch.setenv("TIMEZONE", "Asia/Astana")
     with pytest.raises(ConfigError, match=r"TIMEZONE='Asia/Astana' is not a time zone name of the IANA database"):
         load_config(str(tmp_path), {"TESTING": True})
+    monkeypatch.setenv("TIMEZONE", "localtime")  # in the system's list of zones, unknown to Flask-Babel
+    with pytest.raises(ConfigError, match=r"TIMEZONE='localtime'"):
+        load_config(str(tmp_path), {"TESTING": True})
 
 
 def test_the_outbox_page_shows_when_a_message_was_queued_in_the_viewers_zone(client, make_user, db_session):
@@ -86,3 +91,30 @@ def test_the_outbox_page_shows_when_a_message_was_queued_in_the_viewers_zone(cli
     client.set_cookie("tz", "Europe/Brussels")
     page = client.get("/admin/outbox/", headers=EN).get_data(as_text=True)
     assert "12/6/26, 7:30\u202fPM UTC+1" in page
+
+
+def test_an_email_written_during_a_request_uses_timezone_not_the_senders_browser(app_ctx, db_session,
+                                                                                 campaign_world):  # noqa: F811
+    """The receipt goes out while the respondent's browser (Almaty) is asking: it says when in TIMEZONE (UTC),
+    for whoever reads it, while the respondent's own page shows Almaty's time."""
+    from sqlalchemy import select
+
+    from app.mail.models import OutboxMessage
+    from app.responses.models import Response
+
+    _campaign, link = campaign_world
+    respondent = open_link(new_client(app_ctx, "ru"), link)
+    respondent.set_cookie("tz", "Asia/Almaty")
+    complete(respondent)
+    assert respondent.post("/respondent/review", data={"csrf_token": respondent.csrf, "confirm": "1"}).status_code \
+        == 302
+    submitted = db_session.scalar(select(Response)).submitted_at
+    receipt = db_session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "receipt"))
+    with app_ctx.app_context():
+        from flask_babel import force_locale, format_datetime
+
+        with force_locale("ru"):
+            expected = format_datetime(submitted, "long")
+    assert expected.endswith(" UTC") and expected in receipt.body_text
+    page = respondent.get("/respondent").get_data(as_text=True)
+    assert "UTC+5" in page
