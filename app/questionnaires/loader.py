@@ -53,9 +53,9 @@ class LoadResult:
         return [p for p in self.problems if p.severity == "error"]
 
 
-def file_size_message(value: Any) -> str:
+def file_size_message(value: float) -> str:
     """The problem of a file question whose max_size_mb is above what the server accepts."""
-    return (f"max_size_mb is at most {FILE_SIZE_LIMIT_MB} (MB; got {value!r}): the server refuses larger "
+    return (f"max_size_mb is at most {FILE_SIZE_LIMIT_MB} (MB; got {value:g}): the server refuses larger "
             "uploads")
 
 
@@ -293,8 +293,6 @@ def _from_pydantic_errors(locator: _Locator, errors: list[dict]) -> list[Problem
             message = _not_finite(repr(error.get("input")))
         elif kind == "literal_error":
             message = f"{message} (got {error.get('input')!r})"
-        elif kind == "less_than_equal" and loc[-1] == "max_size_mb":
-            message = file_size_message(error.get("input"))
         elif message.startswith("Value error, "):
             message = message[len("Value error, "):]
             named = _NAMED_OPTION.match(message)
@@ -336,6 +334,11 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
     question_items = [(("sections", i, "questions", j, "id"), q.id)
                       for i, s in enumerate(definition.sections) for j, q in enumerate(s.questions)]
     dup("question id", question_items)
+    for i, section in enumerate(definition.sections):
+        for j, question in enumerate(section.questions):
+            if (question.max_size_mb or 0) > FILE_SIZE_LIMIT_MB:
+                add(locator.problem(("sections", i, "questions", j, "max_size_mb"),
+                                    file_size_message(question.max_size_mb)))
     indicator_ids = {ident for _loc, ident in indicator_items}
     for i, area in enumerate(definition.areas):
         for j, ind in enumerate(area.indicators):

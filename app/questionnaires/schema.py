@@ -139,7 +139,7 @@ class Question(_Model):
     max_length: int | None = Field(default=None, gt=0)
     rows: list[MatrixRow] | None = None
     file_types: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")]] | None = None
-    max_size_mb: float | None = Field(default=None, gt=0, le=FILE_SIZE_LIMIT_MB)
+    max_size_mb: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _fields_fit_the_type(self):
@@ -174,8 +174,9 @@ class Question(_Model):
 
     @property
     def size_limit_mb(self) -> float:
-        """Upload size limit of a file question, in MB."""
-        return self.max_size_mb or 10
+        """Upload size limit of a file question, in MB (never above FILE_SIZE_LIMIT_MB, which a version stored before
+        that limit was checked may ask for)."""
+        return min(self.max_size_mb or 10, FILE_SIZE_LIMIT_MB)
 
 
 def _is_iso_date(value) -> bool:

@@ -1792,7 +1792,7 @@ class XLSFormImporter:
     def _validate(self, data: dict) -> None:
         from pydantic import ValidationError
 
-        from app.questionnaires.loader import definition_problems, file_size_message, format_path
+        from app.questionnaires.loader import definition_problems, format_path
         from app.questionnaires.schema import Definition
 
         try:
@@ -1803,8 +1803,6 @@ class XLSFormImporter:
                 loc = tuple(p for p in error.get("loc", ()) if not (isinstance(p, str) and p.startswith(
                     ("str", "dict["))))
                 message = error.get("msg", "invalid").removeprefix("Value error, ")
-                if error.get("type") == "less_than_equal" and loc and loc[-1] == "max_size_mb":
-                    message = file_size_message(error.get("input"))
                 if (loc, message) not in seen:
                     seen.add((loc, message))
                     self._schema_problem(loc, format_path(loc), message)

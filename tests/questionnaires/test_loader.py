@@ -305,3 +305,17 @@ def test_a_file_question_cannot_accept_more_than_the_server_takes():
             max_size_mb: 50
     """)
     assert accepted.problems == [] and accepted.definition.question("doc").size_limit_mb == 50
+
+
+def test_a_version_stored_before_the_file_size_limit_still_loads_with_the_limit_applied():
+    from app.questionnaires.schema import Definition
+
+    data = load("""
+          - id: doc
+            type: file
+            label: {en: Document, ru: Документ}
+            max_size_mb: 10
+    """).definition.to_dict()
+    data["sections"][0]["questions"][1]["max_size_mb"] = 80  # as a version stored before the check was made
+    stored = Definition.model_validate(data)
+    assert stored.question("doc").max_size_mb == 80 and stored.question("doc").size_limit_mb == 50
