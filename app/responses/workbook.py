@@ -828,10 +828,13 @@ def _unsaved_formulas(data: bytes, result: WorkbookRead) -> None:
         warnings.simplefilter("ignore")
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
-        sheets = {ref.rpartition("!")[0] for ref in result.blank_cells}
-        for name in [sheet.title for sheet in book.worksheets if sheet.title in sheets]:
+        last_row: dict[str, int] = {}  # read no further than the answer cells already read (see the row limit)
+        for ref in result.blank_cells:
+            name, _sep, cell = ref.rpartition("!")
+            last_row[name] = max(last_row.get(name, 0), int(cell[len(ANSWER_LETTER):]))
+        for name in [sheet.title for sheet in book.worksheets if sheet.title in last_row]:
             try:
-                rows = book[name].iter_rows(min_row=1, max_col=ANSWER_COLUMN)
+                rows = book[name].iter_rows(min_row=1, max_row=last_row[name], max_col=ANSWER_COLUMN)
                 for number, row in enumerate(rows, start=1):
                     cell = row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None
                     ref = f"{name}!{ANSWER_LETTER}{number}"
@@ -839,7 +842,8 @@ def _unsaved_formulas(data: bytes, result: WorkbookRead) -> None:
                         result.problems.append(Problem(
                             _("This cell holds a formula (%(formula)s) whose result was not saved in the file, so "
                               "there is no answer to read. Type the answer itself, or open the workbook in Excel "
-                              "or LibreOffice, save it and upload it again.", formula=str(cell.value)[:100]),
+                              "or LibreOffice, save it and upload it again.",
+                              formula=str(getattr(cell.value, "text", cell.value))[:100]),  # ArrayFormula: .text
                             sheet=name, cell=ref))
             except Exception as exc:  # the same damaged-sheet errors as `_rows`
                 raise _Unreadable(name) from exc
