@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -34,12 +35,17 @@ def _date(value: str | None, name: str) -> date | None:
 
 def _translations(pairs) -> dict[str, str]:
     out = {}
+    locales = current_app.config["LOCALES"]
     for pair in pairs:
         lang, sep, text = pair.partition("=")
         if not sep or not lang.strip().isalpha():
             raise click.BadParameter(f"{pair!r} is not LANGUAGE=NAME, e.g. ru=\"Оценка потребностей 2027\"",
                                      param_hint="--name-in")
-        out[lang.strip().lower()] = text
+        lang = lang.strip().lower()
+        if lang not in locales:
+            raise click.BadParameter(f"{lang!r} is not one of the interface languages ({', '.join(locales)}; "
+                                     "see LOCALES)", param_hint="--name-in")
+        out[lang] = text
     return out
 
 

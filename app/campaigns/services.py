@@ -20,7 +20,7 @@ from app.core import audit
 from app.core.models import utcnow
 from app.directory.models import Agency, Contact, Country
 from app.extensions import db
-from app.i18n import _
+from app.i18n import _, language_name
 from app.mail import services as mail
 from app.questionnaires.models import QuestionnaireVersion
 
@@ -154,8 +154,8 @@ def _name_translations(name: str, translations: dict | None) -> dict[str, str]:
     for lang, text in sorted((translations or {}).items()):
         text = (text or "").strip()
         if len(text) > 200:
-            raise CampaignError(_("The name in %(language)s is longer than 200 characters.", language=lang),
-                                field=f"name_{lang}")
+            raise CampaignError(_("The name in %(language)s is longer than 200 characters.",
+                                  language=language_name(lang)), field=f"name_{lang}")
         if text and text != name:
             clean[lang] = text
     return clean
@@ -217,7 +217,9 @@ def update_campaign(
     if follow_up_of is not None and follow_up_of.id == campaign.id:
         raise CampaignError(_("a campaign cannot follow up itself"))
     _check_dates(opens_on, deadline)
-    translations = _name_translations(name.strip(), name_translations)
+    # None keeps the names in other languages as they are.
+    translations = _name_translations(name.strip(), campaign.name_translations if name_translations is None
+                                      else name_translations)
     targets = _check_targets(version, target_overrides)
     wanted = _unique(agencies)
     before = {agency.id: agency for agency in campaign.agencies}

@@ -93,9 +93,13 @@ def test_a_translation_equal_to_the_name_or_blank_is_not_kept(app_ctx, db_sessio
 
     campaign = services.create_campaign("Round 1", make_version(), name_translations={"ru": " Round 1 ", "kk": " "})
     assert campaign.name_translations == {}
-    with pytest.raises(services.CampaignError, match="longer than 200 characters") as refused:
+    with pytest.raises(services.CampaignError, match="The name in Russian is longer than 200 characters") as refused:
         services.create_campaign("Round 2", make_version(), name_translations={"ru": "x" * 201})
     assert refused.value.field == "name_ru"
+    kept = services.create_campaign("Round 3", make_version(), name_translations={"ru": "Раунд 3"})
+    services.update_campaign(kept, name="Round 3 (2027)", version=kept.version, agencies=[], opens_on=None,
+                             deadline=None)  # a caller that says nothing of the other names keeps them
+    assert kept.name == "Round 3 (2027)" and kept.name_translations == {"ru": "Раунд 3"}
 
 
 def test_the_respondent_reads_the_name_in_russian_on_pages_and_in_the_receipt(app_ctx, db_session,

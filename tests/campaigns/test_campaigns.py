@@ -69,6 +69,9 @@ def test_cli_refuses_unknown_questionnaire_agency_and_bad_date(app_ctx, make_ver
     result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--name-in",
                                  "Раунд 1"])
     assert result.exit_code != 0 and "'Раунд 1' is not LANGUAGE=NAME" in result.output
+    result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--name-in",
+                                 "russian=Раунд 1"])
+    assert result.exit_code != 0 and "'russian' is not one of the interface languages (en, ru" in result.output
     result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--open"])
     assert result.exit_code != 0 and "choose at least one agency" in result.output
     assert runner.invoke(args=["campaigns", "list"]).output.strip() == ""  # nothing half-created
