@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
 from contextlib import nullcontext
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from app.directory import services
 from app.directory.labels import problem_text
-from app.directory.workbooks import MAX_BYTES, TEMPLATE_LANGUAGES
+from app.directory.models import Agency
+from app.directory.workbooks import MAX_BYTES, TEMPLATE_LANGUAGES, agency_key
 from app.extensions import db
 from app.i18n import _, force_locale
 
@@ -57,3 +60,32 @@ def import_(file: str, dry_run: bool, lang: str | None):
         if dry_run:
             click.echo(_("Dry run: nothing was saved."))
 
+
+
+def _visible(text: str) -> str:
+    """The text with its invisible characters written out (MVD\\u200b), so that two look-alikes can be told
+    apart."""
+    return "".join(f"\\u{ord(c):04x}" if unicodedata.category(c) == "Cf" else c for c in text)
+
+
+@directory_cli.command("duplicates")
+@click.option("--lang", default=None, help="Language of the messages (default: the installation's default).")
+def duplicates(lang: str | None):
+    """List the agencies that the forms and the import take for one another: the same country and acronym once
+    case, spaces and invisible characters (a zero-width space pasted from a document) are set aside. Such
+    pairs can only come from before those were set aside. Exits with 1 when there are any."""
+    groups: dict[tuple[str, str], list[Agency]] = {}
+    for agency in db.session.scalars(select(Agency).order_by(Agency.id)):
+        groups.setdefault(agency_key(agency.country_code, agency.acronym), []).append(agency)
+    found = [agencies for agencies in groups.values() if len(agencies) > 1]
+    with force_locale(lang) if lang else nullcontext():
+        for agencies in found:
+            country = agencies[0].country_code or _("regional body")
+            click.echo(f"{country}: " + "; ".join(
+                _("“%(acronym)s” (id %(id)s, %(state)s)", acronym=_visible(a.acronym), id=a.id,
+                  state=_("active") if a.is_active else _("inactive")) for a in agencies))
+        if found:
+            click.echo(_("%(count)s group(s) of agencies that look the same: keep one of each and deactivate the "
+                         "others.", count=len(found)), err=True)
+            raise SystemExit(1)
+        click.echo(_("No agencies that look the same."))
