@@ -46,6 +46,7 @@ __all__ = [
     "ngettext",
     "select_locale",
     "select_timezone",
+    "zone_guessed",
 ]
 
 #: The cookie in which every page (page.js) keeps the browser's time zone, e.g. "Asia/Almaty".
@@ -136,5 +137,18 @@ def zone_label(moment: datetime) -> str:
 def format_moment(moment: datetime, fmt: str = "medium") -> str:
     """A date and time in the viewer's time zone and language, with the zone it is in ("06.12.2026, 23:00
     UTC+5"): the same page is read in several countries and time zones. The long formats name the zone already."""
+    if has_request_context():
+        g.setdefault(_MOMENT_SHOWN, True)
     text = format_datetime(moment, fmt)
     return text if fmt in ("long", "full") else f"{text} {zone_label(moment)}"
+
+
+#: Set in flask.g once a page shows a time (`format_moment`).
+_MOMENT_SHOWN = "moment_shown"
+
+
+def zone_guessed() -> bool:
+    """Whether this page (a GET) shows times in TIMEZONE only because the browser has not told its zone yet: the
+    first page of a visit, which page.js then loads again once it has set the cookie."""
+    return (has_request_context() and request.method == "GET" and bool(g.get(_MOMENT_SHOWN))
+            and not g.get(_DEFAULT_TIMEZONE) and request.cookies.get(TIMEZONE_COOKIE, "") not in known_timezones())

@@ -11,6 +11,7 @@ from app.i18n import (
     format_decimal,
     format_moment,
     get_locale_code,
+    zone_guessed,
 )
 
 
@@ -32,6 +33,7 @@ def register(app: Flask) -> None:
         return {
             "locales": [(code, LOCALE_NAMES.get(code, code)) for code in available_locales()],
             "current_locale": get_locale_code(),
+            "zone_guessed": zone_guessed,
         }
 
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""

@@ -118,3 +118,20 @@ def test_an_email_written_during_a_request_uses_timezone_not_the_senders_browser
     assert expected.endswith(" UTC") and expected in receipt.body_text
     page = respondent.get("/respondent").get_data(as_text=True)
     assert "UTC+5" in page
+
+
+def test_a_page_shown_in_the_servers_zone_is_marked_for_one_more_load(client, make_user, db_session):
+    """Only a GET page that shows a time and was made without the browser's zone carries the mark page.js loads
+    again on: not with the cookie, not a page without times."""
+    from app.mail import services
+
+    admin = make_user("admin")
+    services.queue_test_message("someone@example.org", locale="en")
+    db_session.commit()
+    sign_in(client, admin.email)
+    assert 'id="zone-guessed"' in client.get("/admin/outbox/").get_data(as_text=True)
+    assert 'id="zone-guessed"' not in client.get("/admin/users/new").get_data(as_text=True)  # no time shown
+    client.set_cookie("tz", "Asia/Almaty")
+    assert 'id="zone-guessed"' not in client.get("/admin/outbox/").get_data(as_text=True)
+    client.set_cookie("tz", "Factory")  # not a zone Flask-Babel knows: still guessed
+    assert 'id="zone-guessed"' in client.get("/admin/outbox/").get_data(as_text=True)

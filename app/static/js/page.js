@@ -55,6 +55,10 @@
     if (current === zone) { return; }
     document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" +
       (window.location.protocol === "https:" ? "; Secure" : "");
+    // The page showed its times in the server's zone because the cookie was not there yet (the server marks
+    // such a page, only for a GET): load it once more, now that the cookie is set (if the browser keeps cookies).
+    var stored = (document.cookie.match(/(?:^|;\s*)tz=([^;]*)/) || [])[1];
+    if (stored === zone && document.getElementById("zone-guessed")) { window.location.reload(); }
   }
   function start() { rememberTimeZone(); focusProblem(); confirmations(); scrollableTables(); summaryLinks(); }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
