@@ -150,8 +150,9 @@ class WorkbookRead:
     #: question id -> (answer version, value fingerprint) at download.
     at_download: dict[str, tuple[int, str]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-    #: The answer cells read as empty ("Sheet!D7"): a formula there may have no saved result (`_unsaved_formulas`).
-    blank_cells: set[str] = field(default_factory=set)
+    #: The answer cells read as empty, as (sheet, row): a formula there may have no saved result
+    #: (`_unsaved_formulas`).
+    blank_cells: set[tuple[str, int]] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -829,24 +830,19 @@ def _unsaved_formulas(data: bytes, result: WorkbookRead) -> None:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
         last_row: dict[str, int] = {}  # read no further than the answer cells already read (see the row limit)
-        for ref in result.blank_cells:
-            name, _sep, cell = ref.rpartition("!")
-            last_row[name] = max(last_row.get(name, 0), int(cell[len(ANSWER_LETTER):]))
+        for name, number in result.blank_cells:
+            last_row[name] = max(last_row.get(name, 0), number)
         for name in [sheet.title for sheet in book.worksheets if sheet.title in last_row]:
-            try:
-                rows = book[name].iter_rows(min_row=1, max_row=last_row[name], max_col=ANSWER_COLUMN)
-                for number, row in enumerate(rows, start=1):
-                    cell = row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None
-                    ref = f"{name}!{ANSWER_LETTER}{number}"
-                    if getattr(cell, "data_type", None) == "f" and ref in result.blank_cells:
-                        result.problems.append(Problem(
-                            _("This cell holds a formula (%(formula)s) whose result was not saved in the file, so "
-                              "there is no answer to read. Type the answer itself, or open the workbook in Excel "
-                              "or LibreOffice, save it and upload it again.",
-                              formula=str(getattr(cell.value, "text", cell.value))[:100]),  # ArrayFormula: .text
-                            sheet=name, cell=ref))
-            except Exception as exc:  # the same damaged-sheet errors as `_rows`
-                raise _Unreadable(name) from exc
+            for number, row in enumerate(_rows(book, name, ANSWER_COLUMN, max_row=last_row[name], cells=True),
+                                         start=1):
+                cell = row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None
+                if getattr(cell, "data_type", None) == "f" and (name, number) in result.blank_cells:
+                    result.problems.append(Problem(
+                        _("This cell holds a formula (%(formula)s) whose result was not saved in the file, so "
+                          "there is no answer to read. Type the answer itself, or open the workbook in Excel "
+                          "or LibreOffice, save it and upload it again.",
+                          formula=str(getattr(cell.value, "text", cell.value))[:100]),  # ArrayFormula: .text
+                        sheet=name, cell=f"{name}!{ANSWER_LETTER}{number}"))
     finally:
         book.close()
 
@@ -860,11 +856,12 @@ class _Unreadable(Exception):
     """A sheet of the workbook cannot be parsed."""
 
 
-def _rows(book, name: str, max_col: int) -> Iterator[tuple]:
-    """The cell values of a sheet's rows. openpyxl's read-only mode parses a sheet only while its rows are read,
-    so a damaged sheet fails here, not when the workbook is opened: any error becomes `_Unreadable`."""
+def _rows(book, name: str, max_col: int, *, max_row: int | None = None, cells: bool = False) -> Iterator[tuple]:
+    """The cell values (with `cells`, the cells) of a sheet's rows. openpyxl's read-only mode parses a sheet only
+    while its rows are read, so a damaged sheet fails here, not when the workbook is opened: any error becomes
+    `_Unreadable`."""
     try:
-        yield from book[name].iter_rows(min_row=1, max_col=max_col, values_only=True)
+        yield from book[name].iter_rows(min_row=1, max_row=max_row, max_col=max_col, values_only=not cells)
     except Exception as exc:  # XML parse errors, truncated or corrupt ZIP members, bad cell values...
         raise _Unreadable(name) from exc
 
@@ -1051,7 +1048,7 @@ def _read_answers(book, result: WorkbookRead) -> None:
             seen[ident] = ref
             value = row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None
             if value is None:
-                result.blank_cells.add(ref)
+                result.blank_cells.add((name, number))
             if question.type == "matrix":
                 cell = result.values.setdefault(qid, CellValue(qid, {}, ref, name))
                 cell.rows[row_id] = ref
