@@ -65,7 +65,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         **{key: value.strip() for key, value in env.items() if _APP_TITLE_OVERRIDE.fullmatch(key) and value.strip()},
         "BABEL_TRANSLATION_DIRECTORIES": "translations",
         # Times are stored in UTC and shown in the browser's time zone (app.i18n.select_timezone); this one
-        # serves where the browser's is not known yet (the first page) and e-mails.
+        # serves e-mails, and browsers that keep no cookies.
         "BABEL_DEFAULT_TIMEZONE": env.get("TIMEZONE", "").strip() or "UTC",
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_HEADERS": ["X-CSRFToken", "X-CSRF-Token"],

@@ -95,9 +95,14 @@ def select_locale() -> str:
 
 def select_timezone() -> str | None:
     """The browser's time zone (the cookie page.js sets) when it names one of the database; otherwise None, and
-    TIMEZONE applies (the first page of a visit, e-mails, commands)."""
+    TIMEZONE applies (e-mails, commands, a page made before the cookie was set)."""
     if not has_request_context() or g.get(_DEFAULT_TIMEZONE):
         return None
+    return _browser_zone()
+
+
+def _browser_zone() -> str | None:
+    """The zone of the request's cookie when Flask-Babel knows it, else None."""
     name = request.cookies.get(TIMEZONE_COOKIE, "")
     return name if name in known_timezones() else None
 
@@ -151,4 +156,4 @@ def zone_guessed() -> bool:
     """Whether this page (a GET) shows times in TIMEZONE only because the browser has not told its zone yet: the
     first page of a visit, which page.js then loads again once it has set the cookie."""
     return (has_request_context() and request.method == "GET" and bool(g.get(_MOMENT_SHOWN))
-            and not g.get(_DEFAULT_TIMEZONE) and request.cookies.get(TIMEZONE_COOKIE, "") not in known_timezones())
+            and not g.get(_DEFAULT_TIMEZONE) and _browser_zone() is None)
