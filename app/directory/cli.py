@@ -61,7 +61,6 @@ def import_(file: str, dry_run: bool, lang: str | None):
             click.echo(_("Dry run: nothing was saved."))
 
 
-
 def _visible(text: str) -> str:
     """The text with its invisible characters written out (MVD\\u200b), so that two look-alikes can be told
     apart."""
