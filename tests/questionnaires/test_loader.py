@@ -288,34 +288,29 @@ def test_definition_round_trips_through_its_canonical_dict():
     assert again == definition and again.content_hash() == definition.content_hash()
 
 
-def test_a_file_question_cannot_accept_more_than_the_server_takes():
-    result = load("""
+def with_file_question(max_size_mb: float):
+    """The minimal file with a second question: a file question accepting up to `max_size_mb`."""
+    return load(f"""
           - id: doc
             type: file
-            label: {en: Document, ru: Документ}
-            max_size_mb: 100
+            label: {{en: Document, ru: Документ}}
+            max_size_mb: {max_size_mb}
     """)
+
+
+def test_a_file_question_cannot_accept_more_than_the_server_takes():
+    result = with_file_question(100)
     assert result.definition is None
     assert errors(result) == ["x.yaml:25: sections[0].questions[1].max_size_mb: max_size_mb is at most 50 "
                               "(MB; got 100): the server refuses larger uploads"]
-    accepted = load("""
-          - id: doc
-            type: file
-            label: {en: Document, ru: Документ}
-            max_size_mb: 50
-    """)
+    accepted = with_file_question(50)
     assert accepted.problems == [] and accepted.definition.question("doc").size_limit_mb == 50
 
 
 def test_a_version_stored_before_the_file_size_limit_still_loads_with_the_limit_applied():
     from app.questionnaires.schema import Definition
 
-    data = load("""
-          - id: doc
-            type: file
-            label: {en: Document, ru: Документ}
-            max_size_mb: 10
-    """).definition.to_dict()
+    data = with_file_question(10).definition.to_dict()
     data["sections"][0]["questions"][1]["max_size_mb"] = 80  # as a version stored before the check was made
     stored = Definition.model_validate(data)
     assert stored.question("doc").max_size_mb == 80 and stored.question("doc").size_limit_mb == 50
