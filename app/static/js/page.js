@@ -47,18 +47,16 @@
   }
   /* Times are stored in UTC and shown in the browser's time zone: keep its name (e.g. Asia/Almaty) in a cookie
      that the server reads (app.i18n.select_timezone) from the next page on. */
+  function storedZone() { return (document.cookie.match(/(?:^|;\s*)tz=([^;]*)/) || [])[1]; }
   function rememberTimeZone() {
     var zone = "";
     try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return; }
-    if (!/^[A-Za-z0-9_+\/-]+$/.test(zone)) { return; }
-    var current = (document.cookie.match(/(?:^|;\s*)tz=([^;]*)/) || [])[1];
-    if (current === zone) { return; }
+    if (!/^[A-Za-z0-9_+\/-]+$/.test(zone) || storedZone() === zone) { return; }
     document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax" +
       (window.location.protocol === "https:" ? "; Secure" : "");
     // The page showed its times in the server's zone because the cookie was not there yet (the server marks
     // such a page, only for a GET): load it once more, now that the cookie is set (if the browser keeps cookies).
-    var stored = (document.cookie.match(/(?:^|;\s*)tz=([^;]*)/) || [])[1];
-    if (stored === zone && document.getElementById("zone-guessed")) { window.location.reload(); }
+    if (storedZone() === zone && document.getElementById("zone-guessed")) { window.location.reload(); }
   }
   function start() { rememberTimeZone(); focusProblem(); confirmations(); scrollableTables(); summaryLinks(); }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
