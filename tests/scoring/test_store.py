@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = [ROOT / "questionnaires" / "ct-capacity-needs-assessment.yaml",
@@ -113,6 +113,45 @@ def test_rebuild_and_incremental_scores_equal_the_engine(app_ctx, make_agency, m
     store.rebuild(campaign.id, TODAY)
     db.session.commit()
     assert stored() == (incremental, incremental_areas)
+
+    # Stored scores damaged every way a rebuild must repair: levels lost and levels invented (NULL against a
+    # value both ways), rows missing, rows of a response that is not scored and of an indicator that does not
+    # exist. A second campaign's scores stay as they are.
+    other_campaign = Campaign(name="Other", version_id=version.id, status="open", target_overrides={})
+    db.session.add(other_campaign)
+    db.session.flush()
+    elsewhere = Response(campaign=other_campaign, agency=responses[1].agency, version_id=version.id,
+                         status="submitted", row_version=1)
+    db.session.add(elsewhere)
+    db.session.flush()
+    store.response_changed(elsewhere, TODAY)
+    db.session.commit()
+    elsewhere_scores = stored()[0][elsewhere.id]
+    assert len(elsewhere_scores) == len(list(definition.indicators()))
+    unscored = next(r for r in responses if r.status != "submitted")
+    db.session.execute(update(ResponseScore).where(ResponseScore.response_id == scored[0].id,
+                                                   ResponseScore.level.is_not(None)).values(level=None))
+    db.session.execute(update(ResponseScore).where(ResponseScore.response_id == scored[1].id,
+                                                   ResponseScore.level.is_(None)).values(level=9.0, coverage=None))
+    db.session.execute(update(ResponseScore).where(ResponseScore.response_id == scored[2].id)
+                       .values(total_weight=ResponseScore.total_weight + 1))
+    db.session.execute(delete(ResponseScore).where(ResponseScore.response_id == scored[3].id))
+    db.session.execute(delete(ResponseAreaScore).where(ResponseAreaScore.response_id == scored[4].id))
+    db.session.execute(update(ResponseAreaScore).where(ResponseAreaScore.response_id == scored[5].id)
+                       .values(level=-1.0))
+    db.session.execute(insert(ResponseScore).values(response_id=unscored.id, indicator_id="stray", level=1.0,
+                                                    coverage=1.0, answered_weight=1.0, total_weight=1.0))
+    db.session.execute(insert(ResponseScore).values(response_id=scored[6].id, indicator_id="gone", level=1.0,
+                                                    coverage=1.0, answered_weight=1.0, total_weight=1.0))
+    db.session.execute(insert(ResponseAreaScore).values(response_id=unscored.id, area_id="stray", level=1.0))
+    db.session.commit()
+    damaged = stored()
+    assert damaged != (incremental, incremental_areas)
+    store.rebuild(campaign.id, TODAY)
+    db.session.commit()
+    repaired, repaired_areas = stored()
+    assert repaired.pop(elsewhere.id) == elsewhere_scores
+    assert (repaired, [row for row in repaired_areas if row[0] != elsewhere.id]) == (incremental, incremental_areas)
 
 
 EXTRA_SECTION = """
