@@ -19,7 +19,7 @@ from app.campaigns.tokens import hash_token, looks_like_token, new_token
 from app.core import audit
 from app.core.models import utcnow
 from app.directory.models import Agency, Contact, Country
-from app.extensions import db
+from app.extensions import db, lock_for_writing
 from app.i18n import _, language_name
 from app.mail import services as mail
 from app.questionnaires.models import QuestionnaireVersion
@@ -97,11 +97,13 @@ def get_campaign(campaign_id: int) -> Campaign | None:
 
 
 def lock_campaign(campaign_id: int) -> None:
-    """Take the campaign's row lock (PostgreSQL; SQLite lets one writer in at a time anyway) until the end of
-    the transaction, so that two transactions working on the same campaign run one after the other and the
-    second reads what the first committed: two submissions refreshing one country's figures (else the second
-    could fail on the unique key, or keep figures computed without the first's answers), a rating during a
-    submission, a rebuild, two staff members inviting or reminding at once (else everyone gets two e-mails)."""
+    """Take the campaign's row lock until the end of the transaction, so that two transactions working on the
+    same campaign run one after the other and the second reads what the first committed: two submissions
+    refreshing one country's figures (else the second could fail on the unique key, or keep figures computed
+    without the first's answers), a rating during a submission, a rebuild, two staff members inviting or
+    reminding at once (else everyone gets two e-mails).
+    On SQLite, which has no row locks, the whole database's write lock (`lock_for_writing`)."""
+    lock_for_writing(Campaign.__table__)
     db.session.execute(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update())
 
 

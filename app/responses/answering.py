@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from app.core import audit
 from app.core.models import AuditEvent, utcnow
-from app.extensions import db
+from app.extensions import db, lock_for_writing
 from app.i18n import _
 from app.questionnaires import expressions
 from app.questionnaires.forms import tr
@@ -150,7 +150,9 @@ class SaveResult:
 
 
 def _lock(response: Response) -> Response:
-    """The response re-read under a row lock (PostgreSQL), so concurrent saves of one response queue up."""
+    """The response re-read under a row lock (PostgreSQL; on SQLite the database's write lock), so concurrent
+    saves of one response queue up."""
+    lock_for_writing(Response.__table__)
     return db.session.scalars(select(Response).where(Response.id == response.id).with_for_update(of=Response)
                               .execution_options(populate_existing=True)).one()
 

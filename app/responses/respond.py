@@ -152,8 +152,9 @@ def _collect_raws(scope: Scope, section, form) -> tuple[dict[str, Any], dict[str
 
 def _save_and_commit(response, raws: dict, **options) -> answering.SaveResult:
     """`answering.save_answers`, committed. Two contacts saving different questions at the same moment both bump
-    the response's row version; on SQLite (no row locks) the second then fails the version check: it is saved
-    again on the fresh row (three attempts; a third clash is the error handler's 409 page)."""
+    the response's row version; the saves queue up on the response's lock (`answering._lock`), and should one
+    still fail the version check, it is saved again on the fresh row (three attempts; a third clash is the
+    error handler's 409 page)."""
     for _attempt in range(2):
         try:
             result = answering.save_answers(response, raws, **options)

@@ -1,6 +1,6 @@
 """Actions that meet: stale review pages, concurrent saves, submissions, reminders and invitations, agencies taken
 out of a campaign or moved to another country. The races run two threads, each with its own application context
-and session, on PostgreSQL (SQLite lets one writer in at a time); every other case runs on both databases."""
+and session, on both databases: PostgreSQL locks the rows, SQLite its one writer (`lock_for_writing`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import re
 import threading
 import time
 
-import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.review.conftest import client_for, respondent
 
@@ -40,11 +39,6 @@ def _started_and_blocked(worker: Worker) -> None:
     worker.start()
     time.sleep(1.0)
     assert worker.is_alive(), f"the other transaction did not wait: {worker.error!r}"
-
-
-def _postgres_only(app):
-    if app.config["BACKEND"] != "postgresql":
-        pytest.skip("a race needs row locks: PostgreSQL only")
 
 
 def _country_figures(db_session, campaign_id: int) -> dict:
@@ -191,7 +185,6 @@ def test_a_save_waiting_for_a_submission_is_refused(app, app_ctx, review_world, 
     from app.responses.services import ResponseError
     from app.review import services
 
-    _postgres_only(app)
     response_id = review_world["responses"]["MVD"]
     services.request_clarification(db_session.get(Response, response_id), [("staff_total", "Total?")],
                                    actor=review_world["people"]["expert"])
@@ -221,7 +214,6 @@ def test_two_submissions_in_one_country_at_once_both_count(app, app_ctx, review_
     from app.responses.models import Response
     from app.review import services
 
-    _postgres_only(app)
     ids = [review_world["responses"][key] for key in ("MVD", "AFM")]
     for response_id in ids:
         services.request_clarification(db_session.get(Response, response_id), [("staff_total", "Total?")],
@@ -249,7 +241,6 @@ def test_two_people_inviting_at_once_send_one_link_each(app, app_ctx, db_session
     from app.campaigns import services as campaigns
     from app.campaigns.models import Invitation
 
-    _postgres_only(app)
     mvd = make_agency("KZ", "MVD")
     for n in range(3):
         make_contact(mvd, email=f"c{n}@example.org")
@@ -270,3 +261,38 @@ def test_two_people_inviting_at_once_send_one_link_each(app, app_ctx, db_session
     worker.join(30)
     assert worker.error is None
     assert db_session.scalar(select(func.count()).select_from(Invitation)) == 3
+
+
+def test_two_people_reminding_at_once_send_one_reminder_each(app, app_ctx, db_session, make_version, make_agency,
+                                                             make_contact):
+    from datetime import timedelta
+
+    from app.campaigns import services as campaigns
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+    from app.responses.services import remind
+
+    mvd = make_agency("KZ", "MVD")
+    for n in range(3):
+        make_contact(mvd, email=f"c{n}@example.org")
+    campaign = campaigns.create_campaign("Round 1", make_version(), agencies=[mvd])
+    campaigns.set_status(campaign, "open")
+    campaigns.invite(campaign, send_email=True)
+    db_session.execute(update(Invitation).values(created_at=utcnow() - timedelta(days=8)))  # a reminder is due
+    db_session.commit()
+    campaign_id = campaign.id
+    outcomes: list[str] = []
+
+    def remind_too():
+        from app.extensions import db
+
+        outcomes.extend(o.action for o in remind(db.session.get(type(campaign), campaign_id)))
+
+    first = [o.action for o in remind(campaign)]  # holds the campaign's lock
+    worker = Worker(app, remind_too)
+    _started_and_blocked(worker)
+    db_session.commit()
+    worker.join(30)
+    assert worker.error is None
+    assert first == ["reminded"] * 3
+    assert outcomes == ["too soon"] * 3
