@@ -1,0 +1,135 @@
+"""Accessibility: every page a role can reach from its home page, checked with axe-core (the engine behind
+the browsers' accessibility audits; WCAG 2.1 A and AA rules and axe's best practices) on the demo data.
+
+The browser follows the links of each page, as a user would, and checks each kind of page once (pages of the
+same route with the same query parameters count as one: one agency, one country, one rating page stand for
+all); downloads and the JSON API are left out. Any violation fails the test
+with the rule, the page and the element."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urljoin, urlparse
+
+import pytest
+
+from app.demo.seed import DEMO_PASSWORD
+from tests.e2e.conftest import browser_sign_in
+
+pytestmark = pytest.mark.e2e
+
+#: Links not followed: signing out, files (workbooks, CSV, templates), the JSON API, static files.
+NOT_PAGES = re.compile(r"/sign-out|/static/|/api/|\.(xlsx|csv|json)\b|template|download|export|format=")
+#: Page kinds checked per role at most (the demo data reaches about 50 for an administrator).
+BUDGET = 100
+
+
+def _audit(page, app, starts: list[str], base: str) -> tuple[set[str], list[str]]:
+    """(page kinds checked, violations as text) of every page reachable from the `starts`."""
+    from axe_playwright_python.sync_playwright import Axe
+    from werkzeug.exceptions import HTTPException
+
+    axe = Axe()
+    routes = app.url_map.bind("localhost")
+
+    def kind(url: str) -> str:
+        """The page's kind: its route (endpoint) and the names of its query parameters."""
+        parsed = urlparse(url)
+        try:
+            endpoint, _args = routes.match(parsed.path)
+        except HTTPException:
+            endpoint = parsed.path
+        return " ".join([endpoint, *sorted(parse_qs(parsed.query))])
+
+    seen: set[str] = set()
+    problems: list[str] = []
+    queue = list(starts)
+    while queue and len(seen) < BUDGET:
+        url = queue.pop(0)
+        if kind(url) in seen:
+            continue
+        seen.add(kind(url))
+        response = page.goto(url)
+        assert response is not None and response.status < 400, (url, response and response.status)
+        for violation in axe.run(page).response["violations"]:
+            nodes = "; ".join(node["html"][:120] for node in violation["nodes"][:3])
+            problems.append(f"{urlparse(url).path}: {violation['id']} ({violation['help']}): {nodes}")
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
+            target = urljoin(url, href).split("#")[0]
+            if target.startswith(base) and not NOT_PAGES.search(target) and kind(target) not in seen:
+                queue.append(target)
+    return seen, problems
+
+
+def _demo_campaign(live_app):
+    from sqlalchemy import select
+
+    from app.campaigns.models import Campaign
+    from app.demo.campaign import DEMO_CAMPAIGN
+    from app.extensions import db
+
+    with live_app.app_context():
+        campaign = db.session.scalar(select(Campaign).where(Campaign.name == DEMO_CAMPAIGN))
+        db.session.expunge(campaign)
+        db.session.remove()
+    return campaign
+
+
+#: Pages each role must have reached (route, and query parameter names).
+REVIEWING = {"review.index", "review.country", "review.response", "review.rate", "review.compare",
+             "responses.show", "responses.history", "responses.print_view", "dashboards.index",
+             "dashboards.country", "dashboards.regional", "dashboards.progress", "dashboards.questions",
+             "api_tokens.tokens"}
+MANAGING = {"auth.staff_home", "campaigns.index", "campaigns.detail", "campaigns.edit", "campaigns.new",
+            "responses.progress", "directory.agencies", "directory.edit_agency", "directory.new_contact",
+            "directory.import_page", "mail.outbox", "mail.outbox status", "mail.message", "auth.users",
+            "auth.edit_user", "questionnaires.index", "questionnaires.version", "questionnaires.preview"}
+
+
+@pytest.mark.parametrize("email", ["admin@example.org", "expert@example.org"])
+def test_every_staff_and_expert_page_passes_axe(browser, live_app, live_server, email):
+    demo = _demo_campaign(live_app)
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/sign-in")
+        _seen, problems = _audit(page, live_app, [page.url], live_server)  # the sign-in page itself
+        browser_sign_in(page, live_server, email, DEMO_PASSWORD)
+        assert page.locator("html").get_attribute("lang") == "ru"
+        # The compare view opens from a form (the question to compare), not from a link.
+        seen, more = _audit(page, live_app, [page.url, f"{live_server}/review/campaigns/{demo.id}/KZ/compare"],
+                            live_server)
+        assert problems + more == []
+        # The walk did reach every page that matters for the role.
+        expected = REVIEWING | (MANAGING if email.startswith("admin") else {"auth.expert_home"})
+        assert expected - seen == set()
+    finally:
+        context.close()
+
+
+def test_every_respondent_page_passes_axe(browser, live_app, live_server):
+    from sqlalchemy import select
+
+    from app.campaigns import services as campaigns
+    from app.campaigns.models import Campaign
+    from app.directory.models import Contact
+    from app.extensions import db
+
+    demo = _demo_campaign(live_app)
+    with live_app.app_context():  # a link of the demo contact whose answers are in progress
+        contact = db.session.scalar(select(Contact).where(Contact.email == "a.nurlanov@mvd.kz.example"))
+        issued = campaigns.invite(db.session.get(Campaign, demo.id), contact_ids=[contact.id], reissue=True,
+                                  send_email=False)
+        db.session.commit()
+        link = live_server + issued[0].link[issued[0].link.index("/i/"):]
+        db.session.remove()
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    try:
+        page.goto(link)
+        seen, problems = _audit(page, live_app, [page.url], live_server)
+        assert problems == []
+        assert {"responses.respondent_home", "respond.section", "respond.review", "respond.print_view",
+                "respond.history", "respond.upload_workbook"} - seen == set()
+    finally:
+        context.close()
