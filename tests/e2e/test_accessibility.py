@@ -133,3 +133,38 @@ def test_every_respondent_page_passes_axe(browser, live_app, live_server):
                 "respond.history", "respond.upload_workbook"} - seen == set()
     finally:
         context.close()
+
+
+#: Staff forms sent empty (the browser's own checks turned off), so that the server refuses them.
+FORMS = ["/directory/agencies/new", "/campaigns/new", "/admin/users/new", "/account/password"]
+
+
+def test_forms_refused_by_the_server_pass_axe(browser, live_app, live_server):
+    """A refused form (error summary, messages under the fields, fields marked invalid) is as accessible as the
+    empty one: the red of the messages has enough contrast, every message belongs to its field."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/sign-in")
+        page.fill("input[name=email]", "admin@example.org")
+        page.fill("input[name=password]", "not the password")
+        page.click("button[type=submit].primary")
+        problems = [(page.url, v["id"], [n["html"][:120] for n in v["nodes"][:3]])
+                    for v in axe.run(page).response["violations"]]
+        assert page.locator(".flash-error").count()  # "wrong e-mail or password"
+        browser_sign_in(page, live_server, "admin@example.org", DEMO_PASSWORD)
+        for path in FORMS:
+            page.goto(live_server + path)
+            page.evaluate("document.querySelectorAll('main form').forEach(f => f.noValidate = true)")
+            page.locator("main form button[type=submit]").last.click()
+            page.wait_for_load_state()
+            assert page.locator("main [aria-invalid=true]").count(), path  # the server refused it
+            assert page.locator("main .error-summary").count(), path
+            problems += [(path, v["id"], [n["html"][:120] for n in v["nodes"][:3]])
+                         for v in axe.run(page).response["violations"]]
+        assert problems == []
+    finally:
+        context.close()
