@@ -41,8 +41,10 @@ class QuestionnaireVersion(db.Model):
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id", ondelete="CASCADE"), index=True)
     #: 1, 2, 3... within the questionnaire.
     number: Mapped[int]
-    #: The canonical definition (schema.Definition.to_dict()).
-    definition: Mapped[dict] = mapped_column(JSON)
+    #: The canonical definition (schema.Definition.to_dict()). Deferred: loaded only when read, since versions
+    #: come along (joined) with every campaign and response, and decoding a whole questionnaire for each row of
+    #: a list of responses cost seconds; `services.definition_of` reads it only when its parse is not cached.
+    definition: Mapped[dict] = mapped_column(JSON, deferred=True)
     #: sha256 of the canonical definition: a file whose content hash is unchanged makes no new version.
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     #: Where it was loaded from (file name), for people.

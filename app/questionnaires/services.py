@@ -126,17 +126,22 @@ def get_version(slug: str, number: int | None = None) -> QuestionnaireVersion | 
 
 
 def definition_of(version: QuestionnaireVersion) -> Definition:
-    """The parsed Definition of a stored version (cached by content hash: versions never change)."""
-    return _parse_cached(version.content_hash, _Frozen(version.definition))
+    """The parsed Definition of a stored version (cached by content hash: versions never change; the stored
+    definition, a deferred column, is read from the database only when the cache does not hold it)."""
+    return _parse_cached(version.content_hash, _Frozen(version))
 
 
 class _Frozen:
-    """Wraps a dict so lru_cache keys on the hash alone."""
+    """Wraps a version so lru_cache keys on the hash alone, and reads its definition only when it parses it."""
 
-    __slots__ = ("data",)
+    __slots__ = ("version",)
 
-    def __init__(self, data: dict):
-        self.data = data
+    def __init__(self, version: QuestionnaireVersion):
+        self.version = version
+
+    @property
+    def data(self) -> dict:
+        return self.version.definition
 
     def __hash__(self) -> int:
         return 0

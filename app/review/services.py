@@ -7,10 +7,11 @@ Every action is written to the audit log and keeps the materialized scores up to
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.campaigns.models import Campaign
 from app.campaigns.services import campaign_countries
@@ -68,6 +69,32 @@ def reviewable_country(actor, code: str) -> Country:
 def visible_countries(actor, campaign: Campaign) -> list[Country]:
     """Countries of the campaign's agencies that the actor may review, by code."""
     return [c for c in campaign_countries(campaign) if may_review_country(actor, c)]
+
+
+def status_counts(campaign: Campaign) -> dict[int, tuple[Counter, int]]:
+    """{country id: (responses per status, agencies asked)} of a campaign, in two grouped queries; agencies
+    asked that have no response count as "not_started" (never below zero: a response of an agency since taken
+    out of the campaign still counts in its status)."""
+    from app.campaigns.models import campaign_agencies
+    from app.directory.models import Agency
+
+    asked = dict(db.session.execute(
+        select(Agency.country_id, func.count()).join(campaign_agencies, campaign_agencies.c.agency_id == Agency.id)
+        .where(campaign_agencies.c.campaign_id == campaign.id, Agency.country_id.is_not(None))
+        .group_by(Agency.country_id)).all())
+    statuses: dict[int, Counter] = {}
+    for country_id, status, count in db.session.execute(
+            select(Agency.country_id, Response.status, func.count()).join(Agency, Agency.id == Response.agency_id)
+            .where(Response.campaign_id == campaign.id, Agency.country_id.is_not(None))
+            .group_by(Agency.country_id, Response.status)):
+        statuses.setdefault(country_id, Counter())[status] = count
+    out = {}
+    for country_id in asked.keys() | statuses.keys():
+        counts = statuses.get(country_id, Counter())
+        agencies = asked.get(country_id, 0)
+        counts["not_started"] += max(0, agencies - sum(counts.values()))
+        out[country_id] = (counts, agencies)
+    return out
 
 
 def country_responses(campaign: Campaign, country: Country) -> list[Response]:

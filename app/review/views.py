@@ -67,14 +67,8 @@ def index():
         countries = services.visible_countries(current_user, campaign)
         if not countries:
             continue
-        per_country = []
-        for country in countries:
-            statuses = Counter(r.status for r in services.country_responses(campaign, country))
-            agencies = sum(1 for a in campaign.agencies if a.country_id == country.id)
-            # (never below zero: a response of an agency since taken out of the campaign still counts above)
-            statuses["not_started"] += max(0, agencies - sum(statuses.values()))
-            per_country.append((country, statuses, agencies))
-        rows.append((campaign, per_country))
+        counts = services.status_counts(campaign)
+        rows.append((campaign, [(country, *counts.get(country.id, (Counter(), 0))) for country in countries]))
     return render_template("review/index.html", rows=rows, statuses=RESPONSE_STATUSES)
 
 

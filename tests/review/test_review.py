@@ -247,3 +247,34 @@ def test_incremental_scores_equal_a_rebuild(app_ctx, review_world, db_session):
     assert result.exit_code == 0 and "1 campaign(s), 2 scored response(s)" in result.output
     assert snapshot(db_session) == incremental
     assert app_ctx.test_cli_runner().invoke(args=["scores", "rebuild", "--campaign", "999"]).exit_code == 1
+
+
+def test_review_index_counts_each_countrys_agencies_by_status(app_ctx, review_world, db_session, make_agency):
+    """Kazakhstan: three agencies asked (one without a response yet), one response validated, one submitted;
+    Tajikistan is not the KZ expert's, so only staff see its row."""
+    import re
+
+    from sqlalchemy import insert
+
+    from app.campaigns.models import campaign_agencies
+    from app.responses.models import RESPONSE_STATUSES, Response
+
+    db_session.execute(insert(campaign_agencies).values(campaign_id=review_world["campaign"],
+                                                        agency_id=make_agency("KZ", "CUST").id))
+    db_session.get(Response, review_world["responses"]["AFM"]).status = "validated"
+    db_session.commit()
+
+    def row(page: str, country: str) -> dict[str, int]:
+        found = re.search(rf">{country}</a></th>(.*?)</tr>", page, re.S)
+        assert found, country
+        numbers = [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', found.group(1))]
+        return dict(zip(["agencies", *RESPONSE_STATUSES], numbers, strict=True))
+
+    expert = client_for(app_ctx, "kz.expert@example.org").get("/review/").get_data(as_text=True)
+    kz = row(expert, "Kazakhstan")
+    assert (kz["agencies"], kz["not_started"], kz["submitted"], kz["validated"]) == (3, 1, 1, 1)
+    assert sum(kz.values()) - kz["agencies"] == 3
+    assert "Tajikistan" not in expert
+    staff = client_for(app_ctx, "staff@example.org").get("/review/").get_data(as_text=True)
+    tj = row(staff, "Tajikistan")
+    assert (tj["agencies"], tj["submitted"], sum(tj.values()) - tj["agencies"]) == (1, 1, 1)
