@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app, has_request_context, request, url_for
-from sqlalchemy import Select, false, select
+from sqlalchemy import Select, false, func, select
 
 from app.auth.models import User
 from app.campaigns.models import CAMPAIGN_STATUSES, Campaign, Invitation, campaign_agencies
@@ -399,6 +399,13 @@ def has_moved(invitation: Invitation) -> bool:
     """Whether the invitation's contact has moved to another agency (or left every agency) since it was
     issued: the link then opens nothing, and the contact is invited afresh for their new agency."""
     return invitation.contact.agency_id != invitation.agency_id
+
+
+def active_contact_count(campaign: Campaign) -> int:
+    """The active contacts of the campaign's agencies (one query, without loading agencies and contacts)."""
+    return db.session.scalar(select(func.count(Contact.id)).join(
+        campaign_agencies, campaign_agencies.c.agency_id == Contact.agency_id).where(
+        campaign_agencies.c.campaign_id == campaign.id, Contact.is_active.is_(True))) or 0
 
 
 def invitations_of(campaign: Campaign, *, country_ids: Iterable[int] | None = None) -> list[Invitation]:

@@ -247,7 +247,7 @@ def detail(campaign_id: int):
     return render_template("campaigns/detail.html", campaign=campaign, invite_form=invite_form,
                            invitations=invitations, state_of=services.invitation_state, error_text=error_text,
                            days=services.days_to_deadline(campaign), kind_label=_kind_label,
-                           contacts=sum(len([c for c in a.contacts if c.is_active]) for a in campaign.agencies))
+                           contacts=services.active_contact_count(campaign))
 
 
 @bp.route("/campaigns/<int:campaign_id>/status", methods=["POST"])

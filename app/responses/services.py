@@ -175,11 +175,11 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
     responses = {r.agency_id: r for r in db.session.scalars(
         select(Response).where(Response.campaign_id == campaign.id, Response.agency_id.in_(ids or [-1])))}
     now = utcnow()
-    latest: dict[tuple[int, int], Invitation] = {}
+    latest: dict[int, dict[int, Invitation]] = {}  # agency id -> contact id -> the contact's latest invitation
     for invitation in db.session.scalars(select(Invitation).where(Invitation.campaign_id == campaign.id,
                                                                   Invitation.agency_id.in_(ids or [-1]))
                                          .order_by(Invitation.id)):
-        latest[(invitation.agency_id, invitation.contact_id)] = invitation
+        latest.setdefault(invitation.agency_id, {})[invitation.contact_id] = invitation
     blocks: dict[str, CountryBlock] = {}
     for agency in sorted(agencies, key=lambda a: (a.country_code or "~", a.acronym)):
         response = responses.get(agency.id)
@@ -187,8 +187,7 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
             agency=agency, status=response.status if response else "not_started",
             percent=response.percent_required if response else 0,
             last_activity=response.last_activity_at if response else None, response=response,
-            invitations=[(inv, campaigns.invitation_state(inv, now)) for key, inv in latest.items()
-                         if key[0] == agency.id],
+            invitations=[(inv, campaigns.invitation_state(inv, now)) for inv in latest.get(agency.id, {}).values()],
         )
         if status and row.status != status:
             continue

@@ -264,3 +264,17 @@ def test_an_agency_that_answered_cannot_be_taken_out_of_the_campaign(client, db_
     assert 'value="Round 1, renamed"' in html
     db_session.expire_all()
     assert sorted(a.acronym for a in campaign.agencies) == ["AFM", "MVD"] and campaign.name == "Round 1"
+
+
+def test_the_campaign_page_counts_the_active_contacts_of_its_agencies(client, db_session, make_user, make_version,
+                                                                      make_contact, directory):
+    """Contacts of the campaign's agencies count, except the inactive one; those of an agency not asked do not."""
+    from app.campaigns import services
+
+    make_contact(directory["KZ/MVD"], email="deputy.mvd@example.org")
+    make_contact(directory["KZ/MVD"], email="gone.mvd@example.org").is_active = False
+    campaign = services.create_campaign("R", make_version(), agencies=[directory["KZ/MVD"], directory["KG/MVD"]])
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+    page = client.get(f"/campaigns/{campaign.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert re.search(r"<dt>Active contacts</dt><dd>(\d+)</dd>", page).group(1) == "3"
