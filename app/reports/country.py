@@ -577,7 +577,9 @@ class _CountryReport:
             write(sheet, row, 3, question.id, font=SUBTLE)
             for offset, agency in enumerate(answering):
                 definition = agency.definition or self.definition
-                where = places.setdefault(id(definition), {q.id: (s, q) for s, q in definition.questions()})
+                where = places.get(id(definition))
+                if where is None:  # (not setdefault: its default would be built again for every cell)
+                    where = places[id(definition)] = {q.id: (s, q) for s, q in definition.questions()}
                 label_column = 4 + 2 * offset
                 found = where.get(question.id)
                 if found is None:
