@@ -97,6 +97,20 @@ def status_counts(campaign: Campaign) -> dict[int, tuple[Counter, int]]:
     return out
 
 
+def answers_to(responses: list[Response], question_ids: set[str]) -> dict[int, dict[str, Any]]:
+    """{response id: {question id: stored value}} of these responses' answers to these questions only, in one
+    query (the compare view needs one question and what its skip logic reads, not every answer)."""
+    from app.responses.models import Answer
+
+    out: dict[int, dict[str, Any]] = {response.id: {} for response in responses}
+    if responses and question_ids:
+        for response_id, question_id, value in db.session.execute(
+                select(Answer.response_id, Answer.question_id, Answer.value).where(
+                    Answer.response_id.in_(list(out)), Answer.question_id.in_(sorted(question_ids)))):
+            out[response_id][question_id] = value
+    return out
+
+
 def country_responses(campaign: Campaign, country: Country) -> list[Response]:
     """The responses of a country's agencies in a campaign."""
     from app.directory.models import Agency

@@ -13,6 +13,7 @@ from app.auth.permissions import require_role
 from app.campaigns import services as campaigns
 from app.extensions import db
 from app.i18n import _
+from app.questionnaires import expressions
 from app.questionnaires.forms import tr
 from app.questionnaires.services import definition_of
 from app.responses import answering
@@ -215,9 +216,13 @@ def compare(campaign_id: int, code: str):
     section, question = found
     rows = []
     responses = {r.agency_id: r for r in services.country_responses(campaign, country)}
+    # the question's answers and those its skip logic (and its section's) reads
+    read = {question.id} | {ref for rule in (section.show_if, question.show_if) if rule
+                            for ref in expressions.references(expressions.parse(rule))}
+    stored = services.answers_to(list(responses.values()), read)
     for agency in sorted((a for a in campaign.agencies if a.country_id == country.id), key=lambda a: a.acronym):
         response = responses.get(agency.id)
-        values = answering.stored_values(response) if response else {}
+        values = stored[response.id] if response else {}
         shown = answering.visible(definition, section, question, values) if response else True
         rows.append((agency, response, display(definition, question, values.get(question.id), lang), shown))
     return render_template("review/compare.html", campaign=campaign, country=country, definition=definition,

@@ -64,6 +64,24 @@ def test_compare_agencies_side_by_side(app_ctx, review_world):
     assert expert.get(f"/review/campaigns/{review_world['campaign']}/KZ/compare?question=nope").status_code == 404
 
 
+def test_compare_marks_a_question_skip_logic_hides(app_ctx, review_world, db_session):
+    """AFM's answer to "has a CT unit" becomes "no": the unit's staff, asked only of agencies with a unit, does not
+    apply to AFM any more, and its stale stored answer is not shown; MVD's stays."""
+    from sqlalchemy import update
+
+    from app.responses.models import Answer
+
+    db_session.execute(update(Answer).where(Answer.response_id == review_world["responses"]["AFM"],
+                                            Answer.question_id == "has_ct_unit").values(value="no"))
+    db_session.commit()
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    text = expert.get(f"/review/campaigns/{review_world['campaign']}/KZ/compare?question=ct_unit_staff",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    afm, mvd = re.findall(r'<tr><th scope="row">.*?</tr>', text, re.S)
+    assert "Does not apply to this agency" in afm and ">5<" not in afm
+    assert "Does not apply" not in mvd and "20" in mvd
+
+
 def test_comments_are_threaded_and_internal(app_ctx, review_world, db_session):
     expert = client_for(app_ctx, "kz.expert@example.org")
     url = f"/review/responses/{review_world['responses']['MVD']}"
