@@ -57,7 +57,8 @@ def lock_for_writing(table: Table) -> None:
     Callers lock rows with `SELECT ... FOR UPDATE`, which PostgreSQL honours and SQLite ignores: SQLite has
     one lock for the whole database, and takes it only at a transaction's first write. Two requests could
     then both read (say) "nobody invited yet" and both invite. A write that changes nothing (to `table`,
-    one of the tables the caller locks) takes that lock now: a second request doing the same waits here,
-    up to the driver's busy timeout, until the first one commits, and then reads what it committed."""
+    one of the tables the caller locks; it must have an `id` column) takes that lock now: a second request
+    doing the same waits here, up to the driver's busy timeout (five seconds), until the first one commits,
+    and then reads what it committed. Call it before the transaction writes or reads what it relies on."""
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(text(f"UPDATE {table.name} SET id = id WHERE 0"))  # noqa: S608 - a table of ours

@@ -12,6 +12,7 @@ from flask_login import current_user
 from app.auth.permissions import require_role
 from app.core.downloads import send_workbook
 from app.i18n import available_locales, get_locale_code
+from app.questionnaires.services import definition_of
 from app.reports import data
 from app.reports.country import build_country_report
 from app.reports.regional import build_regional_report
@@ -48,9 +49,14 @@ def branding_problem() -> str | None:
     return None
 
 
+def _questionnaire_languages(campaign) -> list[str]:
+    """The languages of a campaign's questionnaire (for the raw data form), from the cached parse."""
+    return definition_of(campaign.version).languages
+
+
 @bp.app_context_processor
 def _report_helpers() -> dict:
-    return {"branding_problem": branding_problem}
+    return {"branding_problem": branding_problem, "questionnaire_languages": _questionnaire_languages}
 
 
 @bp.route("/campaigns/<int:campaign_id>/countries/<code>.xlsx")

@@ -144,8 +144,8 @@ def test_moving_an_agency_to_another_country_moves_its_figures(app_ctx, review_w
 
 
 def test_an_autosave_that_met_a_colleagues_save_is_saved_again(app_ctx, review_world, db_session, monkeypatch):
-    """Two contacts saving different questions at the same moment: the second's row-version check fails (on
-    SQLite there are no row locks); the save is made again on the fresh row instead of "Could not save"."""
+    """Two contacts saving different questions at the same moment: should the second's row-version check fail
+    (simulated here), the save is made again on the fresh row instead of "Could not save"."""
     from sqlalchemy.orm.exc import StaleDataError
 
     from app.responses import answering
@@ -174,7 +174,7 @@ def test_an_autosave_that_met_a_colleagues_save_is_saved_again(app_ctx, review_w
                                                         Answer.question_id == "staff_total")) == 42
 
 
-# --- races, on PostgreSQL ---------------------------------------------------------------------------------
+# --- races: two threads, on both databases ----------------------------------------------------------------
 
 
 def test_a_save_waiting_for_a_submission_is_refused(app, app_ctx, review_world, db_session):

@@ -126,31 +126,36 @@ def test_rebuild_and_incremental_scores_equal_the_engine(app_ctx, make_agency, m
     db.session.flush()
     store.response_changed(elsewhere, TODAY)
     db.session.commit()
-    elsewhere_scores = stored()[0][elsewhere.id]
-    assert len(elsewhere_scores) == len(list(definition.indicators()))
+    before_rebuild = stored()
+    elsewhere_scores = before_rebuild[0].pop(elsewhere.id)
+    elsewhere_areas = [row for row in before_rebuild[1] if row[0] == elsewhere.id]
+    assert len(elsewhere_scores) == len(list(definition.indicators())) and elsewhere_areas
     unscored = next(r for r in responses if r.status != "submitted")
-    db.session.execute(update(ResponseScore).where(ResponseScore.response_id == scored[0].id,
-                                                   ResponseScore.level.is_not(None)).values(level=None))
-    db.session.execute(update(ResponseScore).where(ResponseScore.response_id == scored[1].id,
-                                                   ResponseScore.level.is_(None)).values(level=9.0, coverage=None))
-    db.session.execute(update(ResponseScore).where(ResponseScore.response_id == scored[2].id)
-                       .values(total_weight=ResponseScore.total_weight + 1))
-    db.session.execute(delete(ResponseScore).where(ResponseScore.response_id == scored[3].id))
-    db.session.execute(delete(ResponseAreaScore).where(ResponseAreaScore.response_id == scored[4].id))
-    db.session.execute(update(ResponseAreaScore).where(ResponseAreaScore.response_id == scored[5].id)
-                       .values(level=-1.0))
-    db.session.execute(insert(ResponseScore).values(response_id=unscored.id, indicator_id="stray", level=1.0,
-                                                    coverage=1.0, answered_weight=1.0, total_weight=1.0))
-    db.session.execute(insert(ResponseScore).values(response_id=scored[6].id, indicator_id="gone", level=1.0,
-                                                    coverage=1.0, answered_weight=1.0, total_weight=1.0))
-    db.session.execute(insert(ResponseAreaScore).values(response_id=unscored.id, area_id="stray", level=1.0))
+    damage = [
+        update(ResponseScore).where(ResponseScore.response_id == scored[0].id, ResponseScore.level.is_not(None))
+        .values(level=None),
+        update(ResponseScore).where(ResponseScore.response_id == scored[1].id, ResponseScore.level.is_(None))
+        .values(level=9.0, coverage=None),
+        update(ResponseScore).where(ResponseScore.response_id == scored[2].id)
+        .values(total_weight=ResponseScore.total_weight + 1),
+        delete(ResponseScore).where(ResponseScore.response_id == scored[3].id),
+        delete(ResponseAreaScore).where(ResponseAreaScore.response_id == scored[4].id),
+        update(ResponseAreaScore).where(ResponseAreaScore.response_id == scored[5].id).values(level=-1.0),
+        insert(ResponseScore).values(response_id=unscored.id, indicator_id="stray", level=1.0, coverage=1.0,
+                                     answered_weight=1.0, total_weight=1.0),
+        insert(ResponseScore).values(response_id=scored[6].id, indicator_id="gone", level=1.0, coverage=1.0,
+                                     answered_weight=1.0, total_weight=1.0),
+        insert(ResponseAreaScore).values(response_id=unscored.id, area_id="stray", level=1.0),
+    ]
+    for statement in damage:
+        changed = db.session.execute(statement).rowcount
+        assert changed > 0 or statement.is_insert, statement  # each update and delete did change something
     db.session.commit()
-    damaged = stored()
-    assert damaged != (incremental, incremental_areas)
     store.rebuild(campaign.id, TODAY)
     db.session.commit()
     repaired, repaired_areas = stored()
     assert repaired.pop(elsewhere.id) == elsewhere_scores
+    assert [row for row in repaired_areas if row[0] == elsewhere.id] == elsewhere_areas
     assert (repaired, [row for row in repaired_areas if row[0] != elsewhere.id]) == (incremental, incremental_areas)
 
 
