@@ -433,9 +433,10 @@ def invite(
     A contact who already has a valid invitation to this campaign is skipped unless `reissue` is set;
     a re-issued link does not invalidate the earlier one (staff revoke it explicitly).
     """
+    lock_campaign(campaign.id)
+    db.session.refresh(campaign, ["status"])  # as it is now: a colleague may have closed it meanwhile
     if campaign.status != "open":
         raise CampaignError(_("invitations can only be sent for an open campaign"))
-    lock_campaign(campaign.id)
     codes = {c.strip().upper() for c in country_codes} if country_codes else None
     wanted_agencies = set(agency_ids) if agency_ids is not None else None
     wanted_contacts = set(contact_ids) if contact_ids is not None else None

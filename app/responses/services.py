@@ -220,11 +220,12 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
            now: datetime | None = None, channel: str = "web") -> list[ReminderOutcome]:
     """Remind each contact of agencies that have not submitted (with a fresh link), at most once every
     `min_days` days per contact (counted from the last reminder or, before any, from the invitation)."""
-    if campaign.status != "open":
-        raise ResponseError(_("reminders can only be sent for an open campaign"))
     if min_days < 0:
         raise ResponseError(_("the minimum interval cannot be negative"))
     campaigns.lock_campaign(campaign.id)  # two people reminding at once: the second sees the first's reminders
+    db.session.refresh(campaign, ["status"])  # as it is now: a colleague may have closed it meanwhile
+    if campaign.status != "open":
+        raise ResponseError(_("reminders can only be sent for an open campaign"))
     now = now or utcnow()
     codes = {c.upper() for c in country_codes} if country_codes else None
     wanted = set(agency_ids) if agency_ids is not None else None

@@ -296,3 +296,30 @@ def test_two_people_reminding_at_once_send_one_reminder_each(app, app_ctx, db_se
     assert worker.error is None
     assert first == ["reminded"] * 3
     assert outcomes == ["too soon"] * 3
+
+
+def test_inviting_while_a_colleague_closes_the_campaign_is_refused(app, app_ctx, db_session, make_version,
+                                                                   make_agency, make_contact):
+    from app.campaigns import services as campaigns
+    from app.campaigns.models import Invitation
+
+    mvd = make_agency("KZ", "MVD")
+    make_contact(mvd, email="c0@example.org")
+    campaign = campaigns.create_campaign("Round 1", make_version(), agencies=[mvd])
+    campaigns.set_status(campaign, "open")
+    db_session.commit()
+    campaign_id = campaign.id
+
+    def invite():
+        from app.extensions import db
+
+        campaigns.invite(db.session.get(type(campaign), campaign_id), send_email=True)
+
+    campaigns.lock_campaign(campaign_id)
+    campaigns.set_status(campaign, "closed")  # not committed yet: the colleague's invitation waits
+    worker = Worker(app, invite)
+    _started_and_blocked(worker)
+    db_session.commit()
+    worker.join(30)
+    assert isinstance(worker.error, campaigns.CampaignError)
+    assert db_session.scalar(select(func.count()).select_from(Invitation)) == 0
