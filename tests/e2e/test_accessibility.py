@@ -118,7 +118,8 @@ def test_every_staff_and_expert_page_passes_axe(browser, live_app, live_server, 
         context.close()
 
 
-def test_every_respondent_page_passes_axe(browser, live_app, live_server):
+def _respondent_link(live_app, live_server) -> str:
+    """A new link of the demo contact whose answers are in progress (KZ/MVD, in Russian)."""
     from sqlalchemy import select
 
     from app.campaigns import services as campaigns
@@ -127,13 +128,18 @@ def test_every_respondent_page_passes_axe(browser, live_app, live_server):
     from app.extensions import db
 
     demo = _demo_campaign(live_app)
-    with live_app.app_context():  # a link of the demo contact whose answers are in progress
+    with live_app.app_context():
         contact = db.session.scalar(select(Contact).where(Contact.email == "a.nurlanov@mvd.kz.example"))
         issued = campaigns.invite(db.session.get(Campaign, demo.id), contact_ids=[contact.id], reissue=True,
                                   send_email=False)
         db.session.commit()
         link = live_server + issued[0].link[issued[0].link.index("/i/"):]
         db.session.remove()
+    return link
+
+
+def test_every_respondent_page_passes_axe(browser, live_app, live_server):
+    link = _respondent_link(live_app, live_server)
     context = browser.new_context(locale="ru-RU")
     page = context.new_page()
     try:
@@ -177,5 +183,58 @@ def test_forms_refused_by_the_server_pass_axe(browser, live_app, live_server):
             problems += [(path, v["id"], [n["html"][:120] for n in v["nodes"][:3]])
                          for v in axe.run(page).response["violations"]]
         assert problems == []
+    finally:
+        context.close()
+
+
+#: The focused element: what it is, and whether the focus shows (an outline or a shadow drawn around it).
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) { return null; }
+  const style = getComputedStyle(el);
+  const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+  return {tag: el.tagName.toLowerCase(), type: el.type || '', ring: ring, inMain: !!el.closest('main'),
+          name: el.name || el.id || el.textContent.trim().slice(0, 30)};
+}"""
+
+
+def test_a_respondent_can_answer_with_the_keyboard_alone(browser, live_app, live_server):
+    """Tab from the top of a section: the first stop is the skip link and every stop of the page shows where the
+    focus is; a text field of the form is reached with Tab, and an answer typed there and left with Tab is saved."""
+    link = _respondent_link(live_app, live_server)
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    try:
+        page.goto(link)
+        section = f"{live_server}/respondent/sections/1"
+        page.goto(section)
+        page.keyboard.press("Tab")
+        first = page.evaluate(FOCUSED)
+        assert first["tag"] == "a" and first["ring"], first  # "Skip to main content", visible when focused
+        assert page.locator(".skip-link").is_visible()
+        stops = [first]
+        for _ in range(400):  # the whole page, until the focus leaves it or comes back to the skip link
+            page.keyboard.press("Tab")
+            focused = page.evaluate(FOCUSED)
+            if focused is None or focused == first:
+                break
+            stops.append(focused)
+        assert len([stop for stop in stops if stop["inMain"]]) >= 10, stops  # the form's fields were reached
+        assert [stop for stop in stops if not stop["ring"]] == []  # every stop shows the focus
+        text_field = next(stop["name"] for stop in stops if stop["inMain"] and stop["type"] == "text")
+        page.goto(section)
+        for _ in range(len(stops)):  # Tab again to that field, and answer it
+            page.keyboard.press("Tab")
+            if (page.evaluate(FOCUSED) or {}).get("name") == text_field:
+                break
+        assert page.evaluate(FOCUSED)["name"] == text_field
+        page.keyboard.press("Control+A")
+        page.keyboard.type("Typed with the keyboard")
+        page.keyboard.press("Tab")
+        status = page.locator("#save-status")
+        status.filter(has_text=re.compile(r"\d")).wait_for()  # "Сохранено в 14:32"
+        assert "save-status ok" in (status.get_attribute("class") or "")
+        page.reload()
+        assert page.locator(f"main input[name='{text_field}']").input_value() == "Typed with the keyboard"
     finally:
         context.close()
