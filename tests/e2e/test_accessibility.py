@@ -198,6 +198,41 @@ FOCUSED = """() => {
 }"""
 
 
+def _tab_stops(page) -> list[dict]:
+    """Every stop of the page, pressing Tab from its top until the focus leaves the page or comes back to the
+    first stop; the first stop is checked to be the skip link, shown while it has the focus."""
+    page.keyboard.press("Tab")
+    first = page.evaluate(FOCUSED)
+    assert first is not None and page.locator(".skip-link").is_visible()
+    stops = [first]
+    for _ in range(400):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused is None or focused == first:
+            break
+        stops.append(focused)
+    return stops
+
+
+def test_every_stop_of_the_busiest_staff_pages_shows_the_focus(browser, live_app, live_server):
+    """The campaign page (forms in every row), its progress, a country's dashboard (charts and their tables), a
+    country's review: with Tab alone, every link, button and field shows a focus ring when it has the focus."""
+    demo = _demo_campaign(live_app)
+    context = browser.new_context(locale="ru-RU")
+    page = context.new_page()
+    try:
+        browser_sign_in(page, live_server, "admin@example.org", DEMO_PASSWORD)
+        for path in (f"/campaigns/{demo.id}", f"/campaigns/{demo.id}/progress",
+                     f"/dashboards/countries/KZ?campaign={demo.id}", f"/review/campaigns/{demo.id}/KZ"):
+            page.goto(live_server + path)
+            page.wait_for_function(CHARTS_DRAWN)
+            stops = _tab_stops(page)
+            assert len([stop for stop in stops if stop["inMain"]]) >= 10, (path, stops)
+            assert [stop for stop in stops if not stop["ring"]] == [], path
+    finally:
+        context.close()
+
+
 def test_a_respondent_can_answer_with_the_keyboard_alone(browser, live_app, live_server):
     """Tab from the top of a section: the first stop is the skip link and every stop of the page shows where the
     focus is; a text field of the form is reached with Tab, and an answer typed there and left with Tab is saved."""
@@ -208,17 +243,8 @@ def test_a_respondent_can_answer_with_the_keyboard_alone(browser, live_app, live
         page.goto(link)
         section = f"{live_server}/respondent/sections/1"
         page.goto(section)
-        page.keyboard.press("Tab")
-        first = page.evaluate(FOCUSED)
-        assert first["tag"] == "a" and first["ring"], first  # "Skip to main content", visible when focused
-        assert page.locator(".skip-link").is_visible()
-        stops = [first]
-        for _ in range(400):  # the whole page, until the focus leaves it or comes back to the skip link
-            page.keyboard.press("Tab")
-            focused = page.evaluate(FOCUSED)
-            if focused is None or focused == first:
-                break
-            stops.append(focused)
+        stops = _tab_stops(page)
+        assert stops[0]["tag"] == "a" and stops[0]["ring"], stops[0]  # "Skip to main content", shown when focused
         assert len([stop for stop in stops if stop["inMain"]]) >= 10, stops  # the form's fields were reached
         assert [stop for stop in stops if not stop["ring"]] == []  # every stop shows the focus
         text_field = next(stop["name"] for stop in stops if stop["inMain"] and stop["type"] == "text")
