@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from common import database  # noqa: E402 - bench/common.py, beside this script
-from scores_bench import baseline, generate  # noqa: E402
+from scores_bench import add_data_set_arguments, add_question_areas, baseline, generate  # noqa: E402
 
 
 def add_contacts_and_invitations(campaign) -> int:
@@ -62,11 +62,7 @@ def best(call, repeat: int = 3) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--countries", type=int, default=50)
-    parser.add_argument("--agencies", type=int, default=1500)
-    parser.add_argument("--responses", type=int, default=5000)
-    parser.add_argument("--questions", type=int, default=300)
-    parser.add_argument("--postgres", action="store_true")
+    add_data_set_arguments(parser)
     args = parser.parse_args()
     os.environ.setdefault("FLASK_DEBUG", "1")
     import logging
@@ -93,12 +89,7 @@ def main() -> None:
             campaign_id = generate(app, args.countries, args.agencies, args.responses, args.questions)
             campaign = db.session.get(Campaign, campaign_id)
             definition = definition_of(campaign.version)
-            db.session.execute(text("CREATE TABLE bench_question_area (question_id VARCHAR(80) PRIMARY KEY, "
-                                    "area_id VARCHAR(80))"))
-            area_of = {i.id: a.id for a, i in definition.indicators()}
-            db.session.execute(text("INSERT INTO bench_question_area VALUES (:q, :a)"),
-                               [{"q": q.id, "a": area_of[q.indicator]} for _s, q in definition.questions()
-                                if q.indicator])
+            add_question_areas(db, definition)
             invitations = add_contacts_and_invitations(campaign)
             store.rebuild()
             admin = User(email="bench.admin@example.org", role="admin", name="Bench", is_active=True)

@@ -160,6 +160,26 @@ GROUP BY ag.country_id, qa.area_id
 """
 
 
+def add_data_set_arguments(parser: argparse.ArgumentParser) -> None:
+    """The size of the generated data set and the database (shared with pages_bench.py)."""
+    parser.add_argument("--countries", type=int, default=50)
+    parser.add_argument("--agencies", type=int, default=1500)
+    parser.add_argument("--responses", type=int, default=5000)
+    parser.add_argument("--questions", type=int, default=300)
+    parser.add_argument("--postgres", action="store_true")
+
+
+def add_question_areas(db, definition) -> None:
+    """The question -> area table the baseline joins the raw answers to."""
+    from sqlalchemy import text
+
+    db.session.execute(text("CREATE TABLE bench_question_area (question_id VARCHAR(80) PRIMARY KEY, "
+                            "area_id VARCHAR(80))"))
+    area_of = {i.id: a.id for a, i in definition.indicators()}
+    db.session.execute(text("INSERT INTO bench_question_area VALUES (:q, :a)"),
+                       [{"q": q.id, "a": area_of[q.indicator]} for _s, q in definition.questions() if q.indicator])
+
+
 def baseline(db, definition, postgres: bool):
     from sqlalchemy import text
 
@@ -172,11 +192,7 @@ def baseline(db, definition, postgres: bool):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--countries", type=int, default=50)
-    parser.add_argument("--agencies", type=int, default=1500)
-    parser.add_argument("--responses", type=int, default=5000)
-    parser.add_argument("--questions", type=int, default=300)
-    parser.add_argument("--postgres", action="store_true")
+    add_data_set_arguments(parser)
     args = parser.parse_args()
     os.environ.setdefault("FLASK_DEBUG", "1")
     from flask_migrate import upgrade
@@ -199,12 +215,7 @@ def main() -> None:
 
             campaign = db.session.get(Campaign, campaign_id)
             definition = definition_of(campaign.version)
-            db.session.execute(text("CREATE TABLE bench_question_area (question_id VARCHAR(80) PRIMARY KEY, "
-                                    "area_id VARCHAR(80))"))
-            area_of = {i.id: a.id for a, i in definition.indicators()}
-            db.session.execute(text("INSERT INTO bench_question_area VALUES (:q, :a)"),
-                               [{"q": q.id, "a": area_of[q.indicator]} for _s, q in definition.questions()
-                                if q.indicator])
+            add_question_areas(db, definition)
             db.session.execute(text("ANALYZE"))  # planner statistics, as autovacuum / a maintained database has
             db.session.commit()
             answers = db.session.execute(text("SELECT COUNT(*) FROM answers")).scalar()
