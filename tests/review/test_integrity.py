@@ -34,11 +34,28 @@ class Worker(threading.Thread):
                 db.session.remove()
 
 
-def _started_and_blocked(worker: Worker) -> None:
-    """Start the worker and check it waits (on a row lock the test's transaction holds)."""
+def _waits_then_runs(app, db_session, call) -> Worker:
+    """Run `call` in another thread while the test's transaction holds the lock: check it waits, commit the
+    test's transaction, and return the finished worker (its `error` is what `call` raised, if anything)."""
+    worker = Worker(app, call)
     worker.start()
     time.sleep(1.0)
     assert worker.is_alive(), f"the other transaction did not wait: {worker.error!r}"
+    db_session.commit()
+    worker.join(30)
+    return worker
+
+
+def _open_campaign(make_version, make_agency, make_contact, contacts: int):
+    """An open campaign asking KZ/MVD, which has `contacts` contacts."""
+    from app.campaigns import services as campaigns
+
+    mvd = make_agency("KZ", "MVD")
+    for n in range(contacts):
+        make_contact(mvd, email=f"c{n}@example.org")
+    campaign = campaigns.create_campaign("Round 1", make_version(), agencies=[mvd])
+    campaigns.set_status(campaign, "open")
+    return campaign
 
 
 def _country_figures(db_session, campaign_id: int) -> dict:
@@ -197,10 +214,7 @@ def test_a_save_waiting_for_a_submission_is_refused(app, app_ctx, review_world, 
         answering.save_answers(response, {"staff_total": 1}, actor=None, channel="cli", lang="en")
 
     answering.submit(db_session.get(Response, response_id), actor=None, lang="en")  # holds the lock
-    worker = Worker(app, late_save)
-    _started_and_blocked(worker)
-    db_session.commit()
-    worker.join(30)
+    worker = _waits_then_runs(app, db_session, late_save)
     assert isinstance(worker.error, ResponseError)
     db_session.expire_all()
     assert db_session.scalar(select(Answer.value).where(Answer.response_id == response_id,
@@ -226,10 +240,7 @@ def test_two_submissions_in_one_country_at_once_both_count(app, app_ctx, review_
         answering.submit(db.session.get(Response, ids[1]), actor=None, lang="en")
 
     answering.submit(db_session.get(Response, ids[0]), actor=None, lang="en")  # holds the campaign's lock
-    worker = Worker(app, submit_afm)
-    _started_and_blocked(worker)
-    db_session.commit()
-    worker.join(30)
+    worker = _waits_then_runs(app, db_session, submit_afm)
     assert worker.error is None
     figures = _equal_to_rebuild(db_session, review_world["campaign"])
     kz = db_session.get(Response, ids[0]).agency.country_id
@@ -241,11 +252,7 @@ def test_two_people_inviting_at_once_send_one_link_each(app, app_ctx, db_session
     from app.campaigns import services as campaigns
     from app.campaigns.models import Invitation
 
-    mvd = make_agency("KZ", "MVD")
-    for n in range(3):
-        make_contact(mvd, email=f"c{n}@example.org")
-    campaign = campaigns.create_campaign("Round 1", make_version(), agencies=[mvd])
-    campaigns.set_status(campaign, "open")
+    campaign = _open_campaign(make_version, make_agency, make_contact, contacts=3)
     db_session.commit()
     campaign_id = campaign.id
 
@@ -255,10 +262,7 @@ def test_two_people_inviting_at_once_send_one_link_each(app, app_ctx, db_session
         campaigns.invite(db.session.get(type(campaign), campaign_id), send_email=True)
 
     campaigns.invite(campaign, send_email=True)  # holds the campaign's lock
-    worker = Worker(app, invite)
-    _started_and_blocked(worker)
-    db_session.commit()
-    worker.join(30)
+    worker = _waits_then_runs(app, db_session, invite)
     assert worker.error is None
     assert db_session.scalar(select(func.count()).select_from(Invitation)) == 3
 
@@ -272,11 +276,7 @@ def test_two_people_reminding_at_once_send_one_reminder_each(app, app_ctx, db_se
     from app.core.models import utcnow
     from app.responses.services import remind
 
-    mvd = make_agency("KZ", "MVD")
-    for n in range(3):
-        make_contact(mvd, email=f"c{n}@example.org")
-    campaign = campaigns.create_campaign("Round 1", make_version(), agencies=[mvd])
-    campaigns.set_status(campaign, "open")
+    campaign = _open_campaign(make_version, make_agency, make_contact, contacts=3)
     campaigns.invite(campaign, send_email=True)
     db_session.execute(update(Invitation).values(created_at=utcnow() - timedelta(days=8)))  # a reminder is due
     db_session.commit()
@@ -289,10 +289,7 @@ def test_two_people_reminding_at_once_send_one_reminder_each(app, app_ctx, db_se
         outcomes.extend(o.action for o in remind(db.session.get(type(campaign), campaign_id)))
 
     first = [o.action for o in remind(campaign)]  # holds the campaign's lock
-    worker = Worker(app, remind_too)
-    _started_and_blocked(worker)
-    db_session.commit()
-    worker.join(30)
+    worker = _waits_then_runs(app, db_session, remind_too)
     assert worker.error is None
     assert first == ["reminded"] * 3
     assert outcomes == ["too soon"] * 3
@@ -303,10 +300,7 @@ def test_inviting_while_a_colleague_closes_the_campaign_is_refused(app, app_ctx,
     from app.campaigns import services as campaigns
     from app.campaigns.models import Invitation
 
-    mvd = make_agency("KZ", "MVD")
-    make_contact(mvd, email="c0@example.org")
-    campaign = campaigns.create_campaign("Round 1", make_version(), agencies=[mvd])
-    campaigns.set_status(campaign, "open")
+    campaign = _open_campaign(make_version, make_agency, make_contact, contacts=1)
     db_session.commit()
     campaign_id = campaign.id
 
@@ -317,9 +311,6 @@ def test_inviting_while_a_colleague_closes_the_campaign_is_refused(app, app_ctx,
 
     campaigns.lock_campaign(campaign_id)
     campaigns.set_status(campaign, "closed")  # not committed yet: the colleague's invitation waits
-    worker = Worker(app, invite)
-    _started_and_blocked(worker)
-    db_session.commit()
-    worker.join(30)
+    worker = _waits_then_runs(app, db_session, invite)
     assert isinstance(worker.error, campaigns.CampaignError)
     assert db_session.scalar(select(func.count()).select_from(Invitation)) == 0
