@@ -11,6 +11,7 @@ from app.auth.permissions import require_role
 from app.campaigns import services
 from app.campaigns.forms import CampaignForm, InviteForm, campaign_form, format_target_lines, parse_target_lines
 from app.campaigns.models import Invitation
+from app.core.pagination import page_of
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db, limiter
 from app.i18n import _, available_locales, force_locale, get_locale_code
@@ -19,6 +20,9 @@ from app.mail.errors import error_text
 bp = Blueprint("campaigns", __name__)
 
 #: Session key holding the invitation a respondent signed in with (their whole scope).
+#: Invitations per page of the campaign page.
+INVITATIONS_PER_PAGE = 100
+
 SESSION_KEY = "invitation_id"
 
 
@@ -243,7 +247,8 @@ def detail(campaign_id: int):
     codes = sorted({a.country_code for a in campaign.agencies if a.country_code})
     names = {c.code: c.name(lang) for c in db.session.scalars(select(Country).where(Country.code.in_(codes)))}
     invite_form.country.choices = [SelectChoice("", _("All countries"))] + [SelectChoice(c, names[c]) for c in codes]
-    invitations = services.invitations_of(campaign)
+    invitations = page_of(services.invitations_of(campaign), request.args.get("page", 1, type=int),
+                          INVITATIONS_PER_PAGE)
     return render_template("campaigns/detail.html", campaign=campaign, invite_form=invite_form,
                            invitations=invitations, state_of=services.invitation_state, error_text=error_text,
                            days=services.days_to_deadline(campaign), kind_label=_kind_label,

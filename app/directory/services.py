@@ -107,11 +107,16 @@ def list_agencies(*, country: str | None = None, kind: str | None = None, active
     if active is not None:
         query = query.where(Agency.is_active.is_(active))
     agencies = list(db.session.scalars(query).unique())
-    needle = _fold(clean_text(q))
-    if needle:  # in Python: names are JSON, and SQL case-folding of Cyrillic differs between databases
-        agencies = [a for a in agencies
-                    if needle in _fold(a.acronym) or any(needle in _fold(str(n)) for n in a.names.values())]
+    if clean_text(q):
+        agencies = [a for a in agencies if agency_matches(a, q)]
     return sorted(agencies, key=_agency_order)
+
+
+def agency_matches(agency: Agency, q: str) -> bool:
+    """Whether the text is part of the agency's acronym or of one of its names in any language, ignoring case
+    (and ё / е). In Python: names are JSON, and SQL case-folding of Cyrillic differs between databases."""
+    needle = _fold(clean_text(q))
+    return not needle or needle in _fold(agency.acronym) or any(needle in _fold(str(n)) for n in agency.names.values())
 
 
 def contact_counts() -> dict[int, int]:

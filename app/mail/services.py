@@ -23,6 +23,7 @@ from sqlalchemy import func, or_, select, update
 
 from app.core import audit
 from app.core.models import utcnow
+from app.core.pagination import Page, page_number
 from app.extensions import db
 from app.i18n import _, default_timezone, force_locale
 from app.mail.models import OUTBOX_STATUSES, OutboxMessage
@@ -305,31 +306,6 @@ def _send_after_response(app: Flask, ids: tuple[int, ...]) -> None:
 # --- reading ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Page:
-    """One page of messages."""
-
-    items: list[OutboxMessage]
-    number: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        """How many pages there are (at least one)."""
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        """True when there is a page before this one."""
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        """True when there is a page after this one."""
-        return self.number < self.pages
-
-
 def _filtered(stmt, status: str | None, kind: str | None):
     if status:
         stmt = stmt.where(OutboxMessage.status == status)
@@ -342,7 +318,7 @@ def list_messages(*, status: str | None = None, kind: str | None = None, page: i
                   per_page: int = PER_PAGE) -> Page:
     """Messages, newest first, optionally of one status and one kind, one page at a time."""
     total = db.session.scalar(_filtered(select(func.count(OutboxMessage.id)), status, kind)) or 0
-    page = min(max(page, 1), max(1, -(-total // per_page)))
+    page = page_number(page, total, per_page)
     items = list(db.session.scalars(_newest_first(status, kind).limit(per_page).offset((page - 1) * per_page)))
     return Page(items=items, number=page, per_page=per_page, total=total)
 

@@ -16,7 +16,9 @@ from sqlalchemy import select
 from app.campaigns import services as campaigns
 from app.campaigns.models import Campaign, Invitation
 from app.core.models import utcnow
+from app.core.pagination import page_number
 from app.directory.models import Agency, Country
+from app.directory.services import agency_matches
 from app.extensions import db
 from app.i18n import _
 from app.questionnaires.services import definition_of
@@ -121,15 +123,17 @@ class AgencyRow:
 
 @dataclass
 class CountryBlock:
-    """The agencies of one country (or the regional bodies) with totals per status."""
+    """The agencies of one country (or the regional bodies) with totals per status: `rows` are all the
+    country's agencies that match the filters, `shown` those on the page shown."""
 
     code: str
     name: str
     rows: list[AgencyRow]
+    shown: list[AgencyRow] = field(default_factory=list)
 
     @property
     def totals(self) -> Counter:
-        """Number of agencies per status."""
+        """Number of agencies per status (all the country's matching agencies, on any page)."""
         return Counter(row.status for row in self.rows)
 
     @property
@@ -138,13 +142,20 @@ class CountryBlock:
         return round(sum(r.percent for r in self.rows) / len(self.rows)) if self.rows else 0
 
 
+#: Agencies per page of the progress overview.
+OVERVIEW_PER_PAGE = 100
+
+
 @dataclass
 class Overview:
-    """The progress overview of one campaign as the actor may see it."""
+    """The progress overview of one campaign as the actor may see it: every matching agency in `blocks`, one
+    page of them shown (`page` of `pages`, `per_page` agencies at most)."""
 
     campaign: Campaign
     blocks: list[CountryBlock]
     days_to_deadline: int | None
+    page: int = 1
+    per_page: int = OVERVIEW_PER_PAGE
 
     @property
     def totals(self) -> Counter:
@@ -156,21 +167,53 @@ class Overview:
 
     @property
     def agency_count(self) -> int:
-        """Agencies shown."""
+        """Agencies that match the filters (on every page)."""
         return sum(len(b.rows) for b in self.blocks)
 
+    @property
+    def pages(self) -> int:
+        """How many pages there are (at least one)."""
+        return max(1, -(-self.agency_count // self.per_page))
 
-def progress_overview(campaign: Campaign, actor, *, country: str | None = None, status: str | None = None,
-                      kind: str | None = None, lang: str = "en", today: date | None = None) -> Overview:
-    """Countries x agencies of a campaign with response status, progress and invitation states, limited to
-    what `actor` may see and filtered by country code ("-" for regional bodies), status and agency type."""
-    if getattr(actor, "role", None) not in ("staff", "admin", "expert"):
-        raise ResponseError(_("only staff and experts see the progress overview"))
+    @property
+    def shown_blocks(self) -> list[CountryBlock]:
+        """The blocks with agencies on the page shown."""
+        return [block for block in self.blocks if block.shown]
+
+    @property
+    def first_shown(self) -> int:
+        """The position (from 1) of the first agency on the page shown."""
+        return (self.page - 1) * self.per_page + 1 if self.agency_count else 0
+
+    @property
+    def last_shown(self) -> int:
+        """The position of the last agency on the page shown."""
+        return min(self.page * self.per_page, self.agency_count)
+
+
+def overview_agencies(campaign: Campaign, actor, *, country: str | None = None, kind: str | None = None,
+                      search: str | None = None) -> list[Agency]:
+    """The campaign's agencies that `actor` may see, filtered by country code ("-" for regional bodies), agency
+    type and a text in the acronym or a name (any language, any case)."""
     agencies = [a for a in campaign.agencies if may_see_agency(actor, a)]
     if country:
         agencies = [a for a in agencies if (a.country_code or "-") == country]
     if kind:
         agencies = [a for a in agencies if a.kind == kind]
+    if search:
+        agencies = [a for a in agencies if agency_matches(a, search)]
+    return agencies
+
+
+def progress_overview(campaign: Campaign, actor, *, country: str | None = None, status: str | None = None,
+                      kind: str | None = None, search: str | None = None, page: int = 1,
+                      per_page: int = OVERVIEW_PER_PAGE, lang: str = "en", today: date | None = None) -> Overview:
+    """Countries x agencies of a campaign with response status, progress and invitation states, limited to
+    what `actor` may see, filtered as `overview_agencies` does and by status; `page` (from 1, kept within the
+    pages there are) of `per_page` agencies is the one shown, the totals count every matching agency."""
+    if getattr(actor, "role", None) not in ("staff", "admin", "expert"):
+        raise ResponseError(_("only staff and experts see the progress overview"))
+    agencies = overview_agencies(campaign, actor, country=country, kind=kind, search=search)
     ids = [a.id for a in agencies]
     responses = {r.agency_id: r for r in db.session.scalars(
         select(Response).where(Response.campaign_id == campaign.id, Response.agency_id.in_(ids or [-1])))}
@@ -181,6 +224,7 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
                                          .order_by(Invitation.id)):
         latest.setdefault(invitation.agency_id, {})[invitation.contact_id] = invitation
     blocks: dict[str, CountryBlock] = {}
+    ordered: list[tuple[CountryBlock, AgencyRow]] = []
     for agency in sorted(agencies, key=lambda a: (a.country_code or "~", a.acronym)):
         response = responses.get(agency.id)
         row = AgencyRow(
@@ -196,7 +240,12 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
             name = agency.country.name(lang) if agency.country else ""
             blocks[code] = CountryBlock(code, name, [])
         blocks[code].rows.append(row)
-    return Overview(campaign, list(blocks.values()), campaigns.days_to_deadline(campaign, today))
+        ordered.append((blocks[code], row))
+    per_page = max(1, per_page)
+    page = page_number(page, len(ordered), per_page)
+    for block, row in ordered[(page - 1) * per_page:page * per_page]:
+        block.shown.append(row)
+    return Overview(campaign, list(blocks.values()), campaigns.days_to_deadline(campaign, today), page, per_page)
 
 
 def overview_countries(campaign: Campaign, actor) -> list[Country]:
@@ -263,4 +312,5 @@ def _aware(moment: datetime, now: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
 
 
-__all__ = ["RESPONSE_STATUSES", "ResponseError", "progress_overview", "remind", "visible_response"]
+__all__ = ["RESPONSE_STATUSES", "ResponseError", "overview_agencies", "progress_overview", "remind",
+           "visible_response"]

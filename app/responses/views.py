@@ -134,12 +134,17 @@ def progress(campaign_id: int):
     country = request.args.get("country") or None
     status = request.args.get("status") if request.args.get("status") in RESPONSE_STATUSES else None
     kind = request.args.get("kind") if request.args.get("kind") in AGENCY_TYPES else None
+    search = (request.args.get("q") or "").strip()[:200] or None
     overview = services.progress_overview(campaign, current_user, country=country, status=status, kind=kind,
-                                          lang=get_locale_code())
+                                          search=search, page=request.args.get("page", 1, type=int),
+                                          per_page=services.OVERVIEW_PER_PAGE, lang=get_locale_code())
+    filters = {"country": country or "", "status": status or "", "kind": kind or "", "q": search or ""}
     return render_template("responses/progress.html", overview=overview, campaign=campaign,
                            countries=services.overview_countries(campaign, current_user),
                            statuses=RESPONSE_STATUSES, kinds=AGENCY_TYPES, kind_label=_kind_label,
-                           filters={"country": country or "", "status": status or "", "kind": kind or ""},
+                           filters=filters, page_url=lambda number: url_for(
+                               ".progress", campaign_id=campaign.id, page=number,
+                               **{key: value for key, value in filters.items() if value}),
                            can_act=current_user.role in ("staff", "admin"))
 
 
@@ -150,15 +155,17 @@ def remind(campaign_id: int):
     campaign = campaigns.get_campaign(campaign_id) or abort(404)
     agency_id = request.form.get("agency_id", type=int)
     min_days = request.form.get("min_days", type=int, default=7)
-    # The overview's filters (country, type of agency) limit "remind every agency" to the agencies shown.
+    # The overview's filters (country or regional bodies, type of agency, text) limit "remind every agency" to
+    # the agencies that match them, on every page of the overview.
     country = (request.form.get("country") or "").strip().upper() or None
     kind = request.form.get("kind") if request.form.get("kind") in AGENCY_TYPES else None
+    search = (request.form.get("q") or "").strip()[:200] or None
     agency_ids = [agency_id] if agency_id else None
-    if agency_ids is None and kind:
-        agency_ids = [a.id for a in campaign.agencies if a.kind == kind]
+    if agency_ids is None and (country or kind or search):
+        agency_ids = [a.id for a in services.overview_agencies(campaign, current_user, country=country, kind=kind,
+                                                               search=search)]
     try:
-        outcomes = services.remind(campaign, actor=current_user, min_days=min_days, agency_ids=agency_ids,
-                                   country_codes=[country] if country and not agency_id else None)
+        outcomes = services.remind(campaign, actor=current_user, min_days=min_days, agency_ids=agency_ids)
     except services.ResponseError as exc:
         flash(str(exc), "error")
     else:

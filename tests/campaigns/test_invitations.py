@@ -205,6 +205,37 @@ def test_staff_resend_and_revoke_from_the_campaign_page(client, db_session, make
                        data={"csrf_token": token}).status_code == 404
 
 
+def test_campaign_page_lists_invitations_a_page_at_a_time(client, db_session, make_user, open_campaign,
+                                                          monkeypatch):
+    """Two invitations a page: three invitations make two pages; the count covers all of them, and an action
+    taken on page 2 comes back to page 2."""
+    from app.campaigns import services, views
+
+    monkeypatch.setattr(views, "INVITATIONS_PER_PAGE", 2)
+    services.invite(open_campaign)
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+    url = f"/campaigns/{open_campaign.id}"
+    first = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    second = client.get(url + "?page=2", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    emails = ["ерлан@example.org", "a.smith+ct@example.org", "afm@example.org"]
+    shown = [[e for e in emails if e in html] for html in (first, second)]
+    assert sorted(shown[0] + shown[1]) == sorted(emails) and len(shown[0]) == 2 and len(shown[1]) == 1
+    for html in (first, second):
+        assert "<dt>Invitations</dt><dd>3</dd>" in html
+    assert "Page 1 of 2 · Invitations 1–2 of 3" in first and "Invitations 3–3 of 3" in second
+    assert f'href="{url}?page=2#invitations" rel="next"' in first
+    assert f'href="{url}?page=1#invitations" rel="prev"' in second
+    # revoking from page 2 comes back to page 2
+    action = re.search(r'action="(/campaigns/\d+/invitations/\d+/revoke)"', second).group(1)
+    back = client.post(action, data={"csrf_token": extract_csrf(second), "next": f"{url}?page=2"})
+    assert back.status_code == 302 and back.headers["Location"].endswith(f"{url}?page=2")
+    assert re.search(r'name="next" value="/campaigns/\d+\?page=2"', second)
+    # a page past the end shows the last page
+    assert "Invitations 3–3 of 3" in client.get(url + "?page=9", headers={"Accept-Language": "en"}).get_data(
+        as_text=True)
+
+
 def test_invite_button_queues_invitations_for_one_country(client, db_session, make_user, make_agency, make_contact,
                                                           open_campaign):
     from app.mail.models import OutboxMessage

@@ -145,8 +145,8 @@ def test_remind_button_for_one_agency(client, db_session, make_user, campaign):
 
 
 def test_remind_from_a_filtered_overview_reaches_only_the_agencies_shown(client, db_session, make_user, campaign):
-    """With the overview filtered on Kyrgyzstan (or on a type of agency), the remind button says it reminds the
-    agencies shown, and only those are reminded."""
+    """With the overview filtered on Kyrgyzstan (or on a type of agency, the regional bodies, a text), the remind
+    button says it reminds the matching agencies, and only those are reminded."""
     import re
 
     from app.campaigns.models import Invitation
@@ -161,7 +161,7 @@ def test_remind_from_a_filtered_overview_reaches_only_the_agencies_shown(client,
     def remind_from(query: str) -> list[str]:
         page = client.get(f"/campaigns/{campaign.id}/progress?{query}", headers={"Accept-Language": "en"})
         html = page.get_data(as_text=True)
-        assert "Remind the agencies shown that have not submitted" in html
+        assert "Remind every matching agency that has not submitted" in html
         form = re.search(r'<form method="post" action="/campaigns/\d+/remind" class="toolbar">(.*?)</form>',
                          html, re.S).group(1)
         fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
@@ -174,3 +174,56 @@ def test_remind_from_a_filtered_overview_reaches_only_the_agencies_shown(client,
     assert remind_from("country=KG") == ["gsfr.kg@example.org"]  # KG/MVD is validated
     # Then the security services only: KZ/KNB, whose answers were returned to it (the KG one before stays).
     assert remind_from("kind=security") == ["gsfr.kg@example.org", "knb.kz@example.org"]
+    # The regional bodies have no country code: the filter "-" reaches them (and only them).
+    assert remind_from("country=-") == ["gsfr.kg@example.org", "knb.kz@example.org", "rats.rg@example.org"]
+    # A text: "interior" matches both interior ministries; KG's is validated, KZ's is still in progress.
+    assert remind_from("q=interior") == ["gsfr.kg@example.org", "knb.kz@example.org", "mvd.kz@example.org",
+                                         "rats.rg@example.org"]
+
+
+def test_search_by_acronym_or_name_in_any_language(client, make_user, campaign):
+    sign_in(client, make_user("staff").email)
+    url = f"/campaigns/{campaign.id}/progress"
+    assert set(_rows(client.get(url + "?q=gsfr").get_data(as_text=True))) == {"GSFR"}  # any case
+    assert set(_rows(client.get(url + "?q=%D0%BC%D0%B2%D0%B4").get_data(as_text=True))) == {"MVD"}  # "мвд"
+    html = client.get(url + "?q=financial&country=KZ", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert set(_rows(html)) == {"AFM"} and 'value="financial"' in html  # combined with a filter, kept in the form
+    assert _rows(client.get(url + "?q=nothing-like-it").get_data(as_text=True)) == {}
+    # an expert's search stays within their countries
+    expert = client.application.test_client()
+    sign_in(expert, make_user("expert", countries=["KG"]).email)
+    html = expert.get(url + "?q=interior").get_data(as_text=True)
+    assert set(_rows(html)) == {"MVD"} and "KG Interior" in html and "KZ Interior" not in html
+
+
+def test_long_overview_is_shown_a_page_at_a_time_with_totals_over_every_page(client, db_session, make_user,
+                                                                            campaign, monkeypatch):
+    """Three agencies a page: six agencies make two pages; the figures count all of them, a country cut by a page
+    break says it continues, the links keep the filters, and a page past the end shows the last one."""
+    import re
+
+    from app.responses import services
+
+    monkeypatch.setattr(services, "OVERVIEW_PER_PAGE", 3)
+    sign_in(client, make_user("staff").email)
+    url = f"/campaigns/{campaign.id}/progress"
+    first = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    second = client.get(url + "?page=2", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    # KG (GSFR, MVD) then KZ (AFM, KNB, MVD) then the regional bodies (RATS)
+    assert re.findall(r'<tr data-agency="([^"]+)">', first) == ["GSFR", "MVD", "AFM"]
+    assert re.findall(r'<tr data-agency="([^"]+)">', second) == ["KNB", "MVD", "RATS"]
+    for html in (first, second):
+        assert "<dt>Agencies</dt><dd>6</dd>" in html  # the figures count every page
+    assert "Agencies 1–3 of 6" in first and "Page 1 of 2" in first and "Agencies 4–6 of 6" in second
+    assert f'href="{url}?page=2" rel="next"' in first and 'rel="prev"' not in first
+    assert f'href="{url}?page=1" rel="prev"' in second and 'rel="next"' not in second
+    # Kazakhstan starts on page 1 and continues on page 2, with its totals over both pages
+    assert "(continued)" in second and "(continued)" not in first
+    kz = re.search(r"<h2>KZ.*?</p>", second, re.S).group(0)
+    assert "in progress</span> 1" in kz and "submitted</span> 1" in kz and "returned</span> 1" in kz
+    # the links keep the filters; a page past the end shows the last page
+    filtered = client.get(url + "?q=i", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<dt>Agencies</dt><dd>5</dd>" in filtered  # every agency but RATS SCO has an "i" in a name
+    assert f'href="{url}?page=2&amp;q=i" rel="next"' in filtered
+    beyond = client.get(url + "?page=99", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Page 2 of 2" in beyond and re.findall(r'<tr data-agency="([^"]+)">', beyond)[-1] == "RATS"
