@@ -6,6 +6,7 @@ everywhere. Messages are plain English sentences with {placeholders}; the web la
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Any
@@ -104,6 +105,11 @@ class LongTextType(TextType):
     default_max = 20000
 
 
+#: Answers to number questions stay below this in size: a float (what JSON and the scores hold) keeps every digit
+#: of a whole number up to 2**53 (about 9 x 10**15), and people read a number of 15 digits at most.
+NUMBER_LIMIT = 10.0**15
+
+
 class NumberType(QuestionType):
     """An integer or a decimal, with optional limits and score thresholds."""
 
@@ -115,12 +121,14 @@ class NumberType(QuestionType):
         if isinstance(raw, bool):
             raise AnswerError(N_("Enter a number."))
         if isinstance(raw, int | float):
-            number = float(raw)
+            number = float(raw) if abs(raw) < NUMBER_LIMIT else math.inf  # float(10**400) would raise
         else:
             text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
             if not _NUMBER.match(text):
                 raise AnswerError(N_("Enter a number, for example 12 or 12.5."))
             number = float(text.replace(",", "."))
+        if not abs(number) < NUMBER_LIMIT:  # also refuses inf and nan
+            raise AnswerError(N_("The number is too large: at most 15 digits before the decimal sign."))
         if question.integer:
             if not number.is_integer():
                 raise AnswerError(N_("Enter a whole number."))

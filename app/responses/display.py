@@ -3,6 +3,8 @@ numbers and dates in the interface language's notation (as the `number` and `dat
 
 from __future__ import annotations
 
+import decimal
+import math
 from datetime import date
 from typing import Any
 
@@ -32,8 +34,11 @@ def number_text(value) -> str:
     """A number for people in the interface language ("12 369", "9,6" in Russian); other values as text."""
     from app.i18n import format_decimal
 
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return format_decimal(value, format=NUMBER_PATTERN)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        # Every digit of the number plus the pattern's 15 decimals: the default context (28 digits) would make
+        # Babel fail on a number of 14 digits or more (answers stored before NUMBER_LIMIT existed, or imported).
+        with decimal.localcontext(prec=len(str(int(abs(value)))) + 20):
+            return format_decimal(value, format=NUMBER_PATTERN)
     return str(value)
 
 

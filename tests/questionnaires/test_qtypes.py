@@ -47,6 +47,22 @@ def test_number_refusals(raw, message):
     assert str(info.value) == message
 
 
+@pytest.mark.parametrize("raw", ["1000000000000000", "-1000000000000000", "99999999999999999999999999",
+                                 "1" * 400, 10**15, 10**400, 1e26, float("inf"), float("nan")])
+def test_numbers_of_more_than_15_digits_are_refused(raw):
+    """A float keeps every digit of a whole number only up to about 9 x 10**15: beyond 15 digits an answer would
+    be stored rounded (99999999999999999999999999 as 1e26), so it is refused instead."""
+    with pytest.raises(AnswerError) as info:
+        normalise("ct_unit_staff", raw)
+    assert str(info.value) == "The number is too large: at most 15 digits before the decimal sign."
+
+
+def test_numbers_of_15_digits_are_kept_exactly():
+    assert normalise("ct_unit_staff", "999 999 999 999 999") == 999999999999999
+    assert normalise("ct_unit_staff", "-999999999999999,5") == -999999999999999.5
+    assert normalise("ct_unit_staff", 123456789012345) == 123456789012345
+
+
 def test_number_thresholds_give_levels():
     assert scores("ct_unit_staff", 0.5) == [("inv_unit", None, 1)]
     assert scores("ct_unit_staff", 1) == [("inv_unit", 1, 1)]

@@ -68,6 +68,35 @@ def test_the_history_shows_old_and_new_values_in_russian_notation(client, answer
     assert "2025-09-12" not in html and "9.6" not in html and "12369" not in html
 
 
+@pytest.mark.parametrize(("lang", "big", "huge"), [("en", "12,345,678,901,234", "100,000,000,000,000,000,000,000,000"),
+                                                 ("ru", "12 345 678 901 234", "100 000 000 000 000 000 000 000 000")])
+def test_numbers_of_14_digits_and_more_stored_before_the_limit_are_shown_in_full(client, db_session, answered, lang,
+                                                                                  big, huge):
+    """Numbers that large are refused now, but an answer (and its history) stored before the limit still shows,
+    on every page that writes answers, instead of failing: Babel needs more than the default 28 digits for them."""
+    from sqlalchemy import select
+
+    from app.core.models import AuditEvent
+    from app.responses.models import Answer
+
+    answer = db_session.scalar(select(Answer).where(Answer.response_id == answered["response"],
+                                                    Answer.question_id == "staff_total"))
+    answer.value = 12345678901234
+    db_session.add(AuditEvent(action="answer.changed", object_type="response", object_id=str(answered["response"]),
+                              channel="web", old_value={"staff_total": 1e26},
+                              new_value={"staff_total": 12345678901234}))
+    db_session.commit()
+    sign_in(client, answered["staff"])
+    base = f"/responses/{answered['response']}"
+    for path in (base, base + "/history", base + "/print", f"/review/responses/{answered['response']}"):
+        page = client.get(path, headers={"Accept-Language": lang})
+        assert page.status_code == 200, path
+        html = spaced(page.get_data(as_text=True))
+        assert spaced(big) in html, path
+        if path.endswith("/history"):
+            assert spaced(huge) in html
+
+
 def test_choice_codes_still_find_their_labels_and_other_numbers_are_localised(app_ctx, make_version):
     """The look-up keys stay the stored codes (a level 3.0 is still "Largely in place"); a number that is no level
     is written in the reader's notation."""
