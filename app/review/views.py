@@ -152,13 +152,25 @@ def clarify(response_id: int):
     response = _or_404(services.reviewable_response, current_user, response_id)
     chosen = request.form.getlist("clarify")
     items = [(qid, request.form.get(f"message-{qid}", "")) for qid in chosen]
+    definition = definition_of(response.version)
+    # A message written beside a question that is not ticked would be lost without a word: refuse, keep it.
+    unticked = [definition.question(key.removeprefix("message-")) for key, text in request.form.items()
+                if key.startswith("message-") and text.strip() and key.removeprefix("message-") not in chosen]
+    unticked = [question for question in unticked if question is not None]
+    if unticked:
+        errors: dict = {"clarify": _("Some messages are beside questions that are not ticked: tick “Ask to "
+                                     "clarify” to send them, or clear them. Nothing was sent."),
+                        "missing": unticked}
+        for question in unticked:
+            errors[f"message-{question.id}"] = _("This message would not be sent: tick “Ask to clarify”, or clear "
+                                                 "the message.")
+        return _render_response(response, 422, errors)
     try:
         _or_404(services.request_clarification, response, items, actor=current_user,
                 seen_version=request.form.get("row_version", type=int))
     except ReviewError as exc:
         db.session.rollback()
-        errors: dict = {"clarify": str(exc)}
-        definition = definition_of(response.version)
+        errors = {"clarify": str(exc)}
         missing = [definition.question(qid) for qid, message in items if not (message or "").strip()]
         errors["missing"] = [q for q in missing if q is not None]
         for question in errors["missing"]:

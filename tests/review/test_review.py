@@ -126,6 +126,19 @@ def test_clarification_round_trip(app_ctx, review_world, db_session):
     assert re.search(r'<li><a href="#message-staff_total"', html) and 'href="#message-ct_unit_staff"' not in html
     assert 'aria-describedby="message-error-staff_total"' in html and "Full-time posts?" in html
     assert re.search(r'value="staff_total" form="clarify-form"[^>]*checked', html)
+    # A message written beside a question left unticked is not dropped in silence: nothing is sent, the page
+    # says which message would be lost, and every typed message and tick stays.
+    unticked = expert.post(url + "/clarify", data={
+        "csrf_token": expert.csrf, "clarify": ["staff_total"], "message-staff_total": "Regional offices too?",
+        "message-ct_unit_staff": "Full-time posts?", "message-priorities": "  "})
+    html = unticked.get_data(as_text=True)
+    assert unticked.status_code == 422 and "Nothing was sent." in html
+    assert re.search(r'<li><a href="#message-ct_unit_staff"', html) and 'href="#message-staff_total"' not in html
+    assert 'aria-describedby="message-error-ct_unit_staff"' in html and "message-error-priorities" not in html
+    assert "Full-time posts?" in html and "Regional offices too?" in html
+    assert re.search(r'value="staff_total" form="clarify-form"[^>]*checked', html)
+    db_session.rollback()
+    assert db_session.get(Response, response_id).status == "submitted"
     response = expert.post(url + "/clarify", data={
         "csrf_token": expert.csrf, "clarify": ["staff_total", "ct_unit_staff"],
         "message-staff_total": "Is 500 the total including regional offices?",
