@@ -99,7 +99,24 @@ def _layout(**overrides) -> dict:
               "legend": {"orientation": "h", "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom"},
               "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff"}
     layout.update(overrides)
+    for axis in ("xaxis", "yaxis"):  # long category names (rotated agency types) widen the margin, never clipped
+        layout[axis] = {"automargin": True, **layout.get(axis, {})}
     return layout
+
+
+#: Fill patterns of the categories after the first len(PALETTE): a bar of the tenth category differs from the
+#: first by its stripes, not only by a colour that has come round again.
+PATTERNS = ["", "/", ".", "x", "\\", "+", "-", "|"]
+
+
+def category_marker(n: int) -> dict:
+    """The marker of the n-th category (from 0): the palette's colours, then the same with a pattern."""
+    marker: dict = {"color": PALETTE[n % len(PALETTE)]}
+    shape = PATTERNS[(n // len(PALETTE)) % len(PATTERNS)]
+    if shape:
+        marker["pattern"] = {"shape": shape, "fgcolor": "#ffffff" if n % len(PALETTE) in (0, 7) else "#1f2328",
+                             "solidity": 0.35}
+    return marker
 
 
 def _done(figure: go.Figure) -> dict:
@@ -272,7 +289,7 @@ def question_figures(data: dict) -> dict[str, dict]:
             for n, category in enumerate(data["categories"]):
                 text = _plain(_short(category_label(category), 50))
                 figure.add_trace(go.Bar(x=names, y=[g["counts"].get(category["value"], 0) for g in groups],
-                                        name=text, marker={"color": PALETTE[n % len(PALETTE)]},
+                                        name=text, marker=category_marker(n),
                                         hovertemplate="%{x}: %{y}<extra>" + text + "</extra>"))
         out[name] = _done(figure)
     return out

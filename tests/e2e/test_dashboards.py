@@ -44,3 +44,29 @@ def test_every_figure_is_drawn(page, live_server, email, lang):
                              ".map(b => b.getAttribute('tabindex') === '0' && b.getAttribute('role') === 'region')")
         assert all(wide), path
     assert errors == []
+
+
+def test_long_category_names_and_many_answer_options_stay_readable(page, live_server):
+    """The question explorer in Russian for a question with ten answer options: the agency types under the bars
+    (long, rotated) are drawn whole inside the chart, and no two answer options look alike in the legend (the
+    tenth option is the first colour again, with stripes)."""
+    browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
+    page.click("button[name=locale][value=ru]")
+    page.wait_for_load_state("networkidle")
+    page.goto(live_server + "/dashboards/questions?question=agency_functions&country=KZ")
+    expected = page.locator("script.plotly-figure").count()
+    page.wait_for_function(f"document.querySelectorAll('.plot-drawn .main-svg').length >= {expected}")
+    for name in ("by_country", "by_kind"):
+        clipped = page.evaluate("""name => {
+            const svg = document.querySelector(`#plot-${name} svg.main-svg`).getBoundingClientRect();
+            return [...document.querySelectorAll(`#plot-${name} .xtick text`)]
+                .map(t => [t.textContent, t.getBoundingClientRect()])
+                .filter(([, r]) => r.bottom > svg.bottom + 0.5 || r.top < svg.top - 0.5 || r.left < svg.left - 0.5)
+                .map(([text]) => text);
+        }""", name)
+        assert clipped == [], (name, clipped)
+        fills = page.evaluate("""name => [...document.querySelectorAll(`#plot-${name} .legend .traces`)].map(t => {
+            const swatch = t.querySelector('.legendpoints path');
+            return swatch.style.fill + ' ' + (swatch.style.stroke || '');
+        })""", name)
+        assert len(fills) == 10 and len(set(fills)) == 10, (name, fills)
