@@ -172,7 +172,8 @@ def remind(campaign_id: int):
         db.session.commit()
         reminded = sum(1 for o in outcomes if o.action == "reminded")
         too_soon = sum(1 for o in outcomes if o.action == "too soon")
-        flash(_("%(n)s reminder(s) queued; %(soon)s contact(s) were reminded less than %(days)s days ago.",
+        flash(_("%(n)s reminder(s) queued; %(soon)s contact(s) were invited or reminded less than %(days)s days "
+                "ago and are not reminded yet.",
                 n=reminded, soon=too_soon, days=min_days), "success" if reminded else "info")
     from app.core.urls import safe_next
 

@@ -123,6 +123,21 @@ def test_remind_only_reaches_agencies_that_have_not_submitted_and_respects_the_i
     assert [line.split("\t")[0] for line in zero.output.splitlines() if line.endswith("reminded")] == ["KG/GSFR"]
 
 
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", "0 reminder(s) queued; 4 contact(s) were invited or reminded less than 7 days ago and are not "
+           "reminded yet."),
+    ("ru", "Напоминаний поставлено в очередь на отправку: 0; контактных лиц, которым приглашение или напоминание "
+           "направлялось менее 7 дн. назад (им пока не напоминаем): 4."),
+])
+def test_reminding_just_after_the_invitations_says_the_contacts_were_just_invited(client, make_user, campaign, lang,
+                                                                                  expected):
+    sign_in(client, make_user("staff").email)
+    token = extract_csrf(client.get(f"/campaigns/{campaign.id}/progress").get_data(as_text=True))
+    page = client.post(f"/campaigns/{campaign.id}/remind", data={"csrf_token": token}, follow_redirects=True,
+                       headers={"Accept-Language": lang})
+    assert expected in page.get_data(as_text=True).replace("&#39;", "'")
+
+
 def test_remind_button_for_one_agency(client, db_session, make_user, campaign):
     from app.campaigns.models import Invitation
     from app.core.models import utcnow
