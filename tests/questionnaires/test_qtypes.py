@@ -63,6 +63,19 @@ def test_numbers_of_15_digits_are_kept_exactly():
     assert normalise("ct_unit_staff", 123456789012345) == 123456789012345
 
 
+@pytest.mark.parametrize(("raw", "message"), [
+    ("31.02.2026", "There is no such date: 31.02.2026. Check the day and the month."),
+    ("2026-02-30", "There is no such date: 2026-02-30. Check the day and the month."),
+    ("2026-13-01", "There is no such date: 2026-13-01. Check the day and the month."),
+    ("2026/02/01", "Enter a date as YYYY-MM-DD (or DD.MM.YYYY)."),
+    ("yesterday", "Enter a date as YYYY-MM-DD (or DD.MM.YYYY)."),
+])
+def test_a_date_that_is_not_in_the_calendar_is_named_as_such(raw, message):
+    with pytest.raises(AnswerError) as info:
+        normalise("answered_on", raw, today=date(2026, 6, 1))
+    assert str(info.value) == message
+
+
 def test_number_thresholds_give_levels():
     assert scores("ct_unit_staff", 0.5) == [("inv_unit", None, 1)]
     assert scores("ct_unit_staff", 1) == [("inv_unit", 1, 1)]

@@ -131,6 +131,14 @@ def test_a_damaged_sheet_on_the_web_and_on_the_command_line(app_ctx, db_session,
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422, page
     assert "Nothing was saved" in page and DAMAGED in page and 'name="token"' not in page
+    # a file refused as a whole does not ask to correct cells it has not named
+    assert "Nothing was saved: this file cannot be imported" in page and "correct these cells" not in page
+    wrong = post_multipart(client, "/respondent/workbook", {"csrf_token": client.csrf,
+                                                            "file": (to_bytes(fill(book, answered_on="31.02.2026")),
+                                                                     "filled.xlsx")})
+    page = html.unescape(wrong.get_data(as_text=True))
+    assert wrong.status_code == 422 and "Nothing was saved: correct these cells" in page
+    assert "There is no such date: 31.02.2026. Check the day and the month." in page
 
     path = tmp_path / "damaged.xlsx"
     path.write_bytes(_with_member_cut(data, "xl/worksheets/sheet6.xml"))
