@@ -188,10 +188,14 @@ def section(number: int):
     conflicts: dict[str, dict] = {}
     status = 200
     meta = {"csrf": False}  # CSRFProtect checks every POST already
-    if request.method == "POST":
-        if not editable:
-            flash(_("Your answers can no longer be changed."), "warning")
-            return redirect(url_for(".section", number=number))
+    refused = False
+    if request.method == "POST" and not editable:
+        # Submitted or closed while the page was open: nothing is saved, and what was typed is shown back
+        # (read-only) so that it can be copied rather than lost.
+        refused, status = True, 409
+        form = build_section_form(definition, section, scope.lang, meta=meta,
+                                  formdata=CombinedMultiDict((request.files, request.form)))
+    elif request.method == "POST":
         formdata = CombinedMultiDict((request.files, request.form))
         form = build_section_form(definition, section, scope.lang, formdata=formdata, meta=meta)
         before = answering.stored_values(response)
@@ -240,7 +244,7 @@ def section(number: int):
         next_number=_next_visible(definition, values, number, 1, today),
         url_for_section=lambda i: url_for(".section", number=i),
         autosave_texts=_autosave_texts(), today=today.isoformat(), empty_digest=answering.digest(None),
-        highlights=_highlights(response),
+        highlights=_highlights(response), refused=refused,
         progress=_progress(definition, values, today)), status
 
 

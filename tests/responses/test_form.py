@@ -303,7 +303,8 @@ def test_submission_confirms_records_sends_a_receipt_and_locks_the_answers(first
 
     # Read-only for every contact of the agency, through every channel.
     before = stored(db_session)
-    assert post_section(second, 1, {"q__agency_name": "changed"}).status_code == 302
+    refused = post_section(second, 1, {"q__agency_name": "changed"})
+    assert refused.status_code == 409 and "Ничего не сохранено" in refused.get_data(as_text=True)
     assert autosave(second, "agency_name", {"q__agency_name": ["changed"]}, base=1).status_code == 403
     assert stored(db_session) == before
     page = second.get("/respondent/sections/1").get_data(as_text=True)
@@ -319,6 +320,15 @@ def test_closing_the_campaign_makes_answers_read_only(first, world, db_session):
     db_session.commit()
     assert autosave(first, "agency_name", {"q__agency_name": ["MVD"]}).status_code == 403
     assert "campaign is closed" in first.get("/respondent").get_data(as_text=True)
+    # Saving a page opened before the campaign closed: nothing is saved, the typed text comes back read-only.
+    before = stored(db_session)
+    page = post_section(first, 1, {"q__agency_name": "Typed while it closed"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 409 and "Nothing was saved: the answers can no longer be changed" in html
+    assert re.search(r'name="q__agency_name" value="Typed while it closed"[^>]*readonly', html)
+    assert 'value="save"' not in html and "data-autosave-url" not in html
+    db_session.rollback()
+    assert stored(db_session) == before
 
 
 def test_print_view_with_answers_and_blank(first, db_session):
