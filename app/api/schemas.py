@@ -166,7 +166,8 @@ class Campaign(_Out):
     id: int
     name: str = Field(description="The name in every language without one of its own in name_translations")
     name_translations: dict[str, str] = Field(description='The name in other languages, e.g. {"ru": "..."}')
-    description: str
+    description: str | None = Field(description="The staff's note on the campaign; null for an expert, who does "
+                                                "not see it on the pages either")
     status: CampaignStatus
     questionnaire: VersionRef
     opens_on: date | None

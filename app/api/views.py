@@ -186,7 +186,8 @@ def _version_ref(version) -> schemas.VersionRef:
 def _campaign(campaign) -> schemas.Campaign:
     return schemas.Campaign(
         id=campaign.id, name=campaign.name, name_translations=dict(campaign.name_translations or {}),
-        description=campaign.description or "", status=campaign.status,
+        description=(campaign.description or "") if g.api_user.role in ("staff", "admin") else None,
+        status=campaign.status,
         questionnaire=_version_ref(campaign.version), opens_on=campaign.opens_on, deadline=campaign.deadline,
         follow_up_of=campaign.follow_up_of_id, created_at=campaign.created_at, opened_at=campaign.opened_at,
         closed_at=campaign.closed_at,

@@ -84,11 +84,19 @@ def test_an_expert_sees_only_assigned_countries(client, api_world):
     assert _get(client, f"/api/v1/responses?agency_id={world['agencies']['TJ']}", auth)["data"] == []
     # The campaigns of their countries (as on the campaigns page): not Round 2, a draft asking only TJ.
     assert [c["name"] for c in _get(client, "/api/v1/campaigns", auth)["data"]] == ["Round 1"]
+    # The staff's note on a campaign is not for experts (their pages do not show it either).
+    from app.campaigns import services as campaigns
+    from app.extensions import db
+
+    campaigns.get_campaign(world["campaign"]).description = "Internal: the KZ ministry is slow to answer"
+    db.session.commit()
+    assert [c["description"] for c in _get(client, "/api/v1/campaigns", auth)["data"]] == [None]
+    assert _get(client, f"/api/v1/campaigns/{world['campaign']}", auth)["data"]["description"] is None
+    staff_view = _get(client, f"/api/v1/campaigns/{world['campaign']}", api_world["auth"]["staff"])["data"]
+    assert staff_view["description"] == "Internal: the KZ ministry is slow to answer"
     assert _get(client, f"/api/v1/campaigns/{world['draft']}", auth, 404)["error"]["code"] == "not_found"
     # Nor does a filter on a draft that asks their agencies tell which ones it asks.
-    from app.campaigns import services as campaigns
     from app.directory.models import Agency
-    from app.extensions import db
 
     mvd = db.session.get(Agency, world["agencies"]["MVD"])
     draft = campaigns.create_campaign("Draft for KZ", campaigns.get_campaign(world["campaign"]).version, agencies=[mvd])
