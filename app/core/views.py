@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, request, session, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import RoutingException
 
 from app.core.urls import safe_next
 from app.extensions import db
@@ -38,8 +42,25 @@ def set_language():
         if current_user.is_authenticated:
             current_user.locale = locale
             db.session.commit()
-    target = request.form.get("next") or request.referrer
-    return redirect(safe_next(target) or url_for("core.home"))
+    # Back to the page the person was on; a page shown in answer to a form (a refused comment, say) has no address
+    # of its own to come back to with GET: then the page that form was on, else home.
+    for target in (request.form.get("next"), request.referrer):
+        target = safe_next(target)
+        if target and _answers_get(target):
+            return redirect(target)
+    return redirect(url_for("core.home"))
+
+
+def _answers_get(target: str) -> bool:
+    """Whether a local path is a page one can open (a route that takes GET)."""
+    adapter = current_app.url_map.bind(request.host, script_name=request.script_root or None)
+    try:
+        adapter.match(urlsplit(target).path, method="GET")
+    except MethodNotAllowed:
+        return False
+    except (HTTPException, RoutingException):  # not found (opening it says so), or redirected to its canonical form
+        return True
+    return True
 
 
 @bp.route("/healthz")

@@ -309,3 +309,26 @@ def test_review_index_counts_each_countrys_agencies_by_status(app_ctx, review_wo
     staff = client_for(app_ctx, "staff@example.org").get("/review/").get_data(as_text=True)
     tj = row(staff, "Tajikistan")
     assert (tj["agencies"], tj["submitted"], sum(tj.values()) - tj["agencies"]) == (1, 1, 1)
+
+
+def test_switching_language_on_a_refused_form_goes_back_to_the_page_of_the_form(app_ctx, review_world):
+    """A refused comment is shown at the address the form was sent to, which only takes POST: the language menu
+    there leads back to the response's page (in the new language), not to a 405."""
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    url = f"/review/responses/{review_world['responses']['MVD']}"
+    refused = expert.post(url + "/comments", data={"csrf_token": expert.csrf, "question": "staff_total", "body": " "},
+                          headers={"Referer": f"http://localhost{url}"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    menu = re.search(r'<form class="language-menu".*?</form>', html, re.S).group(0)
+    assert f'name="next" value="http://localhost{url}"' in menu
+    switched = expert.post("/language", data={"csrf_token": expert.csrf, "locale": "ru",
+                                              "next": f"http://localhost{url}"})
+    assert switched.status_code == 302 and switched.headers["Location"].endswith(url)
+    assert '<html lang="ru">' in expert.get(url).get_data(as_text=True)
+    # Asked to come back to an address that takes no GET (an older page's form), it uses the page it came from.
+    back = expert.post("/language", data={"csrf_token": expert.csrf, "locale": "en", "next": url + "/comments"},
+                       headers={"Referer": f"http://localhost{url}"})
+    assert back.headers["Location"].endswith(url)
+    home = expert.post("/language", data={"csrf_token": expert.csrf, "locale": "en", "next": url + "/comments"})
+    assert home.headers["Location"] in ("/", "http://localhost/")
