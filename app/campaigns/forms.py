@@ -15,20 +15,61 @@ from app.i18n import _, _l, language_name
 _TARGET_LINE = re.compile(r"^\s*([A-Za-z]{2})\s+([a-z][a-z0-9_]*)\s+(\d+(?:[.,]\d+)?)\s*$")
 
 
-def parse_target_lines(text: str) -> dict[str, dict[str, float]]:
-    """Parse lines "KZ inv_unit 3" into {"KZ": {"inv_unit": 3}}; ValueError names the bad line."""
-    out: dict[str, dict[str, float]] = {}
+def _target_lines(text: str):
+    """(line number, country code, indicator id, level or None when the line is not "KZ inv_unit 3") of each line
+    that is neither empty nor a # comment."""
     for number, line in enumerate((text or "").splitlines(), start=1):
         if not line.strip() or line.strip().startswith("#"):
             continue
         match = _TARGET_LINE.match(line)
         if not match:
-            raise ValueError(_("Line %(n)s: write a country code, an indicator id and a level, e.g. "
-                               "“KZ inv_unit 3”.", n=number))
+            yield number, None, None, None
+            continue
         code, indicator, level = match.groups()
         value = float(level.replace(",", "."))
-        out.setdefault(code.upper(), {})[indicator] = int(value) if value.is_integer() else value
+        yield number, code.upper(), indicator, int(value) if value.is_integer() else value
+
+
+def parse_target_lines(text: str) -> dict[str, dict[str, float]]:
+    """Parse lines "KZ inv_unit 3" into {"KZ": {"inv_unit": 3}}; ValueError names the first bad line (see
+    `target_line_problems` for every problem of every line)."""
+    out: dict[str, dict[str, float]] = {}
+    for number, code, indicator, level in _target_lines(text):
+        if code is None:
+            raise ValueError(_shape_problem(number))
+        out.setdefault(code, {})[indicator] = level
     return out
+
+
+def _shape_problem(number: int) -> str:
+    return _("Line %(n)s: write a country code, an indicator id and a level, e.g. “KZ inv_unit 3”.", n=number)
+
+
+def target_line_problems(text: str, definition, country_codes: set[str]) -> list[str]:
+    """Every problem of the target lines, each naming its line: not "COUNTRY INDICATOR LEVEL", a country or an
+    indicator that does not exist, a level outside the questionnaire's scale, the same country and indicator
+    twice (the second would silently win)."""
+    indicators = {indicator.id for _area, indicator in definition.indicators()} if definition else None
+    low, high = (definition.min_level, definition.max_level) if definition else (None, None)
+    problems: list[str] = []
+    first: dict[tuple[str, str], int] = {}
+    for number, code, indicator, level in _target_lines(text):
+        if code is None:
+            problems.append(_shape_problem(number))
+            continue
+        if code not in country_codes:
+            problems.append(_("Line %(n)s: unknown country code “%(code)s”.", n=number, code=code))
+        if indicators is not None and indicator not in indicators:
+            problems.append(_("Line %(n)s: the questionnaire has no indicator “%(indicator)s”.", n=number,
+                              indicator=indicator))
+        if low is not None and not low <= level <= high:
+            problems.append(_("Line %(n)s: %(level)s is outside the scale, %(low)s to %(high)s.", n=number,
+                              level=format(level, "g"), low=format(low, "g"), high=format(high, "g")))
+        if (code, indicator) in first:
+            problems.append(_("Line %(n)s repeats %(code)s %(indicator)s of line %(first)s: keep one of them.",
+                              n=number, code=code, indicator=indicator, first=first[code, indicator]))
+        first.setdefault((code, indicator), number)
+    return problems
 
 
 def format_target_lines(overrides: dict | None) -> str:
@@ -58,11 +99,19 @@ class CampaignForm(FlaskForm):
             raise ValidationError(_("The deadline is before the opening date."))
 
     def validate_targets(self, field):
-        """Each line is "COUNTRY INDICATOR LEVEL"."""
-        try:
-            parse_target_lines(field.data)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
+        """Each line is "COUNTRY INDICATOR LEVEL" of a known country and an indicator of the chosen version, on its
+        scale, each country and indicator once; every problem is listed with its line."""
+        from app.campaigns.services import versions
+        from app.directory.models import Country
+        from app.extensions import db
+        from app.questionnaires.services import definition_of
+
+        version = next((v for v in versions() if v.id == self.version.data), None)
+        codes = set(db.session.scalars(db.select(Country.code)))
+        problems = target_line_problems(field.data, definition_of(version) if version else None, codes)
+        if problems:
+            field.errors.extend(problems[:-1])
+            raise ValidationError(problems[-1])
 
 
 class InviteForm(FlaskForm):

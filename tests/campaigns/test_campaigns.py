@@ -119,12 +119,21 @@ def test_refused_save_keeps_the_text_and_names_the_problem(client, db_session, m
     assert "The deadline is before the opening date." in html
     assert "Line 2: write a country code, an indicator id and a level" in html
     assert 'value="Campaign with a typo"' in html and "this is not a target" in html
-    data.update(deadline="2027-04-01", targets="KZ no_such_indicator 3")
+    # Every problem of every line at once, each with its line (not only the first bad line).
+    data.update(deadline="2027-04-01", targets="# targets\nKZ no_such_indicator 3\nXX inv_unit 2\nKZ inv_unit 9\n"
+                                                "nonsense\nKZ inv_training 3\nkz inv_training 2")
     response = client.post("/campaigns/new", data=data, headers={"Accept-Language": "en"})
-    assert response.status_code == 422 and "unknown indicator &#39;no_such_indicator&#39;" in \
-        response.get_data(as_text=True)
-    data.update(targets="KZ inv_unit 9")
-    assert "outside the scale 0..4" in client.post("/campaigns/new", data=data).get_data(as_text=True)
+    html = response.get_data(as_text=True).replace("&#34;", '"')
+    assert response.status_code == 422
+    for problem in ("Line 2: the questionnaire has no indicator “no_such_indicator”.",
+                    "Line 3: unknown country code “XX”.",
+                    "Line 4: 9 is outside the scale, 0 to 4.",
+                    "Line 5: write a country code, an indicator id and a level",
+                    "Line 7 repeats KZ inv_training of line 6: keep one of them."):
+        assert problem in html, problem
+    assert "Line 6:" not in html and "Line 1" not in html
+    ru = client.post("/campaigns/new", data=data, headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "Строка 3: неизвестный код страны «XX»." in ru
     from app.campaigns.models import Campaign
 
     assert db_session.scalar(select(Campaign)) is None
