@@ -342,7 +342,10 @@ class IndicatorScore(_Out):
     agencies: int
     agencies_with_level: int
     ratings: int
-    disagreement: bool = Field(description="Expert ratings of this indicator disagree")
+    disagreement: bool = Field(description="The expert level and the self-assessed level both exist and differ by "
+                                           "one level of the scale or more")
+    experts_disagree: bool = Field(description="Two or more experts rated this indicator and their latest "
+                                               "ratings differ")
     updated_at: Timestamp
 
 

@@ -28,6 +28,7 @@ from app.api.spec import PUBLIC, public_responses, responses, spec
 from app.api.tokens import hash_token
 from app.extensions import csrf, db, limiter
 from app.i18n import _l
+from app.review.services import experts_disagree
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # read-only, and authenticated by a header a browser never sends on its own
@@ -427,11 +428,13 @@ def indicator_scores(campaign_id: int, query: ScoreQuery):
     statement = services.indicator_scores_query(g.api_user, found, country=query.country,
                                                 indicator=query.indicator, area=query.area)
     page = services.paginate_rows(statement, query.page, query.per_page)
+    split = experts_disagree(found.id, {s.country_id for s, _code in page.items if s.ratings > 1})
     items = [schemas.IndicatorScore(
         campaign_id=s.campaign_id, country=code, indicator_id=s.indicator_id, area_id=s.area_id,
         self_assessed=s.self_assessed, expert=s.expert, assessed=s.assessed, target=s.target, gap=s.gap,
         priority=s.priority, coverage=s.coverage, agencies=s.agencies, agencies_with_level=s.agencies_with_level,
-        ratings=s.ratings, disagreement=s.disagreement, updated_at=s.updated_at) for s, code in page.items]
+        ratings=s.ratings, disagreement=s.disagreement, experts_disagree=(s.country_id, s.indicator_id) in split,
+        updated_at=s.updated_at) for s, code in page.items]
     return _page(schemas.IndicatorScorePage, page, query, items)
 
 

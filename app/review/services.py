@@ -377,6 +377,18 @@ class Disagreement:
     levels: dict[str, float]
 
 
+def experts_disagree(campaign_id: int, country_ids: set[int]) -> set[tuple[int, str]]:
+    """(country id, indicator id) of a campaign's countries whose experts' latest ratings of an indicator differ
+    (each expert's latest rating counts once, as on the review page)."""
+    latest: dict[tuple[int, str], dict[int | None, float]] = {}
+    for country_id, indicator_id, expert_id, level in db.session.execute(
+            select(ExpertRating.country_id, ExpertRating.indicator_id, ExpertRating.expert_id, ExpertRating.level)
+            .where(ExpertRating.campaign_id == campaign_id, ExpertRating.country_id.in_(country_ids or [-1]))
+            .order_by(ExpertRating.created_at.desc(), ExpertRating.id.desc())):
+        latest.setdefault((country_id, indicator_id), {}).setdefault(expert_id, level)
+    return {key for key, levels in latest.items() if len(set(levels.values())) > 1}
+
+
 def disagreements(ratings: dict[str, list[ExpertRating]]) -> dict[str, Disagreement]:
     """Indicators whose experts' latest ratings differ."""
     out = {}

@@ -4,6 +4,7 @@ countries assigned to them; anything else is 404, lists leave it out); a respond
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 
 def _endpoints(w: dict) -> list[str]:
@@ -187,3 +188,32 @@ def test_filters(client, api_world):
     _get(client, f"/api/v1/questionnaires/{world['slug']}/versions/2", auth, 404)
     _get(client, "/api/v1/questionnaires/Not%20a%20slug", auth, 404)
     _get(client, "/api/v1/countries/KAZ", auth, 404)
+
+
+def test_scores_say_apart_whether_experts_disagree_and_whether_expert_and_agencies_differ(client, api_world,
+                                                                                          db_session, make_user):
+    """`experts_disagree`: two experts' latest ratings of an indicator differ (as the review page shows);
+    `disagreement`: the expert level and the self-assessed level differ by a level or more."""
+    from app.campaigns import services as campaigns
+    from app.directory.models import Country
+    from app.review import services as review
+    from app.scoring import store
+
+    campaign = campaigns.get_campaign(api_world["campaign"])
+    kz = db_session.scalar(select(Country).where(Country.code == "KZ"))
+    first = make_user("expert", email="first@example.org", countries=["KZ"])
+    second = make_user("expert", email="second@example.org", countries=["KZ"])
+    review.add_rating(campaign, kz, "inv_unit", 3, "Unit exists", actor=first)
+    review.add_rating(campaign, kz, "inv_unit", 1, "Unit is tiny", actor=second)
+    review.add_rating(campaign, kz, "inv_training", 2, "Some training", actor=first)
+    review.add_rating(campaign, kz, "inv_training", 1, "Less than I thought", actor=first)  # one expert, twice
+    store.rating_changed(campaign, kz.id)
+    db_session.commit()
+    rows = {r["indicator_id"]: r for r in _get(client, f"/api/v1/campaigns/{campaign.id}/scores?country=KZ",
+                                               api_world["auth"]["staff"])["data"]}
+    assert rows["inv_unit"]["experts_disagree"] is True and rows["inv_unit"]["ratings"] == 2
+    assert rows["inv_training"]["experts_disagree"] is False  # the same expert changing their mind
+    for row in rows.values():
+        differ = row["expert"] is not None and row["self_assessed"] is not None and \
+            abs(row["expert"] - row["self_assessed"]) >= 1
+        assert row["disagreement"] is differ, row
