@@ -218,6 +218,14 @@ def update_campaign(
         raise CampaignError(_("the questionnaire version can only be changed while the campaign is a draft"))
     if follow_up_of is not None and follow_up_of.id == campaign.id:
         raise CampaignError(_("a campaign cannot follow up itself"))
+    ancestor, seen = follow_up_of, set()
+    while ancestor is not None and ancestor.id not in seen:  # a follow-up chain never comes back to its start
+        if ancestor.follow_up_of_id == campaign.id:
+            raise CampaignError(_("“%(name)s” already follows up this campaign (directly or through others): "
+                                  "a campaign cannot follow up its own follow-up.", name=follow_up_of.shown_name),
+                                field="follow_up_of")
+        seen.add(ancestor.id)
+        ancestor = ancestor.follow_up_of
     _check_dates(opens_on, deadline)
     # None keeps the names in other languages as they are.
     translations = _name_translations(name.strip(), campaign.name_translations if name_translations is None

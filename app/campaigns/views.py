@@ -14,7 +14,7 @@ from app.campaigns.models import Invitation
 from app.core.pagination import page_of
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db, limiter
-from app.i18n import _, available_locales, force_locale, get_locale_code
+from app.i18n import _, available_locales, force_locale, format_date, get_locale_code
 from app.mail.errors import error_text
 
 bp = Blueprint("campaigns", __name__)
@@ -132,8 +132,10 @@ def _fill_choices(form: CampaignForm, campaign=None) -> None:
     form.version.choices = [SelectChoice(v.id, f"{v.questionnaire.slug} v{v.number} — "
                                          f"{v.title.get(lang) or next(iter(v.title.values()), '')}")
                             for v in versions]
+    # Campaigns can share a name (a yearly round): each is told apart by its number and deadline.
     form.follow_up_of.choices = [SelectChoice(0, _("(none)"))] + [
-        SelectChoice(c.id, c.shown_name) for c in services.list_campaigns() if campaign is None or c.id != campaign.id]
+        SelectChoice(c.id, f"{c.shown_name} (#{c.id}" + (f", {format_date(c.deadline)})" if c.deadline else ")"))
+        for c in services.list_campaigns() if campaign is None or c.id != campaign.id]
     countries = list(db.session.scalars(select(Country).order_by(Country.code)))
     form.pick_countries.choices = [SelectChoice(c.code, c.name(lang)) for c in countries] + [
         SelectChoice("-", _("Regional bodies"))]

@@ -287,3 +287,51 @@ def test_the_campaign_page_counts_the_active_contacts_of_its_agencies(client, db
     sign_in(client, make_user("staff").email)
     page = client.get(f"/campaigns/{campaign.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert re.search(r"<dt>Active contacts</dt><dd>(\d+)</dd>", page).group(1) == "3"
+
+
+def test_a_campaign_cannot_follow_up_its_own_follow_up(client, db_session, make_user, make_version, directory):
+    """Round 2 follows up Round 1, Round 3 follows up Round 2: Round 1 may follow up neither (a loop), and the
+    form tells campaigns of the same name apart by number and deadline."""
+    from app.campaigns import services
+
+    version = make_version()
+    first = services.create_campaign("Round", version, agencies=[directory["KZ/MVD"]], deadline=date(2026, 3, 1))
+    second = services.create_campaign("Round", version, agencies=[directory["KZ/MVD"]], follow_up_of=first)
+    third = services.create_campaign("Round 3", version, agencies=[directory["KZ/MVD"]], follow_up_of=second)
+    db_session.commit()
+    for loop in (second, third):
+        with pytest.raises(services.CampaignError) as info:
+            services.update_campaign(first, name="Round", version=version, agencies=first.agencies, opens_on=None,
+                                     deadline=None, follow_up_of=loop)
+        assert "cannot follow up its own follow-up" in str(info.value) and info.value.field == "follow_up_of"
+    db_session.rollback()
+    # Following up a campaign outside the chain is fine.
+    services.update_campaign(third, name="Round 3", version=version, agencies=third.agencies, opens_on=None,
+                             deadline=None, follow_up_of=first)
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+    form = client.get(f"/campaigns/{first.id}/edit", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    options = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', form.split('name="follow_up_of"')[1]
+                         .split("</select>")[0])
+    assert (str(second.id), f"Round (#{second.id})") in options
+    page = client.get(f"/campaigns/{second.id}/edit", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"Round (#{first.id}, Mar 1, 2026)" in page
+
+
+def test_opening_a_campaign_whose_deadline_has_passed_asks_first(client, db_session, make_user, make_version,
+                                                                 directory):
+    from app.campaigns import services
+
+    version = make_version()
+    late = services.create_campaign("Late", version, agencies=[directory["KZ/MVD"]], opens_on=date(2025, 1, 1),
+                                    deadline=date(2025, 2, 1))
+    timely = services.create_campaign("Timely", version, agencies=[directory["KZ/MVD"]], deadline=date(2099, 2, 1))
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+
+    def open_button(campaign) -> str:
+        html = client.get(f"/campaigns/{campaign.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        return re.search(r'<button type="submit" name="status" value="open"[^>]*>', html).group(0)
+
+    assert 'data-confirm="The deadline, Feb 1, 2025, has passed' in open_button(late)
+    assert "data-confirm" not in open_button(timely)

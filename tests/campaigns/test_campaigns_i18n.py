@@ -51,9 +51,9 @@ def test_a_target_outside_the_scale_is_named_in_russian(staff_client, draft, mak
             "agencies": [str(agency.id)], "targets": "KZ inv_unit 9"}
     english = staff_client.post(f"/campaigns/{draft.id}/edit", data=data, headers=EN)
     assert english.status_code == 422
-    assert "target overrides: KZ.inv_unit: 9 is outside the scale 0..4" in english.get_data(as_text=True)
+    assert "Line 1: 9 is outside the scale, 0 to 4." in english.get_data(as_text=True)
     russian = staff_client.post(f"/campaigns/{draft.id}/edit", data=data, headers=RU)
     assert russian.status_code == 422
     page = russian.get_data(as_text=True)
     assert "outside the scale" not in page
-    assert "Особые целевые уровни: KZ.inv_unit: значение 9 вне шкалы 0..4" in page
+    assert "Строка 1: 9 выходит за пределы шкалы (от 0 до 4)." in page
