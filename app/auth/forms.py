@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from app.auth.models import ROLES
 from app.auth.passwords import MIN_LENGTH
-from app.i18n import _l
+from app.i18n import _, _l
 
 ROLE_LABELS = {
     "admin": _l("Administrator"),
@@ -49,6 +49,12 @@ class UserForm(FlaskForm):
     password = PasswordField(
         _l("Password (leave empty to generate one)"), validators=[Optional(), Length(min=MIN_LENGTH)]
     )
+
+    def validate_countries(self, field):
+        """Countries are an expert's scope; ticked for another role they would be dropped without a word."""
+        if field.data and self.role.data != "expert":
+            raise ValidationError(_("Only experts are assigned countries: untick them, or choose the role "
+                                    "“Expert”."))
 
 
 class ResetPasswordForm(FlaskForm):

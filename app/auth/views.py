@@ -116,6 +116,8 @@ def create_user():
     """Create an account; a generated password is shown once."""
     form = UserForm()
     _fill_choices(form)
+    # Respondents' accounts come from their agency's contacts (the directory) when they open their link.
+    form.role.choices = [choice for choice in form.role.choices if choice.value != "respondent"]
     if form.validate_on_submit():
         password = form.password.data or generate_password()
         try:
@@ -133,6 +135,7 @@ def create_user():
                         "again.", password=password), "success")
             else:
                 flash(_("Account created."), "success")
+            _warn_if_expert_without_countries(user)
             return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=None), 422 if form.errors else 200
 
@@ -150,19 +153,27 @@ def edit_user(user_id: int):
         form.locale.data = user.locale or ""
     if form.validate_on_submit():
         if user.id == current_user.id and (form.role.data != "admin" or not form.is_active.data):
-            flash(_("You cannot remove your own administrator rights or deactivate yourself."), "error")
+            field = form.role if form.role.data != "admin" else form.is_active
+            field.errors.append(_("You cannot remove your own administrator rights or deactivate yourself."))
         else:
             try:
                 services.update_user(user, name=form.name.data or "", role=form.role.data,
                                      locale=form.locale.data, is_active=form.is_active.data,
                                      country_codes=form.countries.data, actor=current_user)
             except services.AccountError as exc:
-                flash(str(exc), "error")
+                form.role.errors.append(str(exc))
             else:
                 db.session.commit()
                 flash(_("Changes saved."), "success")
+                _warn_if_expert_without_countries(user)
                 return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user), 422 if form.errors else 200
+
+
+def _warn_if_expert_without_countries(user: User) -> None:
+    if user.role == "expert" and user.is_active and not user.countries:
+        flash(_("%(email)s is an expert without a country: they see no answers, dashboards or reports until "
+                "you assign one.", email=user.email), "warning")
 
 
 @bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])

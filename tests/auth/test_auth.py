@@ -164,6 +164,38 @@ def test_refused_user_form_keeps_what_was_typed(client, make_user):
     assert "already exists" in body and 'value="Typed Name Кириллица"' in body
 
 
+def test_user_form_refuses_accounts_that_would_not_work_as_meant(client, make_user, make_country, db_session):
+    """Countries ticked for a non-expert are refused (not dropped); respondents are not created here (their
+    accounts come from the directory's contacts); an expert without a country is created with a warning; an
+    administrator demoting themselves is refused beside the field, with 422."""
+    from app.auth.models import User
+
+    make_country("KZ", en="Kazakhstan")
+    admin = make_user("admin")
+    sign_in(client, admin.email)
+    page = client.get("/admin/users/new").get_data(as_text=True)
+    assert 'value="respondent"' not in page
+    token = extract_csrf(page)
+    base = {"email": "someone@example.org", "name": "Someone", "locale": "", "is_active": "y", "password": "",
+            "csrf_token": token}
+    staff = client.post("/admin/users/new", data={**base, "role": "staff", "countries": ["KZ"]},
+                        headers={"Accept-Language": "en"})
+    assert staff.status_code == 422 and "Only experts are assigned countries" in staff.get_data(as_text=True)
+    respondent = client.post("/admin/users/new", data={**base, "role": "respondent"})
+    assert respondent.status_code == 422
+    assert db_session.scalar(select(User).where(User.email == "someone@example.org")) is None
+    expert = client.post("/admin/users/new", data={**base, "role": "expert"}, headers={"Accept-Language": "en"},
+                         follow_redirects=True)
+    assert "someone@example.org is an expert without a country" in expert.get_data(as_text=True)
+    demote = client.post(f"/admin/users/{admin.id}", data={"email": admin.email, "name": "Me", "role": "staff",
+                                                           "locale": "", "is_active": "y", "csrf_token": token},
+                         headers={"Accept-Language": "en"})
+    assert demote.status_code == 422
+    assert "You cannot remove your own administrator rights" in demote.get_data(as_text=True)
+    db_session.refresh(admin)
+    assert admin.role == "admin"
+
+
 def test_admin_deactivates_and_resets(client, make_user, db_session):
     admin = make_user("admin")
     other = make_user("staff")
