@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, abort, render_template, request, url_for
 
 from app.auth.permissions import require_role
-from app.i18n import available_locales, force_locale, get_locale_code
+from app.i18n import _, available_locales, force_locale, get_locale_code
 from app.questionnaires import services
 from app.questionnaires.diff import compare
 from app.questionnaires.forms import ADAPTERS, Context, build_section_form, tr
@@ -82,4 +82,17 @@ def compare_versions(slug: str):
     version_a, version_b = _version_or_404(slug, a), _version_or_404(slug, b)
     diff = compare(version_a.definition, version_b.definition)
     return render_template("questionnaires/compare.html", questionnaire=questionnaire, a=version_a, b=version_b,
-                           diff=diff, numbers=numbers, tr=tr, lang=get_locale_code())
+                           diff=diff, numbers=numbers, tr=tr, lang=get_locale_code(), field_labels=_field_labels())
+
+
+def _field_labels() -> dict[str, str]:
+    """The questionnaire file's keys most often changed, in the interface language (the key itself is shown
+    beside: it is what the file's author writes)."""
+    return {"label": _("label"), "title": _("title"), "description": _("description"), "hint": _("hint"),
+            "type": _("type of question"), "required": _("required"), "show_if": _("shown if"),
+            "constraint": _("constraint"), "constraint_message": _("constraint message"),
+            "choices": _("answer options"), "indicator": _("indicator"), "weight": _("weight"),
+            "target": _("target level"), "aggregation": _("aggregation"), "scale": _("scale"),
+            "thresholds": _("thresholds"), "min": _("minimum"), "max": _("maximum"), "unit": _("unit"),
+            "max_length": _("maximum length"), "rows": _("rows"), "languages": _("languages"),
+            "not_applicable": _("“not applicable” offered"), "dont_know": _("“don't know” offered")}

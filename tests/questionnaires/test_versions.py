@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -173,6 +174,23 @@ def test_staff_pages_list_show_and_compare(client, app_ctx, make_user, tmp_path)
     same = client.get(f"/admin/questionnaires/{questionnaire.slug}/compare?a=1&b=1",
                       headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "identical" in same
+
+
+def test_compare_names_the_fields_in_the_readers_language_and_writes_numbers_as_numbers(client, app_ctx, make_user,
+                                                                                         tmp_path):
+    target = tmp_path / "q.yaml"
+    shutil.copy(SMALL, target)
+    questionnaire = _load(app_ctx, target)
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.replace("target: 3, weight: 2}", "target: 4, weight: 2.5}", 1), encoding="utf-8")
+    _load(app_ctx, target)
+    sign_in(client, make_user("staff").email)
+    url = f"/admin/questionnaires/{questionnaire.slug}/compare?a=1&b=2"
+    ru = client.get(url, headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    rows = re.findall(r"<td>([^<]*)\(<code>(\w+)</code>\)</td><td>([^<]*)</td><td>([^<]*)</td>", ru)
+    assert ("целевой уровень ", "target", "3", "4") in rows and ("вес ", "weight", "2", "2,5") in rows
+    en = client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "target level (<code>target</code>)</td><td>3</td><td>4</td>" in en and "3.0" not in en
 
 
 def test_preview_renders_every_section_in_every_language(client, app_ctx, make_user):
