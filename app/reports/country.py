@@ -641,19 +641,21 @@ class _CountryReport:
         finish_table(sheet, columns=12, last_row=row - 1, freeze="C2", header_text=self.header_text, hidden=(12,))
 
     def comments(self, sheet) -> None:
-        header(sheet, [(_("Agency"), 12), (_("Question"), 40), (_("Comment"), 70), (_("Author"), 20),
-                       (_("Written on"), 16), (_("Question code"), 16)])
+        header(sheet, [(_("Agency"), 12), (_("Question"), 40), (_("Comment"), 70), (_("In reply to"), 30),
+                       (_("Author"), 20), (_("Written on"), 16), (_("Question code"), 16)])
         row = 2
         for item in self.data.comments or []:
             write(sheet, row, 1, item.agency)
             write(sheet, row, 2, self.question_label(item.definition, item.question_id), wrap=True)
             cell = write(sheet, row, 3, item.body, wrap=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top", indent=2 * item.depth)
-            write(sheet, row, 4, item.author, wrap=True)
-            write(sheet, row, 5, item.at, number_format=DATETIME_FORMAT)
-            write(sheet, row, 6, item.question_id, font=SUBTLE)
+            if item.reply_to:  # said in words too: an indent alone is lost when the rows are sorted or filtered
+                write(sheet, row, 4, "↳ " + item.reply_to, wrap=True, font=SUBTLE)
+            write(sheet, row, 5, item.author, wrap=True)
+            write(sheet, row, 6, item.at, number_format=DATETIME_FORMAT)
+            write(sheet, row, 7, item.question_id, font=SUBTLE)
             row += 1
-        finish_table(sheet, columns=6, last_row=row - 1, freeze="C2", hidden=(6,),
+        finish_table(sheet, columns=7, last_row=row - 1, freeze="C2", hidden=(7,),
                      header_text=self.header_text + " · " + _("Internal: not for distribution to the agencies"))
 
 

@@ -195,6 +195,8 @@ class CommentInfo:
     at: datetime | None
     depth: int
     definition: Definition
+    #: For a reply: its parent's author and the start of the parent's text ("" for a thread's start).
+    reply_to: str = ""
 
 
 @dataclass(frozen=True)
@@ -394,13 +396,17 @@ def _comments(by_id: dict[int, Response], definition_for) -> list[CommentInfo]:
         children.setdefault(comment.parent_id, []).append(comment)
     out: list[CommentInfo] = []
 
-    def walk(comment: Comment, depth: int) -> None:
+    def walk(comment: Comment, depth: int, parent: Comment | None = None) -> None:
         response = by_id[comment.response_id]
+        reply_to = ""
+        if parent is not None:
+            start = " ".join(parent.body.split())
+            reply_to = f"{_person(parent.author)}: “{start[:60]}{'…' if len(start) > 60 else ''}”"
         out.append(CommentInfo(agency=response.agency.acronym, question_id=comment.question_id, body=comment.body,
                                author=_person(comment.author), at=comment.created_at, depth=depth,
-                               definition=definition_for(response)))
+                               definition=definition_for(response), reply_to=reply_to))
         for child in children.get(comment.id, []):
-            walk(child, depth + 1)
+            walk(child, depth + 1, comment)
 
     for root in sorted(children.get(None, []), key=lambda c: (by_id[c.response_id].agency.acronym, c.created_at,
                                                               c.id)):

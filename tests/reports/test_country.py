@@ -277,9 +277,24 @@ def test_internal_comments_only_when_asked(report_world, db_session):
     workbook, content = build(report_world, db_session)
     assert "Internal comments" not in workbook.sheetnames
     assert COMMENT not in all_texts(workbook) and COMMENT not in xml_parts(content)
+    from app.responses.models import Response
+    from app.review import services as review
+    from app.review.models import Comment
+
+    mvd = db_session.get(Response, report_world["responses"]["MVD"])
+    first = db_session.scalar(select(Comment).where(Comment.body == COMMENT))
+    review.add_comment(mvd, "staff_total", "Agreed, and the regional offices too.", actor=first.author,
+                       parent_id=first.id)
+    db_session.commit()
     workbook, _content = build(report_world, db_session, comments=True)
     sheet = workbook["Internal comments"]
-    assert [c.value for c in sheet[2]][:4] == ["MVD", "Total number of staff", COMMENT, "KZ Expert"]
+    assert [c.value for c in sheet[1]][:6] == ["Agency", "Question", "Comment", "In reply to", "Author", "Written on"]
+    assert [c.value for c in sheet[2]][:5] == ["MVD", "Total number of staff", COMMENT, None, "KZ Expert"]
+    # the reply, under its parent, says whom it answers (an indent alone is lost when rows are sorted)
+    reply = [c.value for c in sheet[3]]
+    assert reply[2] == "Agreed, and the regional offices too." and sheet.cell(row=3, column=3).alignment.indent == 2
+    assert reply[3] == "↳ KZ Expert: “INTERNAL NOTE: check the staff figure against the 2025 annua…”"
+    assert sheet.column_dimensions["G"].hidden and reply[6] == "staff_total"
     cover = workbook["Cover"]
     labels = [(cover.cell(row=r, column=1).value, cover.cell(row=r, column=2).value) for r in range(1, 40)]
     assert ("Internal comments", "included: not for distribution to the agencies") in labels  # key figures
