@@ -19,6 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+from ruamel.yaml.reader import ReaderError
 
 from app.questionnaires import expressions
 from app.questionnaires.qtypes import REGISTRY
@@ -232,8 +233,14 @@ def load_text(text: str, filename: str = "<text>") -> LoadResult:
         line = mark.line + 1 if mark else 1
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         return LoadResult(None, [Problem(filename, line, "(document)", f"YAML syntax error: {message}")])
+    except ReaderError as exc:  # a character YAML does not allow (a NUL byte, say): its line, on one line
+        line = text[:exc.position].count("\n") + 1 if isinstance(exc.position, int) else 1
+        character = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        return LoadResult(None, [Problem(filename, line, "(document)", f"YAML syntax error: the character "
+                                         f"{character} is not allowed in a YAML file: remove it")])
     except Exception as exc:  # noqa: BLE001 - ruamel raises several unrelated types on bad input
-        return LoadResult(None, [Problem(filename, 1, "(document)", f"YAML syntax error: {exc}")])
+        message = " ".join(str(exc).split())  # one problem, one line
+        return LoadResult(None, [Problem(filename, 1, "(document)", f"YAML syntax error: {message}")])
     if not isinstance(document, CommentedMap):
         return LoadResult(None, [Problem(filename, 1, "(document)", "the file must be a mapping of keys "
                                                                     "(schema_version, id, title, ...)")])

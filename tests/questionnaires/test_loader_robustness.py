@@ -258,3 +258,13 @@ def test_infinity_written_as_text_is_refused_too():
     text = HEAD.replace("target: 3}", "target: 3, weight: inf}")
     assert errors(load_text(text, "x.yaml")) == [
         "x.yaml:12: areas[0].indicators[0].weight: 'inf' is not allowed: numbers must be finite (no infinity or NaN)"]
+
+
+def test_a_character_yaml_forbids_is_one_problem_on_its_own_line(app_ctx, tmp_path):
+    """A NUL byte (a file damaged in transfer): one line of output naming the file's line, not ruamel's two."""
+    path = tmp_path / "damaged.yaml"
+    path.write_bytes(b"schema_version: 1\ntitle: {en: T}\nid: x\x00y\n")
+    result = app_ctx.test_cli_runner().invoke(args=["questionnaires", "validate", str(path)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [f"{path}:3: (document): YAML syntax error: the character #x0000 is not "
+                                          "allowed in a YAML file: remove it"]
