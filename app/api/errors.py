@@ -110,8 +110,10 @@ def error_response(error: ApiError):
     with force_locale(api_locale()):
         title = _text(TITLES.get(error.status)) or HTTP_STATUS_CODES.get(error.status, "Error")
         message = _text(error.message)
+        details = [{**detail, "message": _text(detail["message"])} if "message" in detail else detail
+                   for detail in error.details]
     body = {"error": {"status": error.status, "code": error.code, "title": title, "message": message,
-                      "details": error.details}}
+                      "details": details}}
     response = jsonify(body)
     response.status_code = error.status
     for name, value in error.headers.items():

@@ -7,10 +7,12 @@ url_map. Nothing in the document is written by hand except the texts below.
 
 from __future__ import annotations
 
+from flask_babel.speaklater import LazyString
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 
 from app.api.errors import ApiError
 from app.api.schemas import ErrorResponse
+from app.i18n import _l
 
 DESCRIPTION = """\
 Read-only access to campaigns, questionnaire versions, countries, agencies, responses with their answers,
@@ -38,17 +40,43 @@ agencies of those countries, their responses and scores; anything else answers 4
 BEARER = "bearerAuth"
 
 
+def detail_message(error: dict) -> str | LazyString:
+    """What is wrong with one parameter, for people (translated when answering, like the error's message);
+    pydantic's own English text for a kind of refusal not listed here."""
+    kind, context = error.get("type"), error.get("ctx") or {}
+    simple = {"extra_forbidden": _l("Unknown parameter"), "missing": _l("Required"),
+              "int_parsing": _l("Must be a whole number"), "int_type": _l("Must be a whole number"),
+              "int_from_float": _l("Must be a whole number"), "bool_parsing": _l("Must be true or false"),
+              "date_parsing": _l("Must be a date, YYYY-MM-DD"), "date_from_datetime_parsing":
+                  _l("Must be a date, YYYY-MM-DD"), "string_pattern_mismatch": _l("Not written as expected")}
+    if kind in simple:
+        return simple[kind]
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        limit = next((context[key] for key in ("ge", "gt", "le", "lt") if key in context), None)
+        if limit is None:
+            return str(error.get("msg", "invalid"))
+        return {"greater_than_equal": _l("Must be at least %(limit)s", limit=limit),
+                "greater_than": _l("Must be more than %(limit)s", limit=limit),
+                "less_than_equal": _l("Must be at most %(limit)s", limit=limit),
+                "less_than": _l("Must be less than %(limit)s", limit=limit)}[kind]
+    if kind in ("literal_error", "enum") and "expected" in context:
+        return _l("Must be one of: %(expected)s", expected=context["expected"])
+    return str(error.get("msg", "invalid"))
+
+
 def _before(req, resp, req_validation_error, instance, model_adapter) -> None:
     """Turn spectree's refusal of the query into our error shape."""
     if req_validation_error is None:
         return
     details: dict[str, str] = {}
-    for error in model_adapter.validation_errors(req_validation_error):
+    # pydantic's own list keeps each error's context (the limits, the values expected), which spectree's drops
+    errors = (req_validation_error.errors(include_url=False) if hasattr(req_validation_error, "errors")
+              else model_adapter.validation_errors(req_validation_error))
+    for error in errors:
         if error.get("type") == "none_required":
             continue  # the "absent" branch of an optional filter: the other branch says what is wrong
         location = "query." + str((error.get("loc") or ("?",))[0])
-        message = "Unknown parameter" if error.get("type") == "extra_forbidden" else str(error.get("msg", "invalid"))
-        details.setdefault(location, message)
+        details.setdefault(location, detail_message(error))
     raise ApiError(400, "invalid_parameter", "A query parameter is missing, malformed or out of range.",
                    details=[{"location": key, "message": message} for key, message in details.items()])
 

@@ -19,6 +19,16 @@ def test_a_refused_parameter_is_explained_in_russian(client, api_world):
     assert error["details"] and error["details"][0]["location"] == "query.per_page"
     assert error["title"] == "Некорректный запрос"
     assert error["message"] == "Параметр запроса отсутствует, записан неверно или выходит за допустимые пределы."
+    # what is wrong with each parameter is in Russian too, not pydantic's English
+    assert error["details"][0]["message"] == "Должно быть не меньше 1"
+    for query, location, message in (("countri=KZ", "query.countri", "Неизвестный параметр"),
+                                     ("page=x", "query.page", "Должно быть целым числом"),
+                                     ("per_page=101", "query.per_page", "Должно быть не больше 100")):
+        refused = _error(client.get(f"/api/v1/agencies?{query}", headers=headers), 400, "invalid_parameter")
+        assert refused["details"] == [{"location": location, "message": message}], query
+    english = _error(client.get("/api/v1/agencies?per_page=0", headers=api_world["auth"]["staff"]), 400,
+                     "invalid_parameter")
+    assert english["details"][0]["message"] == "Must be at least 1"
 
 
 def test_not_found_and_token_errors_are_in_russian_and_in_english_without_accept_language(client, api_world):
