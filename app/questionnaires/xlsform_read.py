@@ -1649,7 +1649,6 @@ class XLSFormImporter:
         from app.questionnaires import expressions
 
         sheet = self.survey.name
-        feature = "show_if" if column in ("relevant", "or_other") else column
         text = raw.strip()
         refused = False
         for name in dict.fromkeys(REFERENCE_RE.findall(text)):
@@ -1667,9 +1666,11 @@ class XLSFormImporter:
                 self.problem(sheet, row, f"{column} refers to {skipped.feature}", f"{column} {what}")
                 refused = True
             elif name not in self.ids:
-                self.skip(sheet, row, feature, f"{column} refers to ${{{name}}}, which is not a question "
-                          f"of this form; {column} ignored")
-                return None
+                # A broken form (pyxform refuses it too): left out, the rule would silently show or accept
+                # everything. The YAML loader refuses the same mistake.
+                self.problem(sheet, row, f"{column} reference", f"{column} refers to ${{{name}}}, which is not a "
+                             "question of this form")
+                refused = True
         if refused:
             return None
         text = REFERENCE_RE.sub(lambda m: "${" + self.ids.get(m.group(1), m.group(1)) + "}", text)
