@@ -102,7 +102,8 @@ def refresh_progress(response: Response, today: date | None = None) -> Response:
 
 @dataclass
 class AgencyRow:
-    """One agency of the overview: its response state and its contacts' invitations."""
+    """One agency of the overview: its response state and its contacts' invitations (read for the agencies on the
+    page shown only)."""
 
     agency: Agency
     status: str
@@ -217,12 +218,6 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
     ids = [a.id for a in agencies]
     responses = {r.agency_id: r for r in db.session.scalars(
         select(Response).where(Response.campaign_id == campaign.id, Response.agency_id.in_(ids or [-1])))}
-    now = utcnow()
-    latest: dict[int, dict[int, Invitation]] = {}  # agency id -> contact id -> the contact's latest invitation
-    for invitation in db.session.scalars(select(Invitation).where(Invitation.campaign_id == campaign.id,
-                                                                  Invitation.agency_id.in_(ids or [-1]))
-                                         .order_by(Invitation.id)):
-        latest.setdefault(invitation.agency_id, {})[invitation.contact_id] = invitation
     blocks: dict[str, CountryBlock] = {}
     ordered: list[tuple[CountryBlock, AgencyRow]] = []
     for agency in sorted(agencies, key=lambda a: (a.country_code or "~", a.acronym)):
@@ -231,7 +226,6 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
             agency=agency, status=response.status if response else "not_started",
             percent=response.percent_required if response else 0,
             last_activity=response.last_activity_at if response else None, response=response,
-            invitations=[(inv, campaigns.invitation_state(inv, now)) for inv in latest.get(agency.id, {}).values()],
         )
         if status and row.status != status:
             continue
@@ -243,7 +237,17 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
         ordered.append((blocks[code], row))
     per_page = max(1, per_page)
     page = page_number(page, len(ordered), per_page)
-    for block, row in ordered[(page - 1) * per_page:page * per_page]:
+    shown = ordered[(page - 1) * per_page:page * per_page]
+    # The invitations only of the agencies shown: the totals count statuses, not invitation states.
+    now = utcnow()
+    latest: dict[int, dict[int, Invitation]] = {}  # agency id -> contact id -> the contact's latest invitation
+    for invitation in db.session.scalars(select(Invitation).where(
+            Invitation.campaign_id == campaign.id, Invitation.agency_id.in_([row.agency.id for _b, row in shown]
+                                                                             or [-1])).order_by(Invitation.id)):
+        latest.setdefault(invitation.agency_id, {})[invitation.contact_id] = invitation
+    for block, row in shown:
+        row.invitations = [(inv, campaigns.invitation_state(inv, now))
+                           for inv in latest.get(row.agency.id, {}).values()]
         block.shown.append(row)
     return Overview(campaign, list(blocks.values()), campaigns.days_to_deadline(campaign, today), page, per_page)
 
