@@ -19,10 +19,10 @@ from app.mail.errors import error_text
 
 bp = Blueprint("campaigns", __name__)
 
-#: Session key holding the invitation a respondent signed in with (their whole scope).
 #: Invitations per page of the campaign page.
 INVITATIONS_PER_PAGE = 100
 
+#: Session key holding the invitation a respondent signed in with (their whole scope).
 SESSION_KEY = "invitation_id"
 
 
@@ -254,7 +254,8 @@ def detail(campaign_id: int):
     return render_template("campaigns/detail.html", campaign=campaign, invite_form=invite_form,
                            invitations=invitations, state_of=services.invitation_state, error_text=error_text,
                            days=services.days_to_deadline(campaign), kind_label=_kind_label,
-                           contacts=services.active_contact_count(campaign))
+                           contacts=services.active_contact_count(campaign), invitation_page_url=lambda number:
+                           url_for(".detail", campaign_id=campaign.id, page=number) + "#invitations")
 
 
 @bp.route("/campaigns/<int:campaign_id>/status", methods=["POST"])

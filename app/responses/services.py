@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.campaigns import services as campaigns
 from app.campaigns.models import Campaign, Invitation
 from app.core.models import utcnow
-from app.core.pagination import page_number
+from app.core.pagination import Page, page_of
 from app.directory.models import Agency, Country
 from app.directory.services import agency_matches
 from app.extensions import db
@@ -149,14 +149,13 @@ OVERVIEW_PER_PAGE = 100
 
 @dataclass
 class Overview:
-    """The progress overview of one campaign as the actor may see it: every matching agency in `blocks`, one
-    page of them shown (`page` of `pages`, `per_page` agencies at most)."""
+    """The progress overview of one campaign as the actor may see it: every matching agency in `blocks`, and
+    `page`, the page of their rows shown (its numbers for the page navigation)."""
 
     campaign: Campaign
     blocks: list[CountryBlock]
     days_to_deadline: int | None
-    page: int = 1
-    per_page: int = OVERVIEW_PER_PAGE
+    page: Page
 
     @property
     def totals(self) -> Counter:
@@ -169,27 +168,12 @@ class Overview:
     @property
     def agency_count(self) -> int:
         """Agencies that match the filters (on every page)."""
-        return sum(len(b.rows) for b in self.blocks)
-
-    @property
-    def pages(self) -> int:
-        """How many pages there are (at least one)."""
-        return max(1, -(-self.agency_count // self.per_page))
+        return self.page.total
 
     @property
     def shown_blocks(self) -> list[CountryBlock]:
         """The blocks with agencies on the page shown."""
         return [block for block in self.blocks if block.shown]
-
-    @property
-    def first_shown(self) -> int:
-        """The position (from 1) of the first agency on the page shown."""
-        return (self.page - 1) * self.per_page + 1 if self.agency_count else 0
-
-    @property
-    def last_shown(self) -> int:
-        """The position of the last agency on the page shown."""
-        return min(self.page * self.per_page, self.agency_count)
 
 
 def overview_agencies(campaign: Campaign, actor, *, country: str | None = None, kind: str | None = None,
@@ -235,21 +219,19 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
             blocks[code] = CountryBlock(code, name, [])
         blocks[code].rows.append(row)
         ordered.append((blocks[code], row))
-    per_page = max(1, per_page)
-    page = page_number(page, len(ordered), per_page)
-    shown = ordered[(page - 1) * per_page:page * per_page]
+    shown = page_of(ordered, page, max(1, per_page))
     # The invitations only of the agencies shown: the totals count statuses, not invitation states.
     now = utcnow()
     latest: dict[int, dict[int, Invitation]] = {}  # agency id -> contact id -> the contact's latest invitation
     for invitation in db.session.scalars(select(Invitation).where(
-            Invitation.campaign_id == campaign.id, Invitation.agency_id.in_([row.agency.id for _b, row in shown]
+            Invitation.campaign_id == campaign.id, Invitation.agency_id.in_([row.agency.id for _b, row in shown.items]
                                                                              or [-1])).order_by(Invitation.id)):
         latest.setdefault(invitation.agency_id, {})[invitation.contact_id] = invitation
-    for block, row in shown:
+    for block, row in shown.items:
         row.invitations = [(inv, campaigns.invitation_state(inv, now))
                            for inv in latest.get(row.agency.id, {}).values()]
         block.shown.append(row)
-    return Overview(campaign, list(blocks.values()), campaigns.days_to_deadline(campaign, today), page, per_page)
+    return Overview(campaign, list(blocks.values()), campaigns.days_to_deadline(campaign, today), shown)
 
 
 def overview_countries(campaign: Campaign, actor) -> list[Country]:
