@@ -29,8 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from common import database  # noqa: E402 - bench/common.py, beside this script
-from scores_bench import add_data_set_arguments, add_question_areas, baseline, generate  # noqa: E402
+from scores_bench import add_data_set_arguments, baseline, data_set  # noqa: E402
 
 
 def add_contacts_and_invitations(campaign) -> int:
@@ -67,10 +66,8 @@ def main() -> None:
     os.environ.setdefault("FLASK_DEBUG", "1")
     import logging
 
-    from flask_migrate import upgrade
     from sqlalchemy import select, text
 
-    from app import create_app
     from app.auth import services as auth
     from app.auth.models import User
     from app.campaigns.models import Campaign
@@ -79,17 +76,12 @@ def main() -> None:
     from app.questionnaires.services import definition_of
     from app.scoring import store
 
-    with database(args.postgres, "bench_pages") as (url, _tmp):
-        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
-                          "RATELIMIT_STORAGE_URI": "memory://"})
+    with data_set(args, "bench_pages") as (app, campaign_id, seconds):
         logging.getLogger("app.request").setLevel(logging.WARNING)  # one log line per request otherwise
         with app.app_context():
-            upgrade()
             started = time.perf_counter()
-            campaign_id = generate(app, args.countries, args.agencies, args.responses, args.questions)
             campaign = db.session.get(Campaign, campaign_id)
             definition = definition_of(campaign.version)
-            add_question_areas(db, definition)
             invitations = add_contacts_and_invitations(campaign)
             store.rebuild()
             admin = User(email="bench.admin@example.org", role="admin", name="Bench", is_active=True)
@@ -104,7 +96,7 @@ def main() -> None:
                                             {"c": campaign_id})
             print(f"data: {args.countries} countries, {args.agencies} agencies, {args.responses} responses, "
                   f"{args.questions} questions, {invitations} invitations of the first campaign "
-                  f"({time.perf_counter() - started:.0f} s to generate) on "
+                  f"({seconds + time.perf_counter() - started:.0f} s to generate) on "
                   f"{'PostgreSQL' if args.postgres else 'SQLite'}")
 
             base = best(lambda: baseline(db, definition, args.postgres))
@@ -133,9 +125,6 @@ def main() -> None:
             figures[path] = round(elapsed / base, 3)
             print(f"{path}: {elapsed * 1000:.0f} ms = {elapsed / base:.2f} x baseline ({sizes[-1] // 1024} KB)")
         print(json.dumps({"baseline_s": round(base, 4), "page_ratios": figures}))
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import os
 import random
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -190,123 +191,143 @@ def baseline(db, definition, postgres: bool):
     return db.session.execute(text(BASELINE_SQL.format(number=number, is_number=is_number))).all()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_data_set_arguments(parser)
-    args = parser.parse_args()
-    os.environ.setdefault("FLASK_DEBUG", "1")
+@contextmanager
+def data_set(args: argparse.Namespace, prefix: str):
+    """A migrated app on a throw-away database (common.database) holding the generated data set and the baseline's
+    question -> area table: yields (app, campaign id, seconds the generation took), outside any app context; the
+    database is dropped afterwards (shared with pages_bench.py)."""
     from flask_migrate import upgrade
-    from sqlalchemy import MetaData, text
 
     from app import create_app
+    from app.campaigns.models import Campaign
     from app.extensions import db
     from app.questionnaires.services import definition_of
-    from app.scoring import store
-    from app.scoring.models import CountryAreaScore, ResponseAreaScore, ResponseScore
 
-    with database(args.postgres, "bench_scores") as (url, tmp):
+    with database(args.postgres, prefix) as (url, _tmp):
         app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
                           "RATELIMIT_STORAGE_URI": "memory://"})
         with app.app_context():
             upgrade()
             started = time.perf_counter()
             campaign_id = generate(app, args.countries, args.agencies, args.responses, args.questions)
-            from app.campaigns.models import Campaign
-
-            campaign = db.session.get(Campaign, campaign_id)
-            definition = definition_of(campaign.version)
-            add_question_areas(db, definition)
-            db.session.execute(text("ANALYZE"))  # planner statistics, as autovacuum / a maintained database has
+            add_question_areas(db, definition_of(db.session.get(Campaign, campaign_id).version))
             db.session.commit()
-            answers = db.session.execute(text("SELECT COUNT(*) FROM answers")).scalar()
-            print(f"data: {args.countries} countries, {args.agencies} agencies, {args.responses} responses, "
-                  f"{args.questions} questions, {answers:,} answers ({time.perf_counter() - started:.0f} s to "
-                  f"generate) on {'PostgreSQL' if args.postgres else 'SQLite'}")
-
-            def timed(label, call, repeat=3):
-                best = None
-                for _ in range(repeat):
-                    db.session.rollback()
-                    t0 = time.perf_counter()
-                    result = call()
-                    elapsed = time.perf_counter() - t0
-                    best = elapsed if best is None else min(best, elapsed)
-                return best, result
-
-            base, rows = timed("baseline", lambda: baseline(db, definition, args.postgres))
-            def rebuild_and_commit():
-                counts = store.rebuild()
-                db.session.commit()
-                return counts
-
-            # Best of three like the other figures: the first fills empty tables, the next two replace rows.
-            rebuild_time, counts = timed("rebuild", rebuild_and_commit)
-
-            def regional():
-                try:
-                    from app.dashboards.data import regional_data
-                except ImportError:
-                    regional_data = None
-                if regional_data is not None:
-                    from app.auth.models import User
-                    from app.dashboards.data import Filters
-
-                    staff = User(email="bench@example.org", role="staff")
-                    return regional_data(campaign, staff, Filters())
-                return db.session.scalars(db.select(CountryAreaScore).where(
-                    CountryAreaScore.campaign_id == campaign_id)).all()
-
-            regional_time, _data = timed("regional", regional)
-
-            score_rows = [tuple(row) for row in db.session.execute(text(
-                f"SELECT {', '.join(store.RESPONSE_COLUMNS)} FROM response_scores"))]
-            area_rows = [tuple(row) for row in db.session.execute(text(
-                f"SELECT {', '.join(store.AREA_COLUMNS)} FROM response_area_scores"))]
-
-            def write_only():
-                """The floor of any rebuild: deleting and writing the same response score rows, nothing else."""
-                db.session.execute(text("DELETE FROM response_scores"))
-                db.session.execute(text("DELETE FROM response_area_scores"))
-                store._insert(ResponseScore.__table__, store.RESPONSE_COLUMNS, score_rows)
-                store._insert(ResponseAreaScore.__table__, store.AREA_COLUMNS, area_rows)
-
-            write_time, _none = timed("write", write_only)
-            db.session.rollback()
-
-            def write_without_foreign_keys():
-                """The same writes into copies of the two tables without their foreign key to responses."""
-                for name in ("response_scores", "response_area_scores"):
-                    db.session.execute(text(f"DROP TABLE IF EXISTS bench_{name}"))  # SQLite keeps DDL
-                    if args.postgres:
-                        db.session.execute(text(f"CREATE TEMP TABLE bench_{name} (LIKE {name} INCLUDING ALL)"))
-                    else:
-                        columns = store.RESPONSE_COLUMNS if name == "response_scores" else store.AREA_COLUMNS
-                        db.session.execute(text(f"CREATE TEMP TABLE bench_{name} ({', '.join(columns)}, "
-                                                f"PRIMARY KEY ({', '.join(columns[:2])}))"))
-                copies = MetaData()
-                store._insert(ResponseScore.__table__.to_metadata(copies, name="bench_response_scores"),
-                              store.RESPONSE_COLUMNS, score_rows)
-                store._insert(ResponseAreaScore.__table__.to_metadata(copies, name="bench_response_area_scores"),
-                              store.AREA_COLUMNS, area_rows)
-
-            unchecked_time, _none = timed("write without foreign keys", write_without_foreign_keys)
-            db.session.rollback()
-            print(f"baseline SQL aggregation of the raw answers by country and area: {base * 1000:.0f} ms "
-                  f"({len(rows)} groups)")
-            print(f"regional view data: {regional_time * 1000:.1f} ms = {regional_time / base:.3f} x baseline "
-                  f"(target <= 0.1)")
-            print(f"rebuild of all scores ({counts['responses']} responses): {rebuild_time:.1f} s = "
-                  f"{rebuild_time / base:.2f} x baseline (target <= 3)")
-            print(f"  of which the floor, writing the same {len(score_rows) + len(area_rows):,} response score rows "
-                  f"alone (delete + bulk insert): {write_time:.2f} s = {write_time / base:.2f} x baseline; "
-                  f"into tables without the foreign key to responses: {unchecked_time:.2f} s = "
-                  f"{unchecked_time / base:.2f} x baseline")
-            print(json.dumps({"baseline_s": round(base, 4), "regional_ratio": round(regional_time / base, 4),
-                              "rebuild_ratio": round(rebuild_time / base, 3),
-                              "write_floor_ratio": round(write_time / base, 3),
-                              "write_without_foreign_keys_ratio": round(unchecked_time / base, 3)}))
+            seconds = time.perf_counter() - started
             db.session.remove()
-            db.engine.dispose()
+        try:
+            yield app, campaign_id, seconds
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_set_arguments(parser)
+    args = parser.parse_args()
+    os.environ.setdefault("FLASK_DEBUG", "1")
+    from sqlalchemy import MetaData, text
+
+    from app.extensions import db
+    from app.questionnaires.services import definition_of
+    from app.scoring import store
+    from app.scoring.models import CountryAreaScore, ResponseAreaScore, ResponseScore
+
+    with data_set(args, "bench_scores") as (app, campaign_id, seconds), app.app_context():
+        from app.campaigns.models import Campaign
+
+        campaign = db.session.get(Campaign, campaign_id)
+        definition = definition_of(campaign.version)
+        db.session.execute(text("ANALYZE"))  # planner statistics, as autovacuum / a maintained database has
+        db.session.commit()
+        answers = db.session.execute(text("SELECT COUNT(*) FROM answers")).scalar()
+        print(f"data: {args.countries} countries, {args.agencies} agencies, {args.responses} responses, "
+              f"{args.questions} questions, {answers:,} answers ({seconds:.0f} s to "
+              f"generate) on {'PostgreSQL' if args.postgres else 'SQLite'}")
+
+        def timed(label, call, repeat=3):
+            best = None
+            for _ in range(repeat):
+                db.session.rollback()
+                t0 = time.perf_counter()
+                result = call()
+                elapsed = time.perf_counter() - t0
+                best = elapsed if best is None else min(best, elapsed)
+            return best, result
+
+        base, rows = timed("baseline", lambda: baseline(db, definition, args.postgres))
+        def rebuild_and_commit():
+            counts = store.rebuild()
+            db.session.commit()
+            return counts
+
+        # Best of three like the other figures: the first fills empty tables, the next two replace rows.
+        rebuild_time, counts = timed("rebuild", rebuild_and_commit)
+
+        def regional():
+            try:
+                from app.dashboards.data import regional_data
+            except ImportError:
+                regional_data = None
+            if regional_data is not None:
+                from app.auth.models import User
+                from app.dashboards.data import Filters
+
+                staff = User(email="bench@example.org", role="staff")
+                return regional_data(campaign, staff, Filters())
+            return db.session.scalars(db.select(CountryAreaScore).where(
+                CountryAreaScore.campaign_id == campaign_id)).all()
+
+        regional_time, _data = timed("regional", regional)
+
+        score_rows = [tuple(row) for row in db.session.execute(text(
+            f"SELECT {', '.join(store.RESPONSE_COLUMNS)} FROM response_scores"))]
+        area_rows = [tuple(row) for row in db.session.execute(text(
+            f"SELECT {', '.join(store.AREA_COLUMNS)} FROM response_area_scores"))]
+
+        def write_only():
+            """The floor of any rebuild: deleting and writing the same response score rows, nothing else."""
+            db.session.execute(text("DELETE FROM response_scores"))
+            db.session.execute(text("DELETE FROM response_area_scores"))
+            store._insert(ResponseScore.__table__, store.RESPONSE_COLUMNS, score_rows)
+            store._insert(ResponseAreaScore.__table__, store.AREA_COLUMNS, area_rows)
+
+        write_time, _none = timed("write", write_only)
+        db.session.rollback()
+
+        def write_without_foreign_keys():
+            """The same writes into copies of the two tables without their foreign key to responses."""
+            for name in ("response_scores", "response_area_scores"):
+                db.session.execute(text(f"DROP TABLE IF EXISTS bench_{name}"))  # SQLite keeps DDL
+                if args.postgres:
+                    db.session.execute(text(f"CREATE TEMP TABLE bench_{name} (LIKE {name} INCLUDING ALL)"))
+                else:
+                    columns = store.RESPONSE_COLUMNS if name == "response_scores" else store.AREA_COLUMNS
+                    db.session.execute(text(f"CREATE TEMP TABLE bench_{name} ({', '.join(columns)}, "
+                                            f"PRIMARY KEY ({', '.join(columns[:2])}))"))
+            copies = MetaData()
+            store._insert(ResponseScore.__table__.to_metadata(copies, name="bench_response_scores"),
+                          store.RESPONSE_COLUMNS, score_rows)
+            store._insert(ResponseAreaScore.__table__.to_metadata(copies, name="bench_response_area_scores"),
+                          store.AREA_COLUMNS, area_rows)
+
+        unchecked_time, _none = timed("write without foreign keys", write_without_foreign_keys)
+        db.session.rollback()
+        print(f"baseline SQL aggregation of the raw answers by country and area: {base * 1000:.0f} ms "
+              f"({len(rows)} groups)")
+        print(f"regional view data: {regional_time * 1000:.1f} ms = {regional_time / base:.3f} x baseline "
+              f"(target <= 0.1)")
+        print(f"rebuild of all scores ({counts['responses']} responses): {rebuild_time:.1f} s = "
+              f"{rebuild_time / base:.2f} x baseline (target <= 3)")
+        print(f"  of which the floor, writing the same {len(score_rows) + len(area_rows):,} response score rows "
+              f"alone (delete + bulk insert): {write_time:.2f} s = {write_time / base:.2f} x baseline; "
+              f"into tables without the foreign key to responses: {unchecked_time:.2f} s = "
+              f"{unchecked_time / base:.2f} x baseline")
+        print(json.dumps({"baseline_s": round(base, 4), "regional_ratio": round(regional_time / base, 4),
+                          "rebuild_ratio": round(rebuild_time / base, 3),
+                          "write_floor_ratio": round(write_time / base, 3),
+                          "write_without_foreign_keys_ratio": round(unchecked_time / base, 3)}))
 
 
 if __name__ == "__main__":
