@@ -101,12 +101,13 @@ class CampaignForm(FlaskForm):
     def validate_targets(self, field):
         """Each line is "COUNTRY INDICATOR LEVEL" of a known country and an indicator of the chosen version, on its
         scale, each country and indicator once; every problem is listed with its line."""
-        from app.campaigns.services import versions
         from app.directory.models import Country
         from app.extensions import db
+        from app.questionnaires.models import QuestionnaireVersion
         from app.questionnaires.services import definition_of
 
-        version = next((v for v in versions() if v.id == self.version.data), None)
+        # (already in the session: the version choices were just read)
+        version = db.session.get(QuestionnaireVersion, self.version.data) if self.version.data else None
         codes = set(db.session.scalars(db.select(Country.code)))
         problems = target_line_problems(field.data, definition_of(version) if version else None, codes)
         if problems:
