@@ -158,27 +158,28 @@ def clarify(response_id: int):
                 if key.startswith("message-") and text.strip() and key.removeprefix("message-") not in chosen]
     unticked = [question for question in unticked if question is not None]
     if unticked:
-        errors: dict = {"clarify": _("Some messages are beside questions that are not ticked: tick “Ask to "
-                                     "clarify” to send them, or clear them. Nothing was sent."),
-                        "missing": unticked}
-        for question in unticked:
-            errors[f"message-{question.id}"] = _("This message would not be sent: tick “Ask to clarify”, or clear "
-                                                 "the message.")
-        return _render_response(response, 422, errors)
+        return _render_response(response, 422, _clarify_errors(
+            _("Some messages are beside questions that are not ticked: tick “Ask to clarify” to send them, or "
+              "clear them. Nothing was sent."), unticked,
+            _("This message would not be sent: tick “Ask to clarify”, or clear the message.")))
     try:
         _or_404(services.request_clarification, response, items, actor=current_user,
                 seen_version=request.form.get("row_version", type=int))
     except ReviewError as exc:
         db.session.rollback()
-        errors = {"clarify": str(exc)}
         missing = [definition.question(qid) for qid, message in items if not (message or "").strip()]
-        errors["missing"] = [q for q in missing if q is not None]
-        for question in errors["missing"]:
-            errors[f"message-{question.id}"] = _("Write your message to the agency about this question.")
-        return _render_response(response, 422, errors)
+        return _render_response(response, 422, _clarify_errors(
+            str(exc), [q for q in missing if q is not None],
+            _("Write your message to the agency about this question.")))
     db.session.commit()
     flash(_("The response was returned to the agency with your questions; its contacts were e-mailed."), "success")
     return redirect(url_for(".response", response_id=response.id))
+
+
+def _clarify_errors(summary: str, questions: list, message: str) -> dict:
+    """The errors of a refused clarification request: the summary, the questions it lists (linked to their
+    message fields) and the message shown beside each of them."""
+    return {"clarify": summary, "missing": questions, **{f"message-{q.id}": message for q in questions}}
 
 
 @bp.route("/responses/<int:response_id>/validate", methods=["POST"])
