@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# pytest workers of `make test` (pytest-xdist): one per core; TEST_WORKERS=0 runs the tests in one process.
+TEST_WORKERS ?= auto
 export FLASK_APP := wsgi.py
 
 .PHONY: setup install translations compile-translations run test lint e2e bench clean
@@ -45,7 +47,7 @@ lint: install
 	$(BIN)/ruff check .
 
 test: install compile-translations lint
-	$(BIN)/python -m pytest; status=$$?; \
+	$(BIN)/python -m pytest -n $(TEST_WORKERS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$status
 
 e2e: install compile-translations
