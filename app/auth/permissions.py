@@ -10,14 +10,25 @@ from flask_login import current_user
 from app.extensions import login_manager
 
 
+def _unauthorized():
+    """An anonymous visitor goes to the sign-in page; a background request that asked for JSON (autosave) gets
+    401 in JSON instead, which it can tell from a saved answer (a redirect would end on the sign-in page's 200)."""
+    from app.core.errors import wants_json
+
+    if wants_json():
+        abort(401)
+    return login_manager.unauthorized()
+
+
 def require_role(*roles: str):
-    """Allow the view only to signed-in users with one of `roles` (anonymous: sign-in; others: 403)."""
+    """Allow the view only to signed-in users with one of `roles` (anonymous: sign-in, or 401 in JSON to a
+    background request; others: 403)."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                return login_manager.unauthorized()
+                return _unauthorized()
             if not current_user.has_role(*roles):
                 abort(403)
             return view(*args, **kwargs)
@@ -34,7 +45,7 @@ def signed_in(view):
     @wraps(view)
     def wrapped(*args, **kwargs):
         if not current_user.is_authenticated:
-            return login_manager.unauthorized()
+            return _unauthorized()
         return view(*args, **kwargs)
 
     wrapped.required_roles = ("*",)

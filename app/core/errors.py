@@ -24,6 +24,8 @@ def wants_json() -> bool:
 def _messages() -> dict[int, tuple[str, str]]:
     return {
         400: (_("Bad request"), _("The request could not be understood.")),
+        401: (_("Not signed in"), _("You are not signed in, or your session has ended. Sign in again (agency "
+                                    "contacts: open your personal link again).")),
         403: (_("Access denied"), _("You do not have permission to open this page.")),
         404: (_("Page not found"), _("There is no page at this address, or you may not see it.")),
         405: (_("Method not allowed"), _("This page cannot be used this way.")),
@@ -64,6 +66,15 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
+        from flask_login import current_user
+
+        if not current_user.is_authenticated:  # the session ended, and its token with it
+            return render_error(
+                400,
+                _("The form has expired"),
+                _("The security token of the form was missing or out of date, so nothing was saved. You are not "
+                  "signed in: sign in again (agency contacts: open your personal link again)."),
+            )
         return render_error(
             400,
             _("The form has expired"),

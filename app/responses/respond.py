@@ -277,6 +277,8 @@ def _autosave_texts() -> dict[str, str]:
         "saving": _("Saving…"),
         "saved_at": _("Saved at %(time)s", time="%s"),
         "not_saved": _("Not saved: see the message beside the question."),
+        "signed_out": _("Not saved: your session has ended, so the page can no longer save. Your text is still on "
+                        "the page: copy it, then open your personal link again."),
         "failed": _("Could not save. Check your connection; your text is still on the page. Press Save to try again."),
         "conflict": _("Someone else changed this answer after you opened the page. Choose which value to keep."),
         "conflict_status": _("Not saved: someone else changed an answer (see below)."),

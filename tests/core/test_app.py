@@ -72,9 +72,20 @@ def test_post_without_csrf_token_is_refused_with_an_explanation(client, make_use
     response = client.post("/language", data={"locale": "ru"})
     assert response.status_code == 400
     body = response.get_data(as_text=True)
-    assert "security token" in body
+    assert "security token" in body and "You are still signed in" in body
     # still signed in
     assert client.get("/staff").status_code == 200
+
+
+def test_a_post_after_the_session_ended_does_not_say_you_are_still_signed_in(client, make_user):
+    """A page left open after signing out (or after the session expired) has a token of the old session."""
+    user = make_user("staff")
+    sign_in(client, user.email)
+    token = extract_csrf(client.get("/staff").get_data(as_text=True))
+    client.post("/sign-out", data={"csrf_token": token})
+    client.delete_cookie(client.application.config["SESSION_COOKIE_NAME"], domain="localhost")  # session expired
+    body = client.post("/language", data={"locale": "ru", "csrf_token": token}).get_data(as_text=True)
+    assert "security token" in body and "You are not signed in" in body and "still signed in" not in body
 
 
 def test_json_post_with_csrf_header_is_accepted(client, make_user):

@@ -221,6 +221,35 @@ def test_respondent_answers_in_russian_and_submits(page, live_app, live_server):
     assert errors == []
 
 
+def test_autosave_after_the_session_ended_says_so_and_keeps_the_text(browser, live_app, live_server):
+    """Signing out in another tab (or staff revoking the link) ends the session: the next background save is
+    refused with 401, the page says it was not saved and why, and the typed text stays in the field."""
+    (link,) = make_campaign(live_app, live_server)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(link)
+    page.goto(live_server + "/respondent/sections/1")
+    with saving(page, "staff_total"):
+        page.fill("#q__staff_total", "12")
+        page.locator("#q__staff_total").blur()
+    wait_saved(page)
+
+    other = context.new_page()  # sign out in another tab
+    other.goto(live_server + "/respondent")
+    other.get_by_role("button", name="Sign out").click()
+    other.wait_for_load_state("networkidle")
+    with saving(page, "staff_total") as info:
+        page.fill("#q__staff_total", "4500")
+        page.locator("#q__staff_total").blur()
+    assert info.value.status == 401
+    status = page.locator("#save-status")
+    assert "session has ended" in status.inner_text()
+    assert "error" in status.get_attribute("class")
+    assert page.input_value("#q__staff_total") == "4500"
+    assert stored(live_app)["staff_total"] == 12
+    context.close()
+
+
 def test_two_browsers_of_one_agency(browser, live_app, live_server):
     first_link, second_link = make_campaign(live_app, live_server, contacts=2)
     contexts = [browser.new_context(locale="en-GB"), browser.new_context(locale="en-GB")]

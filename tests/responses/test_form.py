@@ -238,6 +238,22 @@ def test_autosave_refuses_unknown_questions_and_needs_the_csrf_token(first, db_s
     assert stored(db_session) == {}
 
 
+def test_autosave_after_signing_out_is_a_401_in_json_and_a_page_goes_to_sign_in(first, db_session):
+    """The background save asks for JSON: once the session has ended it gets 401 with a message (before, the
+    redirect to the sign-in page ended on a 200 that the page took for a save); a page still redirects."""
+    assert autosave(first, "agency_name", {"q__agency_name": ["MVD"]}).status_code == 200
+    first.post("/sign-out", data={"csrf_token": first.csrf})
+    response = first.post("/respondent/autosave", json={"question": "agency_name",
+                                                         "fields": {"q__agency_name": ["Changed"]}},
+                          headers={"X-CSRFToken": first.csrf, "Accept": "application/json"})
+    assert response.status_code == 401
+    assert "session has ended" in response.json["error"]["message"]
+    assert stored(db_session)["agency_name"] == "MVD"
+    page = first.post("/respondent/sections/1", data={"csrf_token": first.csrf, "q__agency_name": "Changed"})
+    assert page.status_code == 302 and "/sign-in" in page.headers["Location"]
+    assert stored(db_session)["agency_name"] == "MVD"
+
+
 def test_every_change_is_in_the_history_with_its_channel(first, db_session):
     from app.core.models import AuditEvent
 

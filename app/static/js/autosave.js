@@ -101,7 +101,9 @@
     }).then(function (result) {
       pending -= 1;
       var data = result.data || {};
-      if (result.status === 200) {
+      if (result.status === 200 && data.version === undefined) {  // not our answer: some other page
+        say(texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+      } else if (result.status === 200) {
         box.setAttribute("data-version", data.version);
         setError(box, null);
         var removed = box.querySelector("input[name$='__remove']:checked");
@@ -117,6 +119,8 @@
         say((texts.saved_at || "Saved at %s").replace("%s", data.saved_at), "ok");
       } else if (result.status === 409) {
         showConflict(box, data.conflict || {});
+      } else if (result.status === 401) {
+        say(texts.signed_out || "Not saved: your session has ended. Your text is still on the page.", "error");
       } else if (result.status === 422) {
         setError(box, data.error || "");
         say(texts.not_saved || "Not saved: see the message beside the question", "error");
