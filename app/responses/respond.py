@@ -339,18 +339,21 @@ def autosave():
 @require_role("respondent")
 def reply(clarification_id: int):
     """The agency's written reply to one of the experts' clarification requests."""
+    from app.responses.views import render_home
     from app.review.services import ReviewError, reply_to_clarification
 
     scope = _scope()
-    if not answering.is_editable(scope.response):
-        abort(404)
+    text = request.form.get("reply", "")
     try:
-        reply_to_clarification(scope.response, clarification_id, request.form.get("reply", ""), actor=current_user)
+        reply_to_clarification(scope.response, clarification_id, text, actor=current_user)
     except ReviewError as exc:
         db.session.rollback()
         if exc.not_found:
             abort(404)
-        flash(str(exc), "error")
+        if exc.read_only:
+            # submitted (perhaps by a colleague) or closed while the page was open: the typed text is shown back
+            return render_home(scope.invitation, reply={"id": clarification_id, "text": text, "refused": True}), 409
+        return render_home(scope.invitation, reply={"id": clarification_id, "text": text, "error": str(exc)}), 422
     else:
         db.session.commit()
         flash(_("Your reply is saved. Submit the questionnaire again when you have answered every request."),

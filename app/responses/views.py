@@ -29,6 +29,16 @@ def _kind_label(code: str) -> str:
 @require_role("respondent")
 def respondent_home():
     """The questionnaire of the agency and campaign the respondent's link is for: sections and progress."""
+    invitation = g.get("invitation")
+    if invitation is None:
+        return render_template("responses/respondent_home.html", invitation=None)
+    return render_home(invitation)
+
+
+def render_home(invitation, *, reply: dict | None = None) -> str:
+    """The respondent's home page. `reply`, after a refused clarification reply: {"id": the request, "text":
+    what was typed, "error": why it was refused, "refused": True when the answers can no longer be changed},
+    so that the typed text is shown back rather than lost."""
     from datetime import date
 
     from app.questionnaires.forms import Context
@@ -36,9 +46,6 @@ def respondent_home():
     from app.responses.progress import section_states
     from app.responses.respond import _state_labels, current_response
 
-    invitation = g.get("invitation")
-    if invitation is None:
-        return render_template("responses/respondent_home.html", invitation=None)
     campaign, agency = invitation.campaign, invitation.agency
     response = current_response(invitation)
     definition = definition_of(response.version)
@@ -56,7 +63,8 @@ def respondent_home():
                            ctx=Context(definition, lang),
                            title=tr(definition.title, lang, definition.languages[0]), sections=sections, resume=resume,
                            days=campaigns.days_to_deadline(campaign), editable=answering.is_editable(response),
-                           required=required, answered=answered, clarifications=_clarifications(definition, response))
+                           required=required, answered=answered, clarifications=_clarifications(definition, response),
+                           reply=reply or {})
 
 
 def _clarifications(definition, response):

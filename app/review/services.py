@@ -31,11 +31,13 @@ REVIEWERS = ("staff", "admin", "expert")
 
 
 class ReviewError(ValueError):
-    """A review action was refused; `not_found` when the object is outside the actor's scope."""
+    """A review action was refused; `not_found` when the object is outside the actor's scope, `read_only` when
+    the agency's answers can no longer be changed (submitted, validated or the campaign closed)."""
 
-    def __init__(self, message: str, *, not_found: bool = False):
+    def __init__(self, message: str, *, not_found: bool = False, read_only: bool = False):
         super().__init__(message)
         self.not_found = not_found
+        self.read_only = read_only
 
 
 # --- scope ---------------------------------------------------------------------------------------------
@@ -191,9 +193,16 @@ def request_clarification(response: Response, items: list[tuple[str, str]], *, a
     """Ask the agency to clarify these questions [(question id, message)]: the response goes back to the agency
     (`returned`), an e-mail with a fresh link goes to each active contact, the scores drop the response until
     it is submitted again."""
+    from app.campaigns.services import lock_campaign
+
     response = _locked(response, seen_version)
     if response.status != "submitted":
         raise ReviewError(_("Only a submitted response can be returned for clarification."))
+    lock_campaign(response.campaign_id)
+    db.session.refresh(response.campaign, ["status"])  # as it is now: a colleague may have closed it meanwhile
+    if response.campaign.status != "open":
+        raise ReviewError(_("The campaign is closed: the agency could not answer, so the response cannot be "
+                            "returned. Open the campaign again first."))
     items = [(qid, (message or "").strip()) for qid, message in items]
     if not items:
         raise ReviewError(_("Choose at least one question to clarify."))
@@ -261,7 +270,7 @@ def reply_to_clarification(response: Response, clarification_id: int, text: str,
 
     response = _locked(response)  # a resubmission closing the request meanwhile wins
     if not is_editable(response):
-        raise ReviewError("not found", not_found=True)
+        raise ReviewError(_("Your answers can no longer be changed."), read_only=True)
     clarification = db.session.get(Clarification, clarification_id)
     if clarification is not None:
         db.session.refresh(clarification)

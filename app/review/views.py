@@ -157,29 +157,37 @@ def clarify(response_id: int):
     unticked = [definition.question(key.removeprefix("message-")) for key, text in request.form.items()
                 if key.startswith("message-") and text.strip() and key.removeprefix("message-") not in chosen]
     unticked = [question for question in unticked if question is not None]
-    if unticked:
+    missing = [definition.question(qid) for qid, message in items if not (message or "").strip()]
+    missing = [question for question in missing if question is not None]
+    without_message = _("Write your message to the agency about this question.")
+    if unticked:  # with the ticked questions that lack a message, if any: every problem at once
+        summary = _("Some messages are beside questions that are not ticked: tick “Ask to clarify” to send them, or "
+                    "clear them. Nothing was sent.")
+        if missing:
+            summary += " " + _("Write a message for each question to clarify.")
+        not_sent = _("This message would not be sent: tick “Ask to clarify”, or clear the message.")
         return _render_response(response, 422, _clarify_errors(
-            _("Some messages are beside questions that are not ticked: tick “Ask to clarify” to send them, or "
-              "clear them. Nothing was sent."), unticked,
-            _("This message would not be sent: tick “Ask to clarify”, or clear the message.")))
+            definition, summary, [(q, not_sent) for q in unticked] + [(q, without_message) for q in missing]))
     try:
         _or_404(services.request_clarification, response, items, actor=current_user,
                 seen_version=request.form.get("row_version", type=int))
     except ReviewError as exc:
         db.session.rollback()
-        missing = [definition.question(qid) for qid, message in items if not (message or "").strip()]
         return _render_response(response, 422, _clarify_errors(
-            str(exc), [q for q in missing if q is not None],
-            _("Write your message to the agency about this question.")))
+            definition, str(exc), [(q, without_message) for q in missing]))
     db.session.commit()
     flash(_("The response was returned to the agency with your questions; its contacts were e-mailed."), "success")
     return redirect(url_for(".response", response_id=response.id))
 
 
-def _clarify_errors(summary: str, questions: list, message: str) -> dict:
-    """The errors of a refused clarification request: the summary, the questions it lists (linked to their
-    message fields) and the message shown beside each of them."""
-    return {"clarify": summary, "missing": questions, **{f"message-{q.id}": message for q in questions}}
+def _clarify_errors(definition, summary: str, problems: list[tuple]) -> dict:
+    """The errors of a refused clarification request: the summary, the questions it lists in the questionnaire's
+    order (linked to their message fields) and the message shown beside each of them; `problems` are (question,
+    message) pairs."""
+    order = {q.id: n for n, q in enumerate(q for section in definition.sections for q in section.questions)}
+    problems = sorted(problems, key=lambda problem: order.get(problem[0].id, len(order)))
+    return {"clarify": summary, "missing": [q for q, _message in problems],
+            **{f"message-{q.id}": message for q, message in problems}}
 
 
 @bp.route("/responses/<int:response_id>/validate", methods=["POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import extract_csrf
 from tests.review.conftest import client_for, respondent
@@ -161,12 +161,27 @@ def test_clarification_round_trip(app_ctx, review_world, db_session):
     assert section1.count("highlighted") == 1 and "Is 500 the total including regional offices?" in section1
     assert re.search(r'question-number highlighted"\s+id="question-staff_total"', section1)
     clarification_id = re.search(r'/respondent/clarifications/(\d+)', home).group(1)
+    assert f'id="reply-{clarification_id}" name="reply" rows="2" maxlength="10000"' in home
+    # A reply over the limit is refused beside its box, and the typed text stays in the box.
+    too_long = "Regional offices: " + "x" * 10_000
+    refused = agency.post(f"/respondent/clarifications/{clarification_id}", data={
+        "csrf_token": agency.csrf, "reply": too_long})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "The reply is too long" in html
+    assert re.search(rf'aria-describedby="reply-error-{clarification_id}">{too_long}</textarea>', html)
     agency.post(f"/respondent/clarifications/{clarification_id}", data={
         "csrf_token": agency.csrf, "reply": "500 includes regional offices; 350 at headquarters."})
     assert agency.post("/respondent/autosave", json={"question": "staff_total", "fields": {"q__staff_total": ["350"]},
                                                      "base_version": 1},
                        headers={"X-CSRFToken": agency.csrf}).status_code == 200
     assert agency.post("/respondent/review", data={"csrf_token": agency.csrf, "confirm": "1"}).status_code == 302
+    # A reply sent from a page opened before the submission is not saved, and is shown back to be copied.
+    late = agency.post(f"/respondent/clarifications/{clarification_id}", data={
+        "csrf_token": agency.csrf, "reply": "One more detail: 12 regional offices."})
+    html = late.get_data(as_text=True)
+    assert late.status_code == 409 and "Your reply was not saved" in html
+    assert re.search(r'<textarea id="refused-reply" rows="4" readonly>One more detail: 12 regional offices.</textarea>',
+                     html)
 
     # The expert sees what changed since the request: old -> new, with the reply.
     page = expert.get(url).get_data(as_text=True)
@@ -180,6 +195,54 @@ def test_clarification_round_trip(app_ctx, review_world, db_session):
                                                                              AuditEvent.object_id == str(response_id))
                                                     .order_by(AuditEvent.id))]
     assert actions[-4:] == ["response.returned", "clarification.replied", "answer.changed", "response.submitted"]
+
+
+def test_a_refused_clarification_request_names_every_problem_at_once(app_ctx, review_world, db_session):
+    """A ticked question without a message and a message beside an unticked question: both are listed, in the
+    questionnaire's order, each with its own message beside the field, and the typed text stays."""
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    url = f"/review/responses/{review_world['responses']['MVD']}"
+    refused = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "clarify": ["ct_unit_staff"],
+                                                  "message-staff_total": "Regional offices too?"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Nothing was sent." in html and "Write a message for each" in html
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
+    assert re.findall(r'href="#message-(\w+)"', summary) == ["staff_total", "ct_unit_staff"]
+    beside = dict(re.findall(r'<p class="error" id="message-error-(\w+)">([^<]*)</p>', html))
+    assert beside == {"staff_total": "This message would not be sent: tick “Ask to clarify”, or clear the message.",
+                      "ct_unit_staff": "Write your message to the agency about this question."}
+    assert "Regional offices too?" in html
+
+
+def test_a_response_is_not_returned_while_its_campaign_is_closed(app_ctx, review_world, db_session):
+    """The agency could not answer a closed campaign: the request is refused with the typed messages kept, no
+    e-mail goes out, the response and its scores stay; the page offers no "Return" until the campaign reopens."""
+    from app.campaigns import services as campaigns
+    from app.campaigns.models import Campaign
+    from app.mail.models import OutboxMessage
+    from app.responses.models import Response
+    from app.scoring.models import ResponseScore
+
+    response_id = review_world["responses"]["MVD"]
+    url = f"/review/responses/{response_id}"
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    page = expert.get(url).get_data(as_text=True)  # opened while the campaign is open
+    assert "Return to the agency" in page
+    campaigns.set_status(db_session.get(Campaign, review_world["campaign"]), "closed")
+    db_session.commit()
+    mails = db_session.scalar(select(func.count()).select_from(OutboxMessage))
+    refused = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "clarify": ["staff_total"],
+                                                  "message-staff_total": "Is 500 the total?"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "The campaign is closed" in html and "Is 500 the total?" in html
+    db_session.rollback()
+    assert db_session.get(Response, response_id).status == "submitted"
+    assert db_session.scalar(select(func.count()).select_from(OutboxMessage)) == mails
+    assert db_session.scalar(select(func.count()).select_from(ResponseScore).where(
+        ResponseScore.response_id == response_id)) > 0
+    page = expert.get(url).get_data(as_text=True)
+    assert "Return to the agency" not in page and 'id="clarify-form"' not in page
+    assert "open it again to return the response" in page
 
 
 def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, db_session):
