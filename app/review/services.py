@@ -316,11 +316,11 @@ def validate(response: Response, *, actor, seen_version: int | None = None) -> R
     return response
 
 
-def unlock(response: Response, reason: str, *, actor) -> Response:
+def unlock(response: Response, reason: str, *, actor, seen_version: int | None = None) -> Response:
     """Staff only: a validated response back to `submitted` (open to review again), with a reason."""
     if getattr(actor, "role", None) not in ("staff", "admin"):
         raise ReviewError(_("Only staff can unlock a validated response."))
-    response = _locked(response)
+    response = _locked(response, seen_version)
     if response.status != "validated":
         raise ReviewError(_("Only a validated response can be unlocked."))
     reason = (reason or "").strip()

@@ -211,11 +211,15 @@ def validate(response_id: int):
 def unlock(response_id: int):
     """Unlock a validated response, with a reason (staff)."""
     response = _or_404(services.reviewable_response, current_user, response_id)
+    seen = request.form.get("row_version", type=int)
     try:
-        services.unlock(response, request.form.get("reason", ""), actor=current_user)
+        services.unlock(response, request.form.get("reason", ""), actor=current_user, seen_version=seen)
     except ReviewError as exc:
-        db.session.rollback()
-        return _render_response(response, 422, {"unlock": str(exc)})
+        db.session.rollback()  # and the response is read again
+        if response.status == "validated" and seen in (None, response.row_version):  # the form is still there
+            return _render_response(response, 422, {"unlock": str(exc)})
+        flash(str(exc), "error")  # a colleague acted meanwhile: the page as it is now, with why nothing was done
+        return redirect(url_for(".response", response_id=response.id))
     db.session.commit()
     flash(_("The response is unlocked."), "success")
     return redirect(url_for(".response", response_id=response.id))

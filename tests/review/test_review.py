@@ -245,7 +245,7 @@ def test_a_response_is_not_returned_while_its_campaign_is_closed(app_ctx, review
     assert "open it again to return the response" in page
 
 
-def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, db_session):
+def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, db_session, make_user):
     from app.core.models import AuditEvent
     from app.responses.models import Response
 
@@ -266,12 +266,23 @@ def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, 
                        headers={"X-CSRFToken": agency.csrf}).status_code == 403
 
     staff = client_for(app_ctx, "staff@example.org")
-    empty = staff.post(url + "/unlock", data={"csrf_token": staff.csrf, "reason": " "})
+    make_user("staff", email="colleague@example.org")
+    colleague = client_for(app_ctx, "colleague@example.org")
+    page = staff.get(url).get_data(as_text=True)
+    seen = re.search(r'action="[^"]*/unlock".*?name="row_version" value="(\d+)"', page, re.S).group(1)
+    assert f'name="row_version" value="{seen}"' in colleague.get(url).get_data(as_text=True)  # opened by both
+    empty = staff.post(url + "/unlock", data={"csrf_token": staff.csrf, "reason": " ", "row_version": seen})
     assert empty.status_code == 422 and "Give the reason for unlocking." in empty.get_data(as_text=True)
-    assert staff.post(url + "/unlock", data={"csrf_token": staff.csrf,
-                                             "reason": "Validated by mistake"}).status_code == 302
+    assert staff.post(url + "/unlock", data={"csrf_token": staff.csrf, "reason": "Validated by mistake",
+                                             "row_version": seen}).status_code == 302
     db_session.rollback()
     assert db_session.get(Response, response_id).status == "submitted"
+    # A colleague's page, opened before, unlocks too: refused, and the page as it is now says why.
+    stale = colleague.post(url + "/unlock", data={"csrf_token": colleague.csrf, "reason": "Me too",
+                                                  "row_version": seen}, follow_redirects=True)
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 200 and "The response has changed since you opened the page" in html
+    assert f'action="/review/responses/{response_id}/unlock"' not in html
     unlocked = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "response.unlocked"))
     assert unlocked.details == "Validated by mistake" and unlocked.actor_id == review_world["people"]["staff"].id
 
