@@ -27,6 +27,9 @@ def create_app(config: dict | None = None) -> Flask:
         # X-Forwarded-Host is not trusted: links sent by e-mail come from BASE_URL, and the proxy passes the
         # original Host header itself (see the README's nginx configuration).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0)
+    from app.core.ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before the routes are added: ids a database can hold
     register_extensions(app)
     register_blueprints(app)
     register_hooks(app)

@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.auth.permissions import require_role
 from app.campaigns import services as campaigns
+from app.core.ids import form_id
 from app.directory.models import AGENCY_TYPES
 from app.extensions import db
 from app.i18n import _, get_locale_code
@@ -161,8 +162,8 @@ def progress(campaign_id: int):
 def remind(campaign_id: int):
     """Remind the contacts of agencies that have not submitted (all, or one agency)."""
     campaign = campaigns.get_campaign(campaign_id) or abort(404)
-    agency_id = request.form.get("agency_id", type=int)
-    min_days = request.form.get("min_days", type=int, default=7)
+    agency_id = form_id("agency_id")
+    min_days = min(request.form.get("min_days", type=int, default=7), 3650)  # the form allows 365
     # The overview's filters (country or regional bodies, type of agency, text) limit "remind every agency" to
     # the agencies that match them, on every page of the overview.
     country = (request.form.get("country") or "").strip().upper() or None

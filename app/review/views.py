@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.auth.permissions import require_role
 from app.campaigns import services as campaigns
+from app.core.ids import form_id
 from app.extensions import db
 from app.i18n import _
 from app.questionnaires import expressions
@@ -137,7 +138,7 @@ def comment(response_id: int):
     question_id = request.form.get("question", "")
     try:
         _or_404(services.add_comment, response, question_id, request.form.get("body", ""), actor=current_user,
-                parent_id=request.form.get("parent", type=int))
+                parent_id=form_id("parent"))
     except ReviewError as exc:
         db.session.rollback()
         return _render_response(response, 422, {f"comment-{question_id}": str(exc)})

@@ -160,3 +160,23 @@ def test_bad_database_url_stops_with_one_line_naming_the_variable(tmp_path):
     assert result.returncode != 0
     error_lines = [line for line in result.stderr.splitlines() if "DATABASE_URL" in line]
     assert len(error_lines) == 1 and "Traceback" not in result.stderr
+
+
+def test_an_id_past_the_databases_integers_is_a_404_on_every_route(app_ctx, make_user):
+    """Every URL with an id: a number no INTEGER column holds names nothing (404) instead of failing in the
+    database (500: SQLite's OverflowError, PostgreSQL's "integer out of range")."""
+    import re
+
+    client = app_ctx.test_client()
+    sign_in(client, make_user("admin").email)
+    checked = []
+    for rule in app_ctx.url_map.iter_rules():
+        if "<int:" not in rule.rule:
+            continue
+        path = re.sub(r"<int:\w+>", "99999999999999999999", rule.rule)
+        path = re.sub(r"<[^>]+>", "KZ", path)  # a country code, a language...
+        method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS", "HEAD"})[0]
+        response = client.open(path, method=method)
+        assert response.status_code == 404, (rule.rule, path, response.status_code)
+        checked.append(rule.rule)
+    assert len(checked) > 30 and "/review/responses/<int:response_id>" in checked

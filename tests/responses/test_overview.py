@@ -157,6 +157,13 @@ def test_remind_button_for_one_agency(client, db_session, make_user, campaign):
         == ["gsfr.kg@example.org"]
     row = _rows(response.get_data(as_text=True))["GSFR"]
     assert "1 reminder" in row
+    # An agency id that cannot exist is refused: before, a number past the database's integers was a server
+    # error, and one that was not a number reminded every agency.
+    for bad in ("99999999999999999999", "all"):
+        assert client.post(f"/campaigns/{campaign.id}/remind", data={"csrf_token": token, "agency_id": bad,
+                                                                     "min_days": "0"}).status_code == 404
+    assert db_session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.kind == "reminder")) == 1
 
 
 def test_remind_from_a_filtered_overview_reaches_only_the_agencies_shown(client, db_session, make_user, campaign):

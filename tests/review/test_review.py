@@ -95,6 +95,12 @@ def test_comments_are_threaded_and_internal(app_ctx, review_world, db_session):
     page = expert.get(url).get_data(as_text=True)
     assert page.index("Includes civilian staff?") < page.index("Yes, per the 2025 report.")
     assert "Second Expert" in page and "margin-left: 1.5rem" in page
+    # A reply to a comment that cannot exist (an id past the database's integers, or not a number) is a 404,
+    # not a server error nor a new comment at the top.
+    for bad in ("99999999999999999999", "12abc"):
+        assert other.post(url + "/comments", data={"csrf_token": other.csrf, "question": "staff_total",
+                                                   "parent": bad, "body": "Lost reply"}).status_code == 404
+    assert "Lost reply" not in expert.get(url).get_data(as_text=True)
     refused = expert.post(url + "/comments", data={"csrf_token": expert.csrf, "question": "staff_total",
                                                    "body": "  "})
     assert refused.status_code == 422 and "Write a comment first." in refused.get_data(as_text=True)
