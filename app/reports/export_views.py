@@ -23,6 +23,7 @@ from app.reports import raw
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 
 TRUE = ("1", "true", "yes", "on")
+FALSE = ("0", "false", "no", "off")
 
 
 def _options(campaign) -> tuple[raw.RawOptions, str, str]:
@@ -41,7 +42,11 @@ def _options(campaign) -> tuple[raw.RawOptions, str, str]:
     lang = args.get("lang") or (get_locale_code() if get_locale_code() in languages else languages[0])
     if lang not in languages:
         abort_with_message(400, _("The questionnaire is not available in “%(value)s”.", value=lang))
-    return raw.RawOptions(codes=args.get("codes", "0").lower() in TRUE, lang=lang, multi=multi), fmt, sheet
+    codes = args.get("codes", "0").lower()
+    if codes not in TRUE + FALSE:
+        abort_with_message(400, _("Unknown value “%(value)s” for codes: choose 1 (codes) or 0 (labels).",
+                                  value=args.get("codes")))
+    return raw.RawOptions(codes=codes in TRUE, lang=lang, multi=multi), fmt, sheet
 
 
 def _send(export: raw.RawExport, fmt: str, sheet: str):

@@ -11,7 +11,8 @@ from flask_login import current_user
 
 from app.auth.permissions import require_role
 from app.core.downloads import send_workbook
-from app.i18n import available_locales, get_locale_code
+from app.core.errors import abort_with_message
+from app.i18n import _, available_locales, get_locale_code
 from app.questionnaires.services import definition_of
 from app.reports import data
 from app.reports.country import build_country_report
@@ -22,9 +23,15 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
 def _lang() -> str:
-    """?lang=ru when it is one of the configured locales, else the interface language."""
+    """?lang=ru, one of the configured locales; without it, the interface language; any other value is a 400
+    naming it and the choices (as the raw data export does), not a report in another language than asked."""
     wanted = request.args.get("lang", "")
-    return wanted if wanted in available_locales() else get_locale_code()
+    if not wanted:
+        return get_locale_code()
+    if wanted not in available_locales():
+        abort_with_message(400, _("There is no report in “%(value)s”: choose %(choices)s.", value=wanted,
+                                  choices=", ".join(available_locales())))
+    return wanted
 
 
 def _branding() -> data.Branding:

@@ -339,6 +339,10 @@ def unlock(response: Response, reason: str, *, actor, seen_version: int | None =
 # --- expert ratings ------------------------------------------------------------------------------------
 
 
+#: Longest rationale and evidence of an expert rating, in characters.
+RATIONALE_LIMIT, EVIDENCE_LIMIT = 10000, 5000
+
+
 def add_rating(campaign: Campaign, country: Country, indicator_id: str, level: Any, rationale: str, *, actor,
                evidence: str = "") -> ExpertRating:
     """An expert's (or staff member's) level for one indicator of one country, with a rationale."""
@@ -351,14 +355,18 @@ def add_rating(campaign: Campaign, country: Country, indicator_id: str, level: A
         level = float(str(level).replace(",", "."))
     except ValueError:
         raise ReviewError(_("Choose a level.")) from None
-    if not definition.min_level <= level <= definition.max_level:
+    if level not in {float(step.level) for step in definition.scale}:  # the levels the form offers
         raise ReviewError(_("Choose a level of the scale."))
     rationale = (rationale or "").strip()
+    evidence = (evidence or "").strip()
     if not rationale:
         raise ReviewError(_("Give the reasons for the rating."))
+    if len(rationale) > RATIONALE_LIMIT:  # refused rather than cut: the page keeps the text to shorten
+        raise ReviewError(_("The rationale is too long (at most 10,000 characters)."))
+    if len(evidence) > EVIDENCE_LIMIT:
+        raise ReviewError(_("The evidence is too long (at most 5,000 characters)."))
     rating = ExpertRating(campaign_id=campaign.id, country_id=country.id, indicator_id=indicator_id,
-                          expert_id=getattr(actor, "id", None), level=level, rationale=rationale[:10000],
-                          evidence=(evidence or "").strip()[:5000])
+                          expert_id=getattr(actor, "id", None), level=level, rationale=rationale, evidence=evidence)
     db.session.add(rating)
     db.session.flush()
     audit.record("rating.added", actor=actor, object_type="campaign", object_id=campaign.id,

@@ -385,6 +385,11 @@ def test_country_report_download_scope_and_options(app_ctx, report_world, db_ses
     staff = client_for(app_ctx, "staff@example.org")
     tj = staff.get(f"/reports/campaigns/{campaign}/countries/TJ.xlsx")
     assert tj.status_code == 200 and "Секретный ответ TJ" in all_texts(open_workbook(tj.data))
+    # A language the reports are not made in is refused with the choices, rather than ignored.
+    for url in (f"/reports/campaigns/{campaign}/countries/KZ.xlsx?lang=de",
+                f"/reports/campaigns/{campaign}/region.xlsx?lang=xx"):
+        refused = staff.get(url)
+        assert refused.status_code == 400 and "choose en, ru" in refused.get_data(as_text=True), url
 
 
 def test_download_forms_on_the_review_and_campaign_pages(app_ctx, report_world):

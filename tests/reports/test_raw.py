@@ -543,7 +543,7 @@ def test_staff_get_every_response_and_experts_their_countries(app_ctx, raw_world
     uzbek = client_for(app_ctx, "uz.expert@example.org")
     assert download(uzbek, f"/exports/campaigns/{campaign}/raw")[0] == 404
     assert download(staff, "/exports/campaigns/999999/raw")[0] == 404
-    for query in ("format=pdf", "lang=de", "multi=rows", "sheet=secret"):
+    for query in ("format=pdf", "lang=de", "multi=rows", "sheet=secret", "codes=7"):
         assert download(staff, f"/exports/campaigns/{campaign}/raw?{query}")[0] == 400, query
 
 

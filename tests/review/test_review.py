@@ -314,6 +314,13 @@ def test_expert_ratings_override_and_disagreement(app_ctx, review_world, db_sess
     expert = client_for(app_ctx, "kz.expert@example.org")
     refused = expert.post(url, data={"csrf_token": expert.csrf, "level": "9", "rationale": "Too high"})
     assert refused.status_code == 422 and "Choose a level of the scale." in refused.get_data(as_text=True)
+    between = expert.post(url, data={"csrf_token": expert.csrf, "level": "2.5", "rationale": "Between levels"})
+    assert between.status_code == 422 and "Choose a level of the scale." in between.get_data(as_text=True)
+    # A rationale over the limit is refused, not cut, and stays in the box to be shortened.
+    long_text = "Detailed reasons. " * 600
+    too_long = expert.post(url, data={"csrf_token": expert.csrf, "level": "2", "rationale": long_text})
+    html = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422 and "The rationale is too long" in html and long_text.strip() in html
     assert 'Too high' in refused.get_data(as_text=True)  # the typed rationale is kept
     assert expert.post(url, data={"csrf_token": expert.csrf, "level": "1",
                                   "rationale": "The unit exists on paper only."}).status_code == 302
