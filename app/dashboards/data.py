@@ -159,6 +159,14 @@ def visible_countries(campaign: Campaign, actor) -> list[Country]:
     return [c for c in campaign_countries(campaign) if scope is None or c.id in scope]
 
 
+def may_filter_country(campaign: Campaign, actor, code: str) -> bool:
+    """Whether the actor may narrow a view to this country (or the regional bodies): staff, any; an expert, only
+    their own countries. A filter outside that is refused (404) rather than shown as a view with no data, which
+    would pass for a country without answers."""
+    scope = _scope(actor)
+    return scope is None or code in {c.code for c in visible_countries(campaign, actor)}
+
+
 def _visible_agencies(campaign: Campaign, actor, filters: Filters) -> list[Agency]:
     """The campaign's agencies the actor may see, narrowed by the country and agency type filters."""
     _scope(actor)

@@ -41,8 +41,13 @@ def _campaign():
 
 
 def _filters(campaign) -> dashboard_data.Filters:
+    """The view's filters; 404 for a country the viewer may not see (an expert's other countries)."""
     definition = definition_of(campaign.version) if campaign else None
-    return dashboard_data.Filters.from_mapping(request.args, definition)
+    filters = dashboard_data.Filters.from_mapping(request.args, definition)
+    if filters.country and campaign is not None and not dashboard_data.may_filter_country(
+            campaign, current_user, filters.country):
+        abort(404)
+    return filters
 
 
 def _wants_json() -> bool:
@@ -173,11 +178,12 @@ def index():
     campaign = _campaign()
     if campaign is None:
         return _no_campaign()
+    filters = _filters(campaign)
     countries = dashboard_data.visible_countries(campaign, current_user)
     if _wants_json():
         return jsonify({"campaign": dashboard_data.campaign_info(campaign),
                         "countries": [{"code": c.code, "name": c.name(get_locale_code())} for c in countries]})
-    return _render("dashboards/index.html", {}, {}, campaign, _filters(campaign))
+    return _render("dashboards/index.html", {}, {}, campaign, filters)
 
 
 @bp.route("/progress")

@@ -314,9 +314,14 @@ def test_expert_sees_only_assigned_countries(app_ctx, world):
     explorer = get_json(expert, "/dashboards/questions?question=has_ct_unit")
     assert [g["code"] for g in explorer["by_country"]] == ["KZ"]
     assert explorer["by_country"][0]["counts"] == {"yes": 1, "partly": 1, "no": 0, "not_applicable": 0}
-    # A country filter naming another country shows nothing of it.
-    assert get_json(expert, "/dashboards/region?country=TJ")["countries"] == []
-    assert get_json(expert, "/dashboards/progress?country=TJ")["countries"] == []
+    # A country filter naming another country (or the regional bodies) is a 404, as that country's profile is,
+    # on every view and in JSON: not a view with no data, which would pass for a country without answers.
+    for url in ("/dashboards/", "/dashboards/region", "/dashboards/progress", "/dashboards/questions",
+                "/dashboards/countries/KZ"):
+        for query in ("?country=TJ", "?country=tj&format=json", "?country=-"):
+            refused = expert.get(url + query)
+            assert refused.status_code == 404 and "Tajikistan" not in refused.get_data(as_text=True), url + query
+    assert get_json(expert, "/dashboards/region?country=KZ")["countries"] == [{"code": "KZ", "name": "Kazakhstan"}]
 
 
 def test_expert_sees_the_average_when_enough_other_countries_hide_in_it(app_ctx, world, monkeypatch):
@@ -596,6 +601,10 @@ def test_the_agency_type_filter_on_a_country_says_what_it_applies_to(app_ctx, wo
     page = staff.get("/dashboards/countries/KZ?kind=fiu").get_data(as_text=True)
     assert 'id="kind-filter-note"' in page and "over all its agencies" in page
     assert get_json(staff, "/dashboards/countries/KZ?kind=fiu")["coverage"]["agencies"] == 1
+    # The regional view's heatmap and largest gaps are the countries' figures too; its spread follows the type.
+    assert 'id="kind-filter-note"' not in staff.get("/dashboards/region").get_data(as_text=True)
+    page = staff.get("/dashboards/region?kind=fiu").get_data(as_text=True)
+    assert 'id="kind-filter-note"' in page and "figures over all their agencies" in page
 
 
 def test_a_figure_reads_the_same_on_the_dashboard_and_the_review_page(app_ctx, world, db_session):
