@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import openpyxl
@@ -945,6 +946,11 @@ class _Vocabulary:
         self.words.setdefault(lang, _words())
         self.languages = languages
         self.locales = [x for x in locales if x in self.words]
+        #: (ID heading, Answer heading) of the questionnaire sheets, loosely compared, in every interface language
+        self.headings: set[tuple[str, str]] = set()
+        for locale in current_app.config["LOCALES"]:
+            with force_locale(locale):
+                self.headings.add((_norm(_("ID")), _norm(_("Answer"))))
         self.specials = {}
         for words in self.words.values():
             for special in SPECIAL:
@@ -1015,7 +1021,13 @@ def _read_answers(book, result: WorkbookRead) -> None:
     for name in [sheet.title for sheet in book.worksheets]:  # chart sheets have no cells
         if name in skip:
             continue
-        for number, row in enumerate(_rows(book, name, ANSWER_COLUMN), start=1):
+        headings_ok = None  # whether row 1 has the ID and Answer headings in their columns (None: not read yet)
+        for number, cells in enumerate(_rows(book, name, ANSWER_COLUMN, cells=True), start=1):
+            row = tuple(getattr(cell, "value", None) for cell in cells)
+            if headings_ok is None:
+                headings_ok = (number == 1 and len(row) >= ANSWER_COLUMN and (
+                    _norm(_cell_text(row[ID_COLUMN - 1])), _norm(_cell_text(row[ANSWER_COLUMN - 1])))
+                    in vocabulary.headings)
             if number > row_limit:
                 result.problems.append(Problem(
                     _("This sheet has more than %(limit)d rows, far more than the questionnaire: upload the workbook "
@@ -1040,15 +1052,35 @@ def _read_answers(book, result: WorkbookRead) -> None:
             if row_id and row_id not in {r.id for r in question.rows}:
                 continue
             ref = f"{name}!{ANSWER_LETTER}{number}"
+            if not headings_ok:
+                # Answers are read from column D: with columns inserted, deleted or moved, hints would become
+                # answers and answers would be cleared.
+                result.problems.append(Problem(
+                    _("The columns of this sheet have been moved: the answers must be in column %(column)s, under "
+                      "the heading “%(answer)s”, with the question ids in column A (“%(id)s”). Put the columns "
+                      "back as they were, or download the workbook again.",
+                      column=ANSWER_LETTER, answer=_("Answer"), id=_("ID")), sheet=name))
+                break
             if ident in seen:
                 result.problems.append(Problem(
                     _("This question appears twice in the workbook (also in %(cell)s): keep one of the rows.",
                       cell=seen[ident]), sheet=name, cell=ref))
                 continue
             seen[ident] = ref
+            answer = cells[ANSWER_COLUMN - 1] if len(cells) >= ANSWER_COLUMN else None
             value = row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None
             if value is None:
                 result.blank_cells.add((name, number))
+            if getattr(answer, "data_type", None) == "e":  # a formula whose saved result is an error
+                result.problems.append(Problem(
+                    _("This cell holds a formula whose result is an error (%(error)s), so there is no answer to "
+                      "read. Correct the formula, or type the answer itself.", error=str(value)[:20]),
+                    sheet=name, cell=ref))
+                continue
+            if (question.type == "number" and isinstance(value, int | float) and not isinstance(value, bool)
+                    and "%" in (getattr(answer, "number_format", "") or "")):
+                # Typed as "52%", Excel stores 0.52 and shows it as a percentage: the number meant is 52
+                value = float(Decimal(repr(value)) * 100)
             if question.type == "matrix":
                 cell = result.values.setdefault(qid, CellValue(qid, {}, ref, name))
                 cell.rows[row_id] = ref
@@ -1224,12 +1256,12 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
         qid = question.id
         if qid in result.errors:
             cell = read.values[qid]
-            ref, message = cell.cell, result.errors[qid]
-            if cell.unknown:
-                ref, text = cell.unknown[0]
-                message = _("“%(value)s” is not one of the allowed answers (see the column “%(column)s”).",
-                            value=text, column=_("Allowed answers"))
-            outcome.problems.append(Problem(message, sheet=ref.rsplit("!", 1)[0], cell=ref))
+            if not cell.unknown:
+                outcome.problems.append(Problem(result.errors[qid], sheet=cell.sheet, cell=cell.cell))
+            for ref, text in cell.unknown:  # each unknown text (a matrix has one cell per row): all at once
+                outcome.problems.append(Problem(
+                    _("“%(value)s” is not one of the allowed answers (see the column “%(column)s”).",
+                      value=text, column=_("Allowed answers")), sheet=ref.rsplit("!", 1)[0], cell=ref))
         elif qid in result.conflicts:  # changed since the preview (save_answers compared the versions)
             conflict = result.conflicts[qid]
             outcome.versions[qid] = conflict.version

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from tests.conftest import post_multipart
 from tests.responses.test_form import new_client, open_link, post_section
 from tests.responses.test_workbook import (
+    PROFILE,
     QUESTIONNAIRE,
     answer,
     answer_cell,
@@ -366,3 +367,89 @@ def test_a_sheet_with_a_million_rows_is_refused_early(world, db_session):
     assert not outcome.applied
     db_session.commit()
     assert stored(db_session, world.response) == {}
+
+
+# --- cells as Excel keeps them: percentages, formula errors, every unknown matrix row, moved columns --------
+
+
+def test_a_number_typed_as_a_percentage_is_read_as_the_number_shown(world, db_session):
+    """Typing "12.5%" in Excel stores 0.125 in a cell formatted as a percentage: the person meant 12.5."""
+    book = download(world.response, "en")
+    cell = answer_cell(book, "budget")
+    cell.value, cell.number_format = 0.125, "0.0%"
+    fill(book, staff_total=300)
+    outcome = import_(world, to_bytes(book), apply=True)
+    assert outcome.problems == []
+    db_session.commit()
+    assert stored(db_session, world.response) == {"budget": 12.5, "staff_total": 300}
+
+
+def _with_error_result(data: bytes, member: str, cell_ref: str) -> bytes:
+    """The same .xlsx with the answer cell `cell_ref` of one sheet made a formula whose saved result is #DIV/0!, as
+    Excel saves =1/0."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == member:
+                text = content.decode("utf-8")
+                cell = re.search(rf'<c r="{cell_ref}"[^>]*?(?:/>|>.*?</c>)', text, re.S)
+                assert cell, cell_ref
+                text = text.replace(cell.group(0), f'<c r="{cell_ref}" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+                content = text.encode("utf-8")
+            target.writestr(item.filename, content)
+    return buffer.getvalue()
+
+
+def test_a_formula_whose_result_is_an_error_is_refused_with_its_cell(world, db_session):
+    book = fill(download(world.response, "en"), agency_name="Ministry", staff_total=300)
+    data = to_bytes(book)
+    for ident in ("agency_name", "staff_total"):
+        data = _with_error_result(data, _sheet_file(data, PROFILE), ref(book, ident).split("!")[1])
+    outcome = import_(world, data, apply=True)
+    assert [(p.cell, p.message) for p in outcome.problems] == [
+        (ref(book, ident), "This cell holds a formula whose result is an error (#DIV/0!), so there is no answer to "
+                           "read. Correct the formula, or type the answer itself.")
+        for ident in ("agency_name", "staff_total")]
+    assert not outcome.applied
+    db_session.commit()
+    assert stored(db_session, world.response) == {}
+
+
+def test_every_unknown_row_of_a_matrix_is_listed_at_once(world, db_session):
+    book = fill(download(world.response, "en"), cooperation__police="Sometimes", cooperation__customs="Rarely",
+                staff_total=300)
+    outcome = import_(world, to_bytes(book), apply=True)
+    assert [(p.cell, p.message) for p in outcome.problems] == [
+        (ref(book, "cooperation/police"), "“Sometimes” is not one of the allowed answers (see the column “Allowed "
+                                          "answers”)."),
+        (ref(book, "cooperation/customs"), "“Rarely” is not one of the allowed answers (see the column “Allowed "
+                                           "answers”).")]
+
+
+@pytest.mark.parametrize("change", ["insert", "delete"])
+def test_a_sheet_whose_columns_were_moved_is_refused_and_nothing_is_cleared(world, db_session, change):
+    """With a column inserted before the answers (or the hints deleted), column D no longer holds the answers:
+    reading it would take hints for answers and clear the answers. The sheet is refused instead."""
+    from app.responses import answering
+
+    answering.save_answers(world.response, {"staff_total": "300", "agency_name": "Ministry"}, actor=world.user,
+                           channel="cli", lang="en")
+    db_session.commit()
+    book = download(world.response, "en")
+    sheet = answer_cell(book, "staff_total").parent
+    if change == "insert":
+        sheet.insert_cols(3)
+        sheet.cell(row=1, column=3).value = "My notes"
+    else:
+        sheet.delete_cols(3)
+    outcome = import_(world, to_bytes(book), apply=True)
+    assert [(p.sheet, p.cell) for p in outcome.problems] == [(PROFILE, "")]
+    assert outcome.problems[0].message.startswith("The columns of this sheet have been moved: the answers must be "
+                                                  "in column D, under the heading “Answer”")
+    assert not outcome.applied and outcome.changes == []
+    db_session.commit()
+    assert stored(db_session, world.response) == {"staff_total": 300, "agency_name": "Ministry"}
+    # A Russian workbook has its headings in Russian: read as before.
+    russian = fill(download(world.response, "ru"), staff_total=310)
+    assert import_(world, to_bytes(russian), apply=True, lang="ru").problems == []
