@@ -52,10 +52,22 @@ def path_for(key: str) -> Path | None:
     return path if path.is_file() else None
 
 
+#: Longest file name kept (in characters): a longer one is shortened before its extension.
+NAME_LIMIT = 200
+
+
 def _clean_name(name: str) -> str:
+    """The uploaded file's own name, without its folders and unprintable characters, at most NAME_LIMIT
+    characters: a longer one loses the end of its stem, never its extension (which decides the type)."""
     name = (name or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
     name = "".join(c for c in name if c.isprintable())
-    return name[:200] or "file"
+    if len(name) > NAME_LIMIT:
+        stem, dot, extension = name.rpartition(".")
+        if dot and stem and len(extension) <= 10:
+            name = stem[:NAME_LIMIT - len(extension) - 2].rstrip() + "…." + extension
+        else:
+            name = name[:NAME_LIMIT]
+    return name or "file"
 
 
 def store_upload(question, storage: FileStorage, *, definition=None) -> dict:

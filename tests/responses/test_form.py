@@ -410,6 +410,11 @@ def test_evidence_files(agency_world, app_ctx, tmp_path, db_session, make_versio
     assert stored(db_session) == {"comment": "kept"}
     assert (sorted(uploads.iterdir()) if uploads.exists() else []) == files_before  # nothing stored
 
+    # A real PDF whose name is longer than the 200 characters kept: shortened before ".pdf", not refused.
+    long_name = "Постановление Правительства об утверждении Программы " * 5 + "(редакция 2026 года).pdf"
+    assert upload(long_name, b"%PDF-1.4 the decree").status_code == 302
+    kept = stored(db_session)["plan"]["name"]
+    assert len(kept) == 200 and kept.endswith("….pdf") and kept.startswith("Постановление Правительства")
     assert upload("План действий.pdf", b"%PDF-1.4 the plan").status_code == 302
     value = stored(db_session)["plan"]
     assert value["name"] == "План действий.pdf" and value["size"] == len(b"%PDF-1.4 the plan")
