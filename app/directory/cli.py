@@ -10,6 +10,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.core.cli_options import interface_language, output_file
 from app.directory import services
 from app.directory.labels import problem_text
 from app.directory.models import Agency
@@ -28,14 +29,15 @@ directory_cli = AppGroup("directory", help="Partner directory: agencies and cont
               help="The .xlsx file to write.")
 def template(lang: str, with_data: bool, output: str):
     """Write the Excel template for the bulk import of agencies and contacts."""
-    services.template_workbook(lang, with_data=with_data).save(output)
+    services.template_workbook(lang, with_data=with_data).save(output_file(output))
     click.echo(_("written %(path)s", path=output))
 
 
 @directory_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Check the file and report what would change; save nothing.")
-@click.option("--lang", default=None, help="Language of the messages (default: the installation's default).")
+@click.option("--lang", default=None, callback=interface_language,
+              help="Language of the messages (default: the installation's default).")
 def import_(file: str, dry_run: bool, lang: str | None):
     """Create or update agencies and contacts from a filled-in template; nothing is saved if any row is wrong."""
     path = Path(file)
@@ -68,7 +70,8 @@ def _visible(text: str) -> str:
 
 
 @directory_cli.command("duplicates")
-@click.option("--lang", default=None, help="Language of the messages (default: the installation's default).")
+@click.option("--lang", default=None, callback=interface_language,
+              help="Language of the messages (default: the installation's default).")
 def duplicates(lang: str | None):
     """List the agencies that the forms and the import take for one another: the same country and acronym once
     case, spaces and invisible characters (a zero-width space pasted from a document) are set aside. Such

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.core.cli_options import output_file
 from app.extensions import db
 from app.questionnaires import services
 from app.questionnaires.loader import load_file
@@ -92,7 +93,7 @@ def import_xlsform_command(file: str, output: str | None, check: bool, force: bo
         return
     if target.exists() and not force:
         raise click.ClickException(f"{target} exists: choose another file with -o, or add --force to overwrite it")
-    target.write_text(text, encoding="utf-8")
+    output_file(target).write_text(text, encoding="utf-8")
     if round_trip:
         for problem in round_trip:
             click.echo(problem, err=True)
@@ -115,7 +116,7 @@ def export_xlsform_command(slug: str, number: int | None, output: str | None):
         raise click.ClickException(f"no questionnaire {slug!r}" + (f" version {number}" if number else ""))
     workbook = export_xlsform(services.definition_of(version))
     target = Path(output or f"{slug}-v{version.number}.xlsx")
-    workbook.save(target)
+    workbook.save(output_file(target))
     click.echo(f"written {target}")
 
 

@@ -251,6 +251,10 @@ def load_text(text: str, filename: str = "<text>") -> LoadResult:
         return LoadResult(None, not_finite)
     if "schema_version" not in data:
         return LoadResult(None, [locator.problem((), "schema_version is missing (this program reads version 1)")])
+    if isinstance(data["schema_version"], str) and data["schema_version"].strip().isdigit():
+        return LoadResult(None, [locator.problem(("schema_version",), f"schema_version must be a number, not text: "
+                                                                      f"write {data['schema_version'].strip()} "
+                                                                      f"without quotes")])
     if data["schema_version"] not in SCHEMA_VERSIONS:
         known = ", ".join(str(v) for v in SCHEMA_VERSIONS)
         return LoadResult(None, [locator.problem(("schema_version",), f"schema_version {data['schema_version']} is "

@@ -16,6 +16,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.core.cli_options import output_file
 from app.reports import data
 
 reports_cli = AppGroup("reports", help="Excel reports: country gap reports and the regional summary.")
@@ -30,9 +31,7 @@ def _lang(lang: str | None) -> str:
 
 
 def _output(output: str | None, filename: str) -> Path:
-    path = Path(output) if output else Path(current_app.instance_path) / "reports" / filename
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+    return output_file(output or Path(current_app.instance_path) / "reports" / filename)
 
 
 def _campaign(campaign_id: int):

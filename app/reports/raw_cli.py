@@ -15,6 +15,7 @@ import click
 from flask import current_app
 
 from app.campaigns.services import get_campaign
+from app.core.cli_options import output_file
 from app.reports import raw
 from app.reports.cli import reports_cli
 
@@ -39,8 +40,7 @@ def raw_command(campaign_id: int, codes: bool, lang: str | None, fmt: str, multi
     except raw.ExportError as exc:
         raise click.ClickException(str(exc)) from None
     extension = "csv" if fmt in raw.CSV_FORMATS else fmt
-    path = Path(output) if output else Path(current_app.instance_path) / "reports" / export.filename(extension)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = output_file(output or Path(current_app.instance_path) / "reports" / export.filename(extension))
     if fmt in raw.CSV_FORMATS:
         semicolons = fmt == "csv-semicolon"
         raw.write_csv(export, str(path), semicolons=semicolons)

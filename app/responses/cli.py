@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from app.campaigns import services as campaigns
 from app.campaigns.cli import campaigns_cli
+from app.core.cli_options import interface_language, output_file
 from app.extensions import db
 from app.responses import services
 
@@ -56,14 +57,15 @@ def workbook(response_id: int, output: str | None, lang: str | None):
     if lang not in definition.languages:
         raise click.ClickException(f"the questionnaire is in {', '.join(definition.languages)}, not in {lang}")
     output = output or f"{response.agency.acronym}-{response.version.questionnaire.slug}-{lang}.xlsx"
-    build_workbook(response, lang=lang).save(output)
+    build_workbook(response, lang=lang).save(output_file(output))
     click.echo(output)
 
 
 @responses_cli.command("import-workbook")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--yes", "apply", is_flag=True, help="Save the changes (without it, only show them).")
-@click.option("--lang", default="en", show_default=True, help="Language of the messages and the answers shown.")
+@click.option("--lang", default="en", show_default=True, callback=interface_language,
+              help="Language of the messages and the answers shown.")
 def import_workbook(path: str, apply: bool, lang: str):
     """Check a filled offline workbook and show the answers it changes; save them with --yes.
 

@@ -44,9 +44,12 @@ def upload(client, data: bytes, filename: str = "directory.xlsx", check_only: bo
 
 @pytest.mark.parametrize("lang, headers", [("en", EN_HEADERS), ("ru", RU_HEADERS)])
 def test_cli_writes_the_template(app_ctx, countries, tmp_path, lang, headers):
-    target = tmp_path / f"template-{lang}.xlsx"
+    target = tmp_path / "new folder" / f"template-{lang}.xlsx"  # -o creates the folder
     result = app_ctx.test_cli_runner().invoke(args=["directory", "template", "--lang", lang, "-o", str(target)])
     assert result.exit_code == 0, result.output
+    for command in (["import", str(target)], ["duplicates"]):  # an unknown message language: a usage error
+        refused = app_ctx.test_cli_runner().invoke(args=["directory", *command, "--lang", "xx"])
+        assert refused.exit_code == 2 and "'xx' is not one of the interface languages" in refused.output
     book = openpyxl.load_workbook(target)
     agencies, contacts = book.worksheets[1], book.worksheets[2]
     assert [c.value for c in agencies[1]] == headers["agencies"]

@@ -68,6 +68,13 @@ def test_unknown_schema_version():
     assert errors(result) == ["v.yaml:1: schema_version: schema_version 7 is not known to this program (known: 1)"]
 
 
+def test_a_quoted_schema_version_says_to_remove_the_quotes():
+    """Before: "schema_version 1 is not known to this program (known: 1)", which contradicts itself."""
+    result = load_text('schema_version: "1"\nid: x\n', "v.yaml")
+    assert errors(result) == ["v.yaml:1: schema_version: schema_version must be a number, not text: write 1 without "
+                              "quotes"]
+
+
 def test_missing_schema_version():
     assert "schema_version is missing" in errors(load_text("id: x\n", "v.yaml"))[0]
 

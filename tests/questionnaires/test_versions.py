@@ -104,6 +104,9 @@ def test_import_xlsform_prints_notes_and_never_overwrites_silently(app_ctx, tmp_
     forced = runner.invoke(args=["questionnaires", "import-xlsform", str(source), "-o", str(target), "--force"])
     assert forced.exit_code == 0, forced.output
     assert target.read_text(encoding="utf-8").startswith("schema_version: 1")
+    elsewhere = tmp_path / "new folder" / "out.yaml"  # -o creates the folder
+    assert runner.invoke(args=["questionnaires", "import-xlsform", str(source), "-o", str(elsewhere)]).exit_code == 0
+    assert elsewhere.read_text(encoding="utf-8").startswith("schema_version: 1")
 
 
 def test_import_xlsform_prints_the_notes_of_the_import(app_ctx, tmp_path):
@@ -217,3 +220,19 @@ def test_questionnaire_pages_are_staff_only(client, app_ctx, make_user, role):
                  f"/admin/questionnaires/{questionnaire.slug}/v1/preview",
                  f"/admin/questionnaires/{questionnaire.slug}/compare"):
         assert client.get(path).status_code == 403, path
+
+
+def test_export_xlsform_writes_the_stored_version_into_a_new_folder(app_ctx, tmp_path, make_version):
+    import openpyxl
+
+    version = make_version()
+    slug = version.questionnaire.slug
+    target = tmp_path / "exports" / "2026" / "form.xlsx"  # -o creates the folders
+    result = app_ctx.test_cli_runner().invoke(args=["questionnaires", "export-xlsform", slug, "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert f"written {target}" in result.output
+    survey = openpyxl.load_workbook(target)["survey"]
+    column = [cell.value for cell in survey[1]].index("name")
+    names = [row[column] for row in survey.iter_rows(min_row=2, values_only=True)]
+    first_question = version.definition["sections"][0]["questions"][0]["id"]
+    assert first_question in names

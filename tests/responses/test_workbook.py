@@ -648,13 +648,16 @@ def test_cli_writes_checks_and_imports_a_workbook(app_ctx, world, db_session, tm
     from app.core.models import AuditEvent
 
     runner = app_ctx.test_cli_runner()
-    path = tmp_path / "mvd.xlsx"
+    path = tmp_path / "not yet a folder" / "mvd.xlsx"  # -o creates the folder
     result = runner.invoke(args=["responses", "workbook", str(world.response.id), "-o", str(path), "--lang", "ru"])
     assert result.exit_code == 0, result.output
     book = openpyxl.load_workbook(path)
     assert book.sheetnames[1] == "Сведения о ведомстве…" and book["_meta"].sheet_state == "veryHidden"
 
     fill(book, staff_total=0, region="Атлантида").save(path)
+    # A language the interface does not have is refused as a usage error, not a traceback.
+    result = runner.invoke(args=["responses", "import-workbook", str(path), "--lang", "xx"])
+    assert result.exit_code == 2 and "'xx' is not one of the interface languages (en, ru)" in result.output
     result = runner.invoke(args=["responses", "import-workbook", str(path), "--yes"])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
