@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -584,6 +584,11 @@ def check(node: Node, kinds: Mapping[str, str], current_kind: str | None = None)
             target = kind_of(n.args[0])
             if isinstance(n.args[0], Num | Str) or target in ("number", "date"):
                 problems.append(f"{n.name}() needs a multiple-choice question as its first argument")
+        if isinstance(n, Call) and n.name == "regex" and isinstance(n.args[1], Str):
+            try:
+                re.compile(n.args[1].value)
+            except re.error as exc:  # at run time it would never match: every answer refused, or never shown
+                problems.append(f"regex() pattern '{n.args[1].value}' is not a valid regular expression ({exc})")
         if isinstance(n, Binary) and n.op in ("<", "<=", ">", ">=", "+", "-", "*", "div", "mod", "=", "!="):
             pair = (n.left, n.right)
             for a, b in (pair, pair[::-1]):
@@ -593,6 +598,29 @@ def check(node: Node, kinds: Mapping[str, str], current_kind: str | None = None)
                 if n.op not in ("=", "!=") and isinstance(b, Str) and kind_of(a) == "list":
                     problems.append(f"'{n.op}' cannot be applied to a multiple-choice answer")
                     break
+
+    _walk(node, visit)
+    return list(dict.fromkeys(problems))
+
+
+def unknown_choices(node: Node, choices: Mapping[str, Iterable[str]]) -> list[str]:
+    """Values a rule compares a choice question's answer with (`${q} = 'x'`, `${q} != 'x'`, `selected(${q},
+    'x')`) that are none of its answers' codes: most likely a misspelt code, which makes the rule always false
+    (or always true). `choices` maps the ids of choice-like questions to their codes, special answers included."""
+    problems: list[str] = []
+
+    def compared(ref, text) -> None:
+        if isinstance(ref, Ref) and isinstance(text, Str) and ref.name in choices and text.value != "" \
+                and text.value not in choices[ref.name]:
+            known = ", ".join(f"'{code}'" for code in choices[ref.name])
+            problems.append(f"'{text.value}' is not one of the answers of ${{{ref.name}}} ({known})")
+
+    def visit(n) -> None:
+        if isinstance(n, Binary) and n.op in ("=", "!="):
+            compared(n.left, n.right)
+            compared(n.right, n.left)
+        if isinstance(n, Call) and n.name == "selected" and len(n.args) == 2:
+            compared(n.args[0], n.args[1])
 
     _walk(node, visit)
     return list(dict.fromkeys(problems))

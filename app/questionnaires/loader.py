@@ -22,7 +22,7 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 from ruamel.yaml.reader import ReaderError
 
 from app.questionnaires import expressions
-from app.questionnaires.qtypes import REGISTRY
+from app.questionnaires.qtypes import REGISTRY, SPECIAL
 from app.questionnaires.schema import FILE_SIZE_LIMIT_MB, SCHEMA_VERSIONS, SCORABLE, Definition
 
 
@@ -358,12 +358,16 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
                                     f"target {ind.target:g} is outside the scale ({low}-{high})"))
     scored: set[str] = set()
     kinds = {q.id: REGISTRY[q.type].kind for _s, q in definition.questions()}
+    # the codes of the answers of single, yes/no and multiple choice questions, for `unknown_choices`
+    choices = {q.id: [*(REGISTRY[q.type].values(q, definition) if q.type == "yes_no" else
+                        [c.value for c in q.choices or []]), *(s for s in SPECIAL if getattr(q, s, False))]
+               for _s, q in definition.questions() if q.type in ("single_choice", "yes_no", "multiple_choice")}
     positions = {q.id: (i, j) for i, s in enumerate(definition.sections) for j, q in enumerate(s.questions)}
     show_refs: dict[str, set[str]] = {}
     for i, section in enumerate(definition.sections):
         base = ("sections", i)
         if section.show_if:
-            _check_expression(section.show_if, base + ("show_if",), kinds, None, locator, problems)
+            _check_expression(section.show_if, base + ("show_if",), kinds, None, locator, problems, choices)
         for j, q in enumerate(section.questions):
             loc = base + ("questions", j)
             if q.indicator:
@@ -400,7 +404,7 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
             if q.type == "number" and q.min is not None and q.max is not None and q.min > q.max:
                 add(locator.problem(loc + ("min",), f"min {q.min:g} is greater than max {q.max:g}"))
             if q.show_if:
-                tree = _check_expression(q.show_if, loc + ("show_if",), kinds, None, locator, problems)
+                tree = _check_expression(q.show_if, loc + ("show_if",), kinds, None, locator, problems, choices)
                 if tree is not None:
                     refs = expressions.references(tree)
                     show_refs[q.id] = refs
@@ -412,7 +416,7 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
                                                                    "in the questionnaire", "warning"))
             if q.constraint:
                 _check_expression(q.constraint, loc + ("constraint",), kinds, REGISTRY[q.type].kind, locator,
-                                  problems)
+                                  problems, choices)
             if q.constraint_message and not q.constraint:
                 add(locator.problem(loc + ("constraint_message",), "constraint_message without a constraint",
                                     "warning"))
@@ -428,7 +432,7 @@ def _has_scores(q) -> bool:
     return bool(q.scores or q.thresholds or any(c.score is not None for c in q.choices or []))
 
 
-def _check_expression(text, loc, kinds, current_kind, locator, problems):
+def _check_expression(text, loc, kinds, current_kind, locator, problems, choices):
     try:
         tree = expressions.parse(text)
     except expressions.ExpressionError as exc:
@@ -437,6 +441,8 @@ def _check_expression(text, loc, kinds, current_kind, locator, problems):
         return None
     for message in expressions.check(tree, kinds, current_kind):
         problems.append(locator.problem(loc, message))
+    for message in expressions.unknown_choices(tree, choices):  # a warning: the rule still works as written
+        problems.append(locator.problem(loc, message, "warning"))
     return tree
 
 

@@ -131,6 +131,41 @@ def test_expression_syntax_error():
     assert message.startswith("x.yaml:24: sections[0].questions[1].show_if: unexpected '=' at character 9")
 
 
+def test_a_rule_comparing_with_a_misspelt_answer_code_is_a_warning():
+    """`${q1} = 'yse'` is never true: the question it shows never appears. Named with the codes there are."""
+    result = load("""\
+          - id: q2
+            type: multiple_choice
+            not_applicable: true
+            label: {en: Q2, ru: В2}
+            choices:
+              - {value: money, label: {en: Money, ru: Деньги}}
+              - {value: other, label: {en: Other, ru: Другое}}
+          - id: q3
+            type: text
+            label: {en: Q3, ru: В3}
+            show_if: "${q1} = 'yse' or selected(${q2}, 'othr') or ${q2} = 'not_applicable' or ${q1} != 'no'"
+    """)
+    assert errors(result) == [] and result.definition is not None
+    assert warnings(result) == [
+        "x.yaml:31: sections[0].questions[2].show_if: warning: 'yse' is not one of the answers of ${q1} ('yes', "
+        "'no')",
+        "x.yaml:31: sections[0].questions[2].show_if: warning: 'othr' is not one of the answers of ${q2} ('money', "
+        "'other', 'not_applicable')"]
+
+
+def test_an_invalid_regex_pattern_is_an_error():
+    """At run time an invalid pattern never matches: every answer would be refused by the constraint."""
+    result = load("""\
+          - id: q2
+            type: text
+            label: {en: Q2, ru: В2}
+            constraint: "regex(., '[a-')"
+    """)
+    assert errors(result) == ["x.yaml:24: sections[0].questions[1].constraint: regex() pattern '[a-' is not a valid "
+                              "regular expression (unterminated character set at position 0)"]
+
+
 def test_show_if_on_itself():
     result = load("""\
           - id: q2
