@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.permissions import require_role
 from app.core.downloads import send_workbook
+from app.core.pagination import page_of
 from app.core.urls import safe_next
 from app.directory import services
 from app.directory.forms import AgencyFilterForm, ContactForm, ImportForm, ToggleForm, agency_form
@@ -66,9 +67,15 @@ def agencies():
     kind = form.kind.data if form.kind.data in agency_type_labels() else None
     items = services.list_agencies(country=form.country.data or None, kind=kind, active=active,
                                    q=(form.q.data or "")[:200])
-    return render_template("directory/agencies.html", form=form, agencies=items, counts=services.contact_counts(),
-                           kind_labels=agency_type_labels(), lang=get_locale_code(),
-                           filtered=any(request.args.get(k) for k in ("q", "country", "kind", "status")))
+    page = page_of(items, request.args.get("page", 1, type=int), AGENCIES_PER_PAGE)
+    filters = {key: request.args.get(key) for key in ("q", "country", "kind", "status") if request.args.get(key)}
+    return render_template("directory/agencies.html", form=form, page=page, counts=services.contact_counts(),
+                           kind_labels=agency_type_labels(), lang=get_locale_code(), filtered=bool(filters),
+                           page_url=lambda number: url_for(".agencies", page=number, **filters))
+
+
+#: Agencies listed a page at a time: a directory of thousands made a page of megabytes.
+AGENCIES_PER_PAGE = 100
 
 
 def _agency_form(agency=None):

@@ -44,6 +44,29 @@ def test_list_search_and_filters(staff, directory):
     assert rows_of(empty) == [] and "No agency matches the search." in empty
 
 
+def test_the_list_is_shown_a_hundred_agencies_a_page_with_the_filters_kept(staff, directory, make_agency,
+                                                                            monkeypatch):
+    from app.directory import views
+
+    monkeypatch.setattr(views, "AGENCIES_PER_PAGE", 2)  # 5 agencies: 3 pages
+    first = staff.get("/directory/agencies").get_data(as_text=True)
+    assert "5 agencies" in first and "Agencies 1–2 of 5" in first and "Page 1 of 3" in first
+    seen = rows_of(first)
+    last = staff.get("/directory/agencies?page=3").get_data(as_text=True)
+    assert "Agencies 5–5 of 5" in last and 'rel="next"' not in last
+    assert '<a href="/directory/agencies?page=2" rel="prev">' in last
+    seen += rows_of(staff.get("/directory/agencies?page=2").get_data(as_text=True)) + rows_of(last)
+    assert sorted(seen) == ["AFM", "GKNB", "MVD", "OLD", "RATS"]  # every agency once
+    # A filtered list pages through the matches only, and the page links keep the filter.
+    for acronym in ("ABC", "XYZ"):
+        make_agency("KZ", acronym, kind="other", en=f"Agency {acronym}")
+    kz = staff.get("/directory/agencies?country=KZ").get_data(as_text=True)
+    assert "4 agencies" in kz and 'href="/directory/agencies?page=2&amp;country=KZ"' in kz
+    assert all(row in ("ABC", "AFM", "MVD", "XYZ") for row in rows_of(
+        staff.get("/directory/agencies?page=2&country=KZ").get_data(as_text=True)))
+    assert rows_of(staff.get("/directory/agencies?page=99").get_data(as_text=True)), "past the end: the last page"
+
+
 def test_add_an_agency_then_a_contact(staff, directory, db_session):
     from app.directory.models import Agency, Contact
 
