@@ -3,8 +3,10 @@ only through a response the person may see."""
 
 from __future__ import annotations
 
+import io
 import mimetypes
 import secrets
+import zipfile
 from pathlib import Path
 
 from flask import current_app
@@ -35,6 +37,28 @@ SIGNATURES: dict[str, tuple[bytes, ...]] = {
     **dict.fromkeys(("docx", "xlsx", "pptx", "odt", "ods", "odp", "zip"), (b"PK\x03\x04",)),
     **dict.fromkeys(("doc", "xls", "ppt"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
 }
+
+
+#: What every file of these zip-based types holds (a name, or a folder when it ends with "/"): the Office Open
+#: XML content types and the application's folder, or the OpenDocument mimetype and content. A zip archive of
+#: anything else, such as a program renamed, starts with the same "PK" bytes.
+ZIP_PARTS: dict[str, tuple[str, ...]] = {
+    "docx": ("[Content_Types].xml", "word/"), "xlsx": ("[Content_Types].xml", "xl/"),
+    "pptx": ("[Content_Types].xml", "ppt/"), **dict.fromkeys(("odt", "ods", "odp"), ("mimetype", "content.xml")),
+}
+
+
+def _has_parts(data: bytes, extension: str) -> bool:
+    """Whether a zip-based document holds the parts its type must have (True for other types)."""
+    parts = ZIP_PARTS.get(extension)
+    if not parts:
+        return True
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+    return all(part in names if not part.endswith("/") else any(n.startswith(part) for n in names) for part in parts)
 
 
 def upload_dir() -> Path:
@@ -83,7 +107,7 @@ def store_upload(question, storage: FileStorage, *, definition=None) -> dict:
     value = {"name": name, "key": secrets.token_urlsafe(24), "size": len(data), "content_type": content_type}
     checked = REGISTRY["file"].normalise(question, value, definition=definition)  # type and size
     signatures = SIGNATURES.get(extension)
-    if signatures and not data.startswith(signatures):
+    if signatures and not data.startswith(signatures) or not _has_parts(data, extension):
         raise AnswerError(N_("“{name}” is not a {ext} file inside: it may be damaged or have the wrong extension."),
                           name=name, ext=extension.upper())
     (upload_dir() / value["key"]).write_bytes(data)

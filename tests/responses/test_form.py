@@ -3,7 +3,9 @@ conflicts, autosave, review and submission, print, history, files and scope."""
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -407,8 +409,19 @@ def test_evidence_files(agency_world, app_ctx, tmp_path, db_session, make_versio
         page = response.get_data(as_text=True)
         assert response.status_code == 422 and f"“{name}” is not a {name[5:].upper()} file inside" in page
         assert 'value="kept"' in page
+    # A zip archive renamed .docx (it starts with the same "PK" bytes as a Word file) is not a Word document.
+    renamed_zip, word = io.BytesIO(), io.BytesIO()
+    with zipfile.ZipFile(renamed_zip, "w") as archive:
+        archive.writestr("setup.exe", b"MZ\x90\x00 a program")
+    with zipfile.ZipFile(word, "w") as archive:  # the parts every .docx has
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    response = upload("plan.docx", renamed_zip.getvalue())
+    assert response.status_code == 422 and "“plan.docx” is not a DOCX file inside" in response.get_data(as_text=True)
     assert stored(db_session) == {"comment": "kept"}
     assert (sorted(uploads.iterdir()) if uploads.exists() else []) == files_before  # nothing stored
+    assert upload("plan.docx", word.getvalue()).status_code == 302
+    assert stored(db_session)["plan"]["name"] == "plan.docx"
 
     # A real PDF whose name is longer than the 200 characters kept: shortened before ".pdf", not refused.
     long_name = "Постановление Правительства об утверждении Программы " * 5 + "(редакция 2026 года).pdf"
