@@ -7,13 +7,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSIONS = (1,)
 ID = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
+def _extension(value: Any) -> Any:
+    """A file type as people write it: "PDF" and ".pdf" are pdf; anything but letters and digits is refused."""
+    if not isinstance(value, str):
+        return value  # the str type refuses it
+    extension = value.strip().removeprefix(".").lower()
+    if not re.fullmatch(r"[a-z0-9]+", extension):
+        raise ValueError(f"'{value}' is not a file type: write an extension such as pdf or docx (letters and "
+                         "digits only)")
+    return extension
+
+
 SLUG = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100)]
 LANG = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")]
 #: Text a person reads: {"en": "...", "ru": "..."}, or a plain string in the default language.
@@ -138,7 +158,8 @@ class Question(_Model):
     thresholds: list[Threshold] | None = None
     max_length: int | None = Field(default=None, gt=0)
     rows: list[MatrixRow] | None = None
-    file_types: list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+$")]] | None = None
+    #: extensions without the dot; written in capitals (PDF) or with the dot (.pdf) they are taken as pdf
+    file_types: list[Annotated[str, BeforeValidator(_extension)]] | None = None
     max_size_mb: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")

@@ -166,6 +166,27 @@ def test_an_invalid_regex_pattern_is_an_error():
                               "regular expression (unterminated character set at position 0)"]
 
 
+def test_file_types_are_taken_as_people_write_them():
+    """PDF, .docx and ' xlsx ' are the extensions pdf, docx and xlsx (an XLSForm import lowers them too); a
+    file type that is not an extension is named with the reason, not with a bare pattern."""
+    result = load("""\
+          - id: q2
+            type: file
+            file_types: [PDF, .Docx, " xlsx "]
+            label: {en: Q2, ru: В2}
+    """)
+    assert result.problems == []
+    assert result.definition.question("q2").file_types == ["pdf", "docx", "xlsx"]
+    refused = load("""\
+          - id: q2
+            type: file
+            file_types: [p d f]
+            label: {en: Q2, ru: В2}
+    """)
+    assert errors(refused) == ["x.yaml:23: sections[0].questions[1].file_types[0]: 'p d f' is not a file type: "
+                               "write an extension such as pdf or docx (letters and digits only)"]
+
+
 def test_show_if_on_itself():
     result = load("""\
           - id: q2
