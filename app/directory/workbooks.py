@@ -39,7 +39,7 @@ from app.directory.values import (
     normalise_email,
     parse_yes_no,
 )
-from app.reports.cells import neutralise, read_text, unneutralise
+from app.reports.cells import looks_like_formula, neutralise, read_text, unneutralise
 
 #: Languages the template can be written in (its sheet names, headings and instructions).
 TEMPLATE_LANGUAGES = ("en", "ru")
@@ -386,8 +386,13 @@ def _write_table(sheet, headings: list[str], rows: list[list[Any]]) -> None:
     sheet.append(headings)
     for cell in sheet[1]:
         cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-    for row in rows:
-        sheet.append([neutralise(v) if isinstance(v, str) else v for v in row])
+    for number, row in enumerate(rows, start=2):
+        for column, value in enumerate(row, start=1):
+            cell = sheet.cell(row=number, column=column, value=value)
+            if isinstance(value, str) and looks_like_formula(value):
+                # kept as the text it is, shown without the apostrophe people would see if it were part of the
+                # value: Excel's own "quote prefix", as when someone types '+7 701 in a cell
+                cell.data_type, cell.quotePrefix = "s", True
     sheet.freeze_panes = "A2"
     for index, heading in enumerate(headings, start=1):
         widest = max([len(heading)] + [len(str(r[index - 1] or "")) for r in rows[:500]])

@@ -123,12 +123,16 @@ def test_values_from_the_database_are_neutralised():
                            phone="+7 701 000 0000", locale="ru", is_focal_point=False, is_active=True)]
     countries = [("KZ", "=1+1")]
     book = reopened(build_template("en", countries, KINDS, LOCALES, agencies=agencies, contacts=contacts))
-    row = [c.value for c in book["Agencies"][2]]
-    assert row == ["KZ", "'=HYPERLINK(1)", "other", "'+Plus", "'@at", "'-minus", "yes"]
+    # Texts a spreadsheet would take for formulas are text cells with Excel's quote prefix: shown as they are,
+    # without an apostrophe in the value (before, a visible "'+7 701 ..." that people had to clean up).
+    row = book["Agencies"][2]
+    assert [c.value for c in row] == ["KZ", "=HYPERLINK(1)", "other", "+Plus", "@at", "-minus", "yes"]
+    assert [c.quotePrefix for c in row] == [False, True, False, True, True, True, False]
     assert [c.value for c in book["Agencies"][1]][5] == "Name (kk)"  # extra languages get a column
-    contact = [c.value for c in book["Contacts"][2]]
-    assert contact[1:6] == ["'=HYPERLINK(1)", "'\tTab", "'=cmd|' /C calc'!A0", "'-x@example.org",
-                            "'+7 701 000 0000"]
+    contact = book["Contacts"][2]
+    assert [c.value for c in contact][1:6] == ["=HYPERLINK(1)", "\tTab", "=cmd|' /C calc'!A0", "-x@example.org",
+                                               "+7 701 000 0000"]
+    assert all(c.quotePrefix and c.data_type == "s" for c in contact[1:6])
     assert book["Lists"]["B2"].value == "'=1+1"
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
