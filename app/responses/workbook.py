@@ -915,7 +915,8 @@ def _find_response(result: WorkbookRead, response: Response | None) -> Problem |
                             "for %(yours)s.", theirs=theirs, yours=response.agency.name(locale)))
         campaign = db.session.get(Campaign, int(meta["campaign_id"]))
         theirs = campaign.name_in(locale) if campaign is not None else _("another campaign")
-        return _fatal(_("This workbook is for the campaign “%(theirs)s”, not for “%(yours)s”.", theirs=theirs,
+        return _fatal(_("This workbook is for the campaign “%(theirs)s”, not for “%(yours)s”. Download the workbook "
+                        "of “%(yours)s” from its questionnaire page and copy your answers into it.", theirs=theirs,
                         yours=response.campaign.name_in(locale)))
     if response is None:
         response = db.session.get(Response, int(meta["response_id"]))

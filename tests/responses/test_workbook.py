@@ -596,6 +596,23 @@ def test_workbook_of_another_agency_is_refused(world, db_session):
     assert stored(db_session, world.response) == {} and stored(db_session, world.other) == {}
 
 
+def test_workbook_of_another_campaign_of_the_agency_is_refused_with_what_to_do(world, db_session):
+    from app.campaigns import services as campaigns
+    from app.responses.services import ensure_response
+
+    follow_up = campaigns.create_campaign("Round 2", world.version, agencies=[world.response.agency])
+    campaigns.set_status(follow_up, "open")
+    later = ensure_response(follow_up, world.response.agency)
+    db_session.commit()
+    book = fill(download(world.response, "en"), staff_total=300)  # the agency's workbook of Round 1
+    outcome = import_(world, to_bytes(book), apply=True, response=later)
+    assert [p.message for p in outcome.problems] == [
+        "This workbook is for the campaign “Round 1”, not for “Round 2”. Download the workbook of “Round 2” from "
+        "its questionnaire page and copy your answers into it."]
+    db_session.commit()
+    assert stored(db_session, later) == {} and stored(db_session, world.response) == {}
+
+
 def test_workbook_of_another_version_is_refused(world, db_session, make_version, tmp_path):
     book = fill(download(world.response, "en"), staff_total=300)
     changed = tmp_path / "v2.yaml"
