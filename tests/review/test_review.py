@@ -104,6 +104,17 @@ def test_comments_are_threaded_and_internal(app_ctx, review_world, db_session):
     refused = expert.post(url + "/comments", data={"csrf_token": expert.csrf, "question": "staff_total",
                                                    "body": "  "})
     assert refused.status_code == 422 and "Write a comment first." in refused.get_data(as_text=True)
+    assert re.search(r'<textarea id="comment-staff_total" name="body" rows="2" maxlength="10000" aria-invalid="true"',
+                     refused.get_data(as_text=True))
+    # A refused reply comes back in its own reply box, under the comment it answers (so that sending it again
+    # is still a reply), not in the box for a new comment.
+    long_reply = "Civilian staff are counted. " * 400
+    refused = other.post(url + "/comments", data={"csrf_token": other.csrf, "question": "staff_total",
+                                                  "parent": parent, "body": long_reply})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "The comment is too long" in html
+    assert f'aria-describedby="reply-error-{parent}">{long_reply}</textarea>' in html
+    assert re.search(r'<textarea id="comment-staff_total" name="body" rows="2" maxlength="10000"></textarea>', html)
     # The agency never sees internal comments.
     agency = respondent(app_ctx, review_world["links"]["contact@mvd.kz.example.org"])
     for path in ("/respondent", "/respondent/sections/1", "/respondent/print", "/respondent/history",
