@@ -597,6 +597,18 @@ def question_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
     known = {c["value"] for c in categories}
     groups: dict[tuple[str, str], dict] = {}
 
+    kind_names: dict[str, str] = {}
+
+    def kind_name(code: str) -> str:
+        """The agency type's name in `lang`, as the page shows it (the code is the group's "code")."""
+        if code not in kind_names:
+            from app.directory.labels import agency_type_label
+            from app.i18n import force_locale
+
+            with force_locale(lang):
+                kind_names[code] = agency_type_label(code)
+        return kind_names[code]
+
     def group(kind: str, code: str, name: str) -> dict:
         if (kind, code) not in groups:
             groups[(kind, code)] = {"code": code, "name": name, "responses": 0, "answered": 0,
@@ -607,7 +619,7 @@ def question_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
         agency = agency_of[agency_id]
         code = agency.country_code or REGIONAL_BODIES
         targets = (group("country", code, agency.country.name(lang) if agency.country else ""),
-                   group("kind", agency.kind, agency.kind))
+                   group("kind", agency.kind, kind_name(agency.kind)))
         items = _answer_items(question, row_id or None, value)
         for target in targets:
             target["responses"] += 1

@@ -91,8 +91,8 @@ def client_for(app_ctx, email: str | None = None, lang: str = "en", link: str | 
     return client
 
 
-def get_json(client, url: str) -> dict:
-    response = client.get(url + ("&" if "?" in url else "?") + "format=json")
+def get_json(client, url: str, **kwargs) -> dict:
+    response = client.get(url + ("&" if "?" in url else "?") + "format=json", **kwargs)
     assert response.status_code == 200, url
     assert response.mimetype == "application/json"
     return response.get_json()
@@ -512,6 +512,10 @@ def test_question_explorer(app_ctx, world):
         "KZ": {"yes": 1, "partly": 1, "no": 0, "not_applicable": 0},
         "TJ": {"yes": 0, "partly": 0, "no": 1, "not_applicable": 0}}
     assert {g["code"]: g["counts"]["yes"] for g in data["by_kind"]} == {"fiu": 0, "interior": 1}
+    assert {g["code"]: g["name"] for g in data["by_kind"]} == {  # named as the page names them
+        "fiu": "Financial intelligence unit", "interior": "Ministry of internal affairs / police"}
+    russian = get_json(staff, "/dashboards/questions?question=has_ct_unit", headers={"Accept-Language": "ru"})
+    assert re.fullmatch(r"[А-Яа-яё ()/,-]+", {g["code"]: g["name"] for g in russian["by_kind"]}["fiu"])
     assert data["responses"] == 3  # GKNB has not submitted
     keys = [q["key"] for q in data["questions"]]
     assert "skills/interviewing" in keys and "agency_name" not in keys and "priorities" not in keys
