@@ -48,10 +48,15 @@ def bind_respondent_scope():
         return None
     invitation = services.scope_invitation(current_user, invitation_id)
     if invitation is None:
+        from app.core.errors import abort_with_message, wants_json
+
         logout_user()
         session.pop(SESSION_KEY, None)
-        flash(_("Your personal link is no longer valid, so you have been signed out. Ask the project staff for a "
-                "new link."), "warning")
+        message = _("Your personal link is no longer valid, so you have been signed out. Ask the project staff for "
+                    "a new link.")
+        if wants_json():  # a background save: 401 in JSON, which the page tells from a saved answer
+            abort_with_message(401, message)
+        flash(message, "warning")
         return redirect(url_for("auth.sign_in"))
     g.invitation = invitation
     return None

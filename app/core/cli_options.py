@@ -10,7 +10,8 @@ from flask import current_app
 
 
 def interface_language(_ctx, _param, value: str | None) -> str | None:
-    """Click callback of a --lang naming the language of messages: one of LOCALES (None: the default)."""
+    """Click callback of a --lang naming the language of messages or of a report: one of LOCALES (None: the
+    default, which the command resolves; a default given to click would be checked too)."""
     if value is None:
         return None
     locales = current_app.config["LOCALES"]

@@ -4,6 +4,7 @@ responses' status."""
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.campaigns import services as campaigns
@@ -64,9 +65,9 @@ def workbook(response_id: int, output: str | None, lang: str | None):
 @responses_cli.command("import-workbook")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--yes", "apply", is_flag=True, help="Save the changes (without it, only show them).")
-@click.option("--lang", default="en", show_default=True, callback=interface_language,
-              help="Language of the messages and the answers shown.")
-def import_workbook(path: str, apply: bool, lang: str):
+@click.option("--lang", default=None, callback=interface_language,
+              help="Language of the messages and the answers shown (default: DEFAULT_LOCALE).")
+def import_workbook(path: str, apply: bool, lang: str | None):
     """Check a filled offline workbook and show the answers it changes; save them with --yes.
 
     Every problem is printed as `Sheet!D7: message` and nothing is saved (exit status 1)."""
@@ -76,6 +77,7 @@ def import_workbook(path: str, apply: bool, lang: str):
     from app.responses import workbook as workbooks
 
     data = Path(path).read_bytes()
+    lang = lang or current_app.config["DEFAULT_LOCALE"]
     with force_locale(lang):
         outcome = workbooks.import_workbook(data, actor=None, lang=lang, apply=apply)
         if outcome.problems:

@@ -454,13 +454,20 @@ def test_cli_writes_the_country_report(app_ctx, report_world, tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (["reports", "country", "999", "KZ"], "no campaign with id 999"),
     (["reports", "country", "{campaign}", "XX"], "no country with code 'XX'"),
-    (["reports", "country", "{campaign}", "KZ", "--lang", "de"], "unknown language 'de'"),
     (["reports", "region", "999"], "no campaign with id 999"),
 ])
 def test_cli_names_what_was_not_found(app_ctx, report_world, args, message):
     args = [a.format(campaign=report_world["campaign"]) for a in args]
     result = app_ctx.test_cli_runner().invoke(args=args)
     assert result.exit_code == 1 and message in result.output
+
+
+@pytest.mark.parametrize("command", [["country", "{campaign}", "KZ"], ["region", "{campaign}"]])
+def test_cli_refuses_a_language_as_every_command_does(app_ctx, report_world, command):
+    """A usage error (exit 2) listing the interface languages, as --lang is checked in every command."""
+    args = ["reports", *[a.format(campaign=report_world["campaign"]) for a in command], "--lang", "de"]
+    result = app_ctx.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 2 and "'de' is not one of the interface languages (en, ru)" in result.output
 
 
 def test_cli_refuses_a_country_outside_the_campaign(app_ctx, report_world, make_country):

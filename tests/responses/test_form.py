@@ -256,6 +256,24 @@ def test_autosave_after_signing_out_is_a_401_in_json_and_a_page_goes_to_sign_in(
     assert stored(db_session)["agency_name"] == "MVD"
 
 
+def test_autosave_after_the_link_was_revoked_is_a_401_in_json(second, db_session):
+    """Staff revoking the link signs the contact out on their next request: for the background save, a 401
+    with the reason in JSON (before, a redirect to the sign-in page that the page took for a success)."""
+    from app.campaigns import services as campaigns
+    from app.campaigns.models import Invitation
+    from app.directory.models import Contact
+
+    contact = db_session.scalar(select(Contact).where(Contact.email == "second@mvd.example.org"))
+    campaigns.revoke_contact_links(db_session.scalar(select(Invitation).where(Invitation.contact_id == contact.id)))
+    db_session.commit()
+    response = second.post("/respondent/autosave", json={"question": "agency_name",
+                                                          "fields": {"q__agency_name": ["МВД"]}},
+                           headers={"X-CSRFToken": second.csrf, "Accept": "application/json"})
+    assert response.status_code == 401
+    assert "персональная ссылка больше не действительна" in response.json["error"]["message"]
+    assert "agency_name" not in stored(db_session)
+
+
 def test_every_change_is_in_the_history_with_its_channel(first, db_session):
     from app.core.models import AuditEvent
 

@@ -675,6 +675,12 @@ def test_cli_writes_checks_and_imports_a_workbook(app_ctx, world, db_session, tm
     # A language the interface does not have is refused as a usage error, not a traceback.
     result = runner.invoke(args=["responses", "import-workbook", str(path), "--lang", "xx"])
     assert result.exit_code == 2 and "'xx' is not one of the interface languages (en, ru)" in result.output
+    # Without --lang: DEFAULT_LOCALE, which need not be English (before, a default of "en" was checked too).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(app_ctx.config, "LOCALES", ["ru"])
+        patch.setitem(app_ctx.config, "DEFAULT_LOCALE", "ru")
+        result = runner.invoke(args=["responses", "import-workbook", str(path)])
+    assert result.exit_code == 1 and "Число должно быть не меньше 1." in result.output
     result = runner.invoke(args=["responses", "import-workbook", str(path), "--yes"])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
