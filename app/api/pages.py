@@ -8,7 +8,7 @@ from flask_login import current_user
 from app.api import services
 from app.api.forms import RevokeTokenForm, TokenForm
 from app.auth.permissions import require_role
-from app.core.ids import MAX_ID
+from app.core.ids import is_record_id
 from app.core.models import utcnow
 from app.extensions import db
 from app.i18n import _
@@ -48,7 +48,7 @@ def tokens():
 def revoke_token():
     """Revoke one of the user's tokens: programs using it get 401 from the next request on."""
     form = RevokeTokenForm()
-    if form.validate_on_submit() and form.token_id.data.isdigit() and int(form.token_id.data) <= MAX_ID:
+    if form.validate_on_submit() and is_record_id(form.token_id.data):
         try:
             token = services.revoke_token(current_user, int(form.token_id.data))
         except services.TokenError:

@@ -4,6 +4,8 @@ database, which would fail on it (SQLite: OverflowError; PostgreSQL: "integer ou
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, request
 from werkzeug.routing import IntegerConverter
 
@@ -25,6 +27,12 @@ def form_id(name: str) -> int | None:
     text = (request.form.get(name) or "").strip()
     if not text:
         return None
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+    if not is_record_id(text):
         abort(404)
     return int(text)
+
+
+def is_record_id(text: str) -> bool:
+    """Whether a text is an id a record can have: ASCII digits (str.isdigit also takes "²", which int() refuses)
+    making a number from 1 to MAX_ID."""
+    return re.fullmatch(r"[0-9]{1,10}", text) is not None and 1 <= int(text) <= MAX_ID

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from app.auth.permissions import require_role
 from app.campaigns.services import get_campaign, may_see_campaign
+from app.core.ids import is_record_id
 from app.dashboards import data as dashboard_data
 from app.dashboards import figures
 from app.directory.models import AGENCY_TYPES
@@ -35,7 +36,7 @@ def _campaign():
     may not know of (for an expert: a draft, or one asking no agency of their countries)."""
     raw = request.args.get("campaign")
     if raw:
-        campaign = get_campaign(int(raw)) if raw.isdigit() and len(raw) < 10 else None
+        campaign = get_campaign(int(raw)) if is_record_id(raw) else None
         return campaign if may_see_campaign(current_user, campaign) else abort(404)
     return dashboard_data.default_campaign(current_user)
 

@@ -251,7 +251,7 @@ def load_text(text: str, filename: str = "<text>") -> LoadResult:
         return LoadResult(None, not_finite)
     if "schema_version" not in data:
         return LoadResult(None, [locator.problem((), "schema_version is missing (this program reads version 1)")])
-    if isinstance(data["schema_version"], str) and data["schema_version"].strip().isdigit():
+    if isinstance(data["schema_version"], str) and re.fullmatch(r"\s*[0-9]+\s*", data["schema_version"]):
         return LoadResult(None, [locator.problem(("schema_version",), f"schema_version must be a number, not text: "
                                                                       f"write {data['schema_version'].strip()} "
                                                                       f"without quotes")])

@@ -36,6 +36,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -947,11 +948,14 @@ class _Vocabulary:
         self.words.setdefault(lang, _words())
         self.languages = languages
         self.locales = [x for x in locales if x in self.words]
-        #: (ID heading, Answer heading) of the questionnaire sheets, loosely compared, in every interface language
+        #: (ID heading, Answer heading) of the questionnaire sheets, loosely compared, in every language the
+        #: application has a catalogue for (a workbook may have been downloaded before LOCALES changed)
         self.headings: set[tuple[str, str]] = set()
-        for locale in current_app.config["LOCALES"]:
+        catalogues = {path.parent.name for path in (Path(current_app.root_path) / "translations").glob("*/LC_MESSAGES")}
+        for locale in {*current_app.config["LOCALES"], *catalogues}:
             with force_locale(locale):
                 self.headings.add((_norm(_("ID")), _norm(_("Answer"))))
+        self.id_headings = {ident for ident, _answer in self.headings}
         self.specials = {}
         for words in self.words.values():
             for special in SPECIAL:
@@ -1004,6 +1008,10 @@ class _Vocabulary:
         return self.specials.get(_norm(text))
 
 
+#: The rows of a questionnaire sheet in which its heading row is looked for.
+HEADING_ROWS = 5
+
+
 #: Problems listed before a workbook's reading stops.
 MAX_PROBLEMS = 200
 
@@ -1022,13 +1030,16 @@ def _read_answers(book, result: WorkbookRead) -> None:
     for name in [sheet.title for sheet in book.worksheets]:  # chart sheets have no cells
         if name in skip:
             continue
-        headings_ok = None  # whether row 1 has the ID and Answer headings in their columns (None: not read yet)
+        # Whether the heading row (row 1 as downloaded; one of the first HEADING_ROWS, should rows have been
+        # inserted above it) has the ID and Answer headings in their columns; None until it is found.
+        headings_ok = None
         for number, cells in enumerate(_rows(book, name, ANSWER_COLUMN, cells=True), start=1):
             row = tuple(getattr(cell, "value", None) for cell in cells)
-            if headings_ok is None:
-                headings_ok = (number == 1 and len(row) >= ANSWER_COLUMN and (
-                    _norm(_cell_text(row[ID_COLUMN - 1])), _norm(_cell_text(row[ANSWER_COLUMN - 1])))
-                    in vocabulary.headings)
+            if headings_ok is None and number <= HEADING_ROWS and row \
+                    and _norm(_cell_text(row[ID_COLUMN - 1])) in vocabulary.id_headings:
+                headings_ok = len(row) >= ANSWER_COLUMN and (
+                    _norm(_cell_text(row[ID_COLUMN - 1])), _norm(_cell_text(row[ANSWER_COLUMN - 1]))) \
+                    in vocabulary.headings
             if number > row_limit:
                 result.problems.append(Problem(
                     _("This sheet has more than %(limit)d rows, far more than the questionnaire: upload the workbook "
@@ -1074,12 +1085,13 @@ def _read_answers(book, result: WorkbookRead) -> None:
                 result.blank_cells.add((name, number))
             if getattr(answer, "data_type", None) == "e":  # a formula whose saved result is an error
                 result.problems.append(Problem(
-                    _("This cell holds a formula whose result is an error (%(error)s), so there is no answer to "
-                      "read. Correct the formula, or type the answer itself.", error=str(value)[:20]),
+                    _("This cell holds an error value (%(error)s), the result of a formula or typed as such, so "
+                      "there is no answer to read. Correct the formula, or type the answer itself.",
+                      error=str(value)[:20]),
                     sheet=name, cell=ref))
                 continue
             if (question.type == "number" and isinstance(value, int | float) and not isinstance(value, bool)
-                    and "%" in (getattr(answer, "number_format", "") or "")):
+                    and _percent_format(getattr(answer, "number_format", "") or "")):
                 # Typed as "52%", Excel stores 0.52 and shows it as a percentage: the number meant is 52
                 value = float(Decimal(repr(value)) * 100)
             if question.type == "matrix":
@@ -1097,6 +1109,16 @@ def _read_answers(book, result: WorkbookRead) -> None:
                           count=exc.count, limit=exc.limit), sheet=name, cell=ref))
                     continue
                 result.values[qid] = cell
+
+
+#: Parts of a number format that show text rather than format the number: "quoted", \escaped, [colour].
+_FORMAT_TEXT = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+
+
+def _percent_format(number_format: str) -> bool:
+    """Whether a cell's number format shows its value as a percentage (a bare %, which multiplies by 100;
+    a quoted or escaped % is only text)."""
+    return "%" in _FORMAT_TEXT.sub("", number_format)
 
 
 def _choice_raw(vocabulary: _Vocabulary, question, value, ref: str, unknown: list):

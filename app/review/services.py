@@ -124,6 +124,12 @@ def country_responses(campaign: Campaign, country: Country) -> list[Response]:
 # --- comments ------------------------------------------------------------------------------------------
 
 
+def _typed(text: str | None) -> str:
+    """A text from a form's box, as its length is counted there: line breaks as one character (a browser sends
+    them as two, CR LF, which would pass a box's maxlength and then fail the same limit here), ends trimmed."""
+    return (text or "").replace("\r\n", "\n").strip()
+
+
 def _question(response: Response, question_id: str):
     definition = definition_of(response.version)
     question = definition.question(question_id)
@@ -135,7 +141,7 @@ def _question(response: Response, question_id: str):
 def add_comment(response: Response, question_id: str, body: str, *, actor, parent_id: int | None = None) -> Comment:
     """An internal comment on a question (a reply when `parent_id` names a comment of the same response)."""
     _question(response, question_id)
-    body = (body or "").strip()
+    body = _typed(body)
     if not body:
         raise ReviewError(_("Write a comment first."))
     if len(body) > 10000:
@@ -266,17 +272,19 @@ def all_clarifications(response: Response) -> list[Clarification]:
 
 def reply_to_clarification(response: Response, clarification_id: int, text: str, *, actor) -> Clarification:
     """The agency's written reply to one open request of its own response."""
-    from app.responses.answering import is_editable
+    from app.responses.answering import _lock_editable
+    from app.responses.services import ResponseError
 
-    response = _locked(response)  # a resubmission closing the request meanwhile wins
-    if not is_editable(response):
-        raise ReviewError(_("Your answers can no longer be changed."), read_only=True)
+    try:  # under the response's lock, as it is now: a resubmission or the campaign's closing meanwhile wins
+        response = _lock_editable(response)
+    except ResponseError:
+        raise ReviewError(_("Your answers can no longer be changed."), read_only=True) from None
     clarification = db.session.get(Clarification, clarification_id)
     if clarification is not None:
         db.session.refresh(clarification)
     if clarification is None or clarification.response_id != response.id or clarification.closed_at is not None:
         raise ReviewError("not found", not_found=True)
-    text = (text or "").strip()
+    text = _typed(text)
     if len(text) > 10000:
         raise ReviewError(_("The reply is too long (at most 10,000 characters)."))
     old = clarification.reply
@@ -357,8 +365,8 @@ def add_rating(campaign: Campaign, country: Country, indicator_id: str, level: A
         raise ReviewError(_("Choose a level.")) from None
     if level not in {float(step.level) for step in definition.scale}:  # the levels the form offers
         raise ReviewError(_("Choose a level of the scale."))
-    rationale = (rationale or "").strip()
-    evidence = (evidence or "").strip()
+    rationale = _typed(rationale)
+    evidence = _typed(evidence)
     if not rationale:
         raise ReviewError(_("Give the reasons for the rating."))
     if len(rationale) > RATIONALE_LIMIT:  # refused rather than cut: the page keeps the text to shorten

@@ -185,7 +185,7 @@ def _clarify_errors(definition, summary: str, problems: list[tuple]) -> dict:
     """The errors of a refused clarification request: the summary, the questions it lists in the questionnaire's
     order (linked to their message fields) and the message shown beside each of them; `problems` are (question,
     message) pairs."""
-    order = {q.id: n for n, q in enumerate(q for section in definition.sections for q in section.questions)}
+    order = {q.id: n for n, (_section, q) in enumerate(definition.questions())}
     problems = sorted(problems, key=lambda problem: order.get(problem[0].id, len(order)))
     return {"clarify": summary, "missing": [q for q, _message in problems],
             **{f"message-{q.id}": message for q, message in problems}}

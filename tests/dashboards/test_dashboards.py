@@ -503,6 +503,7 @@ def test_filters_are_kept_in_the_query_string(app_ctx, world):
     assert get_json(staff, "/dashboards/progress?kind=bogus&country=<x>")["filters"]["kind"] is None
     assert staff.get("/dashboards/progress?campaign=999999").status_code == 404
     assert staff.get("/dashboards/progress?campaign=abc").status_code == 404
+    assert staff.get("/dashboards/progress?campaign=²").status_code == 404  # a digit to str.isdigit, not to int()
 
 
 def test_question_explorer(app_ctx, world):

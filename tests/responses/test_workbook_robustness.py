@@ -377,7 +377,9 @@ def test_a_number_typed_as_a_percentage_is_read_as_the_number_shown(world, db_se
     book = download(world.response, "en")
     cell = answer_cell(book, "budget")
     cell.value, cell.number_format = 0.125, "0.0%"
-    fill(book, staff_total=300)
+    # A percent sign that is only text in the format (quoted, or escaped) shows the number as typed.
+    staff = answer_cell(book, "staff_total")
+    staff.value, staff.number_format = 300, '0" %"'
     outcome = import_(world, to_bytes(book), apply=True)
     assert outcome.problems == []
     db_session.commit()
@@ -408,8 +410,8 @@ def test_a_formula_whose_result_is_an_error_is_refused_with_its_cell(world, db_s
         data = _with_error_result(data, _sheet_file(data, PROFILE), ref(book, ident).split("!")[1])
     outcome = import_(world, data, apply=True)
     assert [(p.cell, p.message) for p in outcome.problems] == [
-        (ref(book, ident), "This cell holds a formula whose result is an error (#DIV/0!), so there is no answer to "
-                           "read. Correct the formula, or type the answer itself.")
+        (ref(book, ident), "This cell holds an error value (#DIV/0!), the result of a formula or typed as such, so "
+                           "there is no answer to read. Correct the formula, or type the answer itself.")
         for ident in ("agency_name", "staff_total")]
     assert not outcome.applied
     db_session.commit()
@@ -431,6 +433,8 @@ def test_every_unknown_row_of_a_matrix_is_listed_at_once(world, db_session):
 def test_a_sheet_whose_columns_were_moved_is_refused_and_nothing_is_cleared(world, db_session, change):
     """With a column inserted before the answers (or the hints deleted), column D no longer holds the answers:
     reading it would take hints for answers and clear the answers. The sheet is refused instead."""
+    from flask import current_app
+
     from app.responses import answering
 
     answering.save_answers(world.response, {"staff_total": "300", "agency_name": "Ministry"}, actor=world.user,
@@ -450,6 +454,16 @@ def test_a_sheet_whose_columns_were_moved_is_refused_and_nothing_is_cleared(worl
     assert not outcome.applied and outcome.changes == []
     db_session.commit()
     assert stored(db_session, world.response) == {"staff_total": 300, "agency_name": "Ministry"}
-    # A Russian workbook has its headings in Russian: read as before.
+    # A Russian workbook has its headings in Russian: read as before, also once the site offers English only.
     russian = fill(download(world.response, "ru"), staff_total=310)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(current_app.config, "LOCALES", ["en"])
+        patch.setitem(current_app.config, "DEFAULT_LOCALE", "en")
+        assert import_(world, to_bytes(russian), apply=False, lang="en").problems == []
+    # Rows inserted above the headings (the sheet has no password) move nothing that is read: accepted.
+    sheet = answer_cell(russian, "staff_total").parent
+    sheet.insert_rows(1, amount=2)
+    sheet["B1"] = "Filled in by the legal department"
     assert import_(world, to_bytes(russian), apply=True, lang="ru").problems == []
+    db_session.commit()
+    assert stored(db_session, world.response)["staff_total"] == 310

@@ -97,7 +97,7 @@ def test_comments_are_threaded_and_internal(app_ctx, review_world, db_session):
     assert "Second Expert" in page and "margin-left: 1.5rem" in page
     # A reply to a comment that cannot exist (an id past the database's integers, or not a number) is a 404,
     # not a server error nor a new comment at the top.
-    for bad in ("99999999999999999999", "12abc"):
+    for bad in ("99999999999999999999", "12abc", "²"):
         assert other.post(url + "/comments", data={"csrf_token": other.csrf, "question": "staff_total",
                                                    "parent": bad, "body": "Lost reply"}).status_code == 404
     assert "Lost reply" not in expert.get(url).get_data(as_text=True)
@@ -344,6 +344,9 @@ def test_expert_ratings_override_and_disagreement(app_ctx, review_world, db_sess
     assert "experts disagree" in page and "KZ Expert 1" in page and "Second Expert 3" in page
     history = expert.get(url).get_data(as_text=True)
     assert "The unit exists on paper only." in history and "Visited the unit: well staffed." in history
+    # 10,000 characters as the box counts them (each line break one; the browser sends CR LF): accepted.
+    at_limit = ("x" * 99 + "\r\n") * 100
+    assert expert.post(url, data={"csrf_token": expert.csrf, "level": "2", "rationale": at_limit}).status_code == 302
 
 
 def _kz_id(db_session) -> int:
