@@ -194,6 +194,12 @@ def _locked(response: Response, seen_version: int | None = None) -> Response:
     return locked
 
 
+def closed_campaign_refusal() -> str:
+    """Why a response of a closed campaign is not returned for clarification."""
+    return _("The campaign is closed: the agency could not answer, so the response cannot be returned. Open the "
+             "campaign again first.")
+
+
 def request_clarification(response: Response, items: list[tuple[str, str]], *, actor,
                           channel: str = "web", seen_version: int | None = None) -> list[Clarification]:
     """Ask the agency to clarify these questions [(question id, message)]: the response goes back to the agency
@@ -207,8 +213,7 @@ def request_clarification(response: Response, items: list[tuple[str, str]], *, a
     lock_campaign(response.campaign_id)
     db.session.refresh(response.campaign, ["status"])  # as it is now: a colleague may have closed it meanwhile
     if response.campaign.status != "open":
-        raise ReviewError(_("The campaign is closed: the agency could not answer, so the response cannot be "
-                            "returned. Open the campaign again first."))
+        raise ReviewError(closed_campaign_refusal())
     items = [(qid, (message or "").strip()) for qid, message in items]
     if not items:
         raise ReviewError(_("Choose at least one question to clarify."))

@@ -154,6 +154,10 @@ def clarify(response_id: int):
     chosen = request.form.getlist("clarify")
     items = [(qid, request.form.get(f"message-{qid}", "")) for qid in chosen]
     definition = definition_of(response.version)
+    if response.status == "submitted" and response.campaign.status != "open":
+        # said first, rather than after the reviewer has put the ticks right (the service checks it again under
+        # the campaign's lock)
+        return _render_response(response, 422, _clarify_errors(definition, services.closed_campaign_refusal(), []))
     # A message written beside a question that is not ticked would be lost without a word: refuse, keep it.
     unticked = [definition.question(key.removeprefix("message-")) for key, text in request.form.items()
                 if key.startswith("message-") and text.strip() and key.removeprefix("message-") not in chosen]
@@ -217,7 +221,7 @@ def unlock(response_id: int):
         services.unlock(response, request.form.get("reason", ""), actor=current_user, seen_version=seen)
     except ReviewError as exc:
         db.session.rollback()  # and the response is read again
-        if response.status == "validated" and seen in (None, response.row_version):  # the form is still there
+        if response.status == "validated":  # the form is still there (with the row version as it is now)
             return _render_response(response, 422, {"unlock": str(exc)})
         flash(str(exc), "error")  # a colleague acted meanwhile: the page as it is now, with why nothing was done
         return redirect(url_for(".response", response_id=response.id))

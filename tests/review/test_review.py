@@ -260,6 +260,11 @@ def test_a_response_is_not_returned_while_its_campaign_is_closed(app_ctx, review
     page = expert.get(url).get_data(as_text=True)
     assert "Return to the agency" not in page and 'id="clarify-form"' not in page
     assert "open it again to return the response" in page
+    # Said first, before any other problem of the request (a message beside an unticked question here).
+    stray = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "message-staff_total": "Kept?"})
+    html = stray.get_data(as_text=True)
+    assert stray.status_code == 422 and "The campaign is closed" in html and "not ticked" not in html
+    assert "Kept?" in html
 
 
 def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, db_session, make_user):
@@ -300,6 +305,15 @@ def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, 
     html = stale.get_data(as_text=True)
     assert stale.status_code == 200 and "The response has changed since you opened the page" in html
     assert f'action="/review/responses/{response_id}/unlock"' not in html
+    # Validated again meanwhile: the same stale unlock is refused beside the form, with the reason kept.
+    assert staff.post(url + "/validate", data={"csrf_token": staff.csrf}).status_code == 302
+    again = colleague.post(url + "/unlock", data={"csrf_token": colleague.csrf, "reason": "Me too",
+                                                  "row_version": seen})
+    html = again.get_data(as_text=True)
+    assert again.status_code == 422 and "The response has changed since you opened the page" in html
+    assert 'id="reason" name="reason" value="Me too"' in html
+    db_session.rollback()
+    assert db_session.get(Response, response_id).status == "validated"
     unlocked = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "response.unlocked"))
     assert unlocked.details == "Validated by mistake" and unlocked.actor_id == review_world["people"]["staff"].id
 
