@@ -88,6 +88,8 @@ def import_workbook(path: str, apply: bool, lang: str | None):
         for change in outcome.changes:
             flag = "  (also changed on the website after the download)" if change.changed_online else ""
             click.echo(f"{change.label}: {change.old or '(empty)'} -> {change.new or '(empty)'}{flag}")
+        for label, cell in outcome.not_applicable:
+            click.echo(f"{cell}: not read: {label} does not apply given the other answers")
         if not outcome.changes:
             db.session.rollback()
             click.echo("The workbook holds the same answers as the database: nothing to change.")

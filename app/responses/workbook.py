@@ -209,6 +209,9 @@ class WorkbookImport:
     #: question id -> version of every stored answer the changes were worked out against. The preview keeps
     #: them with the pending upload and gives them back as `seen_versions` when the person confirms.
     versions: dict[str, int] = field(default_factory=dict)
+    #: (question label, cell) of the answers the workbook changes for questions that do not apply given the
+    #: other answers (skip logic): not read, and said so rather than dropped without a word.
+    not_applicable: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed_since_preview(self) -> list[WorkbookChange]:
@@ -1275,8 +1278,11 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
     except BaseException:
         nested.rollback()
         raise
+    ignored = set(result.ignored)
     for _section, question in definition.questions():
         qid = question.id
+        if qid in ignored:
+            outcome.not_applicable.append((tr(question.label, lang, definition.languages[0]), read.values[qid].cell))
         if qid in result.errors:
             cell = read.values[qid]
             if not cell.unknown:

@@ -517,6 +517,15 @@ def test_workbook_through_the_pages_stores_what_the_web_form_stores(app_ctx, wor
     download = offline.get("/respondent/workbook.xlsx")
     assert download.status_code == 200 and download.headers["Content-Disposition"].startswith("attachment")
     book = openpyxl.load_workbook(io.BytesIO(download.data))
+    # First with "no" unit but a number of its staff: the page says that answer is not read.
+    fill(book, has_ct_unit="Нет", ct_unit_staff="12,5", staff_total=120)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    page = post_multipart(offline, "/respondent/workbook", {"csrf_token": offline.csrf,
+                                                            "file": (buffer.getvalue(), "filled.xlsx")})
+    not_read = re.search(r'<div class="flash flash-warning" id="not-read">.*?</div>', page.get_data(as_text=True),
+                         re.S)
+    assert not_read and "Staff of the unit" in not_read.group(0)  # labels as in the other rows of the preview
     fill(book, agency_name="Агентство 😀", staff_total=120, answered_on="01.11.2026", has_ct_unit="Частично",
          ct_unit_staff="12,5", training_topics="Financing of terrorism; Цифровые доказательства",
          skills__interviewing="2 — Partial", skills__forensics="3", priorities="Training\nEquipment")
@@ -527,7 +536,7 @@ def test_workbook_through_the_pages_stores_what_the_web_form_stores(app_ctx, wor
                                                                "file": (buffer.getvalue(), "filled.xlsx")})
     page = preview.get_data(as_text=True)
     assert preview.status_code == 200, page
-    assert "Name of the agency" in page and "Агентство 😀" in page
+    assert "Name of the agency" in page and "Агентство 😀" in page and 'id="not-read"' not in page
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
     db_session.rollback()
     assert db_session.scalar(select(Answer).join(Response).where(Response.agency.has(acronym="AFM"))) is None

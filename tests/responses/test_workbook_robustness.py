@@ -467,3 +467,21 @@ def test_a_sheet_whose_columns_were_moved_is_refused_and_nothing_is_cleared(worl
     assert import_(world, to_bytes(russian), apply=True, lang="ru").problems == []
     db_session.commit()
     assert stored(db_session, world.response)["staff_total"] == 310
+
+
+def test_an_answer_to_a_question_that_does_not_apply_is_named_as_not_read(app_ctx, world, db_session, tmp_path):
+    """"No" dedicated unit hides "Staff of the unit": a number typed there is left out, and the preview, the
+    page and the command line say so (before, it was dropped without a word)."""
+    book = fill(download(world.response, "en"), has_ct_unit="No", ct_unit_staff=40, staff_total=300)
+    outcome = import_(world, to_bytes(book), apply=False)
+    assert outcome.problems == []
+    assert [c.question_id for c in outcome.changes] == ["staff_total", "has_ct_unit"]
+    assert outcome.not_applicable == [("Staff of the unit", ref(book, "ct_unit_staff"))]
+    path = tmp_path / "filled.xlsx"
+    book.save(path)
+    result = app_ctx.test_cli_runner().invoke(args=["responses", "import-workbook", str(path), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert f"{ref(book, 'ct_unit_staff')}: not read: Staff of the unit does not apply given the other answers" \
+        in result.output
+    db_session.rollback()
+    assert stored(db_session, world.response) == {}
