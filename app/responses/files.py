@@ -107,7 +107,7 @@ def store_upload(question, storage: FileStorage, *, definition=None) -> dict:
     value = {"name": name, "key": secrets.token_urlsafe(24), "size": len(data), "content_type": content_type}
     checked = REGISTRY["file"].normalise(question, value, definition=definition)  # type and size
     signatures = SIGNATURES.get(extension)
-    if signatures and not data.startswith(signatures) or not _has_parts(data, extension):
+    if (signatures and not data.startswith(signatures)) or not _has_parts(data, extension):
         raise AnswerError(N_("“{name}” is not a {ext} file inside: it may be damaged or have the wrong extension."),
                           name=name, ext=extension.upper())
     (upload_dir() / value["key"]).write_bytes(data)

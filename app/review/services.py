@@ -124,6 +124,12 @@ def country_responses(campaign: Campaign, country: Country) -> list[Response]:
 # --- comments ------------------------------------------------------------------------------------------
 
 
+#: Longest comment, clarification reply and rating rationale, in characters (the boxes' maxlength too).
+TEXT_LIMIT = 10000
+#: Longest evidence of an expert rating, in characters.
+EVIDENCE_LIMIT = 5000
+
+
 def _typed(text: str | None) -> str:
     """A text from a form's box, as its length is counted there: line breaks as one character (a browser sends
     them as two, CR LF, which would pass a box's maxlength and then fail the same limit here), ends trimmed."""
@@ -144,7 +150,7 @@ def add_comment(response: Response, question_id: str, body: str, *, actor, paren
     body = _typed(body)
     if not body:
         raise ReviewError(_("Write a comment first."))
-    if len(body) > 10000:
+    if len(body) > TEXT_LIMIT:
         raise ReviewError(_("The comment is too long (at most 10,000 characters)."))
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
@@ -290,7 +296,7 @@ def reply_to_clarification(response: Response, clarification_id: int, text: str,
     if clarification is None or clarification.response_id != response.id or clarification.closed_at is not None:
         raise ReviewError("not found", not_found=True)
     text = _typed(text)
-    if len(text) > 10000:
+    if len(text) > TEXT_LIMIT:
         raise ReviewError(_("The reply is too long (at most 10,000 characters)."))
     old = clarification.reply
     clarification.reply = text
@@ -352,10 +358,6 @@ def unlock(response: Response, reason: str, *, actor, seen_version: int | None =
 # --- expert ratings ------------------------------------------------------------------------------------
 
 
-#: Longest rationale and evidence of an expert rating, in characters.
-RATIONALE_LIMIT, EVIDENCE_LIMIT = 10000, 5000
-
-
 def add_rating(campaign: Campaign, country: Country, indicator_id: str, level: Any, rationale: str, *, actor,
                evidence: str = "") -> ExpertRating:
     """An expert's (or staff member's) level for one indicator of one country, with a rationale."""
@@ -374,7 +376,7 @@ def add_rating(campaign: Campaign, country: Country, indicator_id: str, level: A
     evidence = _typed(evidence)
     if not rationale:
         raise ReviewError(_("Give the reasons for the rating."))
-    if len(rationale) > RATIONALE_LIMIT:  # refused rather than cut: the page keeps the text to shorten
+    if len(rationale) > TEXT_LIMIT:  # refused rather than cut: the page keeps the text to shorten
         raise ReviewError(_("The rationale is too long (at most 10,000 characters)."))
     if len(evidence) > EVIDENCE_LIMIT:
         raise ReviewError(_("The evidence is too long (at most 5,000 characters)."))
