@@ -128,9 +128,11 @@ def country_responses(campaign: Campaign, country: Country) -> list[Response]:
 TEXT_LIMIT = 10000
 #: Longest evidence of an expert rating, in characters.
 EVIDENCE_LIMIT = 5000
+#: Longest message of a clarification request, in characters (each goes into the agency's e-mail).
+MESSAGE_LIMIT = 5000
 
 
-def _typed(text: str | None) -> str:
+def typed(text: str | None) -> str:
     """A text from a form's box, as its length is counted there: line breaks as one character (a browser sends
     them as two, CR LF, which would pass a box's maxlength and then fail the same limit here), ends trimmed."""
     return (text or "").replace("\r\n", "\n").strip()
@@ -147,7 +149,7 @@ def _question(response: Response, question_id: str):
 def add_comment(response: Response, question_id: str, body: str, *, actor, parent_id: int | None = None) -> Comment:
     """An internal comment on a question (a reply when `parent_id` names a comment of the same response)."""
     _question(response, question_id)
-    body = _typed(body)
+    body = typed(body)
     if not body:
         raise ReviewError(_("Write a comment first."))
     if len(body) > TEXT_LIMIT:
@@ -206,6 +208,11 @@ def closed_campaign_refusal() -> str:
              "campaign again first.")
 
 
+def message_too_long() -> str:
+    """Why a clarification request with a message over MESSAGE_LIMIT is refused."""
+    return _("A message to the agency is too long (at most 5,000 characters): shorten it. Nothing was sent.")
+
+
 def request_clarification(response: Response, items: list[tuple[str, str]], *, actor,
                           channel: str = "web", seen_version: int | None = None) -> list[Clarification]:
     """Ask the agency to clarify these questions [(question id, message)]: the response goes back to the agency
@@ -220,16 +227,18 @@ def request_clarification(response: Response, items: list[tuple[str, str]], *, a
     db.session.refresh(response.campaign, ["status"])  # as it is now: a colleague may have closed it meanwhile
     if response.campaign.status != "open":
         raise ReviewError(closed_campaign_refusal())
-    items = [(qid, (message or "").strip()) for qid, message in items]
+    items = [(qid, typed(message)) for qid, message in items]
     if not items:
         raise ReviewError(_("Choose at least one question to clarify."))
     if any(not message for _qid, message in items):
         raise ReviewError(_("Write a message for each question to clarify."))
+    if any(len(message) > MESSAGE_LIMIT for _qid, message in items):  # refused rather than cut: the page keeps it
+        raise ReviewError(message_too_long())
     values = {a.question_id: a.value for a in response.answers}
     created = []
     for qid, message in items:
         _question(response, qid)
-        clarification = Clarification(response_id=response.id, question_id=qid, message=message[:5000],
+        clarification = Clarification(response_id=response.id, question_id=qid, message=message,
                                       requested_by_id=getattr(actor, "id", None), value_before=values.get(qid))
         db.session.add(clarification)
         created.append(clarification)
@@ -295,7 +304,7 @@ def reply_to_clarification(response: Response, clarification_id: int, text: str,
         db.session.refresh(clarification)
     if clarification is None or clarification.response_id != response.id or clarification.closed_at is not None:
         raise ReviewError("not found", not_found=True)
-    text = _typed(text)
+    text = typed(text)
     if len(text) > TEXT_LIMIT:
         raise ReviewError(_("The reply is too long (at most 10,000 characters)."))
     old = clarification.reply
@@ -372,8 +381,8 @@ def add_rating(campaign: Campaign, country: Country, indicator_id: str, level: A
         raise ReviewError(_("Choose a level.")) from None
     if level not in {float(step.level) for step in definition.scale}:  # the levels the form offers
         raise ReviewError(_("Choose a level of the scale."))
-    rationale = _typed(rationale)
-    evidence = _typed(evidence)
+    rationale = typed(rationale)
+    evidence = typed(evidence)
     if not rationale:
         raise ReviewError(_("Give the reasons for the rating."))
     if len(rationale) > TEXT_LIMIT:  # refused rather than cut: the page keeps the text to shorten

@@ -13,7 +13,7 @@ from app.auth.permissions import require_role
 from app.campaigns import services as campaigns
 from app.core.ids import form_id
 from app.extensions import db
-from app.i18n import _
+from app.i18n import _, format_decimal
 from app.questionnaires import expressions
 from app.questionnaires.forms import tr
 from app.questionnaires.services import definition_of
@@ -29,6 +29,13 @@ from app.scoring.models import CountryAreaScore, CountryScore, ResponseScore
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 REVIEWERS = ("staff", "admin", "expert")
+
+
+@bp.record_once
+def _share_limits(state) -> None:
+    """The services' length limits as the boxes' maxlength, in every template (the agency's reply box too)."""
+    state.app.jinja_env.globals["review_limits"] = {
+        "text": services.TEXT_LIMIT, "evidence": services.EVIDENCE_LIMIT, "message": services.MESSAGE_LIMIT}
 
 
 def _or_404(call, *args, **kwargs):
@@ -164,15 +171,26 @@ def clarify(response_id: int):
     unticked = [question for question in unticked if question is not None]
     missing = [definition.question(qid) for qid, message in items if not (message or "").strip()]
     missing = [question for question in missing if question is not None]
+    too_long = [(definition.question(qid), len(services.typed(message))) for qid, message in items
+                if len(services.typed(message)) > services.MESSAGE_LIMIT]
+    too_long = [(question, length) for question, length in too_long if question is not None]
     without_message = _("Write your message to the agency about this question.")
-    if unticked:  # with the ticked questions that lack a message, if any: every problem at once
-        summary = _("Some messages are beside questions that are not ticked: tick “Ask to clarify” to send them, or "
-                    "clear them. Nothing was sent.")
+    if unticked or too_long:  # with the other problems, if any: every problem at once, the typed text kept
+        parts = []
+        if unticked:
+            parts.append(_("Some messages are beside questions that are not ticked: tick “Ask to clarify” to send "
+                           "them, or clear them."))
+        if too_long:
+            parts.append(_("Some messages are longer than 5,000 characters: shorten them."))
         if missing:
-            summary += " " + _("Write a message for each question to clarify.")
+            parts.append(_("Write a message for each question to clarify."))
+        parts.append(_("Nothing was sent."))
         not_sent = _("This message would not be sent: tick “Ask to clarify”, or clear the message.")
         return _render_response(response, 422, _clarify_errors(
-            definition, summary, [(q, not_sent) for q in unticked] + [(q, without_message) for q in missing]))
+            definition, " ".join(parts),
+            [(q, not_sent) for q in unticked] + [(q, without_message) for q in missing]
+            + [(q, _("This message has %(length)s characters; at most 5,000 are sent. Shorten it.",
+                     length=format_decimal(length))) for q, length in too_long]))
     try:
         _or_404(services.request_clarification, response, items, actor=current_user,
                 seen_version=request.form.get("row_version", type=int))

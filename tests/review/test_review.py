@@ -231,6 +231,56 @@ def test_a_refused_clarification_request_names_every_problem_at_once(app_ctx, re
     assert "Regional offices too?" in html
 
 
+def test_a_long_clarification_message_is_refused_not_cut(app_ctx, review_world, db_session):
+    """A message over 5,000 characters used to be cut without a word before it reached the agency: it is refused,
+    named beside its box with its length, and kept; a message of exactly 5,000 characters (its line breaks typed
+    as CR LF counted once, as the box's maxlength counts them) is sent whole."""
+    from app.mail.models import OutboxMessage
+    from app.responses.models import Response
+    from app.review import services
+    from app.review.models import Clarification
+
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    response_id = review_world["responses"]["MVD"]
+    url = f"/review/responses/{response_id}"
+    page = expert.get(url).get_data(as_text=True)
+    assert re.search(r'<textarea id="message-staff_total" name="message-staff_total"[^>]*maxlength="5000"', page)
+    long_message = "Please list the regional offices. " * 150  # 5,100 characters
+    refused = expert.post(url + "/clarify", data={
+        "csrf_token": expert.csrf, "clarify": ["staff_total", "ct_unit_staff"], "message-staff_total": long_message,
+        "message-ct_unit_staff": "Full-time posts?"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Some messages are longer than 5,000 characters" in html
+    assert "Nothing was sent." in html
+    summary = re.search(r'<div class="error-summary".*?</div>', html, re.S).group(0)
+    assert re.findall(r'href="#message-(\w+)"', summary) == ["staff_total"]
+    beside = dict(re.findall(r'<p class="error" id="message-error-(\w+)">([^<]*)</p>', html))
+    assert beside == {"staff_total": "This message has 5,099 characters; at most 5,000 are sent. Shorten it."}
+    assert f'aria-describedby="message-error-staff_total">{long_message}</textarea>' in html
+    assert "Full-time posts?" in html
+    db_session.rollback()
+    assert db_session.get(Response, response_id).status == "submitted"
+    assert db_session.scalar(select(func.count()).select_from(Clarification)) == 0
+    # The service refuses it too (another caller than this page).
+    try:
+        services.request_clarification(db_session.get(Response, response_id), [("staff_total", long_message)],
+                                       actor=None)
+    except services.ReviewError as exc:
+        assert "too long (at most 5,000 characters)" in str(exc)
+    else:
+        raise AssertionError("a message over the limit was accepted")
+    db_session.rollback()
+    exact = ("Line one.\r\n" + "y" * 4988)  # 5,000 characters with the line break counted once
+    sent = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "clarify": ["staff_total"],
+                                               "message-staff_total": exact})
+    assert sent.status_code == 302
+    db_session.rollback()
+    [stored] = db_session.scalars(select(Clarification))
+    assert stored.message == "Line one.\n" + "y" * 4988
+    mail = db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "clarification")).first()
+    assert "y" * 4988 in mail.body_text
+
+
 def test_a_response_is_not_returned_while_its_campaign_is_closed(app_ctx, review_world, db_session):
     """The agency could not answer a closed campaign: the request is refused with the typed messages kept, no
     e-mail goes out, the response and its scores stay; the page offers no "Return" until the campaign reopens."""
