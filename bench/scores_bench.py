@@ -8,6 +8,8 @@ of Q questions into a throw-away database, then times in the same run:
 - the regional view's data (app.dashboards.data.regional_data when present, else the same query over the
   materialized country x area scores);
 - `store.rebuild()` of every score from the answers (committed; best of three);
+- the rebuild's steps before any write, each alone: reading the packed answers of every campaign, and scoring
+  them in Python;
 - the floor under any rebuild: deleting and writing the same response score rows, nothing else, and the same
   writes into copies of the tables without their foreign key to responses (both rolled back).
 
@@ -22,6 +24,7 @@ figure as a ratio against the baseline. Targets: regional data <= 0.1 x baseline
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -281,6 +284,29 @@ def main() -> None:
 
         regional_time, _data = timed("regional", regional)
 
+        # The rebuild's two steps before any write, timed alone: reading every campaign's packed answers, and
+        # scoring them in Python (a fresh scorer each time, so that nothing is remembered between runs).
+        campaign_ids = list(db.session.scalars(db.select(Campaign.id).order_by(Campaign.id)))
+        plan = store._Scorer(definition, None).plan
+        question_ids = sorted(plan.scoring_questions | plan.referenced)
+
+        def read_answers():
+            return [rows for cid in campaign_ids for rows in store._stored_answers(cid, question_ids)]
+
+        read_time, batches = timed("read", read_answers)
+        db.session.rollback()
+
+        def score_answers():
+            scorer = store._Scorer(definition, None)
+            gc.disable()  # as the rebuild does
+            try:
+                return sum(len(store._score_rows(definition, response_id, scorer.scores(packed))[0])
+                           for rows in batches for response_id, packed in rows)
+            finally:
+                gc.enable()
+
+        score_time, _rows = timed("score", score_answers)
+
         score_rows = [tuple(row) for row in db.session.execute(text(
             f"SELECT {', '.join(store.RESPONSE_COLUMNS)} FROM response_scores"))]
         area_rows = [tuple(row) for row in db.session.execute(text(
@@ -320,12 +346,15 @@ def main() -> None:
               f"(target <= 0.1)")
         print(f"rebuild of all scores ({counts['responses']} responses): {rebuild_time:.1f} s = "
               f"{rebuild_time / base:.2f} x baseline (target <= 3)")
+        print(f"  of which reading the packed answers alone: {read_time:.2f} s = {read_time / base:.2f} x baseline; "
+              f"scoring them in Python alone: {score_time:.2f} s = {score_time / base:.2f} x baseline")
         print(f"  of which the floor, writing the same {len(score_rows) + len(area_rows):,} response score rows "
               f"alone (delete + bulk insert): {write_time:.2f} s = {write_time / base:.2f} x baseline; "
               f"into tables without the foreign key to responses: {unchecked_time:.2f} s = "
               f"{unchecked_time / base:.2f} x baseline")
         print(json.dumps({"baseline_s": round(base, 4), "regional_ratio": round(regional_time / base, 4),
                           "rebuild_ratio": round(rebuild_time / base, 3),
+                          "read_ratio": round(read_time / base, 3), "score_ratio": round(score_time / base, 3),
                           "write_floor_ratio": round(write_time / base, 3),
                           "write_without_foreign_keys_ratio": round(unchecked_time / base, 3)}))
 
