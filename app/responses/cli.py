@@ -90,6 +90,9 @@ def import_workbook(path: str, apply: bool, lang: str | None):
             click.echo(f"{change.label}: {change.old or '(empty)'} -> {change.new or '(empty)'}{flag}")
         for label, cell in outcome.not_applicable:
             click.echo(f"{cell}: not read: {label} does not apply given the other answers")
+        for label, cell in outcome.not_imported:
+            click.echo(f"{cell}: not read: {label} (files are added on the website; rows that are not questions take "
+                       "no answer)")
         if not outcome.changes:
             db.session.rollback()
             click.echo("The workbook holds the same answers as the database: nothing to change.")

@@ -155,6 +155,12 @@ class WorkbookRead:
     #: The answer cells read as empty, as (sheet, row): a formula there may have no saved result
     #: (`_unsaved_formulas`).
     blank_cells: set[tuple[str, int]] = field(default_factory=set)
+    #: question id -> (cell, value) of the answer cells of notes and file questions, which are never imported:
+    #: what was typed there is named as not read (`WorkbookImport.not_imported`).
+    shown: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    #: (cell, what the row says) of the answer cells filled in rows that are no question's (a note, a section's
+    #: description, a row added by hand): not read, and said so.
+    stray: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -212,6 +218,9 @@ class WorkbookImport:
     #: (question label, cell) of the answers the workbook changes for questions that do not apply given the
     #: other answers (skip logic): not read, and said so rather than dropped without a word.
     not_applicable: list[tuple[str, str]] = field(default_factory=list)
+    #: (question label, cell) of the cells of file questions and notes that hold something else than the
+    #: workbook was downloaded with: files are added on the website, notes have no answer.
+    not_imported: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed_since_preview(self) -> list[WorkbookChange]:
@@ -734,8 +743,9 @@ class _Builder:
             "sheet_lists": lists,
         }
         for _section, question in self.definition.questions():
-            if question.type in NOT_IMPORTED:
+            if question.type == "note":
                 continue
+            # files too, though never imported: their version tells whether the cell still shows the stored files
             answer = self.answers.get(question.id)
             version, value = (answer.version, answer.value) if answer is not None else (0, None)
             meta[f"answer:{question.id}"] = f"{version}:{fingerprint(value)}"
@@ -1055,13 +1065,22 @@ def _read_answers(book, result: WorkbookRead) -> None:
                 return
             ident = row[ID_COLUMN - 1] if row else None
             if not isinstance(ident, str) or not ident.strip():
+                if headings_ok:
+                    _stray(result, name, number, row, "")
                 continue
             ident = ident.strip()
             qid, _slash, row_id = ident.partition("/")
             entry = index.get(qid)
-            if entry is None or entry[2].type in NOT_IMPORTED:
-                continue  # extra rows (and notes, files) are not answers
+            if entry is None:  # extra rows are not answers
+                if headings_ok and _norm(ident) not in vocabulary.id_headings:
+                    _stray(result, name, number, row, ident)
+                continue
             question = entry[2]
+            if question.type in NOT_IMPORTED:  # notes and files are not answers: kept to say so if typed in
+                if headings_ok and not row_id and qid not in result.shown:
+                    result.shown[qid] = (f"{name}!{ANSWER_LETTER}{number}",
+                                         row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None)
+                continue
             if (question.type == "matrix") != bool(row_id):
                 continue
             if row_id and row_id not in {r.id for r in question.rows}:
@@ -1278,6 +1297,7 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
     except BaseException:
         nested.rollback()
         raise
+    outcome.not_imported = _typed_in_vain(definition, read, before, lang)
     ignored = set(result.ignored)
     for _section, question in definition.questions():
         qid = question.id
@@ -1314,6 +1334,39 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
         outcome.applied = True
     outcome.response = response
     return outcome
+
+
+def _stray(result: WorkbookRead, sheet: str, number: int, row: tuple, ident: str) -> None:
+    """Keep a filled answer cell of a row that is no question's (see `WorkbookRead.stray`)."""
+    value = row[ANSWER_COLUMN - 1] if len(row) >= ANSWER_COLUMN else None
+    if value is None or not _cell_text(value).strip():
+        return
+    label = _cell_text(row[LABEL_COLUMN - 1]).strip() if len(row) >= LABEL_COLUMN and row[LABEL_COLUMN - 1] else ""
+    result.stray.append((f"{sheet}!{ANSWER_LETTER}{number}", shorten(" ".join(label.split()), 80) or ident))
+
+
+def _typed_in_vain(definition, read: WorkbookRead, before: dict[str, tuple[int, Any]], lang: str
+                   ) -> list[tuple[str, str]]:
+    """(label, cell) of the note and file cells that hold something else than they were downloaded with: a note's
+    cell is empty, a file question's shows the names of the stored files (compared only while the files are
+    those of the download: after an upload on the website the cell shows older names)."""
+    out = []
+    for _section, question in definition.questions():
+        if question.id not in read.shown:
+            continue
+        cell, value = read.shown[question.id]
+        shown = "" if value is None else _norm(_cell_text(value))
+        if question.type == "file":
+            version, stored = before.get(question.id, (0, None))
+            if version != read.at_download.get(question.id, (0, ""))[0]:
+                continue
+            expected = "" if stored in (None, "", []) else _norm(display(definition, question, stored, read.lang))
+        else:
+            expected = ""
+        if shown != expected:
+            out.append((tr(question.label, lang, definition.languages[0]), cell))
+    untitled = _("a row without a question id in column A")
+    return out + [(label or untitled, cell) for cell, label in read.stray]
 
 
 def _unchanged_since_download(definition, question, raw, at_download: tuple[int, str] | None) -> bool:

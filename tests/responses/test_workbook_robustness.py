@@ -18,6 +18,7 @@ from sqlalchemy import select
 from tests.conftest import post_multipart
 from tests.responses.test_form import new_client, open_link, post_section
 from tests.responses.test_workbook import (
+    PLAN,
     PROFILE,
     QUESTIONNAIRE,
     answer,
@@ -485,3 +486,55 @@ def test_an_answer_to_a_question_that_does_not_apply_is_named_as_not_read(app_ct
         in result.output
     db_session.rollback()
     assert stored(db_session, world.response) == {}
+
+
+def test_what_is_typed_in_a_file_cell_or_a_row_that_is_no_question_is_named_as_not_read(
+        app_ctx, world, db_session, tmp_path):
+    """A file is added on the website, and a note or a row added by hand takes no answer: what is typed there is
+    left out, and the preview, the page and the command line say so, cell by cell (before, without a word). A
+    cell left as downloaded says nothing, nor does a file cell whose files changed on the website since."""
+    from app.responses.answering import save_answers
+
+    assert save_answers(world.response, {"plan": PLAN}, actor=world.user, channel="web", lang="en").ok
+    db_session.commit()
+    untouched = download(world.response, "en")
+    assert answer_cell(untouched, "plan").value == "План действий.pdf"
+    assert import_(world, to_bytes(fill(untouched, staff_total=300)), apply=False).not_imported == []
+
+    book = fill(download(world.response, "en"), staff_total=300, plan="Plan 2026, final.pdf")
+    sheet, _row = find(book, "agency_name")
+    [note_row] = [cell.row for cell in sheet["B"] if cell.value == "Figures are for the last full year."]
+    sheet.cell(row=note_row, column=4).value = "2025"
+    sheet.cell(row=sheet.max_row + 2, column=4).value = "Signed by the head of unit"
+    outcome = import_(world, to_bytes(book), apply=False)
+    assert outcome.problems == [] and [c.question_id for c in outcome.changes] == ["staff_total"]
+    assert outcome.not_imported == [
+        ("The unit's action plan", ref(book, "plan")),
+        ("Figures are for the last full year.", f"{sheet.title}!D{note_row}"),
+        ("a row without a question id in column A", f"{sheet.title}!D{sheet.max_row}")]
+    path = tmp_path / "filled.xlsx"
+    book.save(path)
+    result = app_ctx.test_cli_runner().invoke(args=["responses", "import-workbook", str(path), "--lang", "en"])
+    assert result.exit_code == 0, result.output
+    assert f"{ref(book, 'plan')}: not read: The unit's action plan (files are added on the website" in result.output
+    assert f"{sheet.title}!D{note_row}: not read: Figures are for the last full year." in result.output
+    db_session.rollback()
+    # Another file uploaded on the website after the download: the cell shows the older name, nothing to say.
+    assert save_answers(world.response, {"plan": {**PLAN, "name": "Plan v2.pdf"}}, actor=world.user,
+                        channel="web", lang="en").ok
+    db_session.commit()
+    assert import_(world, to_bytes(fill(untouched, staff_total=300)), apply=False).not_imported == []
+    db_session.rollback()
+
+
+def test_the_upload_page_names_a_file_cell_typed_in(two_contacts):
+    client = two_contacts.a
+    web_book = openpyxl.load_workbook(io.BytesIO(client.get("/respondent/workbook.xlsx").data))
+    fill(web_book, staff_total=300, plan="Plan 2026.pdf")
+    preview = post_multipart(client, "/respondent/workbook", {"csrf_token": client.csrf,
+                                                              "file": (to_bytes(web_book), "filled.xlsx")})
+    page = html.unescape(preview.get_data(as_text=True))
+    assert preview.status_code == 200, page
+    assert "Not read: files are added and removed on the website" in page
+    listed = re.search(r'<ul id="not-imported">(.*?)</ul>', page, re.S).group(1)
+    assert "The unit's action plan" in listed and ref(web_book, "plan") in listed
