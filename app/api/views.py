@@ -27,7 +27,7 @@ from app.api.schemas import (
 from app.api.spec import PUBLIC, public_responses, responses, spec
 from app.api.tokens import hash_token
 from app.extensions import csrf, db, limiter
-from app.i18n import _l
+from app.i18n import _l, gettext
 from app.review.services import experts_disagree
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -479,5 +479,6 @@ def docs():
     This document, rendered as a page for people.
     """
     from app.api.reference import reference
+    from app.api.reference_texts import section_name
 
-    return render_template("api/docs.html", ref=reference(spec.spec))
+    return render_template("api/docs.html", ref=reference(spec.spec, gettext, section_name))

@@ -12,6 +12,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import RU
+
 #: Examples per operation and generation mode: enough to exercise every parameter, small enough to keep the
 #: whole run at a few seconds per database backend.
 MAX_EXAMPLES = 8
@@ -97,6 +99,15 @@ def test_reference_of_a_tiny_document():
     assert operation.parameters[0].constraints == "≥ 1" and operation.responses[0].schema == "Thing"
     assert ref.schemas[0].fields[0].type == "list of string" and ref.schemas[0].fields[0].required
     assert type_label({"anyOf": [{"$ref": "#/x/Y"}, {"type": "null"}]}) == ("Y or null", "Y")
+    # Through a translation: the document's texts and the types' words, JSON's own type names left as they are.
+    words = {"list of %(type)s": "список %(type)s", "or": "или", "path": "путь", "One thing": "Одна вещь",
+             "Things": "Вещи", "Second": "Второй", "OK": "Успешно"}
+    translated = reference(document, lambda text: words.get(text, text))
+    assert translated.sections[0].name == "Вещи" and translated.sections[0].operations[0].summary == "Одна вещь"
+    assert translated.sections[0].operations[0].parameters[0].location == "путь"
+    assert translated.sections[0].operations[0].responses[0].description == "Успешно"
+    assert translated.schemas[0].fields[0].type == "список string" and str(translated.description[1]) == "Второй"
+    assert type_label({"anyOf": [{"$ref": "#/x/Y"}, {"type": "null"}]}, words.get) == ("Y или null", "Y")
 
 
 @pytest.mark.parametrize("who", ["staff", "expert"])
@@ -135,3 +146,40 @@ def test_schemathesis_finds_no_failure(app_ctx, api_world, monkeypatch, who):
     assert {"GET /api/v1/responses/{response_id}", "GET /api/v1/campaigns/{campaign_id}/scores",
             "GET /api/v1/questionnaires/{slug}/versions/{number}", "GET /api/v1/countries/{code}"} <= ok
     assert any(status == 400 for _label, status in statuses)
+
+
+def test_the_reference_texts_are_the_documents(app_ctx):
+    """Every text the reference page shows from the document is listed for the message catalogues: a changed
+    docstring or field description must be listed again (and translated) before it reaches the page."""
+    from app.api.reference import texts
+    from app.api.reference_texts import SECTIONS, TEXTS
+    from app.api.spec import spec
+
+    found, sections = texts(spec.spec)
+    assert (found, sections) == (list(TEXTS), list(SECTIONS)), \
+        "the API document changed: run `python -m app.api.reference_texts`, then `make translations`"
+    assert "List campaigns" in found and "Campaigns" in sections and "list of %(type)s" in found
+
+
+def test_the_reference_page_in_russian(client):
+    """With Russian as the interface language, the page's texts from the document are Russian too: the section
+    headings, every summary and description, the types' words and where each parameter goes."""
+    from flask_babel import force_locale, gettext, pgettext
+
+    from app.api.reference import inline_markdown
+    from app.api.reference_texts import SECTION, SECTIONS, TEXTS
+
+    html = client.get("/api/v1/docs", headers=RU).get_data(as_text=True)
+    assert "<h2>Заполненные анкеты</h2>" in html and "<h2>Опросы</h2>" in html
+    assert "<strong>Аутентификация.</strong>" in html and "<code>Authorization: Bearer &lt;token&gt;</code>" in html
+    assert '<a href="#schema-Campaign">список Campaign</a>' in html and "одно из: draft, open, closed" in html
+    assert "(длина ≤ 80, шаблон ^[a-z][a-z0-9_]*$)" in html and " или null" in html
+    assert "<td>строка запроса</td>" in html and "<td>путь</td>" in html
+    with force_locale("ru"):
+        pairs = [(text, gettext(text)) for text in TEXTS] + [(name, pgettext(SECTION, name)) for name in SECTIONS]
+    for english, russian in pairs:
+        assert russian != english or english.startswith("not_found, "), english  # codes stay codes
+        if len(english) > 20:  # a description or a summary, shown whole
+            assert str(inline_markdown(russian)) in html, russian
+            if russian != english:
+                assert str(inline_markdown(english)) not in html, english
