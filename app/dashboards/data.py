@@ -193,9 +193,11 @@ def _agency_info(agency: Agency, lang: str) -> dict:
             "country": agency.country_code or None}
 
 
-def _round(value: float | None, places: int = 4) -> float | None:
-    """A figure for the data of a view: half up and without binary noise (`engine.round_score`), so that the
-    two decimals shown from it are those the review pages and the reports show."""
+def _round(value: float | None, places: int = 2) -> float | None:
+    """A figure for the data of a view as the pages show it: two decimals, half up and without binary noise
+    (`engine.round_score`), the same figure as on the review pages and in the reports. Rounded once, from the
+    stored value: a figure kept with more decimals and rounded again for the page could show 1.55 for a level
+    of 1.544973 (1.5450, then 1.55). Rankings and statistics are worked out on the stored values first."""
     return engine.round_score(value, places)
 
 
@@ -332,7 +334,11 @@ def country_data(campaign: Campaign, actor, country_code: str, filters: Filters 
         figures.update({k: getattr(row, k) if row else 0 for k in ("agencies", "agencies_with_level", "ratings")})
         figures["disagreement"] = bool(row.disagreement) if row else False
         ranked.append({**indicator, **figures})
-    ranked.sort(key=lambda i: (i["priority"] is None, -(i["priority"] or 0), -(i["gap"] or 0), order[i["id"]]))
+    def stored(indicator_id: str, name: str) -> float | None:
+        row = indicator_rows.get(indicator_id)
+        return getattr(row, name) if row else None
+
+    ranked.sort(key=lambda i: (*engine.rank_key(stored(i["id"], "priority"), stored(i["id"], "gap")), order[i["id"]]))
     for rank, item in enumerate(ranked, start=1):
         item["rank"] = rank
 
@@ -438,7 +444,7 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
     top = []
     if shown:
         # Largest priority first: the rows of the top ten (with every row tied with the tenth on the priority
-        # as shown, rounded), then ranked as shown: rounded priority, rounded gap, country, indicator order.
+        # compared as rankings compare it, `engine.rank_key`), then ranked: priority, gap, country, indicator.
         rows = db.session.execute(select(
             CountryScore.country_id, CountryScore.indicator_id, CountryScore.gap, CountryScore.priority,
             CountryScore.target, CountryScore.assessed).where(
@@ -447,13 +453,14 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
             .order_by(CountryScore.priority.desc(), CountryScore.gap.desc()))
         candidates = []
         for row in rows:
-            if len(candidates) >= TOP_GAPS and _round(row.priority) < _round(candidates[TOP_GAPS - 1].priority):
+            if len(candidates) >= TOP_GAPS and engine.round_score(row.priority, engine.RANK_PLACES) < \
+                    engine.round_score(candidates[TOP_GAPS - 1].priority, engine.RANK_PLACES):
                 break
             candidates.append(row)
         rows.close()
         by_id = {c.id: c for c in countries}
         ranked = sorted(candidates, key=lambda r: (
-            -(_round(r.priority) or 0), -(_round(r.gap) or 0), by_id[r.country_id].code, order[r.indicator_id]))
+            *engine.rank_key(r.priority, r.gap), by_id[r.country_id].code, order[r.indicator_id]))
         for country_id, indicator_id, gap, priority, target, assessed in ranked[:TOP_GAPS]:
             indicator = indicators[indicator_id]
             top.append({"country": by_id[country_id].code, "country_name": by_id[country_id].name(lang),
@@ -478,12 +485,14 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
     if filters.kind:
         query = query.where(Agency.kind == filters.kind)
     spread: dict[int, list[dict]] = {c.id: [] for c in countries}
+    levels_of: dict[int, list[float]] = {c.id: [] for c in countries}  # as stored, for the statistics
     all_levels: list[float] = []
     averaged_countries: set[int] = set()
     for country_id, acronym, kind, level, *localised in db.session.execute(query):
         all_levels.append(level)
         averaged_countries.add(country_id)
         if country_id in spread:  # the name as Agency.name gives it: in `lang`, else English, Russian, acronym
+            levels_of[country_id].append(level)
             spread[country_id].append({"acronym": acronym, "name": next((n for n in localised if n), acronym),
                                        "kind": kind, "level": _round(level)})
 
@@ -498,7 +507,7 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
         "top_gaps": top,
         "spread": [{"code": c.code, "name": c.name(lang),
                     "agencies": sorted(spread[c.id], key=lambda a: a["acronym"]),
-                    "summary": _summary([a["level"] for a in spread[c.id]])} for c in countries],
+                    "summary": _summary(levels_of[c.id])} for c in countries],
         # Checked on the agencies actually averaged (after the agency-type and area filters), for the same
         # reason as the heatmap's average row.
         "average": ({"level": _round(_mean(all_levels)), "agencies": len(all_levels)}
@@ -561,7 +570,8 @@ def _categories(definition, question, lang: str) -> list[dict]:
 def _answer_items(question, row_id: str | None, value) -> list[str]:
     """The category values one stored answer counts in (none when unanswered)."""
     if row_id is not None:
-        value = value.get(row_id) if isinstance(value, dict) else None
+        # "not applicable" / "don't know" for the whole table is every row's answer, as the scores count it
+        value = value.get(row_id) if isinstance(value, dict) else (value if is_special(value) else None)
     if value is None or value == "" or value == []:
         return []
     if isinstance(value, list):

@@ -23,6 +23,7 @@ from app.dashboards import figures
 from app.directory.models import AGENCY_TYPES
 from app.i18n import _, format_date, format_decimal, get_locale_code
 from app.questionnaires.services import definition_of
+from app.scoring.engine import percent as whole_percent
 from app.scoring.engine import round_score
 
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
@@ -67,7 +68,7 @@ def percent(value) -> str:
     """A share (0..1) as a whole percentage; "—" for none."""
     if value is None:
         return "—"
-    return format_decimal(round(100 * float(value))) + "%"
+    return format_decimal(whole_percent(value)) + "%"
 
 
 def day(iso: str | None) -> str:

@@ -36,7 +36,7 @@ from app.questionnaires.rendering import is_visible
 from app.reports.cells import put
 from app.reports.data import Branding, CountryReportData, Figures
 from app.responses.display import display
-from app.scoring.engine import round_score
+from app.scoring.engine import rank_key, round_score
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 SUBTLE = Font(color="808080", italic=True)
@@ -327,8 +327,7 @@ def ranked_indicators(definition, indicators: dict[str, Figures]) -> list[str]:
     """Every indicator id, largest priority first (ties: larger gap, then questionnaire order); without a
     priority last."""
     order = [indicator.id for _area, indicator in definition.indicators()]
-    return sorted(order, key=lambda i: (indicators[i].priority is None, -(indicators[i].priority or 0.0),
-                                        -(indicators[i].gap or 0.0), order.index(i)))
+    return sorted(order, key=lambda i: (*rank_key(indicators[i].priority, indicators[i].gap), order.index(i)))
 
 
 # --- the country report --------------------------------------------------------------------------------

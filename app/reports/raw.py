@@ -632,7 +632,11 @@ def _matrix_writer(positions: dict[str, int], table: dict, values) -> Writer:
     first = min(positions.values()) if positions else None
 
     def write(row: list, value) -> None:
-        if value.__class__ is dict:
+        if value.__class__ is str and value in SPECIAL:
+            # "Not applicable" / "don't know" for the whole table: the answer of every row, as the scores count it
+            for position in positions.values():
+                row[position] = table[value]
+        elif value.__class__ is dict:
             for row_id, cell in value.items():
                 position = positions.get(row_id)
                 if position is None or cell is None:

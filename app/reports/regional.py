@@ -42,7 +42,7 @@ from app.reports.country import (
     write,
 )
 from app.reports.data import Figures, RegionalReportData
-from app.scoring.engine import round_score
+from app.scoring.engine import rank_key, round_score
 
 #: How many of the largest gaps of the region are listed.
 TOP_GAPS = 10
@@ -69,7 +69,7 @@ def largest_gaps(data: RegionalReportData, limit: int = TOP_GAPS) -> list[tuple[
     items = [(country.code, indicator_id, data.indicators[country.code][indicator_id])
              for country in data.countries for indicator_id in order
              if (data.indicators[country.code][indicator_id].gap or 0) > 0]
-    items.sort(key=lambda item: (-(item[2].priority or 0.0), -(item[2].gap or 0.0), item[0], order.index(item[1])))
+    items.sort(key=lambda item: (*rank_key(item[2].priority, item[2].gap), item[0], order.index(item[1])))
     return items[:limit]
 
 

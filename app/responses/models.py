@@ -58,7 +58,9 @@ class Response(db.Model):
         """Percent of the required questions answered (100 when none is required)."""
         if not self.required_total:
             return 100 if self.status != "not_started" else 0
-        return round(100 * self.required_answered / self.required_total)
+        from app.scoring.engine import percent
+
+        return percent(self.required_answered / self.required_total)
 
     def __repr__(self) -> str:
         return f"<Response {self.id} {self.status}>"

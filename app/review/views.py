@@ -23,8 +23,10 @@ from app.responses.models import RESPONSE_STATUSES
 from app.responses.respond import questionnaire_lang
 from app.review import services
 from app.review.services import ReviewError
+from app.scoring.engine import percent as whole_percent
 from app.scoring.engine import round_score
-from app.scoring.models import CountryAreaScore, CountryScore, ResponseScore
+from app.scoring.models import CountryAreaScore, CountryScore, ResponseAreaScore
+from app.scoring.store import OVERALL
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -96,16 +98,15 @@ def country(campaign_id: int, code: str):
     definition = definition_of(campaign.version)
     lang = questionnaire_lang(definition)
     responses = {r.agency_id: r for r in services.country_responses(campaign, country)}
-    coverage = {}
-    if responses:
-        for row in db.session.scalars(select(ResponseScore).where(ResponseScore.response_id.in_(
-                [r.id for r in responses.values()]))):
-            coverage.setdefault(row.response_id, []).append(row.coverage)
+    # Each agency's coverage as the scores define it (weighted by indicator and area: the overall row), the same
+    # figure as everywhere else; none for a response that is not scored (in progress, returned).
+    coverage = dict(db.session.execute(select(ResponseAreaScore.response_id, ResponseAreaScore.coverage).where(
+        ResponseAreaScore.response_id.in_([r.id for r in responses.values()]),
+        ResponseAreaScore.area_id == OVERALL)).all()) if responses else {}
     agencies = []
     for agency in sorted((a for a in campaign.agencies if a.country_id == country.id), key=lambda a: a.acronym):
         response = responses.get(agency.id)
-        values = [c for c in coverage.get(response.id, []) if c is not None] if response else []
-        agencies.append((agency, response, round(100 * sum(values) / len(values)) if values else None))
+        agencies.append((agency, response, whole_percent(coverage.get(response.id)) if response else None))
     scores = _score_rows(CountryScore, campaign, country)
     areas = _score_rows(CountryAreaScore, campaign, country)
     ratings = services.ratings_of(campaign, country)
@@ -113,7 +114,8 @@ def country(campaign_id: int, code: str):
                  if q.type != "note"]
     return render_template("review/country.html", campaign=campaign, country=country, definition=definition,
                            lang=lang, tr=tr, agencies=agencies, scores=scores, areas=areas, ratings=ratings,
-                           disagreements=services.disagreements(ratings), questions=questions, r=round_score)
+                           disagreements=services.disagreements(ratings), questions=questions, r=round_score,
+                           percent=whole_percent)
 
 
 @bp.route("/responses/<int:response_id>")

@@ -285,6 +285,25 @@ def round_score(value: float | None, places: int = 2) -> float | None:
     return _rounded(exact, places)
 
 
+#: Decimals of the priorities and gaps compared when indicators are ranked: two figures that differ only by the
+#: noise of binary arithmetic (3.777777777777778 and 3.777777777777777) tie, and the tie is broken as documented.
+RANK_PLACES = 4
+
+
+def rank_key(priority: float | None, gap: float | None) -> tuple:
+    """The sort key of an indicator in a ranking: largest priority first, then larger gap; without a priority
+    last. The same on the dashboards and in the reports."""
+    return (priority is None, -(round_score(priority, RANK_PLACES) or 0.0), -(round_score(gap, RANK_PLACES) or 0.0))
+
+
+def percent(share: float | None) -> int | None:
+    """A share (0..1) as a whole percentage, rounded half up as every figure is (0.925 -> 93, as Excel shows
+    0.925 in a "0%" cell); None stays None."""
+    if share is None:
+        return None
+    return int(round_score(100 * float(share), 0))
+
+
 def _rounded(exact: Decimal, places: int) -> float:
     if places < NOISE_PLACES:
         exact = exact.quantize(_QUANTA[NOISE_PLACES], rounding=ROUND_HALF_EVEN)

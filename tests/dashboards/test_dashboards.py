@@ -163,6 +163,7 @@ def test_every_page_renders_with_its_figures(app_ctx, world, lang):
 
 
 def test_country_tables_equal_the_materialized_scores(app_ctx, world, db_session):
+    from app.scoring.engine import round_score
     from app.scoring.models import CountryAreaScore, CountryScore, ResponseScore
 
     indicators = {r.indicator_id: r for r in db_session.scalars(select(CountryScore).where(
@@ -197,7 +198,7 @@ def test_country_tables_equal_the_materialized_scores(app_ctx, world, db_session
     for indicator_id, level in levels.items():
         assert cell(tr, "data-indicator", indicator_id) == fmt(level)
     data = get_json(staff, "/dashboards/countries/KZ")
-    assert {i["id"]: i["gap"] for i in data["indicators"]} == {k: round(v.gap, 4) for k, v in indicators.items()}
+    assert {i["id"]: i["gap"] for i in data["indicators"]} == {k: round_score(v.gap) for k, v in indicators.items()}
     assert data["coverage"]["agencies"] == 2 and data["coverage"]["responded"] == 2
     heat = data["heatmap"]
     assert [a["acronym"] for a in heat["agencies"]] == ["AFM", "MVD"]
@@ -247,6 +248,7 @@ def test_the_priorities_rule():
 
 
 def test_regional_view_for_staff(app_ctx, world, db_session):
+    from app.scoring.engine import round_score
     from app.scoring.models import CountryAreaScore, CountryScore
 
     gaps = {(r.country_id, r.area_id): r.gap for r in db_session.scalars(select(CountryAreaScore))}
@@ -262,7 +264,7 @@ def test_regional_view_for_staff(app_ctx, world, db_session):
     assert cell(row(html, "data-country", "average"), "data-area", "investigation") == fmt(average)
     data = get_json(staff, "/dashboards/region")
     assert [(t["country"], t["indicator_id"], t["gap"]) for t in data["top_gaps"]] == [
-        ({world["kz"]: "KZ", world["tj"]: "TJ"}[r.country_id], r.indicator_id, round(r.gap, 4)) for r in top][:10]
+        ({world["kz"]: "KZ", world["tj"]: "TJ"}[r.country_id], r.indicator_id, round_score(r.gap)) for r in top][:10]
     spread = {c["code"]: c for c in data["spread"]}
     assert [a["acronym"] for a in spread["KZ"]["agencies"]] == ["AFM", "MVD"]
     assert [a["acronym"] for a in spread["TJ"]["agencies"]] == ["MVD"]  # GKNB has not submitted
