@@ -14,14 +14,38 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
+from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid, parseaddr
+
+
+class _Policy(EmailPolicy):
+    """The standard library's SMTP policy, except for a subject that needs RFC 2047 encoding.
+
+    Python 3.11's folder splits a long non-ASCII subject into encoded words at a space and leaves that space
+    between them, where RFC 2047 says a reader must drop it: «служба при Правительстве» reached mail clients
+    as «служба приПравительстве». The older `email.header.Header` keeps every space inside the encoded words."""
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() == "subject" and not str(value).isascii():
+            return self._encoded(name, value)
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() == "subject" and not str(value).isascii():
+            return self._encoded(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+    def _encoded(self, name: str, value: str) -> str:
+        folded = Header(str(value), "utf-8", maxlinelen=self.max_line_length, header_name=name)
+        return f"{name}: {folded.encode(linesep=self.linesep)}{self.linesep}"
+
 
 #: CRLF line ends, headers encoded per RFC 2047, and bodies never sent as raw 8-bit data (quoted-printable or
 #: base64), so a server without 8BITMIME receives Russian text intact.
-POLICY = SMTP_POLICY.clone(cte_type="7bit")
+POLICY = _Policy(linesep="\r\n", cte_type="7bit")
 
 #: The longest error text kept for a message (enough for a server's answer, short enough for a table cell).
 MAX_ERROR_LENGTH = 500

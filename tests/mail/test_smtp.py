@@ -37,6 +37,33 @@ def test_message_is_multipart_alternative_with_encoded_headers():
     assert parsed.get_body(("plain",)).get_content_charset() == "utf-8"
 
 
+def test_a_long_russian_subject_keeps_every_space_in_a_mail_client():
+    """Split into several RFC 2047 encoded words, a long subject must decode to the same text: a reader drops the
+    whitespace between two encoded words, so no space of the subject may fall there (Python's own folder put
+    one there: «при Правительстве» arrived as «приПравительстве»)."""
+    from email.generator import BytesGenerator
+    from email.header import decode_header, make_header
+    from io import BytesIO
+
+    subject = ("Анкета «Анкета для анализа потребностей в сфере противодействия терроризму» (Таможенная служба при "
+               "Правительстве Республики Таджикистан)")
+    email, _, _ = build_email(_outgoing(subject=subject), "noreply@example.org", now=NOW)
+    sent = BytesIO()
+    BytesGenerator(sent, policy=email.policy).flatten(email)  # as smtplib's send_message writes it
+    for raw in (sent.getvalue(), email.as_bytes(policy=POLICY)):
+        head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+        folded = head[head.index("\r\nSubject: ") + 2:].split("\r\n")
+        lines = folded[:1]
+        for line in folded[1:]:  # the subject's continuation lines, up to the next header
+            if line[:1] not in (" ", "\t"):
+                break
+            lines.append(line)
+        assert len(lines) > 1 and all(len(line) <= 78 for line in lines)
+        encoded = "\r\n".join(lines).removeprefix("Subject: ")
+        assert str(make_header(decode_header(encoded))) == subject
+        assert message_from_bytes(raw, policy=policy.default)["Subject"] == subject
+
+
 def test_message_without_html_is_plain_text():
     email, _, _ = build_email(_outgoing(body_html=""), "noreply@example.org", now=NOW)
     assert email.get_content_type() == "text/plain" and "Reply-To" not in email
