@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, abort, render_template, request, url_for
+from markupsafe import Markup
 
 from app.auth.permissions import require_role
 from app.i18n import _, available_locales, force_locale, get_locale_code
@@ -56,19 +57,23 @@ def preview(slug: str, number: int):
     if not 1 <= index <= len(sections):
         abort(404)
     section = sections[index - 1]
-    with force_locale(lang if lang in available_locales() else get_locale_code()):
-        return _render_preview(stored, definition, section, index, lang)
+    return _render_preview(stored, definition, section, index, lang)
 
 
 def _render_preview(stored, definition, section, index: int, lang: str):
+    """The section as the respondent sees it, buttons and messages in the questionnaire's language when the
+    interface has it, inside a page (menu, title, banner) in the staff member's own language."""
     slug, number, sections = stored.questionnaire.slug, stored.number, definition.sections
-    form = build_section_form(definition, section, lang, values={}, meta={"csrf": False})
-    return render_template(
-        "questionnaires/preview.html", version=stored, definition=definition, section=section, index=index,
-        sections=sections, form=form, ctx=Context(definition, lang), adapters=ADAPTERS, lang=lang,
-        expr=expression_trees(definition), visible=visible_sections(definition, {}, today=date.today()),
-        url_for_section=lambda i: url_for(".preview", slug=slug, number=number, section=i, lang=lang),
-    )
+    ctx = Context(definition, lang)
+    with force_locale(lang if lang in available_locales() else get_locale_code()):
+        form = build_section_form(definition, section, lang, values={}, meta={"csrf": False})
+        body = Markup(render_template(  # noqa: S704 - a template of ours, autoescaped
+            "questionnaires/_preview_body.html", definition=definition, section=section, index=index,
+            sections=sections, form=form, ctx=ctx, adapters=ADAPTERS, lang=lang, expr=expression_trees(definition),
+            visible=visible_sections(definition, {}, today=date.today()),
+            url_for_section=lambda i: url_for(".preview", slug=slug, number=number, section=i, lang=lang)))
+    return render_template("questionnaires/preview.html", version=stored, definition=definition, index=index,
+                           lang=lang, ctx=ctx, body=body, section_title=ctx.t(section.title))
 
 
 @bp.route("/<slug>/compare")

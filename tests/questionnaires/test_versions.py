@@ -212,6 +212,26 @@ def test_preview_renders_every_section_in_every_language(client, app_ctx, make_u
     assert client.get(f"/admin/questionnaires/{questionnaire.slug}/v1/preview?section=99").status_code == 404
 
 
+def test_the_preview_in_another_language_keeps_the_staff_members_own(client, app_ctx, make_user):
+    """Previewing the English questionnaire from a Russian interface: the respondent's part (labels, buttons,
+    "Section 1 of n") is English, as a respondent answering in English sees it; the menu, the page title and
+    the preview banner stay Russian."""
+    import re
+
+    questionnaire = _load(app_ctx)
+    sign_in(client, make_user("staff").email)
+    url = f"/admin/questionnaires/{questionnaire.slug}/v1/preview?section=1&lang="
+    html = client.get(url + "en", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert re.search(r'<html lang="ru"', html) and "<title>Предпросмотр: " in html
+    assert "так её видит респондент" in html and "Анкеты" in html  # the banner and the menu
+    body = html[html.index('<div class="form-layout" lang="en">'):]
+    assert "Section 1 of " in body and "Раздел 1 из" not in body
+    russian = client.get(url + "ru", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "Раздел 1 из" in russian[russian.index('<div class="form-layout" lang="ru">'):]
+    english = client.get(url + "ru", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert re.search(r'<html lang="en"', english) and "what a respondent sees" in english
+
+
 @pytest.mark.parametrize("role", ["expert", "respondent"])
 def test_questionnaire_pages_are_staff_only(client, app_ctx, make_user, role):
     questionnaire = _load(app_ctx)
