@@ -93,6 +93,10 @@ def test_a_table_not_applicable_as_a_whole_counts_in_every_row(world):
     border = dict(zip(header, next(r for r in rows if r[0] == world["responses"]["BRD"]), strict=True))
     assert [police[f"skills__{row}"] for row in ("documents", "interviews", "forensics")] == ["not_applicable"] * 3
     assert [border[f"skills__{row}"] for row in ("documents", "interviews", "forensics")] == [2, 3, 1]
+    # With labels instead of codes: the label in every row, never the code.
+    header, *rows = _sheet(client, f"/exports/campaigns/{world['campaign']}/raw?format=xlsx&codes=0", "Data")
+    police = dict(zip(header, next(r for r in rows if r[0] == world["responses"]["POL"]), strict=True))
+    assert [police[f"skills__{row}"] for row in ("documents", "interviews", "forensics")] == ["Not applicable"] * 3
 
 
 def test_an_agencys_coverage_on_the_review_page_is_the_scores_coverage(world, db_session):
