@@ -95,7 +95,11 @@ def display(definition, question, value: Any, lang: str) -> str:
     if kind == "file":
         return str(value.get("name", "")) if isinstance(value, dict) else str(value)
     if kind == "number":
-        return number_text(value)
+        unit = tr(question.unit, lang, default) if getattr(question, "unit", None) else ""
+        if not unit:
+            return number_text(value)
+        # "62 %" in Russian typography, "62%" in English; any other unit after a no-break space ("6,2 мес.")
+        return number_text(value) + ("" if unit == "%" and not lang.startswith("ru") else "\u00a0") + unit
     if kind == "date":
         return date_text(value)
     return str(value)

@@ -125,3 +125,33 @@ def test_the_version_page_names_aggregations_and_writes_targets_as_numbers(clien
     rows = re.findall(r"<tr><td>[^<]*</td><td>[^<]*<code>[^<]*</code></td>((?:<td[^>]*>[^<]*</td>)+)</tr>", html)
     cells = [text for row in rows for text in re.findall(r"<td[^>]*>([^<]*)</td>", row)]
     assert cells == expected
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("en", "12.5 million tenge"), ("ru", "12,5 млн тенге")])
+def test_a_number_is_shown_with_its_unit_on_every_staff_page(client, db_session, make_version, make_agency,
+                                                             make_user, lang, expected):
+    """The respondent typed 12.5 beside "million tenge": the staff's response page, its print view and the
+    review page show the unit too (before, "12.5" alone, whose meaning depends on the unit)."""
+    from app.campaigns import services
+    from app.questionnaires.services import definition_of
+    from app.responses import answering
+    from app.responses.display import display
+    from app.responses.services import ensure_response
+    from tests.conftest import ROOT
+
+    version = make_version(ROOT / "tests" / "data" / "workbook_questionnaire.yaml")
+    agency = make_agency("KZ", "MVD", "interior", en="KZ Interior", ru="МВД РК")
+    campaign = services.create_campaign("Round 1", version, agencies=[agency])
+    services.set_status(campaign, "open")
+    response = ensure_response(campaign, agency)
+    assert answering.save_answers(response, {"budget": 12.5}, actor=None, channel="cli", lang="en").ok
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+    for path in (f"/responses/{response.id}", f"/responses/{response.id}/print", f"/review/responses/{response.id}"):
+        html = spaced(client.get(path + f"?lang={lang}", headers={"Accept-Language": lang}).get_data(as_text=True))
+        assert expected in html, path
+    definition = definition_of(version)
+    budget = definition.question("budget")
+    assert display(definition, budget, "dont_know", "en") == "Don't know"  # a special answer takes no unit
+    percent = budget.model_copy(update={"unit": {"en": "%", "ru": "%"}})
+    assert [display(definition, percent, 62, code) for code in ("en", "ru")] == ["62%", "62\xa0%"]
