@@ -42,6 +42,7 @@ __all__ = [
     "format_decimal",
     "format_moment",
     "get_locale_code",
+    "language_label",
     "language_name",
     "ngettext",
     "select_locale",
@@ -76,6 +77,13 @@ def language_name(code: str) -> str:
         return Locale.parse(code).get_display_name(get_locale_code()) or code
     except (ValueError, UnknownLocaleError):
         return code
+
+
+def language_label(code: str) -> str:
+    """A language's name as a value in the interface language, capitalised for a table cell ("English" on an
+    English page, «Английский» on a Russian one); the code itself when Babel does not know it."""
+    name = language_name(code)
+    return name[:1].upper() + name[1:] if name != code else code
 
 
 def select_locale() -> str:

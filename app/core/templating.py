@@ -11,6 +11,7 @@ from app.i18n import (
     format_decimal,
     format_moment,
     get_locale_code,
+    language_label,
     zone_guessed,
 )
 
@@ -40,5 +41,6 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_moment(value, fmt) if value else ""
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
     app.jinja_env.filters["ml"] = ml
+    app.jinja_env.globals["language_label"] = language_label
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -33,6 +33,16 @@ def test_a_clarification_request_is_named_in_the_outbox(staff_client, make_messa
     assert "<td>Запрос уточнений</td>" in russian and "<td>clarification</td>" not in russian
 
 
+def test_a_messages_language_is_named_in_the_readers_language(staff_client, make_message):
+    """In a Russian table a language is a value like any other: «Английский», not "English"."""
+    message = make_message(locale="en")
+    listing = staff_client.get("/admin/outbox/", headers=RU).get_data(as_text=True)
+    detail = staff_client.get(f"/admin/outbox/{message.id}", headers=RU).get_data(as_text=True)
+    for page in (listing, detail):
+        assert "<td>Английский</td>" in page and ">English<" not in page.split("</header>", 1)[1]
+    assert "<td>English</td>" in staff_client.get("/admin/outbox/", headers=EN).get_data(as_text=True)
+
+
 def _send_now(client, headers: dict) -> str:
     """Press "Send now" and return the error it flashes."""
     token = extract_csrf(client.get("/admin/outbox/", headers=headers).get_data(as_text=True))
