@@ -277,6 +277,11 @@ def test_autosave_after_the_link_was_revoked_is_a_401_in_json(second, db_session
 def test_every_change_is_in_the_history_with_its_channel(first, db_session):
     from app.core.models import AuditEvent
 
+    # Before any change the history says so, rather than that no answer was given (answers may have come in
+    # without a recorded change, e.g. imported ones).
+    empty = first.get("/respondent/history").get_data(as_text=True)
+    assert "No change to the answers has been recorded yet." in empty and "No answer has been given" not in empty
+
     autosave(first, "agency_name", {"q__agency_name": ["MVD"]})
     post_section(first, 1, {"q__agency_name": "MVD of Kazakhstan", "q__staff_total": "100"})
     db_session.rollback()
