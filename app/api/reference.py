@@ -6,6 +6,7 @@ which lists them (`python -m app.api.reference_texts` writes that list again aft
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,7 +141,7 @@ def constraints(schema: dict[str, Any], t: Translate = same) -> str:
     if "pattern" in schema:
         parts.append(f"{t('pattern')} {schema['pattern']}")
     if "default" in schema and schema["default"] is not None:
-        parts.append(f"{t('default')} {schema['default']}")
+        parts.append(f"{t('default')} {json.dumps(schema['default'], ensure_ascii=False)}")  # as a program sees it
     return ", ".join(parts)
 
 

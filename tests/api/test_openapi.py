@@ -78,7 +78,7 @@ def test_the_reference_page(client):
 
 
 def test_reference_of_a_tiny_document():
-    from app.api.reference import reference, type_label
+    from app.api.reference import constraints, reference, type_label
 
     document = {
         "openapi": "3.1.0", "info": {"title": "T", "version": "1", "description": "A **b** `<c>`\n\nSecond"},
@@ -99,6 +99,9 @@ def test_reference_of_a_tiny_document():
     assert operation.parameters[0].constraints == "≥ 1" and operation.responses[0].schema == "Thing"
     assert ref.schemas[0].fields[0].type == "list of string" and ref.schemas[0].fields[0].required
     assert type_label({"anyOf": [{"$ref": "#/x/Y"}, {"type": "null"}]}) == ("Y or null", "Y")
+    # Defaults as JSON writes them, not as Python does ("false", not "False").
+    assert [constraints({"default": value}) for value in (False, 25, "en")] == ["default false", "default 25",
+                                                                              'default "en"']
     # Through a translation: the document's texts and the types' words, JSON's own type names left as they are.
     words = {"list of %(type)s": "список %(type)s", "or": "или", "path": "путь", "One thing": "Одна вещь",
              "Things": "Вещи", "Second": "Второй", "OK": "Успешно"}
