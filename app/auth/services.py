@@ -72,10 +72,10 @@ def create_user(
 ) -> User:
     """Create an account; experts get their countries. Raises AccountError on bad input or a duplicate."""
     if role not in ROLES:
-        raise AccountError(_("unknown role '%(role)s'; choose one of %(roles)s", role=role, roles=", ".join(ROLES)))
+        raise AccountError(_("Unknown role '%(role)s'; choose one of %(roles)s.", role=role, roles=", ".join(ROLES)))
     email = normalise_email(email)
     if get_by_email(email) is not None:
-        raise AccountError(_("a user with e-mail %(email)s already exists", email=email))
+        raise AccountError(_("A user with e-mail %(email)s already exists.", email=email))
     if password is not None:
         check_password_strength(password)
     user = User(email=email, role=role, name=name.strip(), locale=locale or None, is_active=True)

@@ -215,9 +215,9 @@ def update_campaign(
     if not (name or "").strip():
         raise CampaignError(_("the campaign needs a name"))
     if version.id != campaign.version_id and campaign.status != "draft":
-        raise CampaignError(_("the questionnaire version can only be changed while the campaign is a draft"))
+        raise CampaignError(_("The questionnaire version can only be changed while the campaign is a draft."))
     if follow_up_of is not None and follow_up_of.id == campaign.id:
-        raise CampaignError(_("a campaign cannot follow up itself"))
+        raise CampaignError(_("A campaign cannot follow up itself."))
     ancestor, seen = follow_up_of, set()
     while ancestor is not None and ancestor.id not in seen:  # a follow-up chain never comes back to its start
         if ancestor.follow_up_of_id == campaign.id:
@@ -313,13 +313,13 @@ def refresh_country_scores(campaign: Campaign, country_ids: set[int]) -> None:
 def set_status(campaign: Campaign, status: str, *, actor=None, channel: str = "web") -> Campaign:
     """Open (from draft or closed) or close (from open) a campaign; audited."""
     if status not in CAMPAIGN_STATUSES or status == "draft":
-        raise CampaignError(_("a campaign can be opened or closed, not set to '%(status)s'", status=status))
+        raise CampaignError(_("A campaign can be opened or closed, not set to '%(status)s'.", status=status))
     if status == campaign.status:
         return campaign
     if status == "open" and not campaign.agencies:
-        raise CampaignError(_("choose at least one agency before opening the campaign"))
+        raise CampaignError(_("Choose at least one agency before opening the campaign."))
     if status == "closed" and campaign.status != "open":
-        raise CampaignError(_("only an open campaign can be closed"))
+        raise CampaignError(_("Only an open campaign can be closed."))
     old = campaign.status
     campaign.status = status
     if status == "open":
@@ -444,7 +444,7 @@ def invite(
     lock_campaign(campaign.id)
     db.session.refresh(campaign, ["status"])  # as it is now: a colleague may have closed it meanwhile
     if campaign.status != "open":
-        raise CampaignError(_("invitations can only be sent for an open campaign"))
+        raise CampaignError(_("Invitations can only be sent for an open campaign."))
     codes = {c.strip().upper() for c in country_codes} if country_codes else None
     wanted_agencies = set(agency_ids) if agency_ids is not None else None
     wanted_contacts = set(contact_ids) if contact_ids is not None else None
@@ -512,11 +512,11 @@ def _mail_context(invitation: Invitation, link: str) -> dict:
 def reissue(invitation: Invitation, *, actor=None, channel: str = "web") -> Issued:
     """A new link (and e-mail) for the same contact; the earlier link stays valid unless revoked."""
     if invitation.campaign.status != "open":
-        raise CampaignError(_("invitations can only be sent for an open campaign"))
+        raise CampaignError(_("Invitations can only be sent for an open campaign."))
     if not invitation.contact.is_active or not invitation.agency.is_active:
-        raise CampaignError(_("the contact or the agency is not active"))
+        raise CampaignError(_("The contact or the agency is not active."))
     if has_moved(invitation):
-        raise CampaignError(_("the contact no longer works for this agency: invite them for their new one"))
+        raise CampaignError(_("The contact no longer works for this agency: invite them for their new one."))
     return _issue(invitation.campaign, invitation.agency, invitation.contact, actor=actor, send_email=True,
                   channel=channel)
 
@@ -615,13 +615,13 @@ def respondent_for(contact: Contact) -> User:
         user = db.session.get(User, contact.user_id)
         if user is not None:
             if user.role != "respondent":
-                raise CampaignError(_("this contact's e-mail belongs to a staff or expert account"))
+                raise CampaignError(_("This contact's e-mail belongs to a staff or expert account."))
             if not user.is_active:
                 raise AccountInactive("the respondent account is deactivated")
             return user
     user = db.session.scalar(select(User).where(User.email == contact.email))
     if user is not None and user.role != "respondent":
-        raise CampaignError(_("this contact's e-mail belongs to a staff or expert account"))
+        raise CampaignError(_("This contact's e-mail belongs to a staff or expert account."))
     if user is not None and not user.is_active:
         raise AccountInactive("the respondent account is deactivated")
     if user is None:

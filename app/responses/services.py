@@ -256,11 +256,11 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
     """Remind each contact of agencies that have not submitted (with a fresh link), at most once every
     `min_days` days per contact (counted from the last reminder or, before any, from the invitation)."""
     if min_days < 0:
-        raise ResponseError(_("the minimum interval cannot be negative"))
+        raise ResponseError(_("The minimum interval cannot be negative."))
     campaigns.lock_campaign(campaign.id)  # two people reminding at once: the second sees the first's reminders
     db.session.refresh(campaign, ["status"])  # as it is now: a colleague may have closed it meanwhile
     if campaign.status != "open":
-        raise ResponseError(_("reminders can only be sent for an open campaign"))
+        raise ResponseError(_("Reminders can only be sent for an open campaign."))
     now = now or utcnow()
     codes = {c.upper() for c in country_codes} if country_codes else None
     wanted = set(agency_ids) if agency_ids is not None else None

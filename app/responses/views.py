@@ -151,10 +151,15 @@ def progress(campaign_id: int):
     return render_template("responses/progress.html", overview=overview, campaign=campaign,
                            countries=services.overview_countries(campaign, current_user),
                            statuses=RESPONSE_STATUSES, kinds=AGENCY_TYPES, kind_label=_kind_label,
+                           max_reminder_days=MAX_REMINDER_DAYS,
                            filters=filters, page_url=lambda number: url_for(
                                ".progress", campaign_id=campaign.id, page=number,
                                **{key: value for key, value in filters.items() if value}),
                            can_act=current_user.role in ("staff", "admin"))
+
+
+#: The longest minimum interval between two reminders the progress page accepts, in days (its field's max).
+MAX_REMINDER_DAYS = 365
 
 
 @bp.route("/campaigns/<int:campaign_id>/remind", methods=["POST"])
@@ -163,7 +168,13 @@ def remind(campaign_id: int):
     """Remind the contacts of agencies that have not submitted (all, or one agency)."""
     campaign = campaigns.get_campaign(campaign_id) or abort(404)
     agency_id = form_id("agency_id")
-    min_days = min(request.form.get("min_days", type=int, default=7), 3650)  # the form allows 365
+    typed = (request.form.get("min_days") or "7").strip()
+    if not (typed.isascii() and typed.isdigit()) or int(typed) > MAX_REMINDER_DAYS:
+        # before, anything but a number was taken for 7 without a word
+        flash(_("The minimum interval is a whole number of days, from 0 to %(max)s. No reminder was sent.",
+                max=MAX_REMINDER_DAYS), "error")
+        return redirect(url_for(".progress", campaign_id=campaign.id))
+    min_days = int(typed)
     # The overview's filters (country or regional bodies, type of agency, text) limit "remind every agency" to
     # the agencies that match them, on every page of the overview.
     country = (request.form.get("country") or "").strip().upper() or None
@@ -181,9 +192,12 @@ def remind(campaign_id: int):
         db.session.commit()
         reminded = sum(1 for o in outcomes if o.action == "reminded")
         too_soon = sum(1 for o in outcomes if o.action == "too soon")
-        flash(_("%(n)s reminder(s) queued; %(soon)s contact(s) were invited or reminded less than %(days)s days "
-                "ago and are not reminded yet.",
-                n=reminded, soon=too_soon, days=min_days), "success" if reminded else "info")
+        if too_soon:
+            flash(_("%(n)s reminder(s) queued; %(soon)s contact(s) were invited or reminded less than %(days)s days "
+                    "ago and are not reminded yet.",
+                    n=reminded, soon=too_soon, days=min_days), "success" if reminded else "info")
+        else:  # with no interval, or no one reminded lately, there is no "less than 0 days ago" to speak of
+            flash(_("%(n)s reminder(s) queued.", n=reminded), "success" if reminded else "info")
     from app.core.urls import safe_next
 
     return redirect(safe_next(request.form.get("next")) or url_for(".progress", campaign_id=campaign.id))

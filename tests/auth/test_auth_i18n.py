@@ -16,7 +16,7 @@ def _create(client, email: str, headers: dict) -> str:
 def test_a_duplicate_account_is_refused_in_the_persons_language(client, make_user):
     admin = make_user("admin", email="admin@example.org")
     sign_in(client, admin.email)
-    assert "a user with e-mail admin@example.org already exists" in _create(client, admin.email, EN)
+    assert "A user with e-mail admin@example.org already exists." in _create(client, admin.email, EN)
     russian = _create(client, admin.email, RU)
     assert "already exists" not in russian
     assert "Пользователь с адресом admin@example.org уже существует" in russian

@@ -73,7 +73,7 @@ def test_cli_refuses_unknown_questionnaire_agency_and_bad_date(app_ctx, make_ver
                                  "russian=Раунд 1"])
     assert result.exit_code != 0 and "'russian' is not one of the interface languages (en, ru" in result.output
     result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--open"])
-    assert result.exit_code != 0 and "choose at least one agency" in result.output
+    assert result.exit_code != 0 and "Choose at least one agency" in result.output
     assert runner.invoke(args=["campaigns", "list"]).output.strip() == ""  # nothing half-created
 
 

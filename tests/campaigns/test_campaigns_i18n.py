@@ -27,18 +27,18 @@ def _post(client, path: str, data: dict, headers: dict) -> str:
 
 def test_opening_a_campaign_without_agencies_says_why_in_the_persons_language(app_ctx, staff_client, draft):
     english = _post(staff_client, f"/campaigns/{draft.id}/status", {"status": "open"}, EN)
-    assert "flash-error" in english and "choose at least one agency before opening the campaign" in english
+    assert "flash-error" in english and "Choose at least one agency before opening the campaign." in english
     russian = _post(staff_client, f"/campaigns/{draft.id}/status", {"status": "open"}, RU)
     assert "flash-error" in russian and "choose at least one agency" not in russian
     assert "Прежде чем открыть опрос, выберите хотя бы одно ведомство" in russian
     # The command line keeps DEFAULT_LOCALE.
     result = app_ctx.test_cli_runner().invoke(args=["campaigns", "open", str(draft.id)])
-    assert result.exit_code != 0 and "choose at least one agency before opening the campaign" in result.output
+    assert result.exit_code != 0 and "Choose at least one agency before opening the campaign." in result.output
 
 
 def test_inviting_for_a_draft_is_refused_in_the_persons_language(staff_client, draft):
     english = _post(staff_client, f"/campaigns/{draft.id}/invite", {"country": ""}, EN)
-    assert "invitations can only be sent for an open campaign" in english
+    assert "Invitations can only be sent for an open campaign." in english
     russian = _post(staff_client, f"/campaigns/{draft.id}/invite", {"country": ""}, RU)
     assert "invitations can only be sent" not in russian
     assert "Приглашения можно отправлять только по открытому опросу" in russian

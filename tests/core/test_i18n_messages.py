@@ -34,11 +34,33 @@ def _remind(client, campaign_id: int, min_days: str, headers: dict) -> str:
     return response.get_data(as_text=True)
 
 
-def test_a_negative_reminder_interval_is_refused_in_the_persons_language(staff_client, campaign):
-    assert "the minimum interval cannot be negative" in _remind(staff_client, campaign.id, "-1", EN)
-    page = _remind(staff_client, campaign.id, "-1", RU)
+def test_a_reminder_interval_that_is_no_number_of_days_is_refused_in_the_persons_language(staff_client, campaign,
+                                                                                          db_session):
+    """-1, "abc" or 366 are refused with nothing sent (before, anything but a number was taken for 7 without a
+    word); 0 reminds everyone, and the message does not speak of contacts reminded "less than 0 days ago"."""
+    from sqlalchemy import func, select
+
+    from app.mail.models import OutboxMessage
+
+    def reminders() -> int:
+        db_session.rollback()
+        return db_session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.kind == "reminder"))
+
+    for typed in ("-1", "abc", "366", "7.5"):
+        page = _remind(staff_client, campaign.id, typed, EN)
+        assert "The minimum interval is a whole number of days, from 0 to 365. No reminder was sent." in page, typed
+    page = _remind(staff_client, campaign.id, "abc", RU)
     assert "flash-error" in page and "minimum interval" not in page
-    assert "Минимальный интервал не может быть отрицательным" in page
+    assert "Минимальный интервал — целое число дней от 0 до 365. Напоминания не отправлены." in page
+    assert reminders() == 0
+    from app.campaigns import services
+
+    services.invite(db_session.merge(campaign), send_email=False)  # just now: 0 days ago
+    db_session.commit()
+    page = _remind(staff_client, campaign.id, "0", EN)
+    assert "2 reminder(s) queued." in page and "less than 0 days" not in page
+    assert reminders() == 2
 
 
 # --- answers a question does not allow --------------------------------------------------------------------------
