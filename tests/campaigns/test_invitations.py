@@ -54,7 +54,7 @@ def test_invite_queues_one_email_per_contact_in_their_language(app_ctx, db_sessi
     assert set(messages) == set(links) and all(m.status == "queued" for m in messages.values())
     russian, english = messages["ерлан@example.org"], messages["a.smith+ct@example.org"]
     assert russian.locale == "ru" and "Министерство внутренних дел" in russian.subject
-    assert "Уважаемый(ая) Ерлан Нурланов," in russian.body_text
+    assert "Здравствуйте, Ерлан Нурланов!" in russian.body_text and "Просим заполнить: " in russian.subject
     assert links["ерлан@example.org"] in russian.body_text and links["ерлан@example.org"] in russian.body_html
     assert english.locale == "en" and english.subject.startswith("Questionnaire for Ministry of Internal Affairs")
     assert "Please send your answers by" not in english.body_text  # the campaign has no deadline
