@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from app.auth.permissions import require_role
 from app.campaigns.services import get_campaign, may_see_campaign
+from app.core.errors import abort_with_message
 from app.core.ids import is_record_id
 from app.dashboards import data as dashboard_data
 from app.dashboards import figures
@@ -241,6 +242,11 @@ def questions():
     if campaign is None:
         return _no_campaign()
     filters = _filters(campaign)
+    if filters.question and filters.question not in {option["key"] for option in dashboard_data.explorable_questions(
+            definition_of(campaign.version), get_locale_code(), None)}:
+        # before, another question was shown in its place without a word (a shared link with a mistyped id)
+        abort_with_message(404, _("The questionnaire of this campaign has no question “%(key)s” whose answers can "
+                                  "be counted.", key=filters.question))
     data = dashboard_data.question_data(campaign, current_user, filters, lang=get_locale_code())
     if _wants_json():
         return jsonify(data)

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.auth.permissions import require_role
 from app.core.downloads import send_workbook
+from app.core.errors import abort_with_message
 from app.core.pagination import page_of
 from app.core.urls import safe_next
 from app.directory import services
@@ -254,8 +255,9 @@ def template():
     """Download the Excel template (`?lang=ru|en`), empty or filled with the directory (`?data=1`)."""
     current = get_locale_code()
     lang = request.args.get("lang") or (current if current in TEMPLATE_LANGUAGES else "en")
-    if lang not in TEMPLATE_LANGUAGES:
-        abort(404)
+    if lang not in TEMPLATE_LANGUAGES:  # a 400 naming the choices, as the reports and exports answer
+        abort_with_message(400, _("There is no template in “%(value)s”: choose %(choices)s.", value=lang,
+                                  choices=", ".join(TEMPLATE_LANGUAGES)))
     with_data = request.args.get("data") == "1"
     name = f"directory-{'export' if with_data else 'template'}-{lang}.xlsx"
     response = send_workbook(services.template_workbook(lang, with_data=with_data), name)

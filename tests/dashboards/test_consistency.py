@@ -99,6 +99,18 @@ def test_a_table_not_applicable_as_a_whole_counts_in_every_row(world):
     assert [police[f"skills__{row}"] for row in ("documents", "interviews", "forensics")] == ["Not applicable"] * 3
 
 
+def test_an_unknown_question_in_the_explorer_is_a_404_not_another_question(world):
+    """A shared link with a mistyped question id used to show the first question instead, without a word."""
+    client = world["client"]
+    for suffix in ("", "&format=json"):
+        refused = client.get(f"/dashboards/questions?campaign={world['campaign']}&question=skils/documents{suffix}")
+        assert refused.status_code == 404
+    page = client.get(f"/dashboards/questions?campaign={world['campaign']}&question=skils").get_data(as_text=True)
+    assert "has no question “skils” whose answers can be counted" in page
+    assert client.get(f"/dashboards/questions?campaign={world['campaign']}&question=skills/documents").status_code \
+        == 200
+
+
 def test_an_agencys_coverage_on_the_review_page_is_the_scores_coverage(world, db_session):
     """The review page's "coverage of indicators" of an agency is the coverage the scores define (indicators and
     areas weighted: the overall figure), not a plain mean of its indicators' coverages."""

@@ -71,7 +71,9 @@ def test_page_offers_the_template_as_a_download(staff, countries, lang):
 
 
 def test_template_of_an_unknown_language_is_not_found(staff):
-    assert staff.get("/directory/template.xlsx?lang=fr").status_code == 404
+    refused = staff.get("/directory/template.xlsx?lang=fr")
+    assert refused.status_code == 400 and "There is no template in “fr”: choose en, ru." in refused.get_data(
+        as_text=True)
 
 
 def test_filled_in_template_round_trips(app_ctx, staff, countries, db_session):
