@@ -161,7 +161,8 @@ def test_invitations_name_the_application_in_the_contacts_language(db_session, c
     assert "Needs Assessment invites Ministry of Internal Affairs" in bodies["en.contact@example.org"]
     russian = bodies["ru.contact@example.org"]
     assert "Needs Assessment" not in russian
-    assert "Оценка потребностей приглашает" in russian and russian.rstrip().endswith("Оценка потребностей")
+    assert "приглашено заполнить анкету в системе «Оценка потребностей»" in russian
+    assert russian.rstrip().endswith("Оценка потребностей")
 
 
 def test_invitations_use_the_name_set_for_the_contacts_language(app, db_session, campaign, monkeypatch):
@@ -169,5 +170,5 @@ def test_invitations_use_the_name_set_for_the_contacts_language(app, db_session,
     bodies = _invitations(db_session, campaign)
     assert "Needs Assessment invites" in bodies["en.contact@example.org"]
     russian = bodies["ru.contact@example.org"]
-    assert "Проект ЕС по оценке потребностей приглашает" in russian
+    assert "в системе «Проект ЕС по оценке потребностей»" in russian
     assert russian.rstrip().endswith("Проект ЕС по оценке потребностей")
