@@ -290,3 +290,68 @@ def add_translations(monkeypatch, lang: str, entries: dict) -> None:
         return added
 
     monkeypatch.setattr(flask_babel.Domain, "get_translations", get_translations)
+
+
+def form_as_browser_sends(html: str, form_id: str | None = None) -> dict[str, list[str]]:
+    """The fields of a page's form as a browser submits them untouched: inputs with their value (checkboxes
+    and radios only when checked), textareas with their text, and each select with its selected option, or
+    its first one when none is selected (what the person sees and sends). `form_id` picks a form by id, else
+    the first form of the page's content (not the language menu nor "Sign out"). {name: [values]}, as the test
+    client posts it."""
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.forms: list[tuple[str, list]] = []
+            self.current: list | None = None
+            self.select: list | None = None  # [name, first option value, selected value]
+            self.textarea: list | None = None
+            self.option: str | None = None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "form":
+                self.current = []
+                self.forms.append((a.get("id") or a.get("action") or "", self.current))
+            elif self.current is None:
+                return
+            elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "button", "file"):
+                if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                    return
+                self.current.append((a["name"], a.get("value", "on" if a.get("type") == "checkbox" else "")))
+            elif tag == "select" and a.get("name"):
+                self.select = [a["name"], None, None]
+            elif tag == "option" and self.select is not None:
+                value = a.get("value", "")
+                if self.select[1] is None:
+                    self.select[1] = value
+                if "selected" in a:
+                    self.select[2] = value
+            elif tag == "textarea" and a.get("name"):
+                self.textarea = [a["name"], ""]
+
+        def handle_data(self, data):
+            if self.textarea is not None:
+                self.textarea[1] += data
+
+        def handle_endtag(self, tag):
+            if tag == "select" and self.select is not None and self.current is not None:
+                name, first, selected = self.select
+                self.current.append((name, selected if selected is not None else (first or "")))
+                self.select = None
+            elif tag == "textarea" and self.textarea is not None and self.current is not None:
+                self.current.append((self.textarea[0], self.textarea[1].removeprefix("\n")))
+                self.textarea = None
+            elif tag == "form":
+                self.current = None
+
+    parser = Fields()
+    parser.feed(html)
+    for key, fields in parser.forms:
+        if (form_id is None and not key.endswith(("/language", "/sign-out"))) or key == form_id:
+            out: dict[str, list[str]] = {}
+            for name, value in fields:
+                out.setdefault(name, []).append(value)
+            return out
+    raise AssertionError(f"no form {form_id or ''} on the page")

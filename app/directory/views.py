@@ -151,7 +151,12 @@ def toggle_agency(agency_id: int):
 
 
 def _contact_form(contact=None, *, with_agency: bool):
-    form = ContactForm(obj=contact, agency=contact.agency_id) if contact is not None else ContactForm()
+    form = ContactForm(obj=contact) if contact is not None else ContactForm()
+    if contact is not None and not form.is_submitted():
+        # The contact's own agency, selected: `obj` gives the field the Agency object (its `agency` attribute),
+        # which matches no option's id, so the page selected the first agency of the list and a save moved
+        # the contact there without a word.
+        form.agency.data = contact.agency_id
     form.locale.choices = _locale_choices()
     if with_agency:
         lang = get_locale_code()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import extract_csrf
+from tests.conftest import extract_csrf, form_as_browser_sends
 
 
 def rows_of(html: str) -> list[str]:
@@ -135,6 +137,26 @@ def test_edit_an_agency_and_move_a_contact(staff, directory, db_session):
     assert response.status_code == 302
     db_session.rollback()  # ends the read so the next request may write
     assert contact.agency_id == afm.id
+
+
+def test_saving_a_contact_as_the_browser_shows_it_keeps_their_agency(staff, directory, db_session):
+    """The contact form selects the contact's own agency: a save that changes only the phone leaves the contact
+    where they are (the list selected no agency, so the browser sent the first one and the contact moved)."""
+    from app.directory.models import Contact
+
+    mvd = directory["MVD"]
+    contact_id = mvd.contacts[0].id
+    db_session.rollback()
+    url = f"/directory/contacts/{contact_id}"
+    page = staff.get(url).get_data(as_text=True)
+    fields = form_as_browser_sends(page)
+    assert fields["agency"] == [str(mvd.id)]
+    assert re.search(rf'<option selected value="{mvd.id}">|<option value="{mvd.id}" selected', page)
+    fields["phone"] = ["+7 717 000 00 00"]
+    assert staff.post(url, data=fields).status_code == 302
+    db_session.rollback()
+    contact = db_session.get(Contact, contact_id)
+    assert contact.agency_id == mvd.id and contact.phone == "+7 717 000 00 00"
 
 
 def test_deactivate_and_reactivate(staff, directory, db_session):
