@@ -147,6 +147,8 @@ def edit_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = UserForm(obj=user)
     _fill_choices(form)
+    if user.role != "respondent":  # as on the creation form (`update_user` refuses it too)
+        form.role.choices = [choice for choice in form.role.choices if choice.value != "respondent"]
     del form.password
     if request.method == "GET":
         form.countries.data = user.country_codes

@@ -194,6 +194,18 @@ def test_user_form_refuses_accounts_that_would_not_work_as_meant(client, make_us
     assert "You cannot remove your own administrator rights" in demote.get_data(as_text=True)
     db_session.refresh(admin)
     assert admin.role == "admin"
+    # Nor can an account be made a respondent's on its edit form: it would keep a password leading nowhere.
+    other = make_user("staff", email="colleague@example.org")
+    page = client.get(f"/admin/users/{other.id}").get_data(as_text=True)
+    assert 'value="respondent"' not in page
+    refused = client.post(f"/admin/users/{other.id}", data={**base, "email": other.email, "role": "respondent"})
+    assert refused.status_code == 422
+    db_session.refresh(other)
+    assert other.role == "staff"
+    from app.auth import services
+
+    with pytest.raises(services.AccountError, match="cannot be made a respondent"):
+        services.update_user(other, name="", role="respondent", locale=None, is_active=True, country_codes=[])
 
 
 def test_admin_deactivates_and_resets(client, make_user, db_session):
