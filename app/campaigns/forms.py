@@ -7,7 +7,7 @@ import re
 from flask_babel import pgettext
 from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.i18n import _, _l, language_name
@@ -92,6 +92,8 @@ class CampaignForm(FlaskForm):
     pick_kinds = SelectMultipleField(_l("Types of agency"), choices=[], validate_choice=False)
     agencies = SelectMultipleField(_l("Agencies"), coerce=int, choices=[], validate_choice=True)
     targets = TextAreaField(_l("Target overrides per country"), validators=[Optional(), Length(max=20000)])
+    #: What the edit page showed (`services.edit_state`, as JSON): a save over a colleague's is refused.
+    seen = HiddenField()
 
     def validate_deadline(self, field):
         """The deadline cannot come before the opening date."""

@@ -107,6 +107,38 @@ def lock_campaign(campaign_id: int) -> None:
     db.session.execute(select(Campaign.id).where(Campaign.id == campaign_id).with_for_update())
 
 
+#: The parts of a campaign's settings an edit page shows, compared when it is saved (`edit_state`).
+EDIT_PARTS = ("name", "version", "dates", "follow_up_of", "agencies", "targets")
+
+
+def edit_state(campaign: Campaign) -> dict:
+    """What an edit page of the campaign showed: a digest of each of its parts and the agencies' ids. Given back
+    when the page is saved (`changed_since`), so that a page opened before a colleague's save does not undo it
+    without a word (an agency added meanwhile, taken out again by the older page, loses the links just sent)."""
+    import hashlib
+    import json
+
+    parts = {"name": [campaign.name, campaign.name_translations or {}, campaign.description or ""],
+             "version": campaign.version_id, "dates": [campaign.opens_on, campaign.deadline],
+             "follow_up_of": campaign.follow_up_of_id, "agencies": sorted(a.id for a in campaign.agencies),
+             "targets": campaign.target_overrides or {}}
+    digests = {name: hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode())
+               .hexdigest()[:16] for name, value in parts.items()}
+    return {"parts": digests, "agencies": parts["agencies"]}
+
+
+def changed_since(campaign: Campaign, seen: dict | None) -> list[str]:
+    """The parts (EDIT_PARTS) of the campaign that differ from `seen` (an `edit_state` the page showed), read
+    under the campaign's lock so that two saves go one after the other; every part when `seen` is unknown."""
+    lock_campaign(campaign.id)
+    db.session.refresh(campaign)
+    current = edit_state(campaign)["parts"]
+    seen_parts = (seen or {}).get("parts") if isinstance(seen, dict) else None
+    if not isinstance(seen_parts, dict):
+        return list(EDIT_PARTS)
+    return [part for part in EDIT_PARTS if seen_parts.get(part) != current[part]]
+
+
 def campaign_countries(campaign: Campaign) -> list[Country]:
     """The countries of the agencies a campaign asks, by code (one query, without loading the agencies)."""
     return list(db.session.scalars(select(Country).where(Country.id.in_(

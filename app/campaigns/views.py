@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -191,6 +193,10 @@ def _campaign_form_page(form: CampaignForm, campaign=None):
         form.agencies.data = sorted(set(form.agencies.data or []) | set(_picked_agencies(form)))
         return render_template("campaigns/form.html", form=form, campaign=campaign, grouped=_grouped(form)), 200
     if form.validate_on_submit():
+        conflict = _conflict(form, campaign) if campaign is not None else None
+        if conflict is not None:
+            return render_template("campaigns/form.html", form=form, campaign=campaign, grouped=_grouped(form),
+                                   conflict=conflict), 409
         try:
             saved = _save(form, campaign)
         except services.CampaignError as exc:
@@ -202,6 +208,33 @@ def _campaign_form_page(form: CampaignForm, campaign=None):
             return redirect(url_for(".detail", campaign_id=saved.id))
     status = 422 if request.method == "POST" else 200
     return render_template("campaigns/form.html", form=form, campaign=campaign, grouped=_grouped(form)), status
+
+
+def _conflict(form: CampaignForm, campaign) -> dict | None:
+    """When someone saved the campaign after this edit page was opened: what changed meanwhile (and which of
+    the agencies they added or took out this page would undo), with the form's `seen` brought up to date so that
+    saving again, once the person has looked, goes through. None when nothing changed."""
+    if "seen" not in request.form:
+        return None  # not posted by the edit page (a script, a page from before this check): nothing to compare
+    try:
+        seen = json.loads(form.seen.data or "")
+    except ValueError:
+        seen = None
+    changed = services.changed_since(campaign, seen)
+    if not changed:
+        return None
+    state = services.edit_state(campaign)
+    form.seen.data = json.dumps(state)
+    names = {"name": _("the name or the description"), "version": _("the questionnaire version"),
+             "dates": _("the dates"), "follow_up_of": _("the campaign followed up"), "agencies": _("the agencies"),
+             "targets": _("the target overrides")}
+    ticked = set(form.agencies.data or [])
+    now = set(state["agencies"])
+    before = set(seen.get("agencies", [])) if isinstance(seen, dict) and "agencies" in changed else now
+    added = [a for a in campaign.agencies if a.id not in before and a.id not in ticked]
+    removed = list(services.agencies_by_ids(sorted((before - now) & ticked)))
+    db.session.rollback()  # nothing was written: the lock taken to compare goes
+    return {"parts": ", ".join(names[part] for part in changed), "added": added, "removed": removed}
 
 
 def _grouped(form: CampaignForm) -> list[tuple[str, list[tuple[Agency, bool]]]]:
@@ -241,6 +274,7 @@ def edit(campaign_id: int):
         form.follow_up_of.data = campaign.follow_up_of_id or 0
         form.agencies.data = [a.id for a in campaign.agencies]
         form.targets.data = format_target_lines(campaign.target_overrides)
+        form.seen.data = json.dumps(services.edit_state(campaign))
     return _campaign_form_page(form, campaign)
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import ROOT, extract_csrf, sign_in
+from tests.conftest import ROOT, extract_csrf, form_as_browser_sends, sign_in
 
 
 @pytest.fixture
@@ -273,6 +273,45 @@ def test_an_agency_that_answered_cannot_be_taken_out_of_the_campaign(client, db_
     assert 'value="Round 1, renamed"' in html
     db_session.expire_all()
     assert sorted(a.acronym for a in campaign.agencies) == ["AFM", "MVD"] and campaign.name == "Round 1"
+
+
+def test_an_edit_page_opened_before_a_colleagues_save_does_not_undo_it(client, db_session, make_user, make_version,
+                                                                      directory):
+    """Tab A opens the edit page; tab B adds KZ/GP and saves; tab A then saves a new description. Before, tab A's
+    save took KZ/GP out again without a word (revoking the links just sent to it). It is refused with 409, names
+    what changed and the agency its ticks would take out, keeps what was typed; saved again, once seen, it goes
+    through."""
+    from app.campaigns import services
+    from app.directory.models import Agency
+
+    version = make_version()
+    campaign = services.create_campaign("Round 1", version, agencies=[directory["KZ/MVD"], directory["KZ/AFM"]])
+    gp = Agency(country_id=directory["KZ/MVD"].country_id, acronym="GP", kind="prosecutor", names={"en": "GP"})
+    db_session.add(gp)
+    db_session.commit()
+    gp_id = gp.id
+    sign_in(client, make_user("staff").email)
+    url = f"/campaigns/{campaign.id}/edit"
+    tab_a = form_as_browser_sends(client.get(url, headers={"Accept-Language": "en"}).get_data(as_text=True))
+    tab_b = form_as_browser_sends(client.get(url).get_data(as_text=True))
+    assert sorted(tab_a["agencies"]) == sorted(str(directory[k].id) for k in ("KZ/MVD", "KZ/AFM"))
+    tab_b["agencies"] = [*tab_b["agencies"], str(gp_id)]
+    assert client.post(url, data={**tab_b, "action": ["save"]}).status_code == 302
+
+    tab_a["description"] = ["Second round for the ministries"]
+    refused = client.post(url, data={**tab_a, "action": ["save"]}, headers={"Accept-Language": "en"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "Someone saved this campaign after you opened this page, changing the agencies." in html
+    assert re.search(r"Agencies added meanwhile, not ticked below[^:]*:\s*KZ GP", html)
+    assert "Second round for the ministries" in html
+    db_session.expire_all()
+    assert sorted(a.acronym for a in campaign.agencies) == ["AFM", "GP", "MVD"] and campaign.description == ""
+    # Saved again from the page that said so (its ticks as the person leaves them): it goes through.
+    again = form_as_browser_sends(html)
+    assert client.post(url, data={**again, "action": ["save"]}).status_code == 302
+    db_session.expire_all()
+    assert campaign.description == "Second round for the ministries"
 
 
 def test_the_campaign_page_counts_the_active_contacts_of_its_agencies(client, db_session, make_user, make_version,
