@@ -549,6 +549,10 @@ def reissue(invitation: Invitation, *, actor=None, channel: str = "web") -> Issu
         raise CampaignError(_("The contact or the agency is not active."))
     if has_moved(invitation):
         raise CampaignError(_("The contact no longer works for this agency: invite them for their new one."))
+    if not _asked(invitation.campaign_id, invitation.agency_id):
+        # its link would open nothing (the e-mail would carry a dead link), and reminders would follow it
+        raise CampaignError(_("%(agency)s is no longer asked in this campaign: add it to the campaign again before "
+                              "sending a link.", agency=invitation.agency.acronym))
     return _issue(invitation.campaign, invitation.agency, invitation.contact, actor=actor, send_email=True,
                   channel=channel)
 

@@ -266,9 +266,11 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
     wanted = set(agency_ids) if agency_ids is not None else None
     done = {r.agency_id for r in db.session.scalars(select(Response).where(
         Response.campaign_id == campaign.id, Response.status.in_(DONE_STATUSES)))}
+    asked = {agency.id for agency in campaign.agencies}
     by_contact: dict[int, list[Invitation]] = {}
     for invitation in campaigns.invitations_of(campaign):
-        by_contact.setdefault(invitation.contact_id, []).append(invitation)
+        if invitation.agency_id in asked:  # an agency taken out of the campaign: its links open nothing
+            by_contact.setdefault(invitation.contact_id, []).append(invitation)
     outcomes: list[ReminderOutcome] = []
     for invitations in by_contact.values():
         valid = [i for i in invitations if campaigns.is_valid(i, now)]

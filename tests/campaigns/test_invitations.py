@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import extract_csrf, sign_in
 
@@ -203,6 +203,51 @@ def test_staff_resend_and_revoke_from_the_campaign_page(client, db_session, make
     assert actions.count("invitation.sent") == 1 and "invitation.revoked" in actions
     assert client.post(f"/campaigns/{open_campaign.id}/invitations/99999/revoke",
                        data={"csrf_token": token}).status_code == 404
+
+
+def test_an_agency_taken_out_of_the_campaign_gets_no_new_link_and_no_reminder(client, db_session, make_user,
+                                                                              open_campaign):
+    """AFM is invited, then taken out of the campaign (its links stop working). The campaign page no longer
+    offers "Send a new link" for it, a new link posted anyway is refused (before, an e-mail went out with a link
+    that answered 410, and reminders followed it), and reminding every agency reaches MVD's contacts only."""
+    from datetime import timedelta
+
+    from app.campaigns import services
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+    from app.mail.models import OutboxMessage
+    from app.responses.services import remind
+
+    services.invite(open_campaign)
+    for invitation in db_session.scalars(select(Invitation)):
+        invitation.created_at = utcnow() - timedelta(days=30)
+    mvd = next(a for a in open_campaign.agencies if a.acronym == "MVD")
+    services.update_campaign(open_campaign, name=open_campaign.name, version=open_campaign.version, agencies=[mvd],
+                             opens_on=None, deadline=None)
+    db_session.commit()
+    afm_invitation = db_session.scalar(select(Invitation).join(Invitation.contact).where(
+        Invitation.contact.has(email="afm@example.org")))
+    sign_in(client, make_user("staff").email)
+    html = client.get(f"/campaigns/{open_campaign.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"/invitations/{afm_invitation.id}/resend" not in html
+    refused = client.post(f"/campaigns/{open_campaign.id}/invitations/{afm_invitation.id}/resend",
+                          data={"csrf_token": extract_csrf(html)}, headers={"Accept-Language": "en"},
+                          follow_redirects=True)
+    assert "AFM is no longer asked in this campaign" in refused.get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.contact_id == afm_invitation.contact_id)) == 1
+    # A link of the agency that is still valid (one resent before this check existed) gets no reminder either.
+    afm_invitation = db_session.merge(afm_invitation)
+    services._issue(afm_invitation.campaign, afm_invitation.agency, afm_invitation.contact, actor=None,
+                    send_email=False, channel="cli").invitation.created_at = utcnow() - timedelta(days=30)
+    db_session.commit()
+    outcomes = remind(db_session.merge(open_campaign), min_days=7)
+    assert sorted(o.invitation.contact.email for o in outcomes if o.action == "reminded") == [
+        c.email for c in sorted(mvd.contacts, key=lambda c: c.email)]
+    db_session.commit()
+    assert "afm@example.org" not in {m.recipient for m in db_session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "reminder"))}
 
 
 def test_campaign_page_lists_invitations_a_page_at_a_time(client, db_session, make_user, open_campaign,
