@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, has_request_context, request, url_for
 from sqlalchemy import Select, false, func, select
@@ -292,6 +292,11 @@ def update_campaign(
     for invitation in invitations_of(campaign):
         if invitation.agency_id in removed_ids and invitation.revoked_at is None:
             revoke(invitation, actor=actor, channel=channel)
+        elif invitation.revoked_at is None and deadline is not None:
+            # a later deadline keeps the links already sent valid until it (never shortened)
+            until = link_expiry(campaign, invitation.created_at)
+            if _aware_utc(until) > _aware_utc(invitation.expires_at):
+                invitation.expires_at = until
     # The materialized country figures depend on the targets and on the agencies asked: keep them in step.
     changed_countries = {a.country_id for a in removed} | {a.country_id for a in wanted if a.id not in before}
     if targets != old_targets:
@@ -509,11 +514,25 @@ def invite(
     return out
 
 
+def link_expiry(campaign: Campaign, issued_at: datetime) -> datetime:
+    """When a link issued at `issued_at` stops working: INVITATION_VALID_DAYS later, and never before the end of
+    the campaign's deadline (the whole day, in UTC): before, a link sent early for a distant deadline expired
+    while the agency still had months to answer."""
+    until = _aware_utc(issued_at) + timedelta(days=current_app.config["INVITATION_VALID_DAYS"])
+    if campaign.deadline is not None:
+        until = max(until, datetime.combine(campaign.deadline, time(23, 59, 59), tzinfo=UTC))
+    return until
+
+
+def _aware_utc(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes (stored in UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _issue(campaign: Campaign, agency: Agency, contact: Contact, *, actor, send_email: bool, channel: str) -> Issued:
     token, token_hash = new_token()
-    days = current_app.config["INVITATION_VALID_DAYS"]
     invitation = Invitation(campaign=campaign, agency=agency, contact=contact, token_hash=token_hash,
-                            expires_at=utcnow() + timedelta(days=days), created_by_id=getattr(actor, "id", None))
+                            expires_at=link_expiry(campaign, utcnow()), created_by_id=getattr(actor, "id", None))
     db.session.add(invitation)
     db.session.flush()
     link = link_for(token)

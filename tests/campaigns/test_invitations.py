@@ -250,6 +250,51 @@ def test_an_agency_taken_out_of_the_campaign_gets_no_new_link_and_no_reminder(cl
         OutboxMessage.kind == "reminder"))}
 
 
+def test_links_stay_valid_until_the_deadline_and_a_later_deadline_extends_them(db_session, open_campaign):
+    """INVITATION_VALID_DAYS (60) after sending, but never before the end of the deadline: a link sent a year
+    before the deadline used to expire after two months. Moving the deadline later extends the links already
+    sent; moving it earlier never shortens them."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.campaigns import services
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+
+    deadline = (utcnow() + timedelta(days=365)).date()
+    services.update_campaign(open_campaign, name=open_campaign.name, version=open_campaign.version,
+                             agencies=open_campaign.agencies, opens_on=None, deadline=deadline)
+    services.invite(open_campaign, send_email=True)
+    db_session.commit()
+
+    def expiries() -> set:
+        db_session.expire_all()
+        return {i.expires_at.replace(tzinfo=UTC) if i.expires_at.tzinfo is None else i.expires_at
+                for i in db_session.scalars(select(Invitation))}
+
+    assert expiries() == {datetime.combine(deadline, datetime.min.time(), tzinfo=UTC).replace(hour=23, minute=59,
+                                                                                              second=59)}
+    later = deadline + timedelta(days=30)
+    services.update_campaign(open_campaign, name=open_campaign.name, version=open_campaign.version,
+                             agencies=open_campaign.agencies, opens_on=None, deadline=later)
+    db_session.commit()
+    assert {e.date() for e in expiries()} == {later}
+    services.update_campaign(open_campaign, name=open_campaign.name, version=open_campaign.version,
+                             agencies=open_campaign.agencies, opens_on=None, deadline=deadline)
+    db_session.commit()
+    assert {e.date() for e in expiries()} == {later}
+    # The e-mail says so: valid until the deadline, not two months from now.
+    from app.mail.models import OutboxMessage
+
+    body = db_session.scalars(select(OutboxMessage).where(OutboxMessage.locale == "en")).first().body_text
+    assert f"stays valid until {deadline.strftime('%B')} {deadline.day}, {deadline.year}" in body
+    # Without a deadline: INVITATION_VALID_DAYS after sending.
+    short = services.create_campaign("Quick", open_campaign.version, agencies=list(open_campaign.agencies))
+    services.set_status(short, "open")
+    issued = services.invite(short, send_email=False)[0]
+    assert abs(issued.invitation.expires_at.replace(tzinfo=UTC) - (utcnow() + timedelta(days=60))) < timedelta(
+        minutes=1)
+
+
 def test_campaign_page_lists_invitations_a_page_at_a_time(client, db_session, make_user, open_campaign,
                                                           monkeypatch):
     """Two invitations a page: three invitations make two pages; the count covers all of them, and an action
