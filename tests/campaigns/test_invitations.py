@@ -295,6 +295,32 @@ def test_links_stay_valid_until_the_deadline_and_a_later_deadline_extends_them(d
         minutes=1)
 
 
+def test_invitations_and_reminders_name_their_campaign_in_the_contacts_language(db_session, open_campaign):
+    """Two campaigns on one questionnaire used to send the same subject and text: each e-mail now names its
+    campaign, in the contact's language."""
+    from datetime import timedelta
+
+    from app.campaigns import services
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+    from app.mail.models import OutboxMessage
+    from app.responses.services import remind
+
+    services.update_campaign(open_campaign, name="Round 1", name_translations={"ru": "Первый раунд"},
+                             version=open_campaign.version, agencies=open_campaign.agencies, opens_on=None,
+                             deadline=None)
+    services.invite(open_campaign)
+    for invitation in db_session.scalars(select(Invitation)):
+        invitation.created_at = utcnow() - timedelta(days=30)
+    remind(open_campaign, min_days=7)
+    db_session.commit()
+    messages = list(db_session.scalars(select(OutboxMessage)))
+    assert {m.kind for m in messages} == {"invitation", "reminder"}
+    for message in messages:
+        expected = "Опрос: Первый раунд" if message.locale == "ru" else "Campaign: Round 1"
+        assert expected in message.body_text and expected in message.body_html, (message.kind, message.locale)
+
+
 def test_campaign_page_lists_invitations_a_page_at_a_time(client, db_session, make_user, open_campaign,
                                                           monkeypatch):
     """Two invitations a page: three invitations make two pages; the count covers all of them, and an action
