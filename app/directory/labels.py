@@ -75,6 +75,10 @@ PROBLEM_MESSAGES = {
     "bad_yes_no": _l("“%(value)s” is neither yes nor no."),
     "merged_cells": _l("The cells %(range)s are merged, so only the first of them can be read. Unmerge them and "
                        "fill in every cell."),
+    "renamed_sheet": _l("The sheet “%(sheet)s” has the columns of the sheet %(expected)s but another name, so "
+                        "it would not be read. Rename it (or delete it, if it is a copy)."),
+    "headless_column": _l("Column %(column)s has values but no heading, so they would not be read. Give the column "
+                          "a heading from the template, or clear it."),
     "duplicate_sheet": _l("The sheets “%(first)s” and “%(sheet)s” hold the same kind of rows, and only one can be "
                           "read. Move all the rows onto one of them and delete the other."),
 }

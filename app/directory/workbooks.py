@@ -149,7 +149,8 @@ INSTRUCTIONS = {
             "The file is checked as a whole first: if any row has a problem, nothing is imported, and every problem "
             "is listed with its sheet, row and column. Importing the same file again changes nothing.",
             "Sheet names and column headings may be in English or Russian; do not rename them otherwise. Columns "
-            "may be moved; extra columns are ignored.",
+            "may be moved; extra columns with a heading of their own are ignored, values under no heading are "
+            "refused.",
         ],
     },
     "ru": {
@@ -174,7 +175,8 @@ INSTRUCTIONS = {
             "Сначала проверяется весь файл: если в какой-либо строке есть ошибка, ничего не импортируется, а каждая "
             "ошибка указывается с листом, строкой и столбцом. Повторный импорт того же файла ничего не меняет.",
             "Названия листов и заголовки столбцов могут быть на русском или английском языке; иначе их не "
-            "переименовывайте. Столбцы можно переставлять; лишние столбцы не учитываются.",
+            "переименовывайте. Столбцы можно переставлять; лишние столбцы со своим заголовком не учитываются, "
+            "значения без заголовка столбца не принимаются.",
         ],
     },
 }
@@ -537,20 +539,27 @@ def _read_tables(data: bytes) -> dict[str, _Table] | list[Problem]:
     try:
         found: dict[str, str] = {}
         problems = []
+        others = {_norm(SHEET_NAMES[w][lang]) for w in ("instructions", "lists") for lang in TEMPLATE_LANGUAGES}
         for name in book.sheetnames:
             what = next((w for w, aliases in SHEET_ALIASES.items() if _norm(name) in aliases), None)
             if what is None:
+                # A table under another name ("Agencies (2)", a copied sheet) would be skipped without a word
+                # while the other sheet is read: say so.
+                like = None if _norm(name) in others else _looks_like(book[name])
+                if like is not None:
+                    problems.append(Problem("renamed_sheet", sheet=name, params={
+                        "sheet": name, "expected": " / ".join(SHEET_NAMES[like][lang] for lang in TEMPLATE_LANGUAGES)}))
                 continue
             if what in found:  # reading only one of them would silently drop the rows of the other
                 problems.append(Problem("duplicate_sheet", sheet=name, params={"first": found[what], "sheet": name}))
             else:
                 found[what] = name
+        if problems:
+            return problems
         if not found:
             expected = [SHEET_NAMES[w][lang] for w in ("agencies", "contacts") for lang in TEMPLATE_LANGUAGES]
             return [Problem("no_sheets", params={"expected": ", ".join(expected),
                                                  "found": ", ".join(book.sheetnames)})]
-        if problems:
-            return problems
         tables = {}
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for what, name in found.items():
@@ -564,6 +573,28 @@ def _read_tables(data: bytes) -> dict[str, _Table] | list[Problem]:
         return tables
     finally:
         book.close()
+
+
+def _looks_like(sheet) -> str | None:
+    """"agencies" or "contacts" when the first non-blank row of a sheet (within its first rows and columns) has
+    the required headings of that table, else None."""
+    for values in sheet.iter_rows(max_row=HEADING_SEARCH_ROWS, max_col=HEADING_SEARCH_COLUMNS, values_only=True):
+        if all(_is_blank(v) for v in values):
+            continue
+        found = {_norm(clean_text(str(v))) for v in values if not _is_blank(v)}
+        for what in ("agencies", "contacts"):
+            needed = [{_norm(a) for a in (*HEADINGS[what][key].values(), *HEADING_ALIASES[what].get(key, ()))}
+                      for key in REQUIRED_COLUMNS[what]]
+            if all(found & aliases for aliases in needed):
+                return what
+        return None
+    return None
+
+
+#: How far `_looks_like` looks for a table's headings on a sheet of another name.
+HEADING_SEARCH_ROWS, HEADING_SEARCH_COLUMNS = 20, 40
+#: Columns read past the last heading, to find values typed under no heading (`_read_table`).
+EXTRA_COLUMNS = 5
 
 
 def _merged_ranges(archive: zipfile.ZipFile, path: str) -> list[str]:
@@ -643,14 +674,24 @@ def _read_table(sheet, name: str) -> _Table | Problem:
     if not headings:
         return _Table(name, [], [])
     width = headings[-1][0] + 1
+    headed = {index for index, _heading in headings}
     rows: list[tuple[int, tuple]] = []
-    for number, values in enumerate(sheet.iter_rows(min_row=header_number + 1, max_col=width, values_only=True),
-                                    start=header_number + 1):
+    headless: dict[int, int] = {}  # column index -> first row with a value there, under no heading
+    for number, values in enumerate(sheet.iter_rows(min_row=header_number + 1, max_col=width + EXTRA_COLUMNS,
+                                                    values_only=True), start=header_number + 1):
+        for index, value in enumerate(values):
+            if index not in headed and not _is_blank(value):
+                headless.setdefault(index, number)
+        values = tuple(values[:width])
         if all(_is_blank(v) for v in values):
             continue
-        rows.append((number, tuple(values)))
+        rows.append((number, values))
         if len(rows) > MAX_ROWS:
             return Problem("too_many_rows", sheet=name, params={"limit": MAX_ROWS})
+    if headless:  # values under no heading would be ignored without a word (a column the template lacks)
+        index = min(headless)
+        return Problem("headless_column", sheet=name, row=headless[index], column=get_column_letter(index + 1),
+                       params={"column": get_column_letter(index + 1)})
     return _Table(name, headings, rows, header_row=header_number)
 
 

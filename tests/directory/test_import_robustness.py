@@ -73,10 +73,11 @@ def test_merged_country_cells_are_refused_instead_of_making_regional_bodies(app_
     def merge(book):
         sheet = book["Agencies"]
         sheet.merge_cells("A2:A4")  # "KZ" written once for three agencies
-        # Merges that hide nothing the import reads: a column of notes, a note right of the headings, empty cells
+        # Merges that hide nothing the import reads: columns of notes (with a heading: values under none are
+        # refused, see test_values_under_no_heading_are_refused), empty cells
         sheet["G1"], sheet["G2"] = "Notes", "checked by the desk officer"
         sheet.merge_cells("G2:G4")
-        sheet["I2"] = "to be confirmed"
+        sheet["I1"], sheet["I2"] = "Remarks", "to be confirmed"
         sheet.merge_cells("I2:K4")
         sheet.merge_cells("B8:D8")
 
@@ -268,3 +269,50 @@ def test_invisible_characters_pasted_from_a_pdf_update_the_existing_rows(app_ctx
     assert contacts_stored["aibek@gknb.kg"].name == "Айбек Усенов"
     assert contacts_stored["aibek@gknb.kg"].agency.acronym == "GKNB"
     assert count(db_session, Contact) == 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Rows that would be skipped without a word
+
+
+@pytest.mark.parametrize("title", ["Agencies (2)", "Organisations KZ"])
+def test_a_table_under_another_sheet_name_is_refused_not_skipped(app_ctx, countries, db_session, tmp_path, title):
+    """A copied or renamed agencies sheet used to be skipped while the contacts sheet was read, and the import
+    said the file had no problem and nothing changed."""
+    from app.directory.models import Agency
+
+    def rename(book):
+        book["Agencies"].title = title
+
+    data = workbook([["KZ", "NEW", "other", "A new agency", "", ""]], change=rename)
+    problem, = read(data, countries)
+    assert (problem.code, problem.sheet) == ("renamed_sheet", title)
+    path = tmp_path / "renamed.xlsx"
+    path.write_bytes(data)
+    result = run_import(app_ctx, path)
+    assert result.exit_code == 1
+    assert f"{title}: The sheet “{title}” has the columns of the sheet Agencies / Ведомства but another name" \
+        in result.output
+    assert count(db_session, Agency) == 0
+    # The template's own other sheets (instructions, lists) are not taken for tables.
+    assert read(workbook([["KZ", "NEW", "other", "A new agency", "", ""]]), countries) == []
+
+
+def test_values_under_no_heading_are_refused(app_ctx, countries, db_session, tmp_path):
+    """"no" typed where the filled template has its "Active" column, in the empty template that has no such
+    column, was ignored: the agency stayed active and the import said nothing changed."""
+    from openpyxl.utils import get_column_letter
+
+    def beyond(book):
+        sheet = book["Agencies"]
+        column = get_column_letter(sheet.max_column + 1)
+        sheet[f"{column}2"] = "no"
+
+    data = workbook([["KZ", "MVD", "interior", "Ministry of Internal Affairs", "", ""]], change=beyond)
+    problem, = read(data, countries)
+    assert (problem.code, problem.sheet, problem.row) == ("headless_column", "Agencies", 2)
+    path = tmp_path / "headless.xlsx"
+    path.write_bytes(data)
+    result = run_import(app_ctx, path)
+    assert result.exit_code == 1 and f"column {problem.column}: Column {problem.column} has values but no heading" \
+        in result.output
