@@ -358,7 +358,9 @@ def resend(campaign_id: int, invitation_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(_("A new link has been sent to %(email)s.", email=invitation.contact.email), "success")
+        # queued: the outbox sends it (right after this page, or later when the mail server is down)
+        flash(_("A new link for %(email)s is queued for sending (see the outbox).", email=invitation.contact.email),
+              "success")
     return _back(campaign_id)
 
 

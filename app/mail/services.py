@@ -25,7 +25,7 @@ from app.core import audit
 from app.core.models import utcnow
 from app.core.pagination import Page, page_number
 from app.extensions import db
-from app.i18n import _, default_timezone, force_locale
+from app.i18n import _, default_timezone, force_locale, ngettext
 from app.mail.models import OUTBOX_STATUSES, OutboxMessage
 from app.mail.smtp import RETRY, SENT, Outcome, Outgoing, SmtpSession, SmtpSettings
 
@@ -101,6 +101,9 @@ class SendReport:
     results: list[SendResult] = field(default_factory=list)
     #: Why the server could not be reached, when it could not (the first connection error of the run).
     connection_error: str | None = None
+    #: Queued messages a "Send now" left alone because they were tried less than SENDING_LEASE ago (another
+    #: run may still be sending them).
+    held_back: int = 0
 
     def count(self, status: str) -> int:
         """How many messages of the run ended with `status`."""
@@ -113,6 +116,12 @@ class SendReport:
 
     def summary(self) -> str:
         """One sentence for people: how many were sent, will be retried, failed, bounced."""
+        if not self.results and self.held_back:
+            return ngettext("%(num)d queued message was tried less than %(minutes)d minutes ago and may still be "
+                            "on its way: try again in a few minutes.",
+                            "%(num)d queued messages were tried less than %(minutes)d minutes ago and may still be "
+                            "on their way: try again in a few minutes.", self.held_back,
+                            minutes=int(SENDING_LEASE.total_seconds() // 60))
         if not self.results:
             return _("No message was waiting to be sent.")
         text = _("Sent: %(sent)d. To be retried later: %(queued)d. Failed: %(failed)d. Bounced: %(bounced)d.",
@@ -161,6 +170,9 @@ def send_queued(limit: int | None = None, now: datetime | None = None, *, ids=No
     max_attempts = int(config.get("MAIL_MAX_ATTEMPTS") or 8)
     report = SendReport()
     candidates = _candidates(clock(), limit, ids, ignore_backoff)
+    if ignore_backoff and not candidates and ids is None:
+        report.held_back = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.status == "queued")) or 0
     db.session.commit()
     if not candidates:
         return report

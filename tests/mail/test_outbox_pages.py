@@ -158,6 +158,12 @@ def test_send_now_with_the_server_down(app, staff_client, make_message, monkeypa
     assert "To be retried later: 1." in page
     stored = _fresh(message)
     assert stored.status == "queued" and stored.attempts == 1
+    # Pressed again at once (say the server is fixed): the message was just tried and may still be on its way,
+    # and the page says so rather than that no message was waiting.
+    again = staff_client.post("/admin/outbox/send", data={"csrf_token": token}, headers=EN,
+                              follow_redirects=True).get_data(as_text=True)
+    assert "1 queued message was tried less than 10 minutes ago and may still be on its way" in again
+    assert "No message was waiting" not in again
 
 
 def test_admin_may_use_the_outbox(client, make_user, make_message):
