@@ -737,6 +737,36 @@ def versions() -> list[QuestionnaireVersion]:
 INVITATION_STATES = ("opened", "sent", "queued", "issued", "bounced", "failed", "expired", "revoked", "moved")
 
 
+def contact_state(links: list[Invitation], now: datetime | None = None) -> str:
+    """One word for a contact's links to a campaign (oldest first: the invitation, then each reminder's or
+    clarification request's fresh link): the latest link's state, except that a contact who opened any of their
+    links has "opened" while the latest link still works (a reminder's new link is often never clicked)."""
+    now = now or utcnow()
+    state = invitation_state(links[-1], now)
+    if state in ("revoked", "expired", "moved"):
+        return state
+    return "opened" if any(link.first_opened_at is not None for link in links) else state
+
+
+@dataclass
+class ContactLinks:
+    """A contact's links to a campaign, as one row: the latest link (its actions, expiry and the reminders
+    counted so far), when the first was made, and the contact's state (`contact_state`)."""
+
+    latest: Invitation
+    first_sent_at: datetime
+    state: str
+
+
+def contact_links(campaign: Campaign, now: datetime | None = None) -> list[ContactLinks]:
+    """One row per contact (and agency) invited to the campaign, in the order they were first invited."""
+    groups: dict[tuple[int, int], list[Invitation]] = {}
+    for invitation in invitations_of(campaign):
+        groups.setdefault((invitation.agency_id, invitation.contact_id), []).append(invitation)
+    now = now or utcnow()
+    return [ContactLinks(links[-1], links[0].created_at, contact_state(links, now)) for links in groups.values()]
+
+
 def invitation_state(invitation: Invitation, now: datetime | None = None) -> str:
     """One word for an invitation: revoked, expired, moved (its contact now works for another agency),
     opened, bounced, failed, sent, queued, or issued (a link handed over without e-mail)."""

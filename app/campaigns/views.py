@@ -288,10 +288,11 @@ def detail(campaign_id: int):
     codes = sorted({a.country_code for a in campaign.agencies if a.country_code})
     names = {c.code: c.name(lang) for c in db.session.scalars(select(Country).where(Country.code.in_(codes)))}
     invite_form.country.choices = [SelectChoice("", _("All countries"))] + [SelectChoice(c, names[c]) for c in codes]
-    invitations = page_of(services.invitations_of(campaign), request.args.get("page", 1, type=int),
+    # one row per contact: their latest link (reminders and clarification requests each send a new one)
+    invitations = page_of(services.contact_links(campaign), request.args.get("page", 1, type=int),
                           INVITATIONS_PER_PAGE)
     return render_template("campaigns/detail.html", campaign=campaign, invite_form=invite_form,
-                           invitations=invitations, state_of=services.invitation_state, error_text=error_text,
+                           invitations=invitations, error_text=error_text,
                            days=services.days_to_deadline(campaign), kind_label=_kind_label,
                            contacts=services.active_contact_count(campaign), invitation_page_url=lambda number:
                            url_for(".detail", campaign_id=campaign.id, page=number) + "#invitations")

@@ -222,14 +222,16 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
     shown = page_of(ordered, page, max(1, per_page))
     # The invitations only of the agencies shown: the totals count statuses, not invitation states.
     now = utcnow()
-    latest: dict[int, dict[int, Invitation]] = {}  # agency id -> contact id -> the contact's latest invitation
+    links: dict[int, dict[int, list[Invitation]]] = {}  # agency id -> contact id -> the contact's links, oldest first
     for invitation in db.session.scalars(select(Invitation).where(
             Invitation.campaign_id == campaign.id, Invitation.agency_id.in_([row.agency.id for _b, row in shown.items]
                                                                              or [-1])).order_by(Invitation.id)):
-        latest.setdefault(invitation.agency_id, {})[invitation.contact_id] = invitation
+        links.setdefault(invitation.agency_id, {}).setdefault(invitation.contact_id, []).append(invitation)
     for block, row in shown.items:
-        row.invitations = [(inv, campaigns.invitation_state(inv, now))
-                           for inv in latest.get(row.agency.id, {}).values()]
+        # the latest link of each contact (its actions and reminders), with the contact's state as the campaign
+        # page gives it (`contact_state`)
+        row.invitations = [(own[-1], campaigns.contact_state(own, now))
+                           for own in links.get(row.agency.id, {}).values()]
         block.shown.append(row)
     return Overview(campaign, list(blocks.values()), campaigns.days_to_deadline(campaign, today), shown)
 

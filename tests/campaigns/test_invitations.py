@@ -327,6 +327,44 @@ def test_invitations_and_reminders_name_their_campaign_in_the_contacts_language(
         assert expected in message.body_text and expected in message.body_html, (message.kind, message.locale)
 
 
+def test_the_campaign_page_and_the_overview_show_one_row_per_contact_and_agree(client, db_session, make_user,
+                                                                              open_campaign):
+    """Each reminder sends a new link. The campaign page listed every link (56 "invitations" for 14
+    contacts, the first link's count of reminders, "opened" from an old link) while the progress overview gave
+    the latest link ("sent", 3 reminders). Both now show one row per contact: the reminders so far, and
+    "opened" when any of their links was opened, while the latest link works."""
+    from datetime import timedelta
+
+    from app.campaigns import services
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+    from app.responses.services import remind
+
+    services.invite(open_campaign)
+    first = db_session.scalar(select(Invitation).join(Invitation.contact).where(
+        Invitation.contact.has(email="afm@example.org")))
+    first.first_opened_at = utcnow()  # the contact opened their first link
+    for _round in range(3):
+        for invitation in db_session.scalars(select(Invitation)):
+            invitation.created_at -= timedelta(days=10)
+            if invitation.last_reminded_at:
+                invitation.last_reminded_at -= timedelta(days=10)
+        remind(open_campaign, min_days=7)
+    db_session.commit()
+    assert db_session.scalar(select(func.count()).select_from(Invitation)) == 12  # 3 contacts x (1 + 3 reminders)
+    sign_in(client, make_user("staff").email)
+    page = client.get(f"/campaigns/{open_campaign.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<dt>Contacts invited</dt><dd>3</dd>" in page
+    rows = re.findall(r"<tr>\s*<td>KZ · (\w+)</td>.*?</tr>", page, re.S)
+    assert sorted(rows) == ["AFM", "MVD", "MVD"]
+    afm_row = re.search(r"<tr>\s*<td>KZ · AFM</td>.*?</tr>", page, re.S).group(0)
+    assert ">opened<" in afm_row and '<td class="num">3</td>' in afm_row
+    overview = client.get(f"/campaigns/{open_campaign.id}/progress",
+                          headers={"Accept-Language": "en"}).get_data(as_text=True)
+    afm_overview = re.search(r'<tr data-agency="AFM">.*?</tr>', overview, re.S).group(0)
+    assert ">opened<" in afm_overview and "3 reminders" in afm_overview
+
+
 def test_campaign_page_lists_invitations_a_page_at_a_time(client, db_session, make_user, open_campaign,
                                                           monkeypatch):
     """Two invitations a page: three invitations make two pages; the count covers all of them, and an action
@@ -344,7 +382,7 @@ def test_campaign_page_lists_invitations_a_page_at_a_time(client, db_session, ma
     shown = [[e for e in emails if e in html] for html in (first, second)]
     assert sorted(shown[0] + shown[1]) == sorted(emails) and len(shown[0]) == 2 and len(shown[1]) == 1
     for html in (first, second):
-        assert "<dt>Invitations</dt><dd>3</dd>" in html
+        assert "<dt>Contacts invited</dt><dd>3</dd>" in html
     assert "Page 1 of 2 · Invitations 1–2 of 3" in first and "Invitations 3–3 of 3" in second
     assert f'href="{url}?page=2#invitations" rel="next"' in first
     assert f'href="{url}?page=1#invitations" rel="prev"' in second
