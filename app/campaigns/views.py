@@ -205,9 +205,25 @@ def _campaign_form_page(form: CampaignForm, campaign=None):
         else:
             db.session.commit()
             flash(_("Campaign saved."), "success")
+            _warn_about(saved)
             return redirect(url_for(".detail", campaign_id=saved.id))
     status = 422 if request.method == "POST" else 200
     return render_template("campaigns/form.html", form=form, campaign=campaign, grouped=_grouped(form)), status
+
+
+def _warn_about(campaign) -> None:
+    """Saved, but probably not what was meant: targets for countries the campaign asks no agency of (they
+    change nothing until such an agency is added), and a deadline already past for an open campaign (the
+    reminders give that date)."""
+    asked = {country.code for country in services.campaign_countries(campaign)}
+    idle = sorted(set(campaign.target_overrides or {}) - asked)
+    if idle:
+        flash(_("The campaign asks no agency of %(countries)s: their target overrides change nothing until one is "
+                "added.", countries=", ".join(idle)), "warning")
+    days = services.days_to_deadline(campaign)
+    if campaign.status == "open" and days is not None and days < 0:
+        flash(_("The deadline, %(date)s, has passed: invitations and reminders will give that date. Set a later "
+                "deadline if agencies still have time to answer.", date=format_date(campaign.deadline)), "warning")
 
 
 def _conflict(form: CampaignForm, campaign) -> dict | None:

@@ -314,6 +314,38 @@ def test_an_edit_page_opened_before_a_colleagues_save_does_not_undo_it(client, d
     assert campaign.description == "Second round for the ministries"
 
 
+def test_a_save_that_is_probably_not_what_was_meant_is_kept_with_a_warning(client, db_session, make_user,
+                                                                            make_version, directory):
+    """Targets for a country the campaign asks no agency of, and a past deadline on an open campaign, are saved
+    (both can be meant) but said: before, nothing told staff that the targets did nothing or that reminders
+    would give a date already past."""
+    from datetime import date, timedelta
+
+    from app.campaigns import services
+
+    version = make_version()
+    campaign = services.create_campaign("Round 1", version, agencies=[directory["KZ/MVD"]])
+    services.set_status(campaign, "open")
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+    url = f"/campaigns/{campaign.id}/edit"
+    fields = form_as_browser_sends(client.get(url).get_data(as_text=True))
+    past = date.today() - timedelta(days=2)
+    fields.update(targets=["KG inv_unit 1\nKZ inv_unit 4"], deadline=[past.isoformat()], action=["save"])
+    page = client.post(url, data=fields, headers={"Accept-Language": "en"}, follow_redirects=True)
+    html = page.get_data(as_text=True)
+    assert "Campaign saved." in html
+    assert "The campaign asks no agency of KG: their target overrides change nothing until one is added." in html
+    assert "has passed: invitations and reminders will give that date" in html
+    db_session.expire_all()
+    assert campaign.target_overrides == {"KG": {"inv_unit": 1}, "KZ": {"inv_unit": 4}} and campaign.deadline == past
+    fields.update(targets=["KZ inv_unit 4"], deadline=[(date.today() + timedelta(days=30)).isoformat()])
+    fields["seen"] = form_as_browser_sends(client.get(url).get_data(as_text=True))["seen"]
+    quiet = client.post(url, data=fields, headers={"Accept-Language": "en"}, follow_redirects=True)
+    html = quiet.get_data(as_text=True)
+    assert "Campaign saved." in html and "asks no agency" not in html and "has passed" not in html
+
+
 def test_the_campaign_page_counts_the_active_contacts_of_its_agencies(client, db_session, make_user, make_version,
                                                                       make_contact, directory):
     """Contacts of the campaign's agencies count, except the inactive one; those of an agency not asked do not."""
