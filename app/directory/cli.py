@@ -59,6 +59,9 @@ def import_(file: str, dry_run: bool, lang: str | None):
         for label, counts in ((_("Agencies"), report.agencies), (_("Contacts"), report.contacts)):
             click.echo(_("%(what)s: %(created)s created, %(updated)s updated, %(unchanged)s unchanged",
                          what=label, created=counts.created, updated=counts.updated, unchanged=counts.unchanged))
+        if report.empty:
+            click.echo(_("The file has no rows of agencies or contacts: nothing to import. Was it the empty "
+                         "template?"))
         if dry_run:
             click.echo(_("Dry run: nothing was saved."))
 

@@ -456,6 +456,11 @@ class ImportReport:
         return not self.problems
 
     @property
+    def empty(self) -> bool:
+        """True when the file held no row at all (an empty template uploaded by mistake)."""
+        return not any((*self.agencies.as_dict().values(), *self.contacts.as_dict().values()))
+
+    @property
     def changed(self) -> bool:
         """True when the import created or updated something (or would, in a dry run)."""
         return bool(self.agencies.created or self.agencies.updated or self.contacts.created

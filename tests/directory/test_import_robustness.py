@@ -316,3 +316,17 @@ def test_values_under_no_heading_are_refused(app_ctx, countries, db_session, tmp
     result = run_import(app_ctx, path)
     assert result.exit_code == 1 and f"column {problem.column}: Column {problem.column} has values but no heading" \
         in result.output
+
+
+def test_an_empty_template_says_there_is_nothing_to_import(app_ctx, countries, staff, tmp_path):
+    """Uploading the empty template used to say "the file has no problem ... nothing changed"."""
+    data = workbook()
+    page = upload(staff, data).get_data(as_text=True)
+    assert "The file has no rows of agencies or contacts: nothing to import. Was it the empty template?" in page
+    path = tmp_path / "empty.xlsx"
+    path.write_bytes(data)
+    result = run_import(app_ctx, path)
+    assert result.exit_code == 0 and "nothing to import. Was it the empty template?" in result.output
+    filled = upload(staff, workbook([["KZ", "NEW", "other", "A new agency", "", ""]]),
+                    check_only=True).get_data(as_text=True)
+    assert "nothing to import" not in filled and "Check only: the file has no problem." in filled
