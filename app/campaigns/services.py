@@ -289,14 +289,20 @@ def update_campaign(
                      new=new, channel=channel)
     # The links of an agency taken out of the campaign stop working (check_link_state refuses them anyway).
     removed_ids = {agency.id for agency in removed}
+    extended, now = 0, utcnow()
     for invitation in invitations_of(campaign):
         if invitation.agency_id in removed_ids and invitation.revoked_at is None:
             revoke(invitation, actor=actor, channel=channel)
-        elif invitation.revoked_at is None and deadline is not None:
-            # a later deadline keeps the links already sent valid until it (never shortened)
+        elif deadline is not None and is_valid(invitation, now):
+            # a later deadline keeps the links still valid until it (never shortened; an expired or revoked
+            # link stays so)
             until = link_expiry(campaign, invitation.created_at)
-            if _aware_utc(until) > _aware_utc(invitation.expires_at):
+            if until > _aware_utc(invitation.expires_at):
                 invitation.expires_at = until
+                extended += 1
+    if extended:
+        audit.record("invitations.extended", actor=actor, object_type="campaign", object_id=campaign.id,
+                     channel=channel, new={"links": extended, "deadline": deadline.isoformat()})
     # The materialized country figures depend on the targets and on the agencies asked: keep them in step.
     changed_countries = {a.country_id for a in removed} | {a.country_id for a in wanted if a.id not in before}
     if targets != old_targets:
@@ -516,11 +522,14 @@ def invite(
 
 def link_expiry(campaign: Campaign, issued_at: datetime) -> datetime:
     """When a link issued at `issued_at` stops working: INVITATION_VALID_DAYS later, and never before the end of
-    the campaign's deadline (the whole day, in UTC): before, a link sent early for a distant deadline expired
-    while the agency still had months to answer."""
+    the campaign's deadline (the whole day in TIMEZONE, the zone of the e-mails that give both dates): before,
+    a link sent early for a distant deadline expired while the agency still had months to answer."""
+    from zoneinfo import ZoneInfo
+
     until = _aware_utc(issued_at) + timedelta(days=current_app.config["INVITATION_VALID_DAYS"])
     if campaign.deadline is not None:
-        until = max(until, datetime.combine(campaign.deadline, time(23, 59, 59), tzinfo=UTC))
+        zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
+        until = max(until, datetime.combine(campaign.deadline, time(23, 59, 59), tzinfo=zone).astimezone(UTC))
     return until
 
 
@@ -609,7 +618,11 @@ def queue_reminder(invitation: Invitation, *, actor=None, channel: str = "web") 
                          template="reminder", context=_mail_context(new, issued.link), actor=actor)
     new.message_id = message.id
     mail.send_soon(message)
-    now, count = utcnow(), (invitation.reminder_count or 0) + 1
+    # counted over all the contact's links: a link resent by hand or for a clarification request starts at 0
+    before = db.session.scalar(select(func.max(Invitation.reminder_count)).where(
+        Invitation.campaign_id == invitation.campaign_id, Invitation.contact_id == invitation.contact_id,
+        Invitation.agency_id == invitation.agency_id)) or 0
+    now, count = utcnow(), max(before, invitation.reminder_count or 0) + 1
     for target in (invitation, new):
         target.last_reminded_at = now
         target.reminder_count = count
@@ -745,26 +758,45 @@ def contact_state(links: list[Invitation], now: datetime | None = None) -> str:
     state = invitation_state(links[-1], now)
     if state in ("revoked", "expired", "moved"):
         return state
-    return "opened" if any(link.first_opened_at is not None for link in links) else state
+    # a link opened before it was revoked says nothing about the links sent since
+    opened = any(link.first_opened_at is not None and link.revoked_at is None for link in links)
+    return "opened" if opened else state
 
 
 @dataclass
 class ContactLinks:
-    """A contact's links to a campaign, as one row: the latest link (its actions, expiry and the reminders
-    counted so far), when the first was made, and the contact's state (`contact_state`)."""
+    """A contact's links to a campaign, as one row: the latest link (its actions and expiry), when the first
+    was made, the reminders sent so far (over all their links: a link resent by hand starts at 0) and the
+    contact's state (`contact_state`)."""
 
-    latest: Invitation
-    first_sent_at: datetime
-    state: str
+    links: list[Invitation]
+    now: datetime
+
+    @property
+    def latest(self) -> Invitation:
+        return self.links[-1]
+
+    @property
+    def first_sent_at(self) -> datetime:
+        return self.links[0].created_at
+
+    @property
+    def reminders(self) -> int:
+        return max(link.reminder_count or 0 for link in self.links)
+
+    @property
+    def state(self) -> str:
+        return contact_state(self.links, self.now)
 
 
 def contact_links(campaign: Campaign, now: datetime | None = None) -> list[ContactLinks]:
-    """One row per contact (and agency) invited to the campaign, in the order they were first invited."""
+    """One row per contact (and agency) invited to the campaign, in the order they were first invited; each
+    row's state is worked out when it is read (a page shows a hundred of thousands)."""
     groups: dict[tuple[int, int], list[Invitation]] = {}
     for invitation in invitations_of(campaign):
         groups.setdefault((invitation.agency_id, invitation.contact_id), []).append(invitation)
     now = now or utcnow()
-    return [ContactLinks(links[-1], links[0].created_at, contact_state(links, now)) for links in groups.values()]
+    return [ContactLinks(links, now) for links in groups.values()]
 
 
 def invitation_state(invitation: Invitation, now: datetime | None = None) -> str:

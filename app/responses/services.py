@@ -110,12 +110,13 @@ class AgencyRow:
     percent: int
     last_activity: datetime | None
     response: Response | None
-    invitations: list[tuple[Invitation, str]] = field(default_factory=list)
+    #: One row per contact invited (`campaigns.ContactLinks`: the latest link, the reminders, the state).
+    invitations: list = field(default_factory=list)
 
     @property
     def invitation_summary(self) -> str:
-        """The best state among the contacts' latest invitations (opened > sent > queued ... > none)."""
-        states = [state for _inv, state in self.invitations]
+        """The best state among the contacts' (opened > sent > queued ... > none)."""
+        states = [contact.state for contact in self.invitations]
         for state in campaigns.INVITATION_STATES:
             if state in states:
                 return state
@@ -230,8 +231,7 @@ def progress_overview(campaign: Campaign, actor, *, country: str | None = None, 
     for block, row in shown.items:
         # the latest link of each contact (its actions and reminders), with the contact's state as the campaign
         # page gives it (`contact_state`)
-        row.invitations = [(own[-1], campaigns.contact_state(own, now))
-                           for own in links.get(row.agency.id, {}).values()]
+        row.invitations = [campaigns.ContactLinks(own, now) for own in links.get(row.agency.id, {}).values()]
         block.shown.append(row)
     return Overview(campaign, list(blocks.values()), campaigns.days_to_deadline(campaign, today), shown)
 

@@ -256,7 +256,8 @@ def test_an_agency_taken_out_of_the_campaign_gets_no_new_link_and_no_reminder(cl
         OutboxMessage.kind == "reminder"))}
 
 
-def test_links_stay_valid_until_the_deadline_and_a_later_deadline_extends_them(db_session, open_campaign):
+def test_links_stay_valid_until_the_deadline_and_a_later_deadline_extends_them(app, db_session, open_campaign,
+                                                                              monkeypatch):
     """INVITATION_VALID_DAYS (60) after sending, but never before the end of the deadline: a link sent a year
     before the deadline used to expire after two months. Moving the deadline later extends the links already
     sent; moving it earlier never shortens them."""
@@ -299,6 +300,32 @@ def test_links_stay_valid_until_the_deadline_and_a_later_deadline_extends_them(d
     issued = services.invite(short, send_email=False)[0]
     assert abs(issued.invitation.expires_at.replace(tzinfo=UTC) - (utcnow() + timedelta(days=60))) < timedelta(
         minutes=1)
+    # A link that has already expired stays expired when the deadline moves later (no dead link comes back),
+    # and the links extended are counted in the audit log.
+    from app.core.models import AuditEvent
+
+    expired = issued.invitation
+    expired.expires_at = utcnow() - timedelta(days=1)
+    db_session.commit()
+    services.update_campaign(short, name=short.name, version=short.version, agencies=short.agencies, opens_on=None,
+                             deadline=later)
+    db_session.commit()
+    db_session.expire_all()
+    assert not services.is_valid(db_session.get(Invitation, expired.id))
+    extended = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "invitations.extended",
+                                                           AuditEvent.object_id == str(short.id))).one()
+    assert extended.new_value == {"links": 2, "deadline": later.isoformat()}
+    # East of UTC, the e-mails give dates in TIMEZONE: the link is valid until the end of the deadline there,
+    # and the e-mail says the deadline's date, not the day after.
+    monkeypatch.setitem(app.config, "BABEL_DEFAULT_TIMEZONE", "Asia/Almaty")
+    east = services.create_campaign("East", open_campaign.version, agencies=list(open_campaign.agencies),
+                                    deadline=deadline)
+    services.set_status(east, "open")
+    services.invite(east)
+    db_session.commit()
+    mail = db_session.scalars(select(OutboxMessage).where(OutboxMessage.locale == "en")
+                              .order_by(OutboxMessage.id.desc())).first()
+    assert f"stays valid until {deadline.strftime('%B')} {deadline.day}, {deadline.year}" in mail.body_text
 
 
 def test_invitations_and_reminders_name_their_campaign_in_the_contacts_language(db_session, open_campaign):
@@ -363,6 +390,30 @@ def test_the_campaign_page_and_the_overview_show_one_row_per_contact_and_agree(c
                           headers={"Accept-Language": "en"}).get_data(as_text=True)
     afm_overview = re.search(r'<tr data-agency="AFM">.*?</tr>', overview, re.S).group(0)
     assert ">opened<" in afm_overview and "3 reminders" in afm_overview
+    # A link resent by hand starts its own count at 0: the row still counts the contact's 3 reminders, and the
+    # next reminder is the 4th.
+    afm_latest = db_session.scalars(select(Invitation).where(Invitation.contact.has(email="afm@example.org"))
+                                    .order_by(Invitation.id.desc())).first()
+    services.reissue(afm_latest)
+    db_session.commit()
+
+    def afm_row() -> str:
+        page = client.get(f"/campaigns/{open_campaign.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        return re.search(r"<tr>\s*<td>KZ · AFM</td>.*?</tr>", page, re.S).group(0)
+
+    assert '<td class="num">3</td>' in afm_row()
+    for invitation in db_session.scalars(select(Invitation)):
+        invitation.created_at -= timedelta(days=10)
+        if invitation.last_reminded_at:
+            invitation.last_reminded_at -= timedelta(days=10)
+    remind(db_session.merge(open_campaign), min_days=7)
+    db_session.commit()
+    assert '<td class="num">4</td>' in afm_row()
+    # Revoked, then sent a new link: an old link opened before the revocation does not make the row "opened".
+    services.revoke_contact_links(afm_latest)
+    services.reissue(db_session.merge(afm_latest))
+    db_session.commit()
+    assert ">opened<" not in afm_row() and ">queued<" in afm_row()
 
 
 def test_campaign_page_lists_invitations_a_page_at_a_time(client, db_session, make_user, open_campaign,
