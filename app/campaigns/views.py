@@ -234,8 +234,11 @@ def _conflict(form: CampaignForm, campaign) -> dict | None:
         return None  # not posted by the edit page (a script, a page from before this check): nothing to compare
     try:
         seen = json.loads(form.seen.data or "")
-    except ValueError:
+    except (ValueError, RecursionError):
         seen = None
+    if not isinstance(seen, dict) or not isinstance(seen.get("agencies", []), list) \
+            or not all(type(agency_id) is int for agency_id in seen.get("agencies", [])):
+        seen = None  # not what the page wrote: compared as unknown (every part changed)
     changed = services.changed_since(campaign, seen)
     if not changed:
         return None

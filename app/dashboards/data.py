@@ -376,7 +376,7 @@ def country_data(campaign: Campaign, actor, country_code: str, filters: Filters 
                          for s in RESPONSE_STATUSES},
             "answered_weight": round(answered, 4),
             "total_weight": round(total, 4),
-            "pooled": round(answered / total, 4) if total else None,
+            "pooled": _round(answered / total) if total else None,  # rounded once, as the other figures
         },
         "priorities": _priorities(definition, heat_agencies, by_agency, lang),
     }

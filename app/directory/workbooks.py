@@ -577,7 +577,9 @@ def _read_tables(data: bytes) -> dict[str, _Table] | list[Problem]:
 
 def _looks_like(sheet) -> str | None:
     """"agencies" or "contacts" when the first non-blank row of a sheet (within its first rows and columns) has
-    the required headings of that table, else None."""
+    the required headings of that table, else None (also for a chart sheet, which has no cells)."""
+    if not hasattr(sheet, "iter_rows"):
+        return None
     for values in sheet.iter_rows(max_row=HEADING_SEARCH_ROWS, max_col=HEADING_SEARCH_COLUMNS, values_only=True):
         if all(_is_blank(v) for v in values):
             continue

@@ -307,6 +307,10 @@ def test_an_edit_page_opened_before_a_colleagues_save_does_not_undo_it(client, d
     assert "Second round for the ministries" in html
     db_session.expire_all()
     assert sorted(a.acronym for a in campaign.agencies) == ["AFM", "GP", "MVD"] and campaign.description == ""
+    # A "seen" that is not what the page wrote (edited by hand) is compared as unknown: refused, never a 500.
+    for forged in ('{"parts": {}, "agencies": 5}', '{"parts": {}, "agencies": [[1]]}', "[" * 100000, "null"):
+        answer = client.post(url, data={**tab_a, "seen": [forged], "action": ["save"]})
+        assert answer.status_code == 409, forged
     # Saved again from the page that said so (its ticks as the person leaves them): it goes through.
     again = form_as_browser_sends(html)
     assert client.post(url, data={**again, "action": ["save"]}).status_code == 302

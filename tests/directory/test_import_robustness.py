@@ -294,8 +294,16 @@ def test_a_table_under_another_sheet_name_is_refused_not_skipped(app_ctx, countr
     assert f"{title}: The sheet “{title}” has the columns of the sheet Agencies / Ведомства but another name" \
         in result.output
     assert count(db_session, Agency) == 0
-    # The template's own other sheets (instructions, lists) are not taken for tables.
+    # The template's own other sheets (instructions, lists) are not taken for tables, nor is a chart sheet.
     assert read(workbook([["KZ", "NEW", "other", "A new agency", "", ""]]), countries) == []
+    def with_chart(book):
+        from openpyxl.chart import BarChart, Reference
+
+        chart = BarChart()
+        chart.add_data(Reference(book["Lists"], min_col=1, min_row=1, max_row=3))
+        book.create_chartsheet("Chart").add_chart(chart)
+
+    assert read(workbook([["KZ", "NEW", "other", "A new agency", "", ""]], change=with_chart), countries) == []
 
 
 def test_values_under_no_heading_are_refused(app_ctx, countries, db_session, tmp_path):

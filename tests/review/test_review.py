@@ -270,15 +270,19 @@ def test_a_long_clarification_message_is_refused_not_cut(app_ctx, review_world, 
     else:
         raise AssertionError("a message over the limit was accepted")
     db_session.rollback()
-    exact = ("Line one.\r\n" + "y" * 4988)  # 5,000 characters with the line break counted once
+    over = "Line one.\r\n" + "y" * 4991  # 5,001 characters with the line break counted once: refused
+    refused = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "clarify": ["staff_total"],
+                                                  "message-staff_total": over})
+    assert refused.status_code == 422 and "This message has 5,001 characters" in refused.get_data(as_text=True)
+    exact = "Line one.\r\n" + "y" * 4990  # 5,000 characters with the line break counted once: sent whole
     sent = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "clarify": ["staff_total"],
                                                "message-staff_total": exact})
     assert sent.status_code == 302
     db_session.rollback()
     [stored] = db_session.scalars(select(Clarification))
-    assert stored.message == "Line one.\n" + "y" * 4988
+    assert stored.message == "Line one.\n" + "y" * 4990 and len(stored.message) == 5000
     mail = db_session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "clarification")).first()
-    assert "y" * 4988 in mail.body_text
+    assert "y" * 4990 in mail.body_text
 
 
 def test_a_response_is_not_returned_while_its_campaign_is_closed(app_ctx, review_world, db_session):
