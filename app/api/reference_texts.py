@@ -159,7 +159,7 @@ TEXTS = (
     N_('**Authentication.** Every request except this document and its reference page sends a personal API token: `Authorization: Bearer <token>`. Staff, administrators and experts create and revoke tokens on their account page (*API tokens*); a token is shown once, stored only as a hash, and may expire. Respondents answer through their invitation links and have no tokens.'),
     N_('**Scope.** Staff and administrators read everything. An expert reads the countries assigned to them, the agencies of those countries, their responses and scores; anything else answers 404, as if it did not exist.'),
     N_('**Lists** take `page` (from 1) and `per_page` (1 to 100, default 25) and answer `{"data": [...], "meta": {"page", "per_page", "total", "pages"}, "links": {"self", "first", "last", "next", "previous"}}`; a single object is `{"data": {...}}`.'),
-    N_('**Errors** (400, 401, 403, 404, 405, 429, 500) all answer `{"error": {"status": 404, "code": "not_found", "title": "Not Found", "message": "...", "details": []}}`; `code` is stable and meant for programs.'),
+    N_('**Errors** (400, 401, 403, 404, 405, 429, 500) all answer `{"error": {"status": 404, "code": "not_found", "title": "Not Found", "message": "...", "details": []}}`; `code` is stable and meant for programs; `title` and `message` are for people, in the language of `Accept-Language`.'),
     N_('**Rate limit.** Each token may make a limited number of requests per minute (429 with `Retry-After` beyond).'),
     N_('Needs Assessment API'),
 )

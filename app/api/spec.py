@@ -32,7 +32,8 @@ agencies of those countries, their responses and scores; anything else answers 4
 
 **Errors** (400, 401, 403, 404, 405, 429, 500) all answer
 `{"error": {"status": 404, "code": "not_found", "title": "Not Found", "message": "...", "details": []}}`;
-`code` is stable and meant for programs.
+`code` is stable and meant for programs; `title` and `message` are for people, in the language of
+`Accept-Language`.
 
 **Rate limit.** Each token may make a limited number of requests per minute (429 with `Retry-After` beyond).
 """

@@ -92,7 +92,7 @@ def update_user(user: User, *, name: str, role: str, locale: str | None, is_acti
                 country_codes: Iterable[str], actor=None) -> User:
     """Change a user's profile, role, activity and countries; audited with old and new values."""
     if role not in ROLES:
-        raise AccountError(_("unknown role '%(role)s'", role=role))
+        raise AccountError(_("Unknown role “%(role)s”.", role=role))
     if role == "respondent" and user.role != "respondent":
         # a respondent signs in with the personal links sent to one of their agency's contacts: an account made
         # one here would keep a password that leads nowhere and no agency to answer for

@@ -173,7 +173,9 @@ def remind(campaign_id: int):
         # before, anything but a number was taken for 7 without a word
         flash(_("The minimum interval is a whole number of days, from 0 to %(max)s. No reminder was sent.",
                 max=MAX_REMINDER_DAYS), "error")
-        return redirect(url_for(".progress", campaign_id=campaign.id))
+        from app.core.urls import safe_next  # back to the page (and filters) it came from, as after a reminder
+
+        return redirect(safe_next(request.form.get("next")) or url_for(".progress", campaign_id=campaign.id))
     min_days = int(typed)
     # The overview's filters (country or regional bodies, type of agency, text) limit "remind every agency" to
     # the agencies that match them, on every page of the overview.

@@ -707,5 +707,5 @@ def ranked_priorities(definition, country_indicators: Mapping[str, CountryIndica
     order = {indicator.id: n for n, (_area, indicator) in enumerate(definition.indicators())}
     ranked = [(indicator_id, c) for indicator_id, c in country_indicators.items()
               if indicator_id in order and c.gap is not None and c.gap > 0]
-    ranked.sort(key=lambda pair: (-pair[1].priority, -pair[1].gap, order[pair[0]]))
+    ranked.sort(key=lambda pair: (*rank_key(pair[1].priority, pair[1].gap), order[pair[0]]))
     return ranked if limit is None else ranked[:limit]

@@ -434,7 +434,7 @@ def test_campaign_page_lists_invitations_a_page_at_a_time(client, db_session, ma
     assert sorted(shown[0] + shown[1]) == sorted(emails) and len(shown[0]) == 2 and len(shown[1]) == 1
     for html in (first, second):
         assert "<dt>Contacts invited</dt><dd>3</dd>" in html
-    assert "Page 1 of 2 · Invitations 1–2 of 3" in first and "Invitations 3–3 of 3" in second
+    assert "Page 1 of 2 · Contacts 1–2 of 3" in first and "Contacts 3–3 of 3" in second
     assert f'href="{url}?page=2#invitations" rel="next"' in first
     assert f'href="{url}?page=1#invitations" rel="prev"' in second
     # revoking from page 2 comes back to page 2
@@ -443,7 +443,7 @@ def test_campaign_page_lists_invitations_a_page_at_a_time(client, db_session, ma
     assert back.status_code == 302 and back.headers["Location"].endswith(f"{url}?page=2")
     assert re.search(r'name="next" value="/campaigns/\d+\?page=2"', second)
     # a page past the end shows the last page
-    assert "Invitations 3–3 of 3" in client.get(url + "?page=9", headers={"Accept-Language": "en"}).get_data(
+    assert "Contacts 3–3 of 3" in client.get(url + "?page=9", headers={"Accept-Language": "en"}).get_data(
         as_text=True)
 
 
