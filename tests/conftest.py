@@ -294,8 +294,10 @@ def add_translations(monkeypatch, lang: str, entries: dict) -> None:
 
 def form_as_browser_sends(html: str, form_id: str | None = None) -> dict[str, list[str]]:
     """The fields of a page's form as a browser submits them untouched: inputs with their value (checkboxes
-    and radios only when checked), textareas with their text, and each select with its selected option, or
-    its first one when none is selected (what the person sees and sends). `form_id` picks a form by id, else
+    and radios only when checked), textareas with their text (the newline after the opening tag dropped, as
+    HTML parsing does), each select with its selected options, or its first option when none is selected and
+    it is a single select (a multiple select then sends nothing); disabled controls send nothing. No submit
+    button's value is included (add the pressed one). `form_id` picks a form by id, else
     the first form of the page's content (not the language menu nor "Sign out"). {name: [values]}, as the test
     client posts it."""
     from html.parser import HTMLParser
@@ -305,7 +307,7 @@ def form_as_browser_sends(html: str, form_id: str | None = None) -> dict[str, li
             super().__init__(convert_charrefs=True)
             self.forms: list[tuple[str, list]] = []
             self.current: list | None = None
-            self.select: list | None = None  # [name, first option value, selected value]
+            self.select: list | None = None  # [name, first option value, selected values, multiple]
             self.textarea: list | None = None
             self.option: str | None = None
 
@@ -314,20 +316,20 @@ def form_as_browser_sends(html: str, form_id: str | None = None) -> dict[str, li
             if tag == "form":
                 self.current = []
                 self.forms.append((a.get("id") or a.get("action") or "", self.current))
-            elif self.current is None:
+            elif self.current is None or "disabled" in a:
                 return
             elif tag == "input" and a.get("name") and a.get("type") not in ("submit", "button", "file"):
                 if a.get("type") in ("checkbox", "radio") and "checked" not in a:
                     return
                 self.current.append((a["name"], a.get("value", "on" if a.get("type") == "checkbox" else "")))
             elif tag == "select" and a.get("name"):
-                self.select = [a["name"], None, None]
+                self.select = [a["name"], None, [], "multiple" in a]
             elif tag == "option" and self.select is not None:
                 value = a.get("value", "")
                 if self.select[1] is None:
                     self.select[1] = value
                 if "selected" in a:
-                    self.select[2] = value
+                    self.select[2].append(value)
             elif tag == "textarea" and a.get("name"):
                 self.textarea = [a["name"], ""]
 
@@ -337,11 +339,15 @@ def form_as_browser_sends(html: str, form_id: str | None = None) -> dict[str, li
 
         def handle_endtag(self, tag):
             if tag == "select" and self.select is not None and self.current is not None:
-                name, first, selected = self.select
-                self.current.append((name, selected if selected is not None else (first or "")))
+                name, first, selected, multiple = self.select
+                if not selected and not multiple and first is not None:
+                    selected = [first]
+                self.current.extend((name, value) for value in (selected if multiple else selected[-1:]))
                 self.select = None
             elif tag == "textarea" and self.textarea is not None and self.current is not None:
-                self.current.append((self.textarea[0], self.textarea[1].removeprefix("\n")))
+                text = self.textarea[1]
+                text = text[2:] if text.startswith("\r\n") else text.removeprefix("\n")
+                self.current.append((self.textarea[0], text))
                 self.textarea = None
             elif tag == "form":
                 self.current = None
