@@ -93,6 +93,11 @@ def update_user(user: User, *, name: str, role: str, locale: str | None, is_acti
     """Change a user's profile, role, activity and countries; audited with old and new values."""
     if role not in ROLES:
         raise AccountError(_("Unknown role “%(role)s”.", role=role))
+    if user.role == "respondent" and role != "respondent":
+        # a respondent's account has no password and belongs to a contact: made staff or expert, it could not
+        # sign in, and the contact's links would stop working ("belongs to a staff or expert account")
+        raise AccountError(_("A respondent's account cannot be given another role: it signs in with its contact's "
+                             "personal links only. Create a separate account for the person's other role."))
     if role == "respondent" and user.role != "respondent":
         # a respondent signs in with the personal links sent to one of their agency's contacts: an account made
         # one here would keep a password that leads nowhere and no agency to answer for

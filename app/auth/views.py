@@ -147,8 +147,9 @@ def edit_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     form = UserForm(obj=user)
     _fill_choices(form)
-    if user.role != "respondent":  # as on the creation form (`update_user` refuses it too)
-        form.role.choices = [choice for choice in form.role.choices if choice.value != "respondent"]
+    # A respondent's account stays one, and no other account becomes one (`update_user` refuses both too).
+    form.role.choices = [choice for choice in form.role.choices if (choice.value == "respondent") == (
+        user.role == "respondent")]
     del form.password
     if request.method == "GET":
         form.countries.data = user.country_codes

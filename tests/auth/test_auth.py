@@ -206,6 +206,16 @@ def test_user_form_refuses_accounts_that_would_not_work_as_meant(client, make_us
 
     with pytest.raises(services.AccountError, match="cannot be made a respondent"):
         services.update_user(other, name="", role="respondent", locale=None, is_active=True, country_codes=[])
+    # Nor can a respondent's account (no password, tied to a contact) be given another role.
+    respondent = make_user("respondent", email="contact@mvd.example.org")
+    page = client.get(f"/admin/users/{respondent.id}").get_data(as_text=True)
+    assert 'value="respondent"' in page and 'value="expert"' not in page and 'value="staff"' not in page
+    refused = client.post(f"/admin/users/{respondent.id}", data={**base, "email": respondent.email, "role": "expert"})
+    assert refused.status_code == 422
+    db_session.refresh(respondent)
+    assert respondent.role == "respondent"
+    with pytest.raises(services.AccountError, match="cannot be given another role"):
+        services.update_user(respondent, name="", role="staff", locale=None, is_active=True, country_codes=[])
 
 
 def test_admin_deactivates_and_resets(client, make_user, db_session):
