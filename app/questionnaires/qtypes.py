@@ -92,7 +92,10 @@ class TextType(QuestionType):
     default_max = 500
 
     def convert(self, question, raw, *, definition=None, today=None):
-        text = super().convert(question, raw)
+        # Line breaks as one "\n" whatever sent them: a browser posts a form's textarea with CR LF but the
+        # autosave's JSON with LF, and the two must compare equal (else a false conflict, and a history entry
+        # for every save); CR LF also reached the offline workbook as "_x000D_".
+        text = super().convert(question, raw).replace("\r\n", "\n").replace("\r", "\n")
         limit = question.max_length or self.default_max
         if len(text) > limit:
             raise AnswerError(N_("The text is too long: {length} characters, at most {limit} allowed."),

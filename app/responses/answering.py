@@ -142,6 +142,9 @@ class SaveResult:
     ignored: list[str] = field(default_factory=list)
     #: The values the form should show again for refused questions (the raw input, as typed).
     kept_input: dict[str, Any] = field(default_factory=dict)
+    #: Questions left as stored because the saver's page did not change them while someone else did (the
+    #: newer value stays): a page shown again must show the stored value there, not its own stale one.
+    kept_newer: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -234,6 +237,7 @@ def save_answers(response: Response, raws: dict[str, Any], *, actor, channel: st
         if base_versions is not None and qid in base_versions and base_versions[qid] != stored_version:
             if originals is not None and originals.get(qid) == digest(value):
                 result.versions[qid] = stored_version  # not changed on this page: the newer value stays
+                result.kept_newer.append(qid)
                 continue
             result.conflicts[qid] = Conflict(qid, value, old, stored_version,
                                              _who(answer.updated_by_id) if answer else "",

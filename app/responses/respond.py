@@ -32,7 +32,16 @@ from app.core.downloads import send_workbook
 from app.core.models import utcnow
 from app.extensions import db
 from app.i18n import _, available_locales, force_locale, get_locale_code
-from app.questionnaires.forms import ADAPTERS, REMOVE_FILE, SPECIAL, Context, build_section_form, raw_values, tr
+from app.questionnaires.forms import (
+    ADAPTERS,
+    REMOVE_FILE,
+    SPECIAL,
+    Context,
+    build_section_form,
+    field_name,
+    raw_values,
+    tr,
+)
 from app.questionnaires.qtypes import AnswerError
 from app.questionnaires.rendering import expression_trees, is_visible
 from app.questionnaires.services import definition_of
@@ -98,6 +107,18 @@ def _state_labels(states: list[str]) -> list[tuple[str, str]]:
     labels = {"not_started": _("Not started"), "partial": _("Partly answered"), "complete": _("Complete"),
               "skipped": _("Does not apply")}
     return [(STATE_CLASSES[s], labels[s]) for s in states]
+
+
+def _with_stored(posted, questions, stored: dict[str, Any]) -> MultiDict:
+    """The posted form data with the fields of `questions` replaced by what shows their stored value."""
+    data = MultiDict(posted)
+    for question in questions:
+        name = field_name(question.id)
+        for key in [key for key in data if key == name or key.startswith(name + "__")]:
+            data.poplist(key)
+        for key, value in ADAPTERS[question.type].form_data(question, stored.get(question.id)).items():
+            data.setlist(key, value if isinstance(value, list) else [value])
+    return data
 
 
 def _versions(response: Response) -> dict[str, tuple[int, str]]:
@@ -226,6 +247,12 @@ def section(number: int):
             return redirect(url_for(".section", number=number))
         status = 409 if conflicts and not errors else 422
         # The form shows what was typed; versions are the stored ones, so saving again keeps the typed value.
+        # Except where the page changed nothing and a colleague did meanwhile: there it shows the stored value
+        # (with its version), or saving again would put the page's stale value over the colleague's.
+        if result.kept_newer:
+            form = build_section_form(definition, section, scope.lang, meta=meta, formdata=CombinedMultiDict((
+                request.files, _with_stored(request.form, [by_id[qid] for qid in result.kept_newer],
+                                            answering.stored_values(response)))))
     else:
         form = build_section_form(definition, section, scope.lang, values=answering.stored_values(response),
                                   meta=meta)
@@ -331,8 +358,11 @@ def autosave():
             "at": format_time(result.conflicts[qid].at, "short") if result.conflicts[qid].at else ""}), 409
     if result.errors:
         return jsonify(error=result.errors[qid]), 422
-    return jsonify(version=result.versions.get(qid, 0), saved_at=format_time(utcnow(), "short"),
-                   progress=_progress(definition, answering.stored_values(response), date.today()))
+    stored = answering.stored_values(response)
+    # the digest too: the page's hidden fields for this question follow the autosave, so that a later
+    # whole-page save (Save, Next) starts from it instead of taking the person's own autosave for a conflict
+    return jsonify(version=result.versions.get(qid, 0), digest=answering.digest(stored.get(qid)),
+                   saved_at=format_time(utcnow(), "short"), progress=_progress(definition, stored, date.today()))
 
 
 @bp.route("/clarifications/<int:clarification_id>", methods=["POST"])

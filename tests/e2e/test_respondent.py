@@ -442,3 +442,23 @@ def test_a_matrix_on_a_phone_lists_each_rows_answers_with_their_labels(browser, 
         assert stored(live_app)["skills"] == {"forensics": 2}
     finally:
         context.close()
+
+
+def test_next_after_an_autosave_is_no_conflict_with_oneself(page, live_app, live_server):
+    """The autosave changed the answer's version but not the page's hidden version of it, so "Next" right after
+    typing more was refused as a conflict with "someone else" (oneself). The page now follows its autosaves."""
+    (link,) = make_campaign(live_app, live_server)
+    page.goto(link)
+    page.goto(live_server + "/respondent/sections/1")
+    with saving(page, "staff_total"):
+        page.fill("#q__staff_total", "12")
+        page.locator("#q__staff_total").blur()
+    wait_saved(page)
+    assert page.locator("input[name='v__staff_total']").input_value() == "1"
+    page.fill("#q__staff_total", "1250")  # typed, not yet saved in the background
+    page.check("input[name='q__has_unit'][value='no']")
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_load_state("networkidle")
+    assert "someone else changed this answer" not in page.content()
+    assert "/respondent/sections/1" not in page.url
+    assert stored(live_app)["staff_total"] == 1250

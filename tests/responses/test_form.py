@@ -9,9 +9,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from tests.conftest import extract_csrf, post_multipart
+from tests.conftest import extract_csrf, form_as_browser_sends, post_multipart
 
 FILE_QUESTIONNAIRE = """
 schema_version: 1
@@ -211,6 +211,40 @@ def test_two_contacts_saving_different_questions_both_keep_their_answers(first, 
     assert post_section(second, 1, {"q__staff_total": "300"}, page=second_page).status_code == 302
     assert post_section(first, 1, {"q__agency_name": "MVD"}, page=first_page).status_code == 302
     assert stored(db_session) == {"agency_name": "MVD", "staff_total": 300}
+
+
+def test_saving_again_after_a_conflict_never_puts_a_stale_value_over_a_colleagues(first, second, db_session):
+    """Both open section 1 with staff 100. The second contact changes the staff to 300 and the name; the first
+    changes only the name and gets a conflict for it. The conflict page used to show the first contact's stale
+    staff (100) with the stored version, so saving again as the page invited put 100 over 300 without a word.
+    It now shows the stored 300 there, and saving again as a browser does keeps it."""
+    assert post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "100"}).status_code == 302
+    first_page = first.get("/respondent/sections/1").get_data(as_text=True)
+    second_page = second.get("/respondent/sections/1").get_data(as_text=True)
+    assert post_section(second, 1, {"q__agency_name": "Name by the second", "q__staff_total": "300"},
+                        page=second_page).status_code == 302
+    fields = form_as_browser_sends(first_page)
+    fields["q__agency_name"] = ["Name by the first"]
+    conflict = first.post("/respondent/sections/1", data={**fields, "action": ["save"]})
+    page = conflict.get_data(as_text=True)
+    assert conflict.status_code == 409
+    again = form_as_browser_sends(page)
+    assert again["q__staff_total"] == ["300"] and again["q__agency_name"] == ["Name by the first"]
+    assert first.post("/respondent/sections/1", data={**again, "action": ["save"]}).status_code == 302
+    assert stored(db_session) == {"agency_name": "Name by the first", "staff_total": 300}
+
+
+def test_line_breaks_compare_equal_from_the_form_and_the_autosave(first, db_session):
+    """A textarea posts CR LF, the autosave LF: the same text saved both ways is one value (no conflict, no new
+    version, no history entry), stored with LF."""
+    from app.core.models import AuditEvent
+
+    assert autosave(first, "priorities", {"q__priorities": ["Dept A\nDept B"]}).status_code == 200
+    assert post_section(first, 2, {"q__priorities": "Dept A\r\nDept B"}).status_code == 302
+    db_session.rollback()
+    assert stored(db_session)["priorities"] == "Dept A\nDept B"
+    assert db_session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "answer.changed")) == 1
 
 
 def autosave(client, question: str, fields: dict, base: int = 0):

@@ -523,7 +523,7 @@ def test_exotic_text_round_trips_exactly(world, db_session):
     book = download(world.response, "en")
     cell = answer_cell(book, "priorities")
     assert cell.data_type == "s" and cell.quotePrefix  # text, never a formula
-    assert unescape(cell.value) == tricky
+    assert unescape(cell.value) == tricky.replace("\r\n", "\n")  # line breaks are stored as one LF
     assert unescape(answer_cell(book, "agency_name").value) == "+7 " + KAZAKH
     outcome = import_(world, to_bytes(book), apply=True)
     assert outcome.problems == [] and outcome.changes == []

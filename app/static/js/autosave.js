@@ -105,6 +105,13 @@
         say(texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
       } else if (result.status === 200) {
         box.setAttribute("data-version", data.version);
+        // The page's hidden version and fingerprint of this answer follow the autosave: a whole-page save
+        // (Save, Next, a file chosen) then starts from it, instead of taking one's own autosave for someone
+        // else's change.
+        var version = document.querySelector("input[name='v__" + qid + "']");
+        if (version) { version.value = data.version; }
+        var original = document.querySelector("input[name='o__" + qid + "']");
+        if (original && data.digest !== undefined) { original.value = data.digest; }
         setError(box, null);
         var removed = box.querySelector("input[name$='__remove']:checked");
         if (removed) {  // "Remove this file" was saved: the file is gone
