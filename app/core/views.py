@@ -63,6 +63,13 @@ def _answers_get(target: str) -> bool:
     return True
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    """The site's icon where browsers look for it without a page to name it (JSON answers, downloads): a 404
+    there was an error in the browser's console."""
+    return current_app.send_static_file("favicon.svg"), 200, {"Content-Type": "image/svg+xml"}
+
+
 @bp.route("/healthz")
 def healthz():
     """Liveness and database check for load balancers."""

@@ -27,6 +27,7 @@ POLICY: dict[str, set[str] | None] = {
     "static": None,
     "core.home": None,
     "core.healthz": None,
+    "core.favicon": None,
     "core.set_language": None,
     "auth.sign_in": None,
     "auth.sign_out": None,

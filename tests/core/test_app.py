@@ -14,6 +14,17 @@ def test_healthz_reports_database_ok(client):
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
+def test_the_icon_is_served_where_browsers_look_for_it(client):
+    """A browser asks for /favicon.ico on pages that name no icon (JSON answers): it was a 404, an error in the
+    console."""
+    response = client.get("/favicon.ico")
+    try:
+        assert response.status_code == 200 and response.content_type.startswith("image/svg+xml")
+        assert b"<svg" in response.data
+    finally:
+        response.close()
+
+
 def test_healthz_reports_a_broken_database(tmp_path):
     from tests.conftest import make_app
 
