@@ -148,6 +148,16 @@ def wait_saved(page):
     page.wait_for_function("() => document.getElementById('save-status').className.includes('ok')")
 
 
+def open_section_and_autosave(page, link: str, live_server: str, staff: str = "12") -> None:
+    """Open the link, then section 1, type the staff count and wait for its background save."""
+    page.goto(link)
+    page.goto(live_server + "/respondent/sections/1")
+    with saving(page, "staff_total"):
+        page.fill("#q__staff_total", staff)
+        page.locator("#q__staff_total").blur()
+    wait_saved(page)
+
+
 def test_respondent_answers_in_russian_and_submits(page, live_app, live_server):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -227,12 +237,7 @@ def test_autosave_after_the_session_ended_says_so_and_keeps_the_text(browser, li
     (link,) = make_campaign(live_app, live_server)
     context = browser.new_context()
     page = context.new_page()
-    page.goto(link)
-    page.goto(live_server + "/respondent/sections/1")
-    with saving(page, "staff_total"):
-        page.fill("#q__staff_total", "12")
-        page.locator("#q__staff_total").blur()
-    wait_saved(page)
+    open_section_and_autosave(page, link, live_server)
 
     other = context.new_page()  # sign out in another tab
     other.goto(live_server + "/respondent")
@@ -448,12 +453,7 @@ def test_next_after_an_autosave_is_no_conflict_with_oneself(page, live_app, live
     """The autosave changed the answer's version but not the page's hidden version of it, so "Next" right after
     typing more was refused as a conflict with "someone else" (oneself). The page now follows its autosaves."""
     (link,) = make_campaign(live_app, live_server)
-    page.goto(link)
-    page.goto(live_server + "/respondent/sections/1")
-    with saving(page, "staff_total"):
-        page.fill("#q__staff_total", "12")
-        page.locator("#q__staff_total").blur()
-    wait_saved(page)
+    open_section_and_autosave(page, link, live_server)
     assert page.locator("input[name='v__staff_total']").input_value() == "1"
     page.fill("#q__staff_total", "1250")  # typed, not yet saved in the background
     page.check("input[name='q__has_unit'][value='no']")
