@@ -17,7 +17,7 @@ from app.auth.models import User
 from app.campaigns.models import CAMPAIGN_STATUSES, Campaign, Invitation, campaign_agencies
 from app.campaigns.tokens import hash_token, looks_like_token, new_token
 from app.core import audit
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.directory.models import Agency, Contact, Country
 from app.extensions import db, lock_for_writing
 from app.i18n import _, language_name
@@ -115,16 +115,13 @@ def edit_state(campaign: Campaign) -> dict:
     """What an edit page of the campaign showed: a digest of each of its parts and the agencies' ids. Given back
     when the page is saved (`changed_since`), so that a page opened before a colleague's save does not undo it
     without a word (an agency added meanwhile, taken out again by the older page, loses the links just sent)."""
-    import hashlib
-    import json
+    from app.responses.answering import digest
 
     parts = {"name": [campaign.name, campaign.name_translations or {}, campaign.description or ""],
              "version": campaign.version_id, "dates": [campaign.opens_on, campaign.deadline],
              "follow_up_of": campaign.follow_up_of_id, "agencies": sorted(a.id for a in campaign.agencies),
              "targets": campaign.target_overrides or {}}
-    digests = {name: hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode())
-               .hexdigest()[:16] for name, value in parts.items()}
-    return {"parts": digests, "agencies": parts["agencies"]}
+    return {"parts": {name: digest(value) for name, value in parts.items()}, "agencies": parts["agencies"]}
 
 
 def changed_since(campaign: Campaign, seen: dict | None) -> list[str]:
@@ -297,7 +294,7 @@ def update_campaign(
             # a later deadline keeps the links still valid until it (never shortened; an expired or revoked
             # link stays so)
             until = link_expiry(campaign, invitation.created_at)
-            if until > _aware_utc(invitation.expires_at):
+            if until > as_utc(invitation.expires_at):
                 invitation.expires_at = until
                 extended += 1
     if extended:
@@ -526,16 +523,11 @@ def link_expiry(campaign: Campaign, issued_at: datetime) -> datetime:
     a link sent early for a distant deadline expired while the agency still had months to answer."""
     from zoneinfo import ZoneInfo
 
-    until = _aware_utc(issued_at) + timedelta(days=current_app.config["INVITATION_VALID_DAYS"])
+    until = as_utc(issued_at) + timedelta(days=current_app.config["INVITATION_VALID_DAYS"])
     if campaign.deadline is not None:
         zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "UTC")
         until = max(until, datetime.combine(campaign.deadline, time(23, 59, 59), tzinfo=zone).astimezone(UTC))
     return until
-
-
-def _aware_utc(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored in UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _issue(campaign: Campaign, agency: Agency, contact: Contact, *, actor, send_email: bool, channel: str) -> Issued:
@@ -618,11 +610,12 @@ def queue_reminder(invitation: Invitation, *, actor=None, channel: str = "web") 
                          template="reminder", context=_mail_context(new, issued.link), actor=actor)
     new.message_id = message.id
     mail.send_soon(message)
-    # counted over all the contact's links: a link resent by hand or for a clarification request starts at 0
+    # counted over all the contact's links (this one among them): a link resent by hand or for a clarification
+    # request starts at 0
     before = db.session.scalar(select(func.max(Invitation.reminder_count)).where(
         Invitation.campaign_id == invitation.campaign_id, Invitation.contact_id == invitation.contact_id,
         Invitation.agency_id == invitation.agency_id)) or 0
-    now, count = utcnow(), max(before, invitation.reminder_count or 0) + 1
+    now, count = utcnow(), before + 1
     for target in (invitation, new):
         target.last_reminded_at = now
         target.reminder_count = count

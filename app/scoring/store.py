@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import gc
 import json
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import DateTime, Text, case, cast, delete, func, insert, literal, select
 
 from app.campaigns.models import Campaign
 from app.campaigns.services import campaign_countries, lock_campaign
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.directory.models import Agency, Country
 from app.extensions import db
 from app.questionnaires.models import QuestionnaireVersion
@@ -123,11 +123,6 @@ def refresh_response(response: Response, today: date | None = None) -> None:
     _forget_loaded_scores()
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored in UTC): make them comparable with aware ones."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _ratings(campaign_id: int, country_id: int | None = None) -> dict[int, dict[str, list[engine.Rating]]]:
     """{country id: {indicator id: ratings, oldest first}} of a campaign (or of one of its countries)."""
     query = select(ExpertRating).where(ExpertRating.campaign_id == campaign_id)
@@ -136,7 +131,7 @@ def _ratings(campaign_id: int, country_id: int | None = None) -> dict[int, dict[
     out: dict[int, dict[str, list[engine.Rating]]] = {}
     for rating in db.session.scalars(query.order_by(ExpertRating.created_at, ExpertRating.id)):
         out.setdefault(rating.country_id, {}).setdefault(rating.indicator_id, []).append(
-            engine.Rating(level=rating.level, at=_aware(rating.created_at), expert=rating.expert_id))
+            engine.Rating(level=rating.level, at=as_utc(rating.created_at), expert=rating.expert_id))
     return out
 
 
