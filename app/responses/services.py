@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.campaigns import services as campaigns
 from app.campaigns.models import Campaign, Invitation
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.core.pagination import Page, page_of
 from app.directory.models import Agency, Country
 from app.directory.services import agency_matches
@@ -289,17 +289,13 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
         if agency.id in done:
             outcomes.append(ReminderOutcome(invitation, "submitted"))
             continue
-        last = max([_aware(i.last_reminded_at or i.created_at, now) for i in invitations])
+        last = max([as_utc(i.last_reminded_at or i.created_at) for i in invitations])
         if now - last < timedelta(days=min_days):
             outcomes.append(ReminderOutcome(invitation, "too soon"))
             continue
         campaigns.queue_reminder(invitation, actor=actor, channel=channel)
         outcomes.append(ReminderOutcome(invitation, "reminded"))
     return outcomes
-
-
-def _aware(moment: datetime, now: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=now.tzinfo)
 
 
 __all__ = ["RESPONSE_STATUSES", "ResponseError", "overview_agencies", "progress_overview", "remind",
