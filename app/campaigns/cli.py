@@ -1,4 +1,4 @@
-"""`flask campaigns ...`: create, list, open, close, invite (reminders: app/responses/cli.py)."""
+"""`flask campaigns ...`: create, list, open, close, delete (drafts), invite (reminders: app/responses/cli.py)."""
 
 from __future__ import annotations
 
@@ -127,6 +127,19 @@ def open_(campaign_id: int):
 def close(campaign_id: int):
     """Close a campaign (its responses become read-only for respondents)."""
     _set_status(campaign_id, "closed")
+
+
+@campaigns_cli.command("delete")
+@click.argument("campaign_id", type=int)
+def delete(campaign_id: int):
+    """Delete a draft campaign (an opened one is kept: close it instead)."""
+    campaign = _campaign(campaign_id)
+    try:
+        name = services.delete_draft(campaign, channel="cli")
+    except services.CampaignError as exc:
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(f"{campaign_id}\tdeleted\t{name}")
 
 
 def _set_status(campaign_id: int, status: str) -> None:

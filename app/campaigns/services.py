@@ -373,6 +373,31 @@ def set_status(campaign: Campaign, status: str, *, actor=None, channel: str = "w
     return campaign
 
 
+def delete_draft(campaign: Campaign, *, actor=None, channel: str = "web") -> str:
+    """Delete a draft campaign (one made by mistake, or twice); audited with what it was. An opened campaign
+    is kept (its invitations and answers are history: close it instead), and so is a draft that another
+    campaign follows up. Returns the name it had."""
+    from app.responses.models import Response
+
+    if campaign.status != "draft":
+        raise CampaignError(_("Only a draft can be deleted: this campaign has been opened. Close it instead."))
+    followers = list(db.session.scalars(select(Campaign).where(Campaign.follow_up_of_id == campaign.id)
+                                        .order_by(Campaign.id)))
+    if followers:
+        raise CampaignError(_("Campaigns that follow up this one: %(campaigns)s. Edit them to follow up another "
+                              "campaign first.", campaigns=", ".join(c.shown_name for c in followers)))
+    used = db.session.scalar(select(func.count()).select_from(Invitation).where(Invitation.campaign_id == campaign.id))
+    used += db.session.scalar(select(func.count()).select_from(Response).where(Response.campaign_id == campaign.id))
+    if used:  # a draft never sends links or takes answers; refuse rather than lose any that got there
+        raise CampaignError(_("This draft already holds invitations or answers and cannot be deleted."))
+    name = campaign.shown_name
+    audit.record("campaign.deleted", actor=actor, object_type="campaign", object_id=campaign.id,
+                 old=_snapshot(campaign), channel=channel)
+    db.session.delete(campaign)
+    db.session.flush()
+    return name
+
+
 def days_to_deadline(campaign: Campaign, today: date | None = None) -> int | None:
     """Days from today to the deadline (negative when it has passed), or None without a deadline."""
     if campaign.deadline is None:

@@ -333,6 +333,21 @@ def set_status(campaign_id: int):
     return redirect(url_for(".detail", campaign_id=campaign.id))
 
 
+@bp.route("/campaigns/<int:campaign_id>/delete", methods=["POST"])
+@require_role("staff", "admin")
+def delete(campaign_id: int):
+    """Delete a draft campaign."""
+    campaign = _campaign_or_404(campaign_id)
+    try:
+        name = services.delete_draft(campaign, actor=current_user)
+    except services.CampaignError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".detail", campaign_id=campaign.id))
+    db.session.commit()
+    flash(_("The draft “%(name)s” is deleted.", name=name), "success")
+    return redirect(url_for(".index"))
+
+
 @bp.route("/campaigns/<int:campaign_id>/invite", methods=["POST"])
 @require_role("staff", "admin")
 def invite(campaign_id: int):

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import ROOT, extract_csrf, form_as_browser_sends, sign_in
 
@@ -168,6 +168,77 @@ def test_version_cannot_change_once_open_and_status_buttons_work(client, db_sess
         client.get(f"/campaigns/{campaign.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
+def test_staff_delete_a_draft_and_only_a_draft(client, db_session, make_user, make_version, directory):
+    from app.campaigns import services
+    from app.campaigns.models import Campaign
+
+    version = make_version()
+    kept = services.create_campaign("Round 1", version, agencies=[directory["KZ/MVD"]])
+    twice = services.create_campaign("Round 1 (made twice)", version, agencies=[directory["KZ/MVD"]])
+    services.update_campaign(twice, name=twice.name, version=version, agencies=[directory["KG/MVD"]],
+                             opens_on=None, deadline=None)  # the draft's country figures are kept in step
+    db_session.commit()
+    from app.scoring.models import CountryScore
+
+    assert db_session.scalar(select(func.count()).select_from(CountryScore).where(
+        CountryScore.campaign_id == twice.id))
+    kept_id, twice_id = kept.id, twice.id
+    sign_in(client, make_user("staff").email)
+    page = client.get(f"/campaigns/{twice_id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Delete the draft" in page and "Delete the draft “Round 1 (made twice)”? This cannot be undone." in page
+    deleted = client.post(f"/campaigns/{twice_id}/delete", data={"csrf_token": extract_csrf(page)},
+                          headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert deleted.request.path == "/campaigns/"
+    listing = deleted.get_data(as_text=True)
+    assert "The draft “Round 1 (made twice)” is deleted." in listing and "made twice" not in listing.split(
+        "is deleted.", 1)[1]
+    db_session.expire_all()
+    assert db_session.get(Campaign, twice_id) is None and db_session.get(Campaign, kept_id) is not None
+    assert not db_session.scalar(select(func.count()).select_from(CountryScore).where(
+        CountryScore.campaign_id == twice_id))
+    (event,) = _events(db_session, "campaign.deleted")
+    assert event.object_id == str(twice_id) and event.old_value["name"] == "Round 1 (made twice)"
+    assert client.get(f"/campaigns/{twice_id}").status_code == 404
+
+    # Once opened, a campaign is kept: no button, and a forged request is refused with the reason.
+    services.set_status(db_session.get(Campaign, kept_id), "open")
+    db_session.commit()
+    page = client.get(f"/campaigns/{kept_id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Delete the draft" not in page
+    refused = client.post(f"/campaigns/{kept_id}/delete", data={"csrf_token": extract_csrf(page)},
+                          headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert "Only a draft can be deleted: this campaign has been opened. Close it instead." in \
+        refused.get_data(as_text=True)
+    ru = client.post(f"/campaigns/{kept_id}/delete", data={"csrf_token": extract_csrf(page)},
+                     headers={"Accept-Language": "ru"}, follow_redirects=True).get_data(as_text=True)
+    assert "Удалить можно только черновик" in ru
+    db_session.expire_all()
+    assert db_session.get(Campaign, kept_id).status == "open"
+
+
+def test_a_draft_that_another_campaign_follows_up_is_kept(app_ctx, db_session, make_version, directory):
+    from app.campaigns import services
+    from app.campaigns.models import Campaign
+
+    version = make_version()
+    first = services.create_campaign("Round 1", version, agencies=[directory["KZ/MVD"]])
+    services.create_campaign("Round 2", version, agencies=[directory["KZ/MVD"]], follow_up_of=first)
+    db_session.commit()
+    with pytest.raises(services.CampaignError, match="Campaigns that follow up this one: Round 2. Edit them"):
+        services.delete_draft(first)
+    runner = app_ctx.test_cli_runner()
+    refused = runner.invoke(args=["campaigns", "delete", str(first.id)])
+    assert refused.exit_code == 1 and "Campaigns that follow up this one: Round 2." in refused.output
+    lone = services.create_campaign("Round 3", version)
+    db_session.commit()
+    lone_id = lone.id
+    done = runner.invoke(args=["campaigns", "delete", str(lone_id)])
+    assert done.exit_code == 0 and done.output == f"{lone_id}\tdeleted\tRound 3\n"
+    db_session.expire_all()
+    assert db_session.get(Campaign, lone_id) is None and db_session.get(Campaign, first.id) is not None
+    assert [e.channel for e in _events(db_session, "campaign.deleted")] == ["cli"]
+
+
 MANAGEMENT_ROUTES = [
     ("get", "/campaigns/new"),
     ("get", "/campaigns/{id}"),
@@ -177,6 +248,7 @@ MANAGEMENT_ROUTES = [
     ("post", "/campaigns/{id}/remind"),
     ("post", "/campaigns/{id}/invitations/1/resend"),
     ("post", "/campaigns/{id}/invitations/1/revoke"),
+    ("post", "/campaigns/{id}/delete"),  # last: staff delete the draft, and the read routes are a 404 then
 ]
 READ_ROUTES = [("get", "/campaigns/"), ("get", "/campaigns/{id}/progress")]
 

@@ -70,6 +70,7 @@ POLICY: dict[str, set[str] | None] = {
     "campaigns.edit": STAFF,
     "campaigns.detail": STAFF,
     "campaigns.set_status": STAFF,
+    "campaigns.delete": STAFF,
     "campaigns.invite": STAFF,
     "campaigns.resend": STAFF,
     "campaigns.revoke": STAFF,
