@@ -17,6 +17,7 @@ from app.campaigns.models import CAMPAIGN_STATUSES
 from app.directory.models import AGENCY_TYPES
 from app.questionnaires.schema import Definition
 from app.responses.models import RESPONSE_STATUSES
+from app.scoring.engine import round_score
 
 #: Largest id a path or filter accepts (ids are 32-bit integers in every database).
 MAX_ID = 2_147_483_647
@@ -33,6 +34,11 @@ def _utc(value: datetime) -> datetime:
 
 
 Timestamp = Annotated[datetime, AfterValidator(_utc)]
+#: Decimals of the score figures: enough for any further arithmetic, without the noise of binary floats (a mean
+#: of 2.65 and 3 is stored as 2.8249999999999997 and given as 2.825; the pages show 2.83).
+FIGURE_PLACES = 6
+#: A score figure (level, gap, priority, coverage), rounded half up to FIGURE_PLACES decimals.
+Figure = Annotated[float | None, AfterValidator(lambda value: round_score(value, FIGURE_PLACES))]
 #: A text in several languages: {"en": "...", "ru": "..."}.
 Localized = Annotated[dict[str, str], Field(description='The text per language code, e.g. {"en": "...", "ru": "..."}')]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code", examples=["KZ"])]
@@ -326,19 +332,20 @@ class ResponseQuery(PageQuery):
 
 
 class IndicatorScore(_Out):
-    """One indicator of one country in one campaign. Levels are on the questionnaire's scale."""
+    """One indicator of one country in one campaign. Levels are on the questionnaire's scale; every figure is
+    given to 6 decimals at most."""
 
     campaign_id: int
     country: CountryCode
     indicator_id: str
     area_id: str
-    self_assessed: float | None = Field(description="Aggregated level of the agencies' answers")
-    expert: float | None = Field(description="The latest expert rating")
-    assessed: float | None = Field(description="The expert rating where there is one, else self-assessed")
-    target: float | None
-    gap: float | None = Field(description="max(0, target - assessed)")
-    priority: float | None = Field(description="gap x indicator weight x area weight")
-    coverage: float | None = Field(description="Share of the scorable questions answered (0..1)")
+    self_assessed: Figure = Field(description="Aggregated level of the agencies' answers")
+    expert: Figure = Field(description="The latest expert rating")
+    assessed: Figure = Field(description="The expert rating where there is one, else self-assessed")
+    target: Figure
+    gap: Figure = Field(description="max(0, target - assessed)")
+    priority: Figure = Field(description="gap x indicator weight x area weight")
+    coverage: Figure = Field(description="Share of the scorable questions answered (0..1)")
     agencies: int
     agencies_with_level: int
     ratings: int
@@ -354,17 +361,18 @@ class IndicatorScorePage(_Page):
 
 
 class AreaScore(_Out):
-    """One thematic area of one country in one campaign (roll-up of its indicators)."""
+    """One thematic area of one country in one campaign (roll-up of its indicators); every figure is given to 6
+    decimals at most."""
 
     campaign_id: int
     country: CountryCode
     area_id: str
-    self_assessed: float | None
-    expert: float | None
-    assessed: float | None
-    target: float | None
-    gap: float | None
-    coverage: float | None
+    self_assessed: Figure
+    expert: Figure
+    assessed: Figure
+    target: Figure
+    gap: Figure
+    coverage: Figure
     updated_at: Timestamp
 
 

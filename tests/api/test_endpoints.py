@@ -170,6 +170,28 @@ def test_objects_have_their_documented_fields(client, api_world, db_session):
     assert _codes(areas) == ["KZ", "TJ"]
 
 
+def test_score_figures_come_without_the_noise_of_binary_floats(client, db_session, api_world):
+    from app.directory.models import Country
+    from app.scoring.models import CountryAreaScore, CountryScore
+
+    # Figures as the engine stores them (a weighted mean of 2.65 and 3 comes out as 2.8249999999999997).
+    row = db_session.scalars(select(CountryScore).where(CountryScore.campaign_id == api_world["campaign"],
+                                                            CountryScore.indicator_id == "inv_unit")).first()
+    row.self_assessed, row.gap, row.priority, row.coverage = 2.8249999999999997, 3 - 2.6, 0.1 + 0.2, 2 / 3
+    area = db_session.scalars(select(CountryAreaScore).where(
+        CountryAreaScore.campaign_id == api_world["campaign"], CountryAreaScore.country_id == row.country_id)).first()
+    area.self_assessed = 1.1 + 2.2
+    db_session.commit()
+    code = db_session.get(Country, row.country_id).code
+    assert (row.self_assessed, row.gap, row.priority) == (2.8249999999999997, 0.3999999999999999, 0.30000000000000004)
+    auth = api_world["auth"]["staff"]
+    (got,) = [r for r in _get(client, f"/api/v1/campaigns/{api_world['campaign']}/scores?indicator=inv_unit",
+                              auth)["data"] if r["country"] == code]
+    assert (got["self_assessed"], got["gap"], got["priority"], got["coverage"]) == (2.825, 0.4, 0.3, 0.666667)
+    areas = _get(client, f"/api/v1/campaigns/{api_world['campaign']}/area-scores?area={area.area_id}", auth)["data"]
+    assert [a["self_assessed"] for a in areas if a["country"] == code] == [3.3]
+
+
 def test_filters(client, api_world):
     auth, world = api_world["auth"]["staff"], api_world
     assert [c["name"] for c in _get(client, "/api/v1/campaigns?status=draft", auth)["data"]] == ["Round 2"]
