@@ -151,3 +151,103 @@ def test_a_refused_comment_brings_the_focus_to_its_message(browser, live_app, li
         assert page.get_by_role("button", name="Close the campaign").count() == 1  # still open
     finally:
         context.close()
+
+
+def test_leaving_a_page_with_text_not_yet_saved_asks_first(browser, live_app, live_server):
+    """A reply typed on the respondent's page, or a comment on the review page, is not lost by following a link:
+    the browser asks first (staying keeps the text); nothing typed, or the text saved, leaves without a word."""
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.extensions import db
+    from app.responses.models import Response
+    from app.review.services import request_clarification
+
+    (link,) = make_campaign(live_app, live_server)
+    agency = browser.new_context(locale="en-GB")
+    expert = browser.new_context(locale="en-GB")
+    dialogs: list[str] = []
+    leave = []
+
+    def stay(dialog):
+        dialogs.append(dialog.type)
+        if leave:
+            dialog.accept()  # "Leave the page"
+        else:
+            dialog.dismiss()  # "Stay on the page"
+
+    def asked(page) -> bool:
+        for _ in range(40):  # the dialog comes from the browser, after the click has returned
+            if dialogs:
+                return True
+            page.wait_for_timeout(50)
+        return False
+
+    try:
+        respondent = agency.new_page()
+        respondent.on("dialog", stay)
+        respondent.goto(link)
+        response_id = _submitted_response(live_app)
+        with live_app.app_context():
+            request_clarification(db.session.get(Response, response_id),
+                                  [("staff_total", "Does 1200 include the regional offices?")],
+                                  actor=db.session.scalar(select(User).where(User.email == "expert@example.org")))
+            db.session.commit()
+            db.session.remove()
+
+        respondent.goto(live_server + "/respondent")
+        respondent.locator("#clarifications a").first.click()  # nothing typed: no question
+        respondent.wait_for_load_state("networkidle")
+        assert "/respondent/sections/" in respondent.url and dialogs == []
+
+        respondent.goto(live_server + "/respondent")
+        respondent.fill("#clarifications textarea", "1200 with the regions.")
+        respondent.locator("#clarifications a").first.click()
+        assert asked(respondent) and dialogs == ["beforeunload"]
+        assert respondent.url.endswith("/respondent")
+        assert respondent.input_value("#clarifications textarea") == "1200 with the regions."
+        respondent.get_by_role("button", name="Save the reply").click()  # sending the form is not leaving it
+        respondent.wait_for_load_state("networkidle")
+        assert respondent.input_value("#clarifications textarea") == "1200 with the regions."
+        respondent.locator("#clarifications a").first.click()  # saved: leaves without a question
+        respondent.wait_for_load_state("networkidle")
+        assert "/respondent/sections/" in respondent.url and dialogs == ["beforeunload"]
+
+        dialogs.clear()
+        page = expert.new_page()
+        page.on("dialog", stay)
+        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
+        page.click("button[name=locale][value=en]")
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{live_server}/review/responses/{response_id}")
+        comment = page.locator("#review-has_unit details").last
+        comment.locator("summary").click()
+        comment.locator("textarea").fill("Check the unit with the ministry.")
+        page.get_by_role("link", name="History of changes").click()
+        assert asked(page) and dialogs == ["beforeunload"]
+        assert f"/review/responses/{response_id}" in page.url
+        assert comment.locator("textarea").input_value() == "Check the unit with the ministry."
+
+        # A rating refused by the server comes back with its text, which is not saved either.
+        from app.questionnaires.services import definition_of
+        from tests.e2e.test_accessibility import _demo_campaign
+
+        demo = _demo_campaign(live_app)
+        with live_app.app_context():
+            indicator = next(i.id for _area, i in definition_of(db.session.merge(demo).version).indicators())
+            db.session.remove()
+        leave.append(True)
+        page.goto(f"{live_server}/review/campaigns/{demo.id}/KZ/ratings/{indicator}")  # leaving, as asked
+        assert dialogs == ["beforeunload", "beforeunload"]
+        leave.clear()
+        dialogs.clear()
+        page.fill("#rationale", "Two trained analysts only.")
+        page.get_by_role("button", name="Save the rating").click()  # no level chosen: refused
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".error-summary").count() == 1 and dialogs == []
+        assert page.input_value("#rationale") == "Two trained analysts only."
+        page.get_by_role("link", name="History of changes").or_(page.locator("main a").first).first.click()
+        assert asked(page) and dialogs == ["beforeunload"]
+    finally:
+        agency.close()
+        expert.close()

@@ -1,6 +1,7 @@
 /* Every page: after a refused form, move the focus (and the view) to what went wrong, so that keyboard and
    screen-reader users do not start again at the top of a long page; ask before an action that cannot be
-   undone with one click (forms with data-confirm); remember the browser's time zone for the times shown. */
+   undone with one click (forms with data-confirm); ask before leaving typed text unsent (forms with
+   data-warn-unsaved); remember the browser's time zone for the times shown. */
 (function () {
   "use strict";
   function focusProblem() {
@@ -58,6 +59,41 @@
     // such a page, only for a GET): load it once more, now that the cookie is set (if the browser keeps cookies).
     if (storedZone() === zone && document.getElementById("zone-guessed")) { window.location.reload(); }
   }
-  function start() { rememberTimeZone(); focusProblem(); confirmations(); scrollableTables(); summaryLinks(); }
+  /* Forms marked data-warn-unsaved hold text typed by hand (a reply, a comment, a rating's rationale): leaving
+     the page while one differs from what the page came with asks first, as the answer pages do while an
+     autosave is pending. data-warn-unsaved="kept" marks a form the server gave back after refusing it: what it
+     holds is not saved either. Sending the form itself is not leaving it. */
+  function differs(form) {
+    var kept = form.getAttribute("data-warn-unsaved") === "kept";
+    for (var i = 0; i < form.elements.length; i++) {
+      var field = form.elements[i];
+      if (field.type === "hidden" || field.disabled) { continue; }
+      if (field.type === "checkbox" || field.type === "radio") {
+        if (field.checked !== field.defaultChecked || (kept && field.checked)) { return true; }
+      } else if (field.tagName === "SELECT") {
+        for (var j = 0; j < field.options.length; j++) {
+          if (field.options[j].selected !== field.options[j].defaultSelected) { return true; }
+        }
+      } else if (typeof field.defaultValue === "string" &&
+                 (field.value !== field.defaultValue || (kept && field.value.trim()))) {
+        return true;
+      }
+    }
+    return false;
+  }
+  function unsavedWarnings() {
+    var forms = document.querySelectorAll("form[data-warn-unsaved]");
+    if (!forms.length) { return; }
+    var sent = null;
+    document.addEventListener("submit", function (event) { if (!event.defaultPrevented) { sent = event.target; } });
+    window.addEventListener("beforeunload", function (event) {
+      for (var i = 0; i < forms.length; i++) {
+        if (forms[i] !== sent && differs(forms[i])) { event.preventDefault(); event.returnValue = ""; return; }
+      }
+    });
+  }
+  function start() {
+    rememberTimeZone(); focusProblem(); confirmations(); scrollableTables(); summaryLinks(); unsavedWarnings();
+  }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
