@@ -275,6 +275,16 @@ def section(number: int):
         progress=_progress(definition, values, today)), status
 
 
+def _requests(scope: Scope) -> list[tuple]:
+    """(clarification, section number, whether the answer changed since the request) of the open requests, for
+    the page before submission."""
+    from app.responses.views import _clarifications
+
+    values = answering.stored_values(scope.response)
+    return [(c, number, answering.digest(values.get(c.question_id)) != answering.digest(c.value_before))
+            for c, number in _clarifications(scope.definition, scope.response)]
+
+
 def _highlights(response: Response) -> dict[str, str]:
     """{question id: the experts' message} of the open clarification requests."""
     from app.review.services import open_clarifications
@@ -419,7 +429,7 @@ def review():
                 return redirect(url_for(".submitted"))
     checked = answering.review(response, lang=scope.lang, today=date.today())
     return render_template("responses/review.html", scope=scope, review=checked, ctx=scope.ctx, problem=problem,
-                           editable=answering.is_editable(response),
+                           editable=answering.is_editable(response), requests=_requests(scope),
                            states=_state_labels([s for _n, _s, s in checked.sections])), status
 
 

@@ -191,7 +191,19 @@ def test_clarification_round_trip(app_ctx, review_world, db_session):
     assert agency.post("/respondent/autosave", json={"question": "staff_total", "fields": {"q__staff_total": ["350"]},
                                                      "base_version": 1},
                        headers={"X-CSRFToken": agency.csrf}).status_code == 200
+    # The page before submission lists the open requests: answer changed or not, reply written or not.
+    before = agency.get("/respondent/review", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    items = {re.search(r'#question-(\w+)"', item).group(1): item for item in re.findall(
+        r"<li>(.*?)</li>", before.split('<ul class="requests">')[1].split("</ul>")[0], re.S)}
+    shown = {key: re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)) for key, item in items.items()}
+    assert set(shown) == {"staff_total", "ct_unit_staff"}
+    assert "answer changed; reply written" in shown["staff_total"]
+    assert "Is 500 the total including regional offices?" in shown["staff_total"]
+    assert "answer not changed; no reply (write one)" in shown["ct_unit_staff"]
+    reply_box = re.search(r'href="/respondent#(reply-\d+)"', items["ct_unit_staff"]).group(1)
+    assert reply_box != f"reply-{clarification_id}" and f'id="{reply_box}" name="reply"' in home
     assert agency.post("/respondent/review", data={"csrf_token": agency.csrf, "confirm": "1"}).status_code == 302
+    assert '<ul class="requests">' not in agency.get("/respondent/review").get_data(as_text=True)
     # A reply sent from a page opened before the submission is not saved, and is shown back to be copied.
     late = agency.post(f"/respondent/clarifications/{clarification_id}", data={
         "csrf_token": agency.csrf, "reply": "One more detail: 12 regional offices."})
