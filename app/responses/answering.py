@@ -302,6 +302,25 @@ class Review:
         return not self.missing and not self.flagged
 
 
+class Flag(str):
+    """The message of a stored answer that breaks its constraint, typically because an answer it depends on
+    changed since (analysts <= staff, and staff lowered later): shown beside it, as a refused value is, until
+    one of the two is corrected."""
+
+    flag = True
+
+
+def section_flags(definition, section, values, *, lang: str, today: date | None = None) -> dict[str, Flag]:
+    """{question id: message} of the section's shown questions whose stored answer breaks their constraint."""
+    flags = {}
+    for question in section.questions:
+        value = values.get(question.id)
+        if (question.constraint and value is not None and visible(definition, section, question, values, today)
+                and not constraint_holds(definition, question, value, values, today)):
+            flags[question.id] = Flag(message_text(constraint_error(definition, question, lang)))
+    return flags
+
+
 def review(response: Response, *, lang: str, today: date | None = None) -> Review:
     """Section states, unanswered required questions and answers flagged by constraints."""
     definition = definition_of(response.version)
@@ -312,15 +331,15 @@ def review(response: Response, *, lang: str, today: date | None = None) -> Revie
     flagged = []
     required = answered = 0
     for number, section in enumerate(definition.sections, start=1):
+        flags = section_flags(definition, section, values, lang=lang, today=today)
         for question in section.questions:
             if question.type == "note" or not visible(definition, section, question, values, today):
                 continue
-            value = values.get(question.id)
             if question.required:
                 required += 1
-                answered += is_answered(question, value)
-            if value is not None and not constraint_holds(definition, question, value, values, today):
-                flagged.append((number, section, question, message_text(constraint_error(definition, question, lang))))
+                answered += is_answered(question, values.get(question.id))
+            if question.id in flags:
+                flagged.append((number, section, question, str(flags[question.id])))
     return Review([(n, s, states[n - 1]) for n, s in enumerate(definition.sections, start=1)], missing, flagged,
                   answered, required)
 

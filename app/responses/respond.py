@@ -260,9 +260,21 @@ def section(number: int):
     if request.args.get("check") and editable:
         for qid in _missing_in_section(scope, section, values, today):
             errors.setdefault(qid, []).append(_("Answer this question before you submit."))
+    if editable:  # stored answers that break their constraint (one they depend on changed since): beside them
+        for qid, flag in answering.section_flags(definition, section, values, lang=scope.lang, today=today).items():
+            if qid not in errors and qid not in conflicts:
+                errors[qid] = [flag]
+    if request.method == "POST" and (conflicts or any(not isinstance(m, answering.Flag)
+                                                      for messages in errors.values() for m in messages)):
+        summary = _("Some answers were not saved")
+    elif any(not isinstance(m, answering.Flag) for messages in errors.values() for m in messages):
+        summary = _("Some questions need an answer")
+    else:
+        summary = _("Answers to correct")
     return render_template(
         "responses/section.html", scope=scope, section=section, number=number, form=form,
         ctx=scope.ctx, adapters=ADAPTERS, expr=expression_trees(definition), errors=errors, conflicts=conflicts,
+        summary=summary,
         editable=editable, versions=_versions(response),
         files=files.file_links(values, lambda key: url_for(".file", key=key)),
         known={k: v for k, v in values.items() if k not in {q.id for q in section.questions}},
@@ -369,10 +381,14 @@ def autosave():
     if result.errors:
         return jsonify(error=result.errors[qid]), 422
     stored = answering.stored_values(response)
+    # The section's other answers whose constraint now breaks, or holds again (analysts <= staff, staff changed):
+    # {question id: message, or "" to take a message away}.
+    flags = answering.section_flags(definition, section, stored, lang=scope.lang, today=date.today())
     # the digest too: the page's hidden fields for this question follow the autosave, so that a later
     # whole-page save (Save, Next) starts from it instead of taking the person's own autosave for a conflict
     return jsonify(version=result.versions.get(qid, 0), digest=answering.digest(stored.get(qid)),
-                   saved_at=format_time(utcnow(), "short"), progress=_progress(definition, stored, date.today()))
+                   saved_at=format_time(utcnow(), "short"), progress=_progress(definition, stored, date.today()),
+                   flags={q.id: str(flags.get(q.id, "")) for q in section.questions if q.constraint and q.id != qid})
 
 
 @bp.route("/clarifications/<int:clarification_id>", methods=["POST"])

@@ -44,6 +44,8 @@ sections:
       - id: unit_staff
         type: number
         show_if: "${{has_unit}} = 'yes'"
+        constraint: ". <= ${{staff_total}}"
+        constraint_message: {{en: Not more than the total staff, ru: Не больше общей численности}}
         label: {{en: Staff of the unit, ru: Численность подразделения}}
       - id: unit_tasks
         type: long_text
@@ -462,3 +464,45 @@ def test_next_after_an_autosave_is_no_conflict_with_oneself(page, live_app, live
     assert "someone else changed this answer" not in page.content()
     assert "/respondent/sections/1" not in page.url
     assert stored(live_app)["staff_total"] == 1250
+
+
+def test_an_answer_broken_by_a_change_to_another_is_flagged_at_once(page, live_app, live_server):
+    """The unit's staff <= the total: lowering the total below it shows the message beside the unit's staff
+    without touching it, raising it again takes the message away; a page opened meanwhile shows it too, and
+    correcting the unit's staff clears it."""
+    (link,) = make_campaign(live_app, live_server)
+    open_section_and_autosave(page, link, live_server, staff="100")
+    with saving(page, "has_unit"):
+        page.check("input[name='q__has_unit'][value='yes']")
+    with saving(page, "unit_staff"):
+        page.fill("#q__unit_staff", "40")
+        page.locator("#q__unit_staff").blur()
+    wait_saved(page)
+    message = page.locator("#error-unit_staff")
+    assert message.count() == 0
+
+    with saving(page, "staff_total"):
+        page.fill("#q__staff_total", "30")
+        page.locator("#q__staff_total").blur()
+    wait_saved(page)
+    assert message.inner_text() == "Not more than the total staff"
+    assert page.input_value("#q__unit_staff") == "40"
+    with saving(page, "staff_total"):
+        page.fill("#q__staff_total", "50")
+        page.locator("#q__staff_total").blur()
+    wait_saved(page)
+    assert message.count() == 0
+
+    with saving(page, "staff_total"):
+        page.fill("#q__staff_total", "30")
+        page.locator("#q__staff_total").blur()
+    wait_saved(page)
+    page.reload()
+    assert message.inner_text() == "Not more than the total staff"
+    assert "Answers to correct" in page.locator("#error-summary").inner_text()
+    with saving(page, "unit_staff"):
+        page.fill("#q__unit_staff", "20")
+        page.locator("#q__unit_staff").blur()
+    wait_saved(page)
+    assert message.count() == 0
+    assert stored(live_app)["unit_staff"] == 20

@@ -606,3 +606,56 @@ def test_uploading_a_workbook_of_another_agency_or_garbage_is_refused(app_ctx, w
     response = post_multipart(afm, "/respondent/workbook", {"csrf_token": afm.csrf,
                                                             "file": (b"\xd0\xcf\x11\xe0" + b"\0" * 600, "p.xlsx")})
     assert response.status_code == 422 and "password" in response.get_data(as_text=True)
+
+
+FLAGS_QUESTIONNAIRE = """
+schema_version: 1
+id: flags-example
+title: {en: Staff, ru: Штат}
+languages: [en, ru]
+scale:
+  - {level: 0, label: {en: None, ru: Нет}}
+  - {level: 1, label: {en: Some, ru: Есть}}
+sections:
+  - id: staff
+    title: {en: Staff, ru: Штат}
+    questions:
+      - id: total
+        type: number
+        label: {en: Total staff, ru: Всего сотрудников}
+      - id: analysts
+        type: number
+        label: {en: Analysts, ru: Аналитики}
+        constraint: ". <= ${total}"
+        constraint_message: {en: Not more than the total staff, ru: Не больше общей численности}
+"""
+
+
+def test_an_answer_that_breaks_its_constraint_after_another_changed_is_flagged_beside_it(
+        app_ctx, tmp_path, make_version, agency_world):
+    """Analysts <= total staff, and the total lowered afterwards: the analysts' answer, untouched, is flagged beside
+    its field at once (the autosave's reply) and on the section page, until one of the two is corrected."""
+    path = tmp_path / "flags.yaml"
+    path.write_text(FLAGS_QUESTIONNAIRE, encoding="utf-8")
+    _campaign, links = agency_world(make_version(path))
+    client = open_link(new_client(app_ctx), links["first@mvd.example.org"])
+    assert autosave(client, "total", {"q__total": ["100"]}).json["flags"] == {"analysts": ""}
+    saved = autosave(client, "analysts", {"q__analysts": ["40"]})
+    assert saved.status_code == 200 and saved.json["flags"] == {}
+    page = client.get("/respondent/sections/1").get_data(as_text=True)
+    assert "error-summary" not in page and 'id="error-analysts"' not in page
+
+    lowered = autosave(client, "total", {"q__total": ["30"]}, base=1)
+    assert lowered.status_code == 200 and lowered.json["flags"] == {"analysts": "Not more than the total staff"}
+    page = client.get("/respondent/sections/1").get_data(as_text=True)
+    assert re.search(r'<h2>Answers to correct</h2>\s*<ul>\s*<li><a href="#question-analysts">Analysts</a>: '
+                     r'Not more than the total staff</li>', page)
+    assert '<p class="error" id="error-analysts" data-flag="1">Not more than the total staff</p>' in page
+    assert re.search(r'id="q__analysts"[^>]*aria-invalid="true"', page) and 'id="error-total"' not in page
+    review = client.get("/respondent/review").get_data(as_text=True)
+    assert "Answers to correct" in review and "You can submit once" in review
+
+    raised = autosave(client, "total", {"q__total": ["50"]}, base=2)
+    assert raised.json["flags"] == {"analysts": ""}
+    page = client.get("/respondent/sections/1").get_data(as_text=True)
+    assert "error-summary" not in page and 'id="error-analysts"' not in page

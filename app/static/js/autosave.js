@@ -39,7 +39,7 @@
     var id = "error-" + box.getAttribute("data-question");
     var el = document.getElementById(id);
     if (!message) {
-      if (el && el.getAttribute("data-live")) { el.remove(); }
+      if (el && (el.getAttribute("data-live") || el.getAttribute("data-flag"))) { el.remove(); }
       box.classList.remove("has-error");
       return;
     }
@@ -54,6 +54,21 @@
     }
     el.textContent = message;
     box.classList.add("has-error");
+  }
+
+  /* Another answer of the page whose constraint now breaks (message), or holds again (""), after this save: its
+     message follows, unless the box shows one of its own (a value refused, a required answer missing). */
+  function setFlag(other, message) {
+    var box = form.querySelector("[data-question='" + other + "']");
+    if (!box) { return; }
+    var el = document.getElementById("error-" + other);
+    if (el && !el.getAttribute("data-flag")) { return; }
+    if (!message) {
+      if (el) { el.remove(); box.classList.remove("has-error"); }
+      return;
+    }
+    setError(box, message);
+    document.getElementById("error-" + other).setAttribute("data-flag", "1");
   }
 
   function showConflict(box, info) {
@@ -113,6 +128,11 @@
         var original = document.querySelector("input[name='o__" + qid + "']");
         if (original && data.digest !== undefined) { original.value = data.digest; }
         setError(box, null);
+        if (data.flags) {
+          for (var other in data.flags) {
+            if (Object.prototype.hasOwnProperty.call(data.flags, other)) { setFlag(other, data.flags[other]); }
+          }
+        }
         var removed = box.querySelector("input[name$='__remove']:checked");
         if (removed) {  // "Remove this file" was saved: the file is gone
           var current = box.querySelector(".current-file");
