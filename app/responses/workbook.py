@@ -1218,9 +1218,13 @@ def _raw(vocabulary: _Vocabulary, question, value, ref: str, unknown: list):
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, datetime | date):
+            if value.year < 1900:  # a number below 1 in a date cell (Excel has no date before 1900-01-01)
+                from openpyxl.utils.datetime import to_excel
+
+                return to_excel(value)
             return value
         if isinstance(value, int | float):
-            if kind == "date":
+            if kind == "date" and value >= 1:  # 1 is 1900-01-01; Excel has no date before it
                 from openpyxl.utils.datetime import from_excel
 
                 try:

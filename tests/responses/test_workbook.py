@@ -380,6 +380,29 @@ def test_dry_run_lists_changes_and_stores_nothing(world, db_session):
     assert stored(db_session, world.response) == {"staff_total": 300, "region": "shymkent"}
 
 
+@pytest.mark.parametrize("typed", [-5, 0, 0.5])
+@pytest.mark.parametrize("number_format", ["yyyy-mm-dd", "General"])
+def test_a_number_before_excels_first_date_in_a_date_cell_is_refused(world, db_session, typed, number_format):
+    """A date cell holds the day's number, read back as that date whether or not the cell kept its date format
+    (45352 is 2024-03-01); a number below 1 is no date at all (openpyxl would make -5 into 1899-12-25, or 0 into
+    a time of day)."""
+    def typed_in(value):
+        book = fill(download(world.response, "en"), answered_on=value, staff_total=42)
+        answer_cell(book, "answered_on").number_format = number_format
+        return book
+
+    book = typed_in(typed)
+    outcome = import_(world, to_bytes(book), apply=True)
+    assert [(p.cell, p.message) for p in outcome.problems] == [
+        (ref(book, "answered_on"), "Enter a date as YYYY-MM-DD (or DD.MM.YYYY).")]
+    assert not outcome.applied
+    book = typed_in(45352)
+    outcome = import_(world, to_bytes(book), apply=True)
+    assert outcome.problems == []
+    db_session.commit()
+    assert stored(db_session, world.response) == {"answered_on": "2024-03-01", "staff_total": 42}
+
+
 def test_bad_values_are_reported_by_cell_and_nothing_is_stored(world, db_session):
     answer(world, db_session, staff_total=300, has_ct_unit="yes")
     book = fill(download(world.response, "en"), budget=-5, region="Atlantis", ct_unit_staff=5000,
