@@ -79,6 +79,9 @@ PROBLEM_MESSAGES = {
                         "it would not be read. Rename it (or delete it, if it is a copy)."),
     "headless_column": _l("Column %(column)s has values but no heading, so they would not be read. Give the column "
                           "a heading from the template, or clear it."),
+    "unsaved_formula": _l("This cell holds a formula (%(formula)s) whose result was not saved in the file, so it "
+                          "would be read as empty. Type the value itself, or open the workbook in Excel or "
+                          "LibreOffice, save it and upload it again."),
     "duplicate_sheet": _l("The sheets “%(first)s” and “%(sheet)s” hold the same kind of rows, and only one can be "
                           "read. Move all the rows onto one of them and delete the other."),
 }

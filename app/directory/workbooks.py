@@ -39,7 +39,7 @@ from app.directory.values import (
     normalise_email,
     parse_yes_no,
 )
-from app.reports.cells import looks_like_formula, neutralise, read_text, unneutralise
+from app.reports.cells import has_formulas, looks_like_formula, neutralise, read_text, unneutralise
 
 #: Languages the template can be written in (its sheet names, headings and instructions).
 TEMPLATE_LANGUAGES = ("en", "ru")
@@ -570,9 +570,39 @@ def _read_tables(data: bytes) -> dict[str, _Table] | list[Problem]:
                 # openpyxl's path of the sheet's XML part (it resolved the workbook's relationships already)
                 table.merged = _merge_problems(table, _merged_ranges(archive, sheet._worksheet_path))
                 tables[what] = table
+        if has_formulas(data, [book[t.sheet]._worksheet_path for t in tables.values()]):
+            problems = _unsaved_formulas(data, book, list(tables.values()))
+            if problems:
+                return problems
         return tables
     finally:
         book.close()
+
+
+def _unsaved_formulas(data: bytes, book, tables: list[_Table]) -> list[Problem]:
+    """A problem for each cell of the tables holding a formula without a saved result: read as empty, it would
+    lose a value without a word (or a whole row). Excel and LibreOffice save the result with the formula;
+    programs that write workbooks may not. `book` is the file opened for its values."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    problems = []
+    try:
+        for table in tables:
+            width = (table.headings[-1][0] + 1 if table.headings else 0) + EXTRA_COLUMNS
+            headings = dict(table.headings)
+            rows = zip(book[table.sheet].iter_rows(max_col=width, values_only=True),
+                       formulas[table.sheet].iter_rows(max_col=width), strict=False)
+            for number, (values, cells) in enumerate(rows, start=1):
+                for index, cell in enumerate(cells):
+                    if getattr(cell, "data_type", None) == "f" and _is_blank(values[index] if index < len(values)
+                                                                             else None):
+                        problems.append(Problem("unsaved_formula", sheet=table.sheet, row=number,
+                                                column=headings.get(index, get_column_letter(index + 1)),
+                                                params={"formula": str(getattr(cell.value, "text", cell.value))[:100]}))
+    finally:
+        formulas.close()
+    return problems
 
 
 def _looks_like(sheet) -> str | None:

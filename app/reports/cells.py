@@ -10,7 +10,9 @@ as numbers and dates by the callers, where the question type says so.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from datetime import date, datetime
 from typing import Any
 
@@ -101,3 +103,15 @@ def write_only_cell(sheet, value: Any, marker: str = DEFAULT_CUT_MARKER, style: 
     if style:
         cell.style = style
     return cell
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def has_formulas(data: bytes, parts: list[str] | None = None) -> bool:
+    """Whether a worksheet of the (already checked) .xlsx file holds a formula: all of them, or only the
+    parts named (their paths in the archive, as openpyxl's `sheet._worksheet_path`)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = [p.lstrip("/") for p in parts] if parts is not None else [
+            m for m in archive.namelist() if m.startswith("xl/worksheets/") and m.endswith(".xml")]
+        return any(_FORMULA.search(archive.read(name)) for name in names if name in archive.namelist())

@@ -56,7 +56,7 @@ from app.i18n import _, force_locale, format_date, format_moment, get_locale_cod
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, SPECIAL, AnswerError
 from app.questionnaires.services import definition_of
-from app.reports.cells import FORMULA_PREFIXES, excel_text, read_text
+from app.reports.cells import FORMULA_PREFIXES, excel_text, has_formulas, read_text
 from app.responses.answering import is_editable, questions_by_id, save_answers
 from app.responses.display import choice_labels, display
 from app.responses.models import Response
@@ -816,7 +816,7 @@ def read_workbook(data: bytes, response: Response | None = None) -> WorkbookRead
             result.problems.append(problem)
             return result
         _read_answers(book, result)
-        if result.blank_cells and _has_formulas(data):
+        if result.blank_cells and has_formulas(data):
             _unsaved_formulas(data, result)
     except _Unreadable:
         # A sheet is only parsed when it is read: a damaged one is found here, after part of the file was read.
@@ -825,16 +825,6 @@ def read_workbook(data: bytes, response: Response | None = None) -> WorkbookRead
     finally:
         book.close()
     return result
-
-
-_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
-
-
-def _has_formulas(data: bytes) -> bool:
-    """Whether any worksheet of the (already checked) workbook holds a formula."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        return any(_FORMULA.search(archive.read(member))
-                   for member in archive.namelist() if member.startswith("xl/worksheets/") and member.endswith(".xml"))
 
 
 def _unsaved_formulas(data: bytes, result: WorkbookRead) -> None:

@@ -330,3 +330,51 @@ def test_too_many_rows_are_refused(monkeypatch):
 ])
 def test_cell_text(value, text):
     assert cell_text(value) == text
+
+
+def _with_saved_text_result(data: bytes, cell: str, result: str) -> bytes:
+    """The workbook with the text result of the formula in `cell` saved beside it, as Excel and LibreOffice save
+    it (openpyxl writes none)."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    found = 0
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/"):
+                start = f'<c r="{cell}"><f>'.encode()
+                if start in content:
+                    head, tail = content.split(start, 1)
+                    formula, rest = tail.split(b"</f><v />", 1)
+                    content = head + f'<c r="{cell}" t="str"><f>'.encode() + formula + b"</f><v>" + \
+                        result.encode() + b"</v>" + rest
+                    found += 1
+            target.writestr(item, content)
+    assert found == 1
+    return out.getvalue()
+
+
+def test_a_formula_without_a_saved_result_is_refused_not_read_as_empty():
+    """openpyxl (and other programs that write workbooks) leave formulas without their result: read as empty, an
+    e-mail made by a formula would be a missing e-mail, and a row of formulas would vanish. Each such cell is
+    named; a formula whose result was saved gives its result."""
+    data = filled(
+        agencies=[["KZ", "MVD", "interior", "Ministry", "", "yes"]],
+        contacts=[["KZ", "MVD", "Erlan", "", '=LOWER("ERLAN@MVD.KZ")', "", "ru", "", ""],
+                  ['=UPPER("kz")', '=UPPER("mvd")', '="Aigul"', "", '="aigul@mvd.kz"', "", "", "", ""]])
+    result = read_directory(data, VOCABULARY)
+    assert result.contacts == [] and codes(result) == [
+        ("unsaved_formula", "Contacts", 2, "E-mail"), ("unsaved_formula", "Contacts", 3, "Agency country"),
+        ("unsaved_formula", "Contacts", 3, "Agency acronym"), ("unsaved_formula", "Contacts", 3, "Name"),
+        ("unsaved_formula", "Contacts", 3, "E-mail")]
+    assert result.problems[0].params == {"formula": '=LOWER("ERLAN@MVD.KZ")'}
+    from app.directory.labels import problem_text
+
+    assert problem_text(result.problems[0]) == (
+        'Contacts row 2, column E-mail: This cell holds a formula (=LOWER("ERLAN@MVD.KZ")) whose result was not '
+        "saved in the file, so it would be read as empty. Type the value itself, or open the workbook in Excel or "
+        "LibreOffice, save it and upload it again.")
+
+    data = filled(agencies=[["KZ", "MVD", "interior", "Ministry", "", "yes"]],
+                  contacts=[["KZ", "MVD", "Erlan", "", '=LOWER("ERLAN@MVD.KZ")', "", "ru", "", ""]])
+    saved = read_directory(_with_saved_text_result(data, "E2", "erlan@mvd.kz"), VOCABULARY)
+    assert saved.problems == [] and [c.email for c in saved.contacts] == ["erlan@mvd.kz"]
