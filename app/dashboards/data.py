@@ -247,11 +247,13 @@ def _mean(values: Iterable[float | None]) -> float | None:
 
 def progress_data(campaign: Campaign, actor, filters: Filters = Filters(), *, lang: str = "en",
                   today: date | None = None) -> dict:
-    """Responses by status per country, and the cumulative submissions over time against the deadline."""
+    """Responses by status per country, and the cumulative submissions over time against the deadline: each
+    agency once, on the day it first submitted (one whose answers were returned for clarification keeps its day,
+    rather than leaving the curve until it submits again)."""
     agencies = _visible_agencies(campaign, actor, filters)
     ids = [a.id for a in agencies]
     responses = {agency_id: (status, submitted_at) for agency_id, status, submitted_at in db.session.execute(
-        select(Response.agency_id, Response.status, Response.submitted_at).where(
+        select(Response.agency_id, Response.status, Response.first_submitted_at).where(
             Response.campaign_id == campaign.id, Response.agency_id.in_(ids or [-1])))}
     blocks: dict[str, dict] = {}
     days: Counter = Counter()
@@ -262,7 +264,7 @@ def progress_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
                                          "counts": dict.fromkeys(RESPONSE_STATUSES, 0), "total": 0})
         block["counts"][status] = block["counts"].get(status, 0) + 1
         block["total"] += 1
-        if status in SCORED_STATUSES and submitted_at is not None:
+        if submitted_at is not None:
             days[submitted_at.date()] += 1
     cumulative = 0
     submissions = []

@@ -185,6 +185,7 @@ def _seed_responses(campaign: Campaign, today: date) -> list[str]:
                                   updated_by_id=user.id, updated_at=response.last_activity_at))
         if status in ("submitted", "validated", "returned"):
             response.submitted_at, response.submitted_by_id = response.last_activity_at, user.id
+            response.first_submitted_at = response.submitted_at
         if status == "returned":
             response.returned_at = now - timedelta(days=1)
         if status == "validated":

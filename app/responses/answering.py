@@ -360,6 +360,7 @@ def submit(response: Response, *, actor, lang: str, today: date | None = None):
     now = utcnow()
     response.status = "submitted"
     response.submitted_at = now
+    response.first_submitted_at = response.first_submitted_at or now
     response.submitted_by_id = getattr(actor, "id", None)
     response.last_activity_at = now
     db.session.flush()

@@ -35,7 +35,10 @@ class Response(db.Model):
     started_at: Mapped[datetime | None]
     #: Last time anyone changed an answer or the status.
     last_activity_at: Mapped[datetime | None]
+    #: The latest submission (a response returned for clarification and submitted again has the later one).
     submitted_at: Mapped[datetime | None]
+    #: The first submission: when the agency first answered (the progress dashboard's "submissions over time").
+    first_submitted_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     returned_at: Mapped[datetime | None]
     validated_at: Mapped[datetime | None]

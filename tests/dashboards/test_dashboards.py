@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -63,7 +63,7 @@ def world(app_ctx, db_session, make_country, make_version, make_agency, make_con
         assert result.ok, result.errors
         if key in SUBMITTED_ON:
             answering.submit(response, actor=None, lang="en")
-            response.submitted_at = SUBMITTED_ON[key]
+            response.submitted_at = response.first_submitted_at = SUBMITTED_ON[key]
     db_session.flush()
     store.rebuild(campaign.id)
     expert = make_user("expert", email="kz.expert@example.org", countries=["KZ"])
@@ -488,6 +488,36 @@ def test_progress_by_status_and_over_time(app_ctx, world):
     deadline = [t for t in figure["data"] if t.get("name") == "Deadline"]
     assert deadline and deadline[0]["x"] == ["2026-03-31", "2026-03-31"]
     assert figure["data"][0]["y"][-1] == 3
+
+
+def test_a_response_returned_for_clarification_keeps_its_day_of_submission(app_ctx, world, db_session):
+    """The curve counts each agency once, on the day it first submitted: returned for clarification, and submitted
+    again later, the agency stays on its first day instead of leaving the curve and coming back later."""
+    from app.auth.models import User
+    from app.responses import answering
+    from app.responses.models import Response
+    from app.review.services import request_clarification
+
+    staff = client_for(app_ctx, "staff@example.org")
+    before = get_json(staff, "/dashboards/progress")["submissions"]
+    response = db_session.scalar(select(Response).where(Response.agency.has(acronym="AFM")))
+    expert = db_session.scalar(select(User).where(User.email == "kz.expert@example.org"))
+    request_clarification(response, [("staff_total", "Including the regional offices?")], actor=expert)
+    db_session.commit()
+    data = get_json(staff, "/dashboards/progress")
+    assert data["submissions"] == before and data["totals"]["returned"] == 1 and data["submitted"] == 2
+    html = staff.get("/dashboards/progress", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "2 of 5 agencies have submitted." in html
+    assert "1 more agency submitted and was returned for clarification." in html
+    assert "Each agency counts once, on the day it first submitted" in html
+    ru = staff.get("/dashboards/progress", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "Ещё 1 ведомство отправило анкету, и она возвращена на уточнение." in ru
+
+    answering.submit(db_session.get(Response, response.id), actor=None, lang="en")
+    db_session.commit()
+    data = get_json(staff, "/dashboards/progress")
+    assert data["submissions"] == before and data["totals"]["returned"] == 0 and data["submitted"] == 3
+    assert db_session.get(Response, response.id).submitted_at.date() > date(2026, 3, 5)  # today: the latest one
 
 
 def test_filters_are_kept_in_the_query_string(app_ctx, world):
