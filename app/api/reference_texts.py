@@ -147,6 +147,8 @@ TEXTS = (
     N_('sha256 of the canonical definition'),
     N_('A version with its whole definition (the format of questionnaires/README.md).'),
     N_('The version the response is pinned to'),
+    N_('The latest submission'),
+    N_('The first submission (earlier than submitted_at when the answers were returned for clarification)'),
     N_('Required questions (visible under the current answers)'),
     N_("An agency's response to a campaign (one per agency and campaign)."),
     N_('One level of the rating scale.'),

@@ -292,7 +292,9 @@ class Response(_Out):
     created_at: Timestamp
     started_at: Timestamp | None
     last_activity_at: Timestamp | None
-    submitted_at: Timestamp | None
+    submitted_at: Timestamp | None = Field(description="The latest submission")
+    first_submitted_at: Timestamp | None = Field(description="The first submission (earlier than submitted_at when "
+                                                             "the answers were returned for clarification)")
     returned_at: Timestamp | None
     validated_at: Timestamp | None
     required_total: int = Field(description="Required questions (visible under the current answers)")

@@ -221,7 +221,8 @@ def _response_fields(response) -> dict:
         "country": response.agency.country.code if response.agency.country else None, "status": response.status,
         "questionnaire": _version_ref(response.version), "created_at": response.created_at,
         "started_at": response.started_at, "last_activity_at": response.last_activity_at,
-        "submitted_at": response.submitted_at, "returned_at": response.returned_at,
+        "submitted_at": response.submitted_at, "first_submitted_at": response.first_submitted_at,
+        "returned_at": response.returned_at,
         "validated_at": response.validated_at, "required_total": response.required_total,
         "required_answered": response.required_answered, "percent_required": response.percent_required,
     }

@@ -155,6 +155,7 @@ def test_objects_have_their_documented_fields(client, api_world, db_session):
 
     response = _get(client, f"/api/v1/responses/{world['responses']['MVD']}", auth)["data"]
     assert response["status"] == "submitted" and response["country"] == "KZ" and response["percent_required"] == 100
+    assert response["submitted_at"] is not None and response["first_submitted_at"] == response["submitted_at"]
     answers = {a["question_id"]: a["value"] for a in response["answers"]}
     assert answers["training_topics"] == ["financing", "digital"]
     assert answers["skills"] == {"interviewing": 3, "forensics": 1}
