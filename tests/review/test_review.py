@@ -240,6 +240,9 @@ def test_a_refused_clarification_request_names_every_problem_at_once(app_ctx, re
     beside = dict(re.findall(r'<p class="error" id="message-error-(\w+)">([^<]*)</p>', html))
     assert beside == {"staff_total": "This message would not be sent: tick “Ask to clarify”, or clear the message.",
                       "ct_unit_staff": "Write your message to the agency about this question."}
+    # The summary says which problem each listed question has, as the message beside it does.
+    listed = dict(re.findall(r'<li><a href="#message-(\w+)"[^>]*>[^<]*</a>: ([^<]*)</li>', summary))
+    assert listed == beside
     assert "Regional offices too?" in html
 
 
