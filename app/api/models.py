@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -41,8 +41,7 @@ class ApiToken(db.Model):
         """True after the expiry time (never for a token without one)."""
         if self.expires_at is None:
             return False
-        expires = self.expires_at if self.expires_at.tzinfo else self.expires_at.replace(tzinfo=now.tzinfo)
-        return now >= expires
+        return as_utc(now) >= as_utc(self.expires_at)
 
     def state(self, now: datetime) -> str:
         """"active", "expired" or "revoked"."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -111,8 +111,7 @@ class Invitation(db.Model):
 
     def is_expired(self, now: datetime) -> bool:
         """True after the expiry time."""
-        expires = self.expires_at if self.expires_at.tzinfo else self.expires_at.replace(tzinfo=now.tzinfo)
-        return now >= expires
+        return as_utc(now) >= as_utc(self.expires_at)
 
     def __repr__(self) -> str:
         return f"<Invitation {self.id} campaign={self.campaign_id} contact={self.contact_id}>"

@@ -17,8 +17,9 @@ def utcnow() -> datetime:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """A stored time, comparable with aware ones: SQLite gives back naive datetimes (stored in UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """A time in UTC, aware: a naive one is taken as UTC (SQLite gives back naive datetimes, stored in UTC), an
+    aware one in another zone is converted."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class AuditEvent(db.Model):

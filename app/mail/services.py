@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from flask import Flask, current_app, g, has_request_context, render_template
 from sqlalchemy import func, or_, select, update
 
 from app.core import audit
-from app.core.models import utcnow
+from app.core.models import as_utc, utcnow
 from app.core.pagination import Page, page_number
 from app.extensions import db
 from app.i18n import _, default_timezone, force_locale, ngettext
@@ -152,10 +152,6 @@ def smtp_settings(config) -> SmtpSettings:
     )
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def send_queued(limit: int | None = None, now: datetime | None = None, *, ids=None,
                 ignore_backoff: bool = False) -> SendReport:
     """Send the queued messages that are due, oldest first, over one SMTP connection; commits each result.
@@ -165,7 +161,7 @@ def send_queued(limit: int | None = None, now: datetime | None = None, *, ids=No
     "Send now"). `now` replaces the clock (tests).
     Call it with no unsaved changes in the session: it commits.
     """
-    clock = (lambda: _as_utc(now)) if now is not None else utcnow
+    clock = (lambda: as_utc(now)) if now is not None else utcnow
     config = current_app.config
     max_attempts = int(config.get("MAIL_MAX_ATTEMPTS") or 8)
     report = SendReport()

@@ -135,3 +135,20 @@ def test_a_page_shown_in_the_servers_zone_is_marked_for_one_more_load(client, ma
     assert 'id="zone-guessed"' not in client.get("/admin/outbox/").get_data(as_text=True)
     client.set_cookie("tz", "Factory")  # not a zone Flask-Babel knows: still guessed
     assert 'id="zone-guessed"' in client.get("/admin/outbox/").get_data(as_text=True)
+
+
+def test_a_link_or_token_expires_at_the_same_instant_whatever_zone_now_is_given_in(app_ctx):
+    """A stored expiry comes back naive from SQLite (UTC): compared with a "now" in another zone it must be read as
+    UTC, not as a time of that zone (which moved it by the zone's offset)."""
+    from zoneinfo import ZoneInfo
+
+    from app.api.models import ApiToken
+    from app.campaigns.models import Invitation
+
+    almaty = ZoneInfo("Asia/Almaty")
+    stored = datetime(2026, 3, 1, 10, 0)  # 10:00 UTC, as SQLite gives it back
+    before = datetime(2026, 3, 1, 14, 59, tzinfo=almaty)  # 09:59 UTC
+    after = datetime(2026, 3, 1, 15, 0, tzinfo=almaty)  # 10:00 UTC
+    for thing in (Invitation(expires_at=stored), ApiToken(expires_at=stored)):
+        assert not thing.is_expired(before) and thing.is_expired(after)
+        assert not thing.is_expired(datetime(2026, 3, 1, 9, 59)) and thing.is_expired(datetime(2026, 3, 1, 10, 0))
