@@ -424,6 +424,7 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
     shown = {c.id for c in countries}
     scope = _scope(actor)
     with_average = regional_average_allowed(campaign, actor)
+    kind_withheld = scope is not None and bool(filters.kind)
 
     gaps: dict[int, dict[str, float | None]] = {}
     for country_id, area_id, gap in db.session.execute(select(
@@ -482,7 +483,7 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
                    & (ResponseAreaScore.area_id == (filters.area or OVERALL)))
              .where(Response.status.in_(SCORED_STATUSES), Agency.country_id.is_not(None),
                     ResponseAreaScore.level.is_not(None)))
-    if not with_average:
+    if not with_average or kind_withheld:
         query = query.where(Agency.country_id.in_(shown))
     if filters.kind:
         query = query.where(Agency.kind == filters.kind)
@@ -510,10 +511,14 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
         "spread": [{"code": c.code, "name": c.name(lang),
                     "agencies": sorted(spread[c.id], key=lambda a: a["acronym"]),
                     "summary": _summary(levels_of[c.id])} for c in countries],
-        # Checked on the agencies actually averaged (after the agency-type and area filters), for the same
-        # reason as the heatmap's average row.
+        # Checked on the agencies actually averaged (after the area filter), for the same reason as the heatmap's
+        # average row. Never for one type of agency for an expert: the averages over each type and over all of
+        # them, less the expert's own agencies, would give away the agencies of a country outside their scope
+        # (or a single agency) by subtraction, however many countries each average holds.
         "average": ({"level": _round(_mean(all_levels)), "agencies": len(all_levels)}
-                    if with_average and not _too_few_others(scope, averaged_countries) else None),
+                    if with_average and not kind_withheld and not _too_few_others(scope, averaged_countries)
+                    else None),
+        "average_withheld_for_kind": with_average and kind_withheld,
         # For an expert: how many countries outside their own an average figure needs before it is shown.
         "average_min_others": (int(current_app.config.get("DASHBOARD_AVERAGE_MIN_OTHERS", 2))
                                if scope is not None and regional_average_enabled() else None),

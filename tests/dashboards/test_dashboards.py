@@ -376,6 +376,28 @@ def test_expert_average_leaves_out_what_one_hidden_country_alone_would_make(app_
     assert staff["average"]["agencies"] == 1  # staff see every country anyway
 
 
+def test_expert_average_is_not_given_per_type_of_agency(app_ctx, world, db_session, make_agency):
+    """Each average alone holds two countries outside the expert's scope, but the average over all types less the
+    averages per type (and less the expert's own agencies, which they see) leaves the agencies of one hidden
+    country, or one hidden agency: the expert gets no average of agency levels for one type of agency."""
+    _third_country(app_ctx, db_session, make_agency, world, dict(ANSWERS["MVD"], agency_name="MVD UZ"),
+                   submit_gknb=True)
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    everything = get_json(expert, "/dashboards/region")
+    assert everything["average"]["agencies"] == 5 and not everything["average_withheld_for_kind"]
+    for kind in ("interior", "fiu", "security"):
+        one_type = get_json(expert, f"/dashboards/region?kind={kind}")
+        assert one_type["average"] is None and one_type["average_withheld_for_kind"], kind
+        assert one_type["heatmap"]["average"] == everything["heatmap"]["average"]  # countries' gaps: all types
+        for country in one_type["spread"]:
+            assert country["code"] == "KZ" and all(a["kind"] == kind for a in country["agencies"])
+    html = expert.get("/dashboards/region?kind=interior", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'id="average-kind-rule"' in html and "could give away the agencies of a country other than yours" in html
+    staff = client_for(app_ctx, "staff@example.org")
+    assert get_json(staff, "/dashboards/region?kind=interior")["average"]["agencies"] == 3  # KZ, TJ, UZ MVD
+    assert not get_json(staff, "/dashboards/region?kind=interior")["average_withheld_for_kind"]
+
+
 def test_expert_average_counts_only_the_countries_in_each_figure(app_ctx, world, db_session, make_agency,
                                                                  make_user):
     """Uzbekistan has figures (an expert rating) but no agency level: the average of agency levels would be
