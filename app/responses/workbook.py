@@ -56,7 +56,7 @@ from app.i18n import _, force_locale, format_date, format_moment, get_locale_cod
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, SPECIAL, AnswerError
 from app.questionnaires.services import definition_of
-from app.reports.cells import FORMULA_PREFIXES, excel_text, has_formulas, read_text
+from app.reports.cells import EXCEL_CELL_LIMIT, FORMULA_PREFIXES, cell_text, excel_text, has_formulas, read_text
 from app.responses.answering import is_editable, questions_by_id, save_answers
 from app.responses.display import choice_labels, display
 from app.responses.models import Response
@@ -151,6 +151,9 @@ class WorkbookRead:
     values: dict[str, CellValue] = field(default_factory=dict)
     #: question id -> (answer version, value fingerprint) at download.
     at_download: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: question id -> fingerprint of the text its cell held at download, for answers too long for a cell (the
+    #: cell held only their beginning).
+    cut: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     #: The answer cells read as empty, as (sheet, row): a formula there may have no saved result
     #: (`_unsaved_formulas`).
@@ -234,6 +237,15 @@ class WorkbookImport:
 
 
 # --- text in cells -------------------------------------------------------------------------------------
+
+
+def _too_long_for_a_cell(value) -> bool:
+    return isinstance(value, str) and len(excel_text(value)) > EXCEL_CELL_LIMIT
+
+
+def _cut_text(value: str) -> str:
+    """The beginning of a text too long for one cell, as written into it (escaped, with the cut marker)."""
+    return cell_text(value)
 
 
 def _put(cell, value) -> None:
@@ -552,6 +564,11 @@ class _Builder:
         if question.type == "file":
             _put(cell, shown)  # read-only: files are uploaded on the website
             cell.fill = INACTIVE_FILL
+        elif _too_long_for_a_cell(shown):
+            # Only its beginning fits (Excel holds 32,767 characters in a cell): shown, locked, and left alone
+            # by the import unless changed (`cut:` in the metadata), so that a round trip never cuts the answer.
+            cell.value = _cut_text(shown)
+            cell.fill = INACTIVE_FILL
         else:
             _put(cell, shown)
             cell.protection, cell.fill = UNLOCKED, ANSWER_FILL
@@ -629,6 +646,10 @@ class _Builder:
         elif kind in ("text", "long_text"):
             limit = question.max_length or REGISTRY[kind].default_max
             parts.append(_("Text, at most %(limit)d characters.", limit=limit))
+            if _too_long_for_a_cell(self.cell_value(question, (self.answers.get(question.id) and
+                                                                self.answers[question.id].value))):
+                parts.append(_("The answer is longer than an Excel cell holds: the cell shows its beginning and "
+                               "cannot be changed here. Change it on the website."))
         elif kind == "file":
             parts.append(_("Files are uploaded on the website; this cell cannot be changed here."))
         if specials and kind not in LIST_TYPES:
@@ -749,6 +770,9 @@ class _Builder:
             answer = self.answers.get(question.id)
             version, value = (answer.version, answer.value) if answer is not None else (0, None)
             meta[f"answer:{question.id}"] = f"{version}:{fingerprint(value)}"
+            shown = self.cell_value(question, value) if question.type != "file" else None
+            if _too_long_for_a_cell(shown):  # the cell holds only its beginning: what it reads back as
+                meta[f"cut:{question.id}"] = fingerprint(unescape(_cut_text(shown)))
         return meta
 
     def write_meta(self, sheet, instructions: str, lists: str) -> None:
@@ -901,6 +925,8 @@ def _read_meta(book, result: WorkbookRead) -> Problem | None:
         if key.startswith("answer:"):
             version, _sep, digest = value.partition(":")
             result.at_download[key[len("answer:"):]] = (int(version), digest)
+        elif key.startswith("cut:"):
+            result.cut[key[len("cut:"):]] = value
     return None
 
 
@@ -1274,6 +1300,13 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
                 raw = {**{k: v for k, v in stored.items() if k not in cell.rows}, **raw}
                 cell.value = raw
         if _unchanged_since_download(definition, question, raw, read.at_download.get(qid)):
+            continue
+        if qid in read.cut:  # the cell held the beginning of a longer answer: only the website changes it
+            if not (isinstance(raw, str) and fingerprint(raw) == read.cut[qid]):
+                outcome.problems.append(Problem(
+                    _("The answer to this question is longer than an Excel cell holds, so the workbook showed only "
+                      "its beginning and it cannot be changed here. Change it on the website, or put back the "
+                      "cell as it was downloaded."), sheet=cell.sheet, cell=cell.cell))
             continue
         raws[qid] = raw
 

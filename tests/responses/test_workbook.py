@@ -742,3 +742,52 @@ def test_cli_refuses_an_unknown_response_and_a_foreign_file(app_ctx, world, tmp_
     result = runner.invoke(args=["responses", "import-workbook", str(garbage)])
     assert result.exit_code == 1 and "old Excel format (.xls)" in result.output
     assert runner.invoke(args=["campaigns", "remind", "--help"]).exit_code == 0  # still registered
+
+
+@pytest.fixture
+def long_world(db_session, make_version, make_agency, make_user, tmp_path):
+    """As `world`, with the main needs allowed 40,000 characters: more than an Excel cell holds (32,767)."""
+    from app.campaigns import services as campaigns
+    from app.responses.services import ensure_response
+
+    path = tmp_path / "long.yaml"
+    text = QUESTIONNAIRE.read_text(encoding="utf-8")
+    path.write_text(text.replace("      - id: priorities\n        type: long_text\n",
+                                 "      - id: priorities\n        type: long_text\n        max_length: 40000\n"),
+                    encoding="utf-8")
+    version = make_version(path)
+    mvd = make_agency("KZ", "MVD", en="Ministry of Internal Affairs", ru="Министерство внутренних дел")
+    campaign = campaigns.create_campaign("Round 1", version, agencies=[mvd], deadline=date(2030, 6, 30))
+    campaigns.set_status(campaign, "open")
+    response = ensure_response(campaign, mvd)
+    db_session.commit()
+    return SimpleNamespace(campaign=campaign, version=version, response=response, user=make_user("staff"))
+
+
+def test_an_answer_longer_than_a_cell_survives_the_round_trip(long_world, db_session):
+    """A cell holds 32,767 characters: an answer of 35,000 is shown cut in a locked cell, and the workbook sent back
+    unchanged keeps the whole answer (it used to be written whole, which Excel cannot open, and read back as
+    changed). A change to that cell is refused with its cell named, and nothing is stored."""
+    long_text = ("Needs of the regional offices. " * 1200)[:35_000]
+    answer(long_world, db_session, priorities=long_text, staff_total=10)
+    book = download(long_world.response, "en")
+    cell = answer_cell(book, "priorities")
+    assert len(cell.value) == 32_767 and cell.value.endswith(" […]") and long_text.startswith(cell.value[:-4])
+    assert cell.protection.locked and cell.fill.fgColor.rgb.endswith("EDEDED")
+    sheet, row = find(book, "priorities")
+    assert "The answer is longer than an Excel cell holds" in sheet.cell(row=row, column=5).value  # the help
+
+    outcome = import_(long_world, to_bytes(fill(book, staff_total=11)), apply=True)
+    assert outcome.problems == [] and outcome.applied and [c.question_id for c in outcome.changes] == ["staff_total"]
+    db_session.commit()
+    assert stored(db_session, long_world.response)["priorities"] == long_text
+
+    book = download(long_world.response, "en")
+    edited = fill(book, priorities=answer_cell(book, "priorities").value[:-4] + " and more")
+    outcome = import_(long_world, to_bytes(edited), apply=True)
+    assert not outcome.applied and [(p.cell, p.message) for p in outcome.problems] == [(
+        ref(edited, "priorities"), "The answer to this question is longer than an Excel cell holds, so the workbook "
+                                   "showed only its beginning and it cannot be changed here. Change it on the "
+                                   "website, or put back the cell as it was downloaded.")]
+    db_session.commit()
+    assert stored(db_session, long_world.response)["priorities"] == long_text
