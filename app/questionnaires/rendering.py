@@ -1,8 +1,12 @@
-"""What the form pages need from a definition: expression trees for the browser, visible sections."""
+"""What the form pages need from a definition: expression trees for the browser, and which questions skip logic
+hides under given answers (`visibility`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from app.questionnaires import expressions
@@ -23,13 +27,58 @@ def expression_trees(definition) -> dict[str, dict[str, Any]]:
     return trees
 
 
-def is_visible(rule: str | None, values: dict[str, Any], today: date | None = None) -> bool:
-    """Whether a show_if rule holds for these answers (no rule: visible)."""
+@lru_cache(maxsize=4096)
+def _tree(rule: str) -> expressions.Node:
+    return expressions.parse(rule)
+
+
+def is_visible(rule: str | None, values: Mapping[str, Any], today: date | None = None) -> bool:
+    """Whether a show_if rule holds for these answers (no rule: visible). The answers must be the ones that
+    count (`visibility(...).values`), not every stored one."""
     if not rule:
         return True
-    return expressions.truthy(expressions.evaluate(expressions.parse(rule), values, today=today))
+    return expressions.truthy(expressions.evaluate(_tree(rule), values, today=today))
 
 
-def visible_sections(definition, values: dict[str, Any], today: date | None = None) -> list[bool]:
+@dataclass(frozen=True)
+class Visibility:
+    """What skip logic shows under some answers."""
+
+    #: The answers that count: those of the questions shown (a hidden question's answer is empty).
+    values: dict[str, Any]
+    #: Ids of the questions hidden, by their own show_if or their section's.
+    hidden: frozenset[str]
+    #: Indexes (from 0) of the sections whose show_if does not hold.
+    skipped: frozenset[int]
+
+    def shown(self, question) -> bool:
+        """Whether the question is shown."""
+        return question.id not in self.hidden
+
+
+def visibility(definition, values: Mapping[str, Any], today: date | None = None) -> Visibility:
+    """Which questions and sections skip logic hides under `values`, read as XLSForm/ODK read it: the answer of a
+    hidden question counts as empty for every rule, so a rule on a hidden question's answer hides the questions
+    that depend on it too ("Other" ticked, then the question itself hidden: "specify the other" goes as well),
+    whatever stays stored. Rules never form a cycle (the loader refuses one), so this settles within as many
+    rounds as the longest chain of rules; a definition without chains takes one."""
+    relevant = dict(values)
+    hidden: frozenset[str] = frozenset()
+    skipped: frozenset[int] = frozenset()
+    for _round in range(sum(len(section.questions) for section in definition.sections) + 2):
+        now_skipped = frozenset(n for n, section in enumerate(definition.sections)
+                                if not is_visible(section.show_if, relevant, today))
+        now_hidden = frozenset(question.id for n, section in enumerate(definition.sections)
+                               for question in section.questions
+                               if n in now_skipped or not is_visible(question.show_if, relevant, today))
+        if now_hidden == hidden and now_skipped == skipped:
+            break
+        hidden, skipped = now_hidden, now_skipped
+        relevant = {key: value for key, value in values.items() if key not in hidden}
+    return Visibility(relevant, hidden, skipped)
+
+
+def visible_sections(definition, values: Mapping[str, Any], today: date | None = None) -> list[bool]:
     """For each section, whether its show_if holds."""
-    return [is_visible(section.show_if, values, today) for section in definition.sections]
+    skipped = visibility(definition, values, today).skipped
+    return [n not in skipped for n in range(len(definition.sections))]

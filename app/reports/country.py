@@ -32,7 +32,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from app.i18n import _, force_locale
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import is_special
-from app.questionnaires.rendering import is_visible
+from app.questionnaires.rendering import visibility
 from app.reports.cells import put
 from app.reports.data import Branding, CountryReportData, Figures
 from app.responses.display import display
@@ -567,6 +567,7 @@ class _CountryReport:
             columns += [(agency.acronym, 40), (_("%(agency)s: codes", agency=agency.acronym), 20)]
         header(sheet, columns)
         places: dict[int, dict[str, tuple[Any, Any]]] = {}
+        seen = [visibility(agency.definition or self.definition, agency.values or {}) for agency in answering]
         row = 2
         for section, question in self.definition.questions():
             if question.type == "note":
@@ -585,7 +586,7 @@ class _CountryReport:
                     continue
                 own_section, own_question = found
                 values = agency.values or {}
-                if not (is_visible(own_section.show_if, values) and is_visible(own_question.show_if, values)):
+                if not seen[offset].shown(own_question):
                     write(sheet, row, label_column, _("Does not apply"), font=SUBTLE)
                     continue
                 value = values.get(own_question.id)

@@ -27,7 +27,7 @@ from app.i18n import _
 from app.questionnaires import expressions
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, AnswerError, is_special
-from app.questionnaires.rendering import is_visible
+from app.questionnaires.rendering import Visibility, visibility
 from app.questionnaires.services import definition_of
 from app.responses.models import Answer, Response
 from app.responses.progress import is_answered, section_states, unanswered_required
@@ -83,8 +83,10 @@ def stored_values(response: Response) -> dict[str, Any]:
 
 
 def visible(definition, section, question, values, today: date | None = None) -> bool:
-    """Whether a question is shown under these answers (its section's and its own show_if hold)."""
-    return is_visible(section.show_if, values, today) and is_visible(question.show_if, values, today)
+    """Whether a question is shown under these answers (its section's and its own show_if hold, the answers of
+    hidden questions counting as empty: `rendering.visibility`). For one question; for many, take
+    `visibility(...)` once."""
+    return visibility(definition, values, today).shown(question)
 
 
 def constraint_holds(definition, question, value, values, today: date | None = None) -> bool:
@@ -211,12 +213,12 @@ def save_answers(response: Response, raws: dict[str, Any], *, actor, channel: st
         except AnswerError as exc:
             errors[qid] = exc
     merged = {**current, **normalised}
+    seen = visibility(definition, merged, today)
 
     result = SaveResult()
     for qid, raw in raws.items():
         number, section, question = index[qid]
-        shown = visible(definition, section, question, merged, today)
-        if not shown:  # hidden by skip logic: the stored answer is kept as it is
+        if not seen.shown(question):  # hidden by skip logic: the stored answer is kept as it is
             result.ignored.append(qid)
             continue
         if qid in errors:
@@ -224,7 +226,7 @@ def save_answers(response: Response, raws: dict[str, Any], *, actor, channel: st
             result.kept_input[qid] = raw
             continue
         value = normalised[qid]
-        if not constraint_holds(definition, question, value, merged, today):
+        if not constraint_holds(definition, question, value, seen.values, today):
             result.errors[qid] = message_text(constraint_error(definition, question, lang))
             result.kept_input[qid] = raw
             continue
@@ -310,13 +312,16 @@ class Flag(str):
     flag = True
 
 
-def section_flags(definition, section, values, *, lang: str, today: date | None = None) -> dict[str, Flag]:
-    """{question id: message} of the section's shown questions whose stored answer breaks their constraint."""
+def section_flags(definition, section, values, *, lang: str, today: date | None = None,
+                  seen: Visibility | None = None) -> dict[str, Flag]:
+    """{question id: message} of the section's shown questions whose stored answer breaks their constraint
+    (`seen`: the answers' `visibility`, when the caller has it)."""
     flags = {}
+    seen = seen or visibility(definition, values, today)
     for question in section.questions:
         value = values.get(question.id)
-        if (question.constraint and value is not None and visible(definition, section, question, values, today)
-                and not constraint_holds(definition, question, value, values, today)):
+        if (question.constraint and value is not None and seen.shown(question)
+                and not constraint_holds(definition, question, value, seen.values, today)):
             flags[question.id] = Flag(message_text(constraint_error(definition, question, lang)))
     return flags
 
@@ -330,10 +335,11 @@ def review(response: Response, *, lang: str, today: date | None = None) -> Revie
     missing = [(numbers[id(s)], s, q) for s, q in unanswered_required(definition, values, today)]
     flagged = []
     required = answered = 0
+    seen = visibility(definition, values, today)
     for number, section in enumerate(definition.sections, start=1):
-        flags = section_flags(definition, section, values, lang=lang, today=today)
+        flags = section_flags(definition, section, values, lang=lang, today=today, seen=seen)
         for question in section.questions:
-            if question.type == "note" or not visible(definition, section, question, values, today):
+            if question.type == "note" or not seen.shown(question):
                 continue
             if question.required:
                 required += 1

@@ -3,9 +3,9 @@
 Pure: no Flask, no database. `values` maps question ids to stored answers (values as normalised by the
 question-type registry). The rules:
 
-- A question is *visible* when its section's show_if and its own show_if hold for `values`
-  (app.questionnaires.rendering.is_visible; no rule: visible). Rules are evaluated against `values` as
-  given, as the browser does.
+- A question is *visible* when its section's show_if and its own show_if hold for `values`, the answers of
+  hidden questions counting as empty (app.questionnaires.rendering.visibility; no rule: visible), as the
+  browser does.
 - A question is *answered* when its value is not empty per its question type
   (qtypes.REGISTRY[type].is_empty). "not_applicable" and "dont_know" count as answered. A matrix counts
   as answered only when every row has a value (a row's value may itself be a special answer), or when
@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any
 
 from app.questionnaires.qtypes import REGISTRY, is_special
-from app.questionnaires.rendering import is_visible
+from app.questionnaires.rendering import visibility
 
 #: The states `section_states` gives.
 SECTION_STATES = ("not_started", "partial", "complete", "skipped")
@@ -53,11 +53,11 @@ def _empty_cell(cell) -> bool:
 
 
 def _visible_questions(definition, values: Mapping[str, Any], today: date | None) -> Iterator[tuple[Any, Any, bool]]:
-    """(section, question, visible) in order; a question of a hidden section is not visible."""
+    """(section, question, visible) in order; a question of a hidden section is not visible (`visibility`)."""
+    hidden = visibility(definition, values, today).hidden
     for section in definition.sections:
-        section_visible = is_visible(section.show_if, values, today)
         for question in section.questions:
-            yield section, question, section_visible and is_visible(question.show_if, values, today)
+            yield section, question, question.id not in hidden
 
 
 def unanswered_required(definition, values: Mapping[str, Any], today: date | None = None) -> list[tuple]:
@@ -96,14 +96,15 @@ def section_states(definition, values: Mapping[str, Any], today: date | None = N
     - "partial": otherwise (some answer, but a visible required question is unanswered).
     """
     states: list[str] = []
-    for section in definition.sections:
-        if not is_visible(section.show_if, values, today):
+    seen = visibility(definition, values, today)
+    for n, section in enumerate(definition.sections):
+        if n in seen.skipped:
             states.append("skipped")
             continue
         started = False
         missing = False
         for question in section.questions:
-            if not is_visible(question.show_if, values, today):
+            if not seen.shown(question):
                 continue
             value = values.get(question.id)
             started = started or has_answer(question, value)

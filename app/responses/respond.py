@@ -43,7 +43,7 @@ from app.questionnaires.forms import (
     tr,
 )
 from app.questionnaires.qtypes import AnswerError
-from app.questionnaires.rendering import expression_trees, is_visible
+from app.questionnaires.rendering import expression_trees, visibility
 from app.questionnaires.services import definition_of
 from app.responses import answering, files
 from app.responses.display import display
@@ -127,9 +127,10 @@ def _versions(response: Response) -> dict[str, tuple[int, str]]:
 
 
 def _next_visible(definition, values, number: int, step: int, today: date) -> int | None:
+    skipped = visibility(definition, values, today).skipped
     index = number + step
     while 1 <= index <= len(definition.sections):
-        if is_visible(definition.sections[index - 1].show_if, values, today):
+        if index - 1 not in skipped:
             return index
         index += step
     return None
@@ -277,7 +278,9 @@ def section(number: int):
         summary=summary,
         editable=editable, versions=_versions(response),
         files=files.file_links(values, lambda key: url_for(".file", key=key)),
-        known={k: v for k, v in values.items() if k not in {q.id for q in section.questions}},
+        # the other sections' answers that count for skip logic (a hidden question's answer is empty)
+        known={k: v for k, v in visibility(definition, values, today).values.items()
+               if k not in {q.id for q in section.questions}},
         sections=definition.sections, states=_state_labels(section_states(definition, values, today)),
         prev_number=_next_visible(definition, values, number, -1, today),
         next_number=_next_visible(definition, values, number, 1, today),
@@ -474,11 +477,12 @@ def render_print(response, definition, lang: str, *, blank: bool, file_url, back
 
     values = {} if blank else answering.stored_values(response)
     today = date.today()
+    seen = visibility(definition, values, today)
     ctx = Context(definition, lang)
     with force_locale(lang if lang in available_locales() else get_locale_code()):
         return render_template("responses/print.html", response=response, definition=definition, ctx=ctx,
                                values=values, blank=blank, lang=lang, display=display, choice_labels=choice_labels,
-                               visible=lambda s, q: answering.visible(definition, s, q, values, today),
+                               visible=lambda _section, question: seen.shown(question),
                                printed_on=today, file_url=file_url, back_url=back_url)
 
 

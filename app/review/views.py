@@ -16,6 +16,7 @@ from app.extensions import db
 from app.i18n import _, format_decimal
 from app.questionnaires import expressions
 from app.questionnaires.forms import tr
+from app.questionnaires.rendering import visibility
 from app.questionnaires.services import definition_of
 from app.responses import answering
 from app.responses.display import display
@@ -130,13 +131,14 @@ def _render_response(response, status: int = 200, errors: dict | None = None):
     definition = definition_of(response.version)
     lang = questionnaire_lang(definition)
     values = answering.stored_values(response)
+    seen = visibility(definition, values)
     clarifications = services.all_clarifications(response)
     open_ids = {c.question_id for c in clarifications if c.closed_at is None}
     return render_template(
         "review/response.html", response=response, definition=definition, lang=lang, tr=tr, values=values,
         display=display, comments=services.comments_by_question(response), clarifications=clarifications,
         open_ids=open_ids, errors=errors or {}, form=request.form,
-        visible=lambda s, q: answering.visible(definition, s, q, values)), status
+        visible=lambda _section, question: seen.shown(question)), status
 
 
 @bp.route("/responses/<int:response_id>/comments", methods=["POST"])

@@ -139,7 +139,7 @@ from typing import Any, NamedTuple
 
 from app.questionnaires import expressions
 from app.questionnaires.qtypes import REGISTRY, is_special
-from app.questionnaires.rendering import is_visible
+from app.questionnaires.rendering import visibility
 
 #: The values of `ItemScore.status`.
 ITEM_STATUSES = ("level", "not_applicable", "dont_know", "empty", "no_level", "hidden")
@@ -374,12 +374,11 @@ def _question_items(question, value, definition, visible: bool) -> list[ItemScor
 def scoring_items(definition, values: Mapping[str, Any], today: date | None = None) -> list[ItemScore]:
     """Every scoring item of the definition under `values`, in questionnaire order (hidden ones included)."""
     values = dict(values)
+    hidden = visibility(definition, values, today).hidden
     items: list[ItemScore] = []
     for section in definition.sections:
-        section_visible = is_visible(section.show_if, values, today)
         for question in section.questions:
-            visible = section_visible and is_visible(question.show_if, values, today)
-            items.extend(_question_items(question, values.get(question.id), definition, visible))
+            items.extend(_question_items(question, values.get(question.id), definition, question.id not in hidden))
     return items
 
 
@@ -465,6 +464,26 @@ class ScoringPlan:
                 rule = expressions.parse(section.show_if)
                 referenced |= expressions.references(rule)
                 self.rules.append((rule, tuple(section_questions)))
+        # The questions those rules read may be hidden by rules of their own, and a hidden question's answer counts
+        # as empty (rendering.visibility): their rules ("gates") are evaluated first, and so on up the chain.
+        where = {q.id: (section, q) for section in definition.sections for q in section.questions}
+        #: (parsed rule, (id of the question it hides,)) for each rule of a question the rules read
+        self.gates: list[tuple[Any, tuple[str, ...]]] = []
+        pending, gated = set(referenced), set()
+        while pending:
+            question_id = pending.pop()
+            if question_id in gated or question_id not in where:
+                continue
+            gated.add(question_id)
+            gate_section, gate_question = where[question_id]
+            for text in (gate_section.show_if, gate_question.show_if):
+                if text:
+                    rule = expressions.parse(text)
+                    self.gates.append((rule, (question_id,)))
+                    reads = expressions.references(rule)
+                    referenced |= reads
+                    pending |= reads - gated
+        self._gate_reads = [tuple(sorted(expressions.references(rule))) for rule, _ids in self.gates]
         self.referenced = frozenset(referenced)
         #: (area id, [(indicator id, weight)]) in definition order, for `area_scores`
         self.area_members = [(area.id, [(indicator.id, float(indicator.weight)) for indicator in area.indicators])
@@ -510,22 +529,43 @@ class ScoringPlan:
 
         `stored`, when given, maps the same question ids to a hashable stored form of their values (the JSON
         text): each rule's outcome is then remembered per today and stored forms of the questions it reads,
-        so that scoring many responses evaluates each rule once per distinct combination."""
+        so that scoring many responses evaluates each rule once per distinct combination.
+
+        The answers of questions hidden themselves (`gates`) count as empty, as `rendering.visibility` has it."""
+        if self.gates:
+            masked: set[str] = set()
+            shown_values, shown_stored = values, stored
+            for _round in range(len(self.gates) + 1):
+                now = set()
+                for n, (rule, question_ids) in enumerate(self.gates):
+                    if not self._holds(("gate", n), rule, self._gate_reads[n], shown_values, shown_stored, today):
+                        now.update(question_ids)
+                if now == masked:
+                    break
+                masked = now
+                shown_values = {key: value for key, value in values.items() if key not in masked}
+                shown_stored = None if stored is None else {key: text for key, text in stored.items()
+                                                            if key not in masked}
+            values, stored = shown_values, shown_stored
         hidden: set[str] = set()
         for n, (rule, question_ids) in enumerate(self.rules):
-            if stored is None:
-                shown = expressions.truthy(expressions.evaluate(rule, values, today=today))
-            else:
-                key = (n, today or date.today(), *(stored.get(question_id) for question_id in self._rule_reads[n]))
-                shown = self._outcomes.get(key)
-                if shown is None:
-                    shown = expressions.truthy(expressions.evaluate(rule, values, today=today))
-                    if len(self._outcomes) > 100_000:
-                        self._outcomes.clear()
-                    self._outcomes[key] = shown
-            if not shown:
+            if not self._holds(n, rule, self._rule_reads[n], values, stored, today):
                 hidden.update(question_ids)
         return frozenset(hidden)
+
+    def _holds(self, name, rule, reads: tuple[str, ...], values: Mapping[str, Any],
+               stored: Mapping[str, Any] | None, today: date | None) -> bool:
+        """Whether a rule holds, remembered per (rule, today, stored forms of what it reads) when `stored`."""
+        if stored is None:
+            return expressions.truthy(expressions.evaluate(rule, values, today=today))
+        key = (name, today or date.today(), *(stored.get(question_id) for question_id in reads))
+        shown = self._outcomes.get(key)
+        if shown is None:
+            shown = expressions.truthy(expressions.evaluate(rule, values, today=today))
+            if len(self._outcomes) > 100_000:
+                self._outcomes.clear()
+            self._outcomes[key] = shown
+        return shown
 
     def totals(self, hidden: frozenset[str]) -> list[float]:
         """The total weight of each indicator's applicable items (all but the hidden ones), in index order."""

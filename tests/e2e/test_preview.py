@@ -71,3 +71,33 @@ def test_every_section_fits_a_375_pixel_phone(browser, live_app, live_server):
             assert width <= 375, (number, width)
     finally:
         context.close()
+
+
+def test_a_question_hidden_hides_the_questions_that_depend_on_its_answer(page, live_app, live_server):
+    """The training survey: "Partly" used what was learned shows the obstacles; "Other" ticked there shows "specify
+    the other obstacles" (required). Then "Yes": the obstacles go, and with them "specify the other", although
+    "Other" is still ticked in the hidden question (as XLSForm/ODK read it; the page kept it shown, required,
+    and out of reach of the tick that would have hidden it)."""
+    from app.demo.seed import DEMO_PASSWORD
+    from app.questionnaires import services
+
+    with live_app.app_context():
+        version = services.get_version("training-needs-survey")
+        definition = services.definition_of(version)
+        index = _section_index(definition, "barriers")
+    assert _section_index(definition, "barriers_other") == _section_index(definition, "applied") == index
+    browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{live_server}/admin/questionnaires/training-needs-survey/v{version.number}/preview"
+              f"?section={index}&lang=en")
+    applied, barriers, other = (page.locator(f"#question-{q}") for q in ("applied", "barriers", "barriers_other"))
+    applied.get_by_label("Partly", exact=True).check()
+    barriers.get_by_label("Other", exact=True).check()
+    assert barriers.is_visible() and other.is_visible()
+    applied.get_by_label("Yes", exact=True).check()
+    assert barriers.is_hidden() and other.is_hidden()
+    assert other.get_attribute("aria-hidden") == "true"
+    applied.get_by_label("Partly", exact=True).check()  # back: "Other" is still ticked, so both come back
+    assert barriers.is_visible() and other.is_visible()
+    assert errors == []

@@ -116,3 +116,27 @@ def test_hand_computed_complete_response():
     # agency_name, staff, has_unit, skills, str_count (unit_staff hidden: has_unit is "partly").
     assert required_progress(DEFINITION, values) == (5, 5)
     assert section_states(DEFINITION, values) == ["complete", "complete", "complete", "not_started"]
+
+
+def test_a_rule_on_a_hidden_questions_answer_reads_it_as_empty():
+    """XLSForm/ODK semantics: "Other" ticked, then the question itself hidden by the answer before it: "specify
+    the other" goes too, and is not required. (It stayed shown and required, and the respondent could not untick
+    "Other" any more: that question was hidden.)"""
+    from pathlib import Path
+
+    from app.questionnaires.loader import load_file
+    from app.questionnaires.rendering import visibility
+
+    definition = load_file(Path(__file__).resolve().parents[1] / "data" / "chained_questionnaire.yaml").definition
+    stale = {"ct_mandate": "no", "has_unit": "yes", "unit_size": "large", "unit_trained": ["other"]}
+    seen = visibility(definition, stale)
+    assert seen.hidden == {"has_unit", "unit_size", "unit_trained", "trained_other"}
+    assert seen.skipped == {1} and seen.values == {"ct_mandate": "no"}
+    assert ids(unanswered_required(definition, stale)) == []
+    assert required_progress(definition, stale) == (1, 1)
+    assert section_states(definition, stale) == ["complete", "skipped"]
+    # One link of the chain at a time: every answer shown, then "has_unit" taken back to "no".
+    shown = dict(stale, ct_mandate="yes")
+    assert ids(unanswered_required(definition, shown)) == ["trained_other"]
+    assert ids(unanswered_required(definition, dict(shown, has_unit="no"))) == []
+    assert section_states(definition, dict(shown, has_unit="no")) == ["complete", "skipped"]

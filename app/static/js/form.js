@@ -64,18 +64,42 @@
     return values;
   }
 
+  /* Which boxes skip logic hides, as the server reads it (app.questionnaires.rendering.visibility): the answer of
+     a hidden question counts as empty for every rule, so a rule on it hides the questions that depend on it
+     too. Rules never form a cycle, so this settles within as many rounds as the longest chain of rules. */
+  function hiddenBoxes(boxes, values) {
+    var hidden = [], i, round, masked, key;
+    var trees = [];
+    for (i = 0; i < boxes.length; i++) {
+      try { trees.push(JSON.parse(boxes[i].getAttribute("data-show-if"))); } catch (e) { trees.push(null); }
+    }
+    for (round = 0; round <= boxes.length + 1; round++) {
+      masked = {};
+      for (key in values) { if (Object.prototype.hasOwnProperty.call(values, key)) { masked[key] = values[key]; } }
+      for (i = 0; i < boxes.length; i++) { if (hidden[i]) { masked[boxes[i].getAttribute("data-question")] = null; } }
+      var now = [], changed = false;
+      for (i = 0; i < boxes.length; i++) {
+        var visible = true;
+        if (trees[i]) {
+          try { visible = window.NAExpr.truthy(window.NAExpr.evaluate(trees[i], masked, null, window.NAToday || null)); }
+          catch (e2) { visible = true; }
+        }
+        now.push(!visible);
+        if (!visible !== !!hidden[i]) { changed = true; }
+      }
+      hidden = now;
+      if (!changed) { break; }
+    }
+    return hidden;
+  }
+
   function apply(form, known) {
     if (!window.NAExpr) { return; }
-    var values = collect(form, known);
     var boxes = form.querySelectorAll("[data-show-if]");
+    var hidden = hiddenBoxes(boxes, collect(form, known));
     for (var i = 0; i < boxes.length; i++) {
-      var tree;
-      try { tree = JSON.parse(boxes[i].getAttribute("data-show-if")); } catch (e) { continue; }
-      var visible;
-      try { visible = window.NAExpr.truthy(window.NAExpr.evaluate(tree, values, null, window.NAToday || null)); }
-      catch (e2) { visible = true; }
-      boxes[i].hidden = !visible;
-      boxes[i].setAttribute("aria-hidden", visible ? "false" : "true");
+      boxes[i].hidden = hidden[i];
+      boxes[i].setAttribute("aria-hidden", hidden[i] ? "true" : "false");
     }
     form.dispatchEvent(new CustomEvent("na:visibility", { bubbles: true }));
   }
