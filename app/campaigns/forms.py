@@ -108,8 +108,10 @@ class CampaignForm(FlaskForm):
         from app.questionnaires.models import QuestionnaireVersion
         from app.questionnaires.services import definition_of
 
-        # (already in the session: the version choices were just read)
-        version = db.session.get(QuestionnaireVersion, self.version.data) if self.version.data else None
+        # (already in the session: the version choices were just read). Only a version the form offers: any other
+        # number (one past the database's integers too) is the version field's own error.
+        offered = {choice.value for choice in self.version.choices or ()}
+        version = db.session.get(QuestionnaireVersion, self.version.data) if self.version.data in offered else None
         codes = set(db.session.scalars(db.select(Country.code)))
         problems = target_line_problems(field.data, definition_of(version) if version else None, codes)
         if problems:

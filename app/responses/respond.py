@@ -347,7 +347,10 @@ def autosave():
     """Save one question in the background: 200 with the new version, 409 with both values, 422 with the message."""
     scope = _scope()
     definition, response = scope.definition, scope.response
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # JSON nested deeper than the parser goes: no request this page sends
+        data = None
     if not isinstance(data, dict) or not isinstance(data.get("question"), str):
         return jsonify(error={"message": _("The request is not valid.")}), 400
     index = answering.questions_by_id(definition)
@@ -372,7 +375,7 @@ def autosave():
             return jsonify(version=_versions(response).get(qid, (0, ""))[0], saved_at=format_time(utcnow(), "short"))
     try:
         base = int(data.get("base_version", 0))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 is an infinite float
         base = 0
     before = answering.stored_values(response)
     result = _save_and_commit(response, {qid: raw}, actor=current_user, channel="autosave", lang=scope.lang,

@@ -137,6 +137,11 @@ def test_refused_save_keeps_the_text_and_names_the_problem(client, db_session, m
     from app.campaigns.models import Campaign
 
     assert db_session.scalar(select(Campaign)) is None
+    # A version number no form offers (one past the database's integers too) is the version field's error, with
+    # the targets not checked against any version.
+    for number in ("99999999999999999999", str(version.id + 1000)):
+        refused = client.post("/campaigns/new", data={**data, "version": number}, headers={"Accept-Language": "en"})
+        assert refused.status_code == 422 and "Not a valid choice" in refused.get_data(as_text=True), number
     data.update(targets="KZ inv_unit 4\nkg inv_training 2.5")
     assert client.post("/campaigns/new", data=data).status_code == 302
     assert db_session.scalar(select(Campaign)).target_overrides == {"KZ": {"inv_unit": 4},

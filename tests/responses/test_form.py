@@ -267,6 +267,17 @@ def test_autosave_saves_refuses_and_detects_conflicts(first, second, db_session)
     assert stored(db_session)["agency_name"] == "МВД"
 
 
+def test_autosave_answers_odd_json_without_an_error_page(first, db_session):
+    """JSON no page sends: nested deeper than the parser goes is "not valid" (400); a base version past any
+    integer (1e999) is taken as none, like any other unreadable one. Neither is a server error."""
+    headers = {"X-CSRFToken": first.csrf, "Content-Type": "application/json"}
+    nested = first.post("/respondent/autosave", data="[" * 100_000 + "]" * 100_000, headers=headers)
+    assert nested.status_code == 400 and nested.json["error"]["message"] == "The request is not valid."
+    huge = first.post("/respondent/autosave", headers=headers,
+                      data='{"question": "agency_name", "fields": {"q__agency_name": ["MVD"]}, "base_version": 1e999}')
+    assert huge.status_code == 200 and stored(db_session)["agency_name"] == "MVD"
+
+
 def test_autosave_refuses_unknown_questions_and_needs_the_csrf_token(first, db_session):
     assert autosave(first, "no_such_question", {}).status_code == 404
     response = first.post("/respondent/autosave", json={"question": "agency_name", "fields": {}})
