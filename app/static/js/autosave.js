@@ -98,10 +98,21 @@
     say(texts.conflict_status || "Not saved: conflict", "error");
   }
 
+  // One save of a question at a time: a change made while its previous save is on its way is sent once that
+  // save has answered, from the version it gave; sent at once, it would carry the version before that save and
+  // be refused as someone else's change (a slow connection, two clicks in a row).
+  var inFlight = {};
+  var again = {};
+
   function save(box, keepalive) {
     var qid = box.getAttribute("data-question");
     clearTimeout(timers[qid]);
     delete timers[qid];
+    if (inFlight[qid] && !keepalive) {
+      again[qid] = box;
+      return null;
+    }
+    inFlight[qid] = true;
     var body = { question: qid, fields: fieldsOf(box), base_version: parseInt(box.getAttribute("data-version") || "0", 10) };
     pending += 1;
     say(texts.saving || "Saving…", "busy");
@@ -157,6 +168,13 @@
     }).catch(function () {
       pending -= 1;
       say(texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+    }).then(function () {
+      delete inFlight[qid];
+      var next = again[qid];
+      if (next) {
+        delete again[qid];
+        save(next);
+      }
     });
   }
 
@@ -173,6 +191,9 @@
   function flush() {
     for (var qid in timers) {
       if (Object.prototype.hasOwnProperty.call(timers, qid) && boxes[qid]) { save(boxes[qid], true); }
+    }
+    for (var waiting in again) {
+      if (Object.prototype.hasOwnProperty.call(again, waiting)) { save(again[waiting], true); }
     }
   }
   window.addEventListener("pagehide", flush);
