@@ -379,6 +379,16 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
             if q.choices:
                 dup("value", [(loc + ("choices", k, "value"), c.value) for k, c in enumerate(q.choices)])
                 for k, choice in enumerate(q.choices):
+                    if choice.value in SPECIAL:
+                        flag = "not_applicable: true" if choice.value == "not_applicable" else "dont_know: true"
+                        add(locator.problem(loc + ("choices", k, "value"),
+                                            f'"{choice.value}" is the value of a special answer and cannot be a '
+                                            f"choice: offer it with '{flag}' on the question"))
+                    elif q.type == "multiple_choice" and re.search(r"\s", choice.value):
+                        add(locator.problem(loc + ("choices", k, "value"),
+                                            f'the value "{choice.value}" of a multiple-choice answer cannot contain '
+                                            "spaces (XLSForm keeps the chosen values in one text separated by "
+                                            "spaces): write it as one word, for example with _"))
                     if choice.score is not None and not in_scale(choice.score):
                         add(locator.problem(loc + ("choices", k, "score"),
                                             f"score {choice.score:g} is outside the scale ({low}-{high})"))

@@ -110,6 +110,52 @@ def test_duplicate_choice_value_example_from_the_issue():
     assert errors(result) == ['x.yaml:26: sections[0].questions[1].choices[1].value: duplicate value "yes"']
 
 
+def test_special_answer_as_a_choice_value_is_refused_with_the_flag_to_use():
+    """A choice valued "not_applicable" would be taken for the special answer (refused where the question does
+    not offer it, unscored where it does): the author is told to use the flag instead."""
+    result = load("""\
+          - id: q2
+            type: single_choice
+            label: {en: Q2, ru: В2}
+            choices:
+              - {value: fine, label: {en: Fine, ru: Хорошо}}
+              - {value: not_applicable, label: {en: N/A, ru: Н/П}}
+          - id: q3
+            type: matrix
+            label: {en: Q3, ru: В3}
+            rows: [{id: r1, label: {en: R1, ru: С1}}]
+            choices:
+              - {value: dont_know, label: {en: DK, ru: НЗ}}
+    """)
+    assert errors(result) == [
+        'x.yaml:26: sections[0].questions[1].choices[1].value: "not_applicable" is the value of a special answer '
+        "and cannot be a choice: offer it with 'not_applicable: true' on the question",
+        'x.yaml:32: sections[0].questions[2].choices[0].value: "dont_know" is the value of a special answer '
+        "and cannot be a choice: offer it with 'dont_know: true' on the question"]
+
+
+def test_multiple_choice_value_with_a_space_is_refused_single_choice_keeps_it():
+    """XLSForm (and ODK's selected()) keep a multiple-choice answer as values separated by spaces, so "a b"
+    could never be exported or tested; a single choice stores its one value whole."""
+    result = load("""\
+          - id: q2
+            type: multiple_choice
+            label: {en: Q2, ru: В2}
+            choices:
+              - {value: "border posts", label: {en: B, ru: Г}}
+              - {value: ports, label: {en: P, ru: П}}
+          - id: q3
+            type: single_choice
+            label: {en: Q3, ru: В3}
+            choices:
+              - {value: "border posts", label: {en: B, ru: Г}}
+    """)
+    assert errors(result) == [
+        'x.yaml:25: sections[0].questions[1].choices[0].value: the value "border posts" of a multiple-choice '
+        "answer cannot contain spaces (XLSForm keeps the chosen values in one text separated by spaces): write "
+        "it as one word, for example with _"]
+
+
 def test_broken_reference():
     result = load("""\
           - id: q2
