@@ -19,13 +19,13 @@ questionnaires_cli = AppGroup("questionnaires", help="Questionnaire definitions 
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def validate(paths: tuple[str, ...]):
     """Check definition files; print `file:line: path: message` per problem; exit 1 on any error."""
-    errors = 0
-    files = services.questionnaire_files(list(paths))
+    files, problems = services.questionnaire_files(list(paths))
     for path in files:
-        result = load_file(path)
-        for problem in result.problems:
-            click.echo(str(problem), err=problem.severity == "error")
-            errors += problem.severity == "error"
+        problems.extend(load_file(path).problems)
+    errors = 0
+    for problem in problems:
+        click.echo(str(problem), err=problem.severity == "error")
+        errors += problem.severity == "error"
     if errors:
         raise SystemExit(1)
     click.echo(f"{len(files)} file(s) valid", err=True)

@@ -38,7 +38,8 @@ class Problem:
 
     def __str__(self) -> str:
         prefix = "" if self.severity == "error" else "warning: "
-        return f"{self.file}:{self.line}: {self.path}: {prefix}{self.message}"
+        place = f"{self.file}:{self.line}" if self.line else self.file  # 0: about a folder, not a line
+        return f"{place}: {self.path}: {prefix}{self.message}"
 
 
 @dataclass
@@ -152,11 +153,6 @@ def load_file(path: str | Path) -> LoadResult:
     except OSError as exc:
         return LoadResult(None, [Problem(str(path), 1, "(document)", f"cannot read the file: {exc.strerror}")])
     return load_text(text, str(path))
-
-
-def load_dir(path: str | Path) -> dict[str, LoadResult]:
-    """Load every *.yaml / *.yml file of a directory, by file name."""
-    return {str(p): load_file(p) for p in sorted(Path(path).iterdir()) if p.suffix in (".yaml", ".yml")}
 
 
 #: Deepest nesting of mappings and lists accepted (a definition needs about 8 levels).
@@ -461,26 +457,33 @@ def _check_cycles(definition, show_refs, positions, locator, problems) -> None:
     state: dict[str, int] = {}
     reported: set[frozenset] = set()
 
-    def visit(node: str, stack: list[str]) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in sorted(graph.get(node, ())):
-            if state.get(nxt) == 1:
-                cycle = stack[stack.index(nxt):] + [nxt]
-                key = frozenset(cycle)
-                if key not in reported:
-                    reported.add(key)
-                    i, j = positions[cycle[0]]
-                    problems.append(locator.problem(("sections", i, "questions", j, "show_if"),
-                                                    "show_if rules form a cycle: " + " → ".join(cycle)))
-            elif state.get(nxt) is None:
-                visit(nxt, stack)
-        stack.pop()
-        state[node] = 2
+    def report(cycle: list[str]) -> None:
+        key = frozenset(cycle)
+        if key not in reported:
+            reported.add(key)
+            i, j = positions[cycle[0]]
+            names = cycle if len(cycle) <= 12 else [*cycle[:5], f"… ({len(cycle) - 10} more) …", *cycle[-5:]]
+            problems.append(locator.problem(("sections", i, "questions", j, "show_if"),
+                                            "show_if rules form a cycle: " + " → ".join(names)))
 
-    for node in sorted(graph):
-        if state.get(node) is None:
-            visit(node, [])
+    # Depth-first, with a stack of its own rather than Python's: a chain of thousands of rules is no error.
+    for start in sorted(graph):
+        if state.get(start) is not None:
+            continue
+        path: list[str] = [start]
+        pending = [iter(sorted(graph.get(start, ())))]
+        state[start] = 1
+        while pending:
+            nxt = next(pending[-1], None)
+            if nxt is None:
+                pending.pop()
+                state[path.pop()] = 2
+            elif state.get(nxt) == 1:
+                report(path[path.index(nxt):] + [nxt])
+            elif state.get(nxt) is None:
+                state[nxt] = 1
+                path.append(nxt)
+                pending.append(iter(sorted(graph.get(nxt, ()))))
 
 
 def _check_translations(definition: Definition, locator: _Locator, problems: list[Problem]) -> None:

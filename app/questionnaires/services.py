@@ -62,24 +62,34 @@ def store_definition(definition: Definition, *, source: str = "", actor=None, ch
     return LoadOutcome(definition.id, number, action, source)
 
 
-def questionnaire_files(paths: list[str | Path]) -> list[Path]:
-    """Expand directories into their *.yaml / *.yml files (sorted); keep files as given."""
+def questionnaire_files(paths: list[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """Expand folders into their definition files (.yaml / .yml in any case, sorted); keep files as given. A file
+    named twice, or named and inside a named folder, counts once (else it would clash with itself); a folder
+    holding no definition file is an error, not "0 files valid"."""
     files: list[Path] = []
+    problems: list[Problem] = []
+    seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".yaml", ".yml"))
+            if not found:
+                problems.append(Problem(str(path), 0, "(folder)", "no definition file (.yaml or .yml) in this folder"))
         else:
-            files.append(path)
-    return files
+            found = [path]
+        for file in found:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                files.append(file)
+    return files, problems
 
 
 def load_paths(paths: list[str | Path], *, actor=None, channel: str = "cli"):
     """Validate and store every file; returns (outcomes, problems). Nothing is stored if any file has errors."""
     outcomes: list[LoadOutcome] = []
-    problems = []
     definitions = []
-    for path in questionnaire_files(paths):
+    files, problems = questionnaire_files(paths)
+    for path in files:
         result = load_file(path)
         problems.extend(result.problems)
         if result.definition is not None and not any(p.severity == "error" for p in result.problems):

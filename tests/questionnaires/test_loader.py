@@ -244,6 +244,22 @@ def test_show_if_on_itself():
     assert expected in errors(result)
 
 
+def test_a_chain_of_1500_show_if_rules_is_no_error_and_closing_it_is_one_short_cycle_message():
+    """The cycle search keeps its own stack: a long chain loaded (it raised RecursionError), and the cycle made
+    by pointing its first rule at its last is reported once, with the middle of the chain summed up."""
+    chain = "".join(f"""\
+          - id: c{i}
+            type: yes_no
+            label: {{en: C{i}, ru: Ц{i}}}
+            show_if: "${{{'q1' if i == 1 else f'c{i - 1}'}}} = 'yes'"\n""" for i in range(1, 1501))
+    result = load(chain)
+    assert result.problems == [] and result.definition is not None
+    closed = load(chain.replace("show_if: \"${q1} = 'yes'\"", "show_if: \"${c1500} = 'yes'\"", 1))
+    cycles = [p for p in errors(closed) if "form a cycle" in p]
+    assert cycles == ["x.yaml:24: sections[0].questions[1].show_if: show_if rules form a cycle: "
+                      "c1 → c1500 → c1499 → c1498 → c1497 → … (1491 more) … → c5 → c4 → c3 → c2 → c1"]
+
+
 def test_cycle_between_show_if_rules():
     result = load("""\
           - id: q2

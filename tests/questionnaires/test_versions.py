@@ -146,6 +146,31 @@ def test_validate_cli_exit_codes(app_ctx, tmp_path):
     assert f"{broken}:{line}: unknown_key: unknown key 'unknown_key'" in result.output
 
 
+def test_validate_and_load_read_a_folder_as_people_name_their_files(app_ctx, tmp_path):
+    """A file written FORM.YAML is a definition; a file named twice (or also through its folder) is read once,
+    not reported as clashing with itself; a folder with no definition in it is an error, not "0 files valid"."""
+    runner = app_ctx.test_cli_runner()
+    folder = tmp_path / "forms"
+    folder.mkdir()
+    upper = folder / "FORM.YAML"
+    upper.write_text(SMALL.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "notes.txt").write_text("not a definition", encoding="utf-8")
+    result = runner.invoke(args=["questionnaires", "validate", str(folder), str(upper), str(upper)])
+    assert result.exit_code == 0, result.output
+    assert "1 file(s) valid" in result.output
+    loaded = runner.invoke(args=["questionnaires", "load", str(folder), str(upper)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "already used" not in loaded.output and "small-example" in loaded.output
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("not a definition", encoding="utf-8")
+    for command in ("validate", "load"):
+        result = runner.invoke(args=["questionnaires", command, str(empty)])
+        assert result.exit_code == 1, result.output
+        assert f"{empty}: (folder): no definition file (.yaml or .yml) in this folder" in result.output
+
+
 @pytest.mark.skipif(not DEMO.exists(), reason="demo questionnaire not present")
 def test_project_questionnaires_validate(app_ctx):
     result = app_ctx.test_cli_runner().invoke(args=["questionnaires", "validate", str(ROOT / "questionnaires")])
