@@ -147,12 +147,61 @@ def load_file(path: str | Path) -> LoadResult:
     """Read and check one YAML definition file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return LoadResult(None, [Problem(str(path), 1, "(document)", f"not UTF-8 text: {exc.reason}")])
+        data = path.read_bytes()
     except OSError as exc:
         return LoadResult(None, [Problem(str(path), 1, "(document)", f"cannot read the file: {exc.strerror}")])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        return LoadResult(None, [Problem(str(path), line, "(document)", _not_utf8(data, exc))])
     return load_text(text, str(path))
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    """What a file that is not UTF-8 text most likely is, and what to do about it."""
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return ("this is an Excel workbook (or another binary file), not YAML text: an XLSForm is converted "
+                "with 'flask questionnaires import-xlsform'")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "the file is UTF-16 text: save it as UTF-8 (in Notepad: Save as, Encoding: UTF-8)"
+    byte = f"byte 0x{data[exc.start]:02x}"
+    try:
+        cyrillic = any("\u0400" <= c <= "\u04ff" for c in data.decode("cp1251"))
+    except UnicodeDecodeError:
+        cyrillic = False
+    if cyrillic:
+        return (f"not UTF-8 text ({byte}): it reads as Windows-1251 (Cyrillic); save the file as UTF-8 "
+                "(in Notepad: Save as, Encoding: UTF-8)")
+    return f"not UTF-8 text ({byte} cannot be read): save the file as UTF-8"
+
+
+#: Spaces that look like a space but are not one to YAML (pasted from a word processor or a web page).
+_LOOKALIKE_SPACES = {"\u00a0": "a non-breaking space", "\u2007": "a figure space", "\u202f": "a narrow no-break space",
+                     "\u3000": "an ideographic space", "\u200b": "a zero-width space", "\ufeff": "a zero-width space"}
+
+
+def _syntax_hint(text: str, line: int, message: str) -> str:
+    """A plain reason for the usual causes of a YAML syntax error near `line` (1-based), or ""."""
+    lines = text.splitlines()
+    if "'\\t'" in message:
+        return "YAML indents with spaces only: replace the tab with spaces"
+    for number in (line, line - 1):
+        if not 1 <= number <= len(lines):
+            continue
+        content = lines[number - 1]
+        stripped = content.split("#", 1)[0]
+        for char, name in _LOOKALIKE_SPACES.items():
+            column = stripped.find(char)
+            if column < 0:
+                continue
+            before = stripped[:column]
+            in_text = before.count('"') % 2 == 1 or before.count("'") % 2 == 1 or (": " in before and column >
+                                                                                    before.index(": ") + 2)
+            if not in_text:
+                return (f"line {number} column {column + 1} holds {name} (often pasted from a word processor) "
+                        "where YAML needs an ordinary space: retype it")
+    return ""
 
 
 #: Deepest nesting of mappings and lists accepted (a definition needs about 8 levels).
@@ -228,6 +277,8 @@ def load_text(text: str, filename: str = "<text>") -> LoadResult:
             mark = exc.context_mark  # an unclosed bracket or quote: point at where it was opened
         line = mark.line + 1 if mark else 1
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        hint = _syntax_hint(text, line, message)
+        message = f"{message}: {hint}" if hint else message
         return LoadResult(None, [Problem(filename, line, "(document)", f"YAML syntax error: {message}")])
     except ReaderError as exc:  # a character YAML does not allow (a NUL byte, say): its line, on one line
         line = text[:exc.position].count("\n") + 1 if isinstance(exc.position, int) else 1

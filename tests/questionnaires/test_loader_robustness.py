@@ -268,3 +268,50 @@ def test_a_character_yaml_forbids_is_one_problem_on_its_own_line(app_ctx, tmp_pa
     assert result.exit_code == 1
     assert result.output.splitlines() == [f"{path}:3: (document): YAML syntax error: the character #x0000 is not "
                                           "allowed in a YAML file: remove it"]
+
+
+# ------------------------------------------------------------------ files saved the wrong way
+
+def _problem(path) -> str:
+    (problem,) = load_file(path).problems
+    return str(problem)
+
+
+def test_a_file_not_in_utf8_says_what_it_is_and_how_to_save_it(tmp_path):
+    """Windows-1251 (the usual Cyrillic Notepad file), UTF-16 and an Excel workbook named .yaml each get their
+    own advice, on the line of the first unreadable byte; UTF-8 with a byte-order mark is read."""
+    cp1251 = tmp_path / "cp1251.yaml"
+    cp1251.write_bytes(HEAD.encode("cp1251"))
+    assert _problem(cp1251) == (f"{cp1251}:3: (document): not UTF-8 text (byte 0xd2): it reads as Windows-1251 "
+                                "(Cyrillic); save the file as UTF-8 (in Notepad: Save as, Encoding: UTF-8)")
+    utf16 = tmp_path / "utf16.yaml"
+    utf16.write_bytes(HEAD.encode("utf-16"))
+    assert _problem(utf16) == (f"{utf16}:1: (document): the file is UTF-16 text: save it as UTF-8 (in Notepad: "
+                               "Save as, Encoding: UTF-8)")
+    book = tmp_path / "book.yaml"
+    book.write_bytes(_xlsform([["type", "name", "label"]]))
+    assert _problem(book) == (f"{book}:1: (document): this is an Excel workbook (or another binary file), not "
+                              "YAML text: an XLSForm is converted with 'flask questionnaires import-xlsform'")
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(HEAD.replace("title: {en: T, ru: Т}", "title: {en: Café, ru: Т}").encode("utf-8")
+                      .replace("Café".encode(), b"Caf\xe9").replace("Т".encode(), b"T"))
+    assert _problem(latin) == (f"{latin}:3: (document): not UTF-8 text (byte 0xe9 cannot be read): save the file "
+                               "as UTF-8")
+    bom = tmp_path / "bom.yaml"
+    bom.write_bytes(b"\xef\xbb\xbf" + HEAD.encode("utf-8"))
+    assert load_file(bom).problems == []
+
+
+def test_a_tab_or_a_pasted_non_breaking_space_is_named_as_the_cause():
+    tab = load_text(HEAD.replace("        type: yes_no", "\ttype: yes_no"), "x.yaml")
+    assert errors(tab) == ["x.yaml:18: (document): YAML syntax error: while scanning for the next token found "
+                           "character '\\t' that cannot start any token: YAML indents with spaces only: replace the "
+                           "tab with spaces"]
+    indented = load_text(HEAD.replace("        type: yes_no", "\u00a0       type: yes_no"), "x.yaml")
+    assert errors(indented)[0].endswith(": line 18 column 1 holds a non-breaking space (often pasted from a word "
+                                        "processor) where YAML needs an ordinary space: retype it")
+    after_colon = load_text(HEAD.replace("type: yes_no", "type:\u00a0yes_no"), "x.yaml")
+    assert "line 18 column 14 holds a non-breaking space" in errors(after_colon)[0]
+    # In a text a non-breaking space is a character like any other (Russian writes "100 000" with one).
+    in_label = load_text(HEAD.replace("label: {en: Q1, ru: В1}", "label: {en: Q1, ru: \"100\u00a0000\"}"), "x.yaml")
+    assert in_label.problems == []
