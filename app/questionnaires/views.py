@@ -100,4 +100,5 @@ def _field_labels() -> dict[str, str]:
             "target": _("target level"), "aggregation": _("aggregation"), "scale": _("scale"),
             "thresholds": _("thresholds"), "min": _("minimum"), "max": _("maximum"), "unit": _("unit"),
             "max_length": _("maximum length"), "rows": _("rows"), "languages": _("languages"),
-            "not_applicable": _("“not applicable” offered"), "dont_know": _("“don't know” offered")}
+            "not_applicable": _("“not applicable” offered"), "dont_know": _("“don't know” offered"),
+            "choices_order": _("order of the answer options"), "rows_order": _("order of the rows")}

@@ -221,6 +221,42 @@ def test_compare_names_the_fields_in_the_readers_language_and_writes_numbers_as_
     assert "target level (<code>target</code>)</td><td>3</td><td>4</td>" in en and "3.0" not in en
 
 
+def test_compare_lists_each_answer_option_and_row_that_changed(client, app_ctx, make_user, tmp_path):
+    """A choice added, one removed, one rescored and two swapped are each a line of their own (with the order
+    when it moved), as is a renamed matrix row and a relabelled scale level, instead of two whole lists."""
+    target = tmp_path / "q.yaml"
+    shutil.copy(SMALL, target)
+    questionnaire = _load(app_ctx, target)
+    text = target.read_text(encoding="utf-8")
+    pad = " " * 10
+    financing = pad + ("- {value: financing, label: {en: Financing of terrorism, ru: Финансирование терроризма}, "
+                       "score: 1}\n")
+    digital = pad + "- {value: digital, label: {en: Digital evidence, ru: Цифровые доказательства}, score: 1}\n"
+    rights = pad + "- {value: rights, label: {en: Human rights, ru: Права человека}, score: 1}\n"
+    border = pad + "- {value: border, label: {en: Border control, ru: Пограничный контроль}, score: 1}\n"
+    assert financing + digital + rights in text
+    text = text.replace(financing + digital + rights, digital.replace("score: 1", "score: 2") + financing + border)
+    text = text.replace("{id: forensics, label: {en: Digital forensics,", "{id: forensics, label: {en: Forensics,")
+    text = text.replace("{level: 4, label: {en: Fully in place,", "{level: 4, label: {en: Fully implemented,")
+    target.write_text(text, encoding="utf-8")
+    _load(app_ctx, target)
+    sign_in(client, make_user("staff").email)
+    page = client.get(f"/admin/questionnaires/{questionnaire.slug}/compare?a=1&b=2",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    rows = [" ".join(re.sub(r"<[^>]+>", " ", row).split())
+            for row in re.findall(r'<tr class="diff-member">(.*?)</tr>', page, re.S)]
+    by_key = {row.split(":", 2)[1].split()[0]: row for row in rows}
+    assert set(by_key) == {"digital", "rights", "border", "forensics", "4"}, rows
+    assert "score : 1" in by_key["digital"] and "score : 2" in by_key["digital"]
+    assert by_key["rights"].startswith("answer options ( choices ): rights — removed")
+    assert by_key["border"].startswith("answer options ( choices ): border — added — label")
+    assert "Digital forensics" in by_key["forensics"] and "Forensics" in by_key["forensics"]
+    assert "Fully in place" in by_key["4"] and "Fully implemented" in by_key["4"]
+    assert "[financing, digital, rights, other]</td><td>[digital, financing, border, other]" in page
+    assert "order of the answer options (<code>choices_order</code>)" in page
+    assert "Human rights" not in by_key["digital"]  # the other options are not repeated
+
+
 def test_preview_renders_every_section_in_every_language(client, app_ctx, make_user):
     from app.questionnaires import services
 
