@@ -552,6 +552,11 @@ def _text(node: Node, parent: int) -> str:
 
 # ---------------------------------------------------------------- static checks
 
+#: Kinds of answer a rule cannot test (a matrix's rows, an uploaded file): they read as empty.
+UNTESTABLE = ("matrix", "file")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def check(node: Node, kinds: Mapping[str, str], current_kind: str | None = None) -> list[str]:
     """Problems that can be known without answers: unknown references, misuse of `.`, type mismatches."""
     problems: list[str] = []
@@ -578,8 +583,14 @@ def check(node: Node, kinds: Mapping[str, str], current_kind: str | None = None)
     def visit(n) -> None:
         if isinstance(n, Ref) and n.name not in kinds:
             problems.append(f"unknown reference ${{{n.name}}}")
+        if isinstance(n, Ref) and kinds.get(n.name) in UNTESTABLE:
+            problems.append(f"${{{n.name}}} is a {kinds[n.name]} question: its answer cannot be tested in a rule "
+                            "(it always looks empty)")
         if isinstance(n, Current) and current_kind is None:
             problems.append("'.' (this question's value) cannot be used here")
+        if isinstance(n, Current) and current_kind in UNTESTABLE:
+            problems.append(f"'.' is the answer of a {current_kind} question, which cannot be tested in a rule "
+                            "(it always looks empty)")
         if isinstance(n, Call) and n.name in ("selected", "count-selected"):
             target = kind_of(n.args[0])
             if isinstance(n.args[0], Num | Str) or target in ("number", "date"):
@@ -597,6 +608,18 @@ def check(node: Node, kinds: Mapping[str, str], current_kind: str | None = None)
                     break
                 if n.op not in ("=", "!=") and isinstance(b, Str) and kind_of(a) == "list":
                     problems.append(f"'{n.op}' cannot be applied to a multiple-choice answer")
+                    break
+                if kind_of(a) == "date" and n.op in ("+", "-", "*", "div", "mod"):
+                    problems.append(f"'{n.op}' cannot be applied to a date (date arithmetic is not supported: "
+                                    "compare with another date or today())")
+                    break
+                if kind_of(a) == "date" and isinstance(b, Num):
+                    problems.append(f"compares a date with the number {_fmt_num(b.value)}: write the date as a "
+                                    "text 'YYYY-MM-DD' or use today()")
+                    break
+                if kind_of(a) == "date" and isinstance(b, Str) and b.value != "" and not _ISO_DATE.match(b.value):
+                    problems.append(f"compares a date with the text '{b.value}', which is not a date written "
+                                    "'YYYY-MM-DD'")
                     break
 
     _walk(node, visit)

@@ -384,6 +384,7 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
                 add(locator.problem(loc, f'duplicate {kind} "{ident}"'))
             seen.add(ident)
 
+    dup("language", [(("languages", k), lang) for k, lang in enumerate(definition.languages)])
     dup("area id", [(("areas", i, "id"), a.id) for i, a in enumerate(definition.areas)])
     indicator_items = [(("areas", i, "indicators", j, "id"), ind.id)
                        for i, a in enumerate(definition.areas) for j, ind in enumerate(a.indicators)]

@@ -299,7 +299,7 @@ class MatrixType(QuestionType):
     """Rows rated on one scale; each row may score its own indicator."""
 
     name = "matrix"
-    kind = "any"
+    kind = "matrix"  # cannot be tested in a rule: the checker refuses it there
     scorable = True
 
     def columns(self, question, definition) -> list[str]:
@@ -350,6 +350,7 @@ class FileType(QuestionType):
     """An uploaded evidence file (stored as a reference)."""
 
     name = "file"
+    kind = "file"  # cannot be tested in a rule: the checker refuses it there
 
     def convert(self, question, raw, *, definition=None, today=None):
         if not isinstance(raw, dict) or not {"name", "key"} <= set(raw):

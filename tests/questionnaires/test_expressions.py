@@ -115,6 +115,22 @@ def test_evaluation_never_crashes(tree, values):
     ("${age} = ''", {"age": "number"}, None, []),
     (". >= 1 and . <= ${total}", {"total": "number"}, "number", []),
     ("selected(${topics}, 'x')", {"topics": "list"}, None, []),
+    # A matrix or a file answer reads as empty in a rule: testing it is a rule that never changes.
+    ("${grid} = '3'", {"grid": "matrix"}, None,
+     ["${grid} is a matrix question: its answer cannot be tested in a rule (it always looks empty)"]),
+    ("${proof} != ''", {"proof": "file"}, None,
+     ["${proof} is a file question: its answer cannot be tested in a rule (it always looks empty)"]),
+    (". != ''", {}, "matrix", ["'.' is the answer of a matrix question, which cannot be tested in a rule "
+                               "(it always looks empty)"]),
+    # A date is a text 'YYYY-MM-DD': against a number, another text or in arithmetic it is always false/empty.
+    (". > 5", {}, "date", ["compares a date with the number 5: write the date as a text 'YYYY-MM-DD' or use "
+                           "today()"]),
+    ("${since} >= '01.02.2024'", {"since": "date"}, None,
+     ["compares a date with the text '01.02.2024', which is not a date written 'YYYY-MM-DD'"]),
+    ("${since} - 30 > 0", {"since": "date"}, None,
+     ["'-' cannot be applied to a date (date arithmetic is not supported: compare with another date or today())"]),
+    (". <= today() and . >= '2020-01-01' and . != ''", {}, "date", []),
+    ("${since} < ${until}", {"since": "date", "until": "date"}, None, []),
 ])
 def test_static_checks(text, kinds, current, expected):
     assert ex.check(ex.parse(text), kinds, current) == expected

@@ -156,6 +156,11 @@ def test_multiple_choice_value_with_a_space_is_refused_single_choice_keeps_it():
         "it as one word, for example with _"]
 
 
+def test_a_language_listed_twice_is_refused_on_its_line():
+    result = load(head=HEAD.replace("languages: [en, ru]", "languages: [en, ru, en]"))
+    assert errors(result) == ['x.yaml:4: languages[2]: duplicate language "en"']
+
+
 def test_broken_reference():
     result = load("""\
           - id: q2

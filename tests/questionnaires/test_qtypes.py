@@ -169,4 +169,4 @@ def test_every_type_is_registered_with_a_kind():
     from app.questionnaires.schema import QUESTION_TYPES
 
     assert set(REGISTRY) == set(QUESTION_TYPES)
-    assert {REGISTRY[t].kind for t in QUESTION_TYPES} <= {"number", "string", "date", "list", "any"}
+    assert {REGISTRY[t].kind for t in QUESTION_TYPES} <= {"number", "string", "date", "list", "matrix", "file"}
