@@ -25,6 +25,13 @@ from app.questionnaires import expressions
 from app.questionnaires.qtypes import REGISTRY, SPECIAL
 from app.questionnaires.schema import FILE_SIZE_LIMIT_MB, SCHEMA_VERSIONS, SCORABLE, Definition
 
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with each line break written as the two characters \\n: one message, one line."""
+    return _LINE_BREAKS.sub(r"\\n", text)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -39,7 +46,7 @@ class Problem:
     def __str__(self) -> str:
         prefix = "" if self.severity == "error" else "warning: "
         place = f"{self.file}:{self.line}" if self.line else self.file  # 0: about a folder, not a line
-        return f"{place}: {self.path}: {prefix}{self.message}"
+        return one_line(f"{place}: {self.path}: {prefix}{self.message}")  # a quoted text's line breaks too
 
 
 @dataclass

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import openpyxl
 import xlrd
 
+from app.questionnaires.loader import one_line
+
 if TYPE_CHECKING:
     from app.questionnaires.schema import Definition
 
@@ -549,6 +551,7 @@ class ImportMessage(str):
     def __new__(cls, sheet: str, row: int | None, feature: str, text: str) -> ImportMessage:
         """Build `<sheet> row <row>: <text>` (or `<sheet> sheet: <text>` without a row)."""
         where = f"{sheet} row {row}" if row else sheet if sheet == "file" else f"{sheet} sheet"
+        text = one_line(text)  # a cell's text quoted in it keeps the message on one line
         message = super().__new__(cls, f"{where}: {text}")
         message.sheet, message.row, message.feature, message.text = sheet, row, feature, text
         return message
@@ -759,7 +762,8 @@ class XLSFormImporter:
         self.ids: dict[str, str] = {}  # original name -> question id
         self.ambiguous: set[str] = set()
         self.taken_ids: set[str] = set()
-        self.renamed: list[tuple[int, str, str]] = []
+        self.renamed: list[tuple[int, str, str]] = []  # (row, name, id) for names that are no valid id
+        self.duplicates: list[tuple[int, str, str]] = []  # (row, name, id) for names used before
         self.column_uses: dict[str, list[int]] = {}
         self.scale: list[dict] = []
         self.areas: list[dict] = []
@@ -1133,7 +1137,9 @@ class XLSFormImporter:
             ident = f"{base}_{counter}"
             counter += 1
         taken.add(ident)
-        if ident != name:
+        if ident != name and name and _make_id(name) == name:  # a valid name another item has already
+            self.duplicates.append((row, name, ident))
+        elif ident != name:
             self.renamed.append((row, name, ident))
         return ident
 
@@ -1704,6 +1710,12 @@ class XLSFormImporter:
             more = f" and {len(self.renamed) - 5} more" if len(self.renamed) > 5 else ""
             self.note(sheet.name, self.renamed[0][0], "names", f"{len(self.renamed)} name(s) changed into "
                       f"valid ids (lower case letters, digits, _): {sample}{more}")
+        if self.duplicates:
+            sample = ", ".join(f"{old} (row {row}) → {new}" for row, old, new in self.duplicates[:5])
+            more = f" and {len(self.duplicates) - 5} more" if len(self.duplicates) > 5 else ""
+            self.note(sheet.name, self.duplicates[0][0], "names", f"{len(self.duplicates)} name(s) already used "
+                      f"by an earlier row, each given an id of its own: {sample}{more}; a rule naming one of "
+                      "them is refused, as it cannot tell which is meant")
         unused = [name for name in self.lists if name not in self.used_lists]
         if unused and self.choices is not None:
             sample = ", ".join(unused[:5]) + (f" and {len(unused) - 5} more" if len(unused) > 5 else "")

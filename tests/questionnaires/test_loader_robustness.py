@@ -315,3 +315,8 @@ def test_a_tab_or_a_pasted_non_breaking_space_is_named_as_the_cause():
     # In a text a non-breaking space is a character like any other (Russian writes "100 000" with one).
     in_label = load_text(HEAD.replace("label: {en: Q1, ru: В1}", "label: {en: Q1, ru: \"100\u00a0000\"}"), "x.yaml")
     assert in_label.problems == []
+
+
+def test_a_line_break_in_a_value_quoted_in_a_problem_keeps_it_on_one_line():
+    result = load_text(HEAD.replace("type: yes_no", 'type: yes_no\n        "lab\\nel": 3'), "x.yaml")
+    assert errors(result) == ["x.yaml:19: sections[0].questions[0].lab\\nel: unknown key 'lab\\nel'"]

@@ -743,3 +743,23 @@ def test_messages_are_strings_with_their_parts_and_survive_pickling():
     assert (message.sheet, message.row, message.feature) == ("survey", 2, "repeat groups (begin_repeat)")
     again = pickle.loads(pickle.dumps(message))
     assert again == message and again.row == 2 and isinstance(again, str)
+
+
+def test_a_name_used_twice_is_said_to_be_a_duplicate_and_a_rule_naming_it_is_refused():
+    """Two rows named 'a': the second gets a_2 with a note saying why (not "changed into a valid id": it was
+    one), and a relevant naming ${a} is refused since it cannot tell which row is meant."""
+    result = run([["type", "name", "label", "relevant"], ["text", "a", "A", ""], ["integer", "a", "A again", ""],
+                  ["text", "b", "B", "${a} != ''"], ["text", "Bad Name", "C", ""]])
+    assert result.notes[:2] == [
+        "survey row 5: 1 name(s) changed into valid ids (lower case letters, digits, _): Bad Name → bad_name",
+        "survey row 3: 1 name(s) already used by an earlier row, each given an id of its own: a (row 3) → a_2; a "
+        "rule naming one of them is refused, as it cannot tell which is meant"]
+    assert result.problems == ["survey row 4: relevant refers to ${a}, a name used by more than one row of the form"]
+
+
+def test_a_line_break_in_a_cell_quoted_in_a_message_keeps_the_message_on_one_line():
+    result = run([["type", "name", "label"], ["bogus\ntype", "f", "F"], ["text", "b\r\nc", "B"]])
+    assert result.skipped == ["survey row 2: unknown question type 'bogus\\ntype'; 'f' skipped"]
+    assert result.notes[0] == ("survey row 3: 1 name(s) changed into valid ids (lower case letters, digits, _): "
+                               "b\\nc → b_c")
+    assert all("\n" not in message and "\r" not in message for message in [*result.skipped, *result.notes])
