@@ -61,12 +61,34 @@ def live_server(live_app):
 
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", 0, _files_read_at_once(live_app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
     thread.join(timeout=10)
+
+
+def _files_read_at_once(app):
+    """The app, with a file body (a static file) read and closed before werkzeug's development server sends it.
+
+    That server closes a body only after draining the request, and a browser that drops the connection then
+    (a context closed while the favicon loads) makes the drain raise first: the file stays open, and the
+    ResourceWarning fails whichever test is running when it is collected. Other bodies are passed untouched.
+    """
+    from werkzeug.wsgi import FileWrapper
+
+    def wrapped(environ, start_response):
+        body = app(environ, start_response)
+        if not isinstance(body, FileWrapper):
+            return body
+        try:
+            return [b"".join(body)]
+        finally:
+            body.close()
+
+    return wrapped
 
 
 def browser_sign_in(page, base_url: str, email: str, password: str) -> None:
