@@ -49,6 +49,7 @@ from app.campaigns.services import campaign_countries, campaigns_for, days_to_de
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db
 from app.questionnaires.qtypes import SPECIAL, is_special
+from app.questionnaires.rendering import rule_inputs, visibility
 from app.questionnaires.services import definition_of
 from app.responses.models import RESPONSE_STATUSES, Answer, Response
 from app.responses.services import expert_country_ids, may_see_agency
@@ -161,10 +162,12 @@ def visible_countries(campaign: Campaign, actor) -> list[Country]:
 
 def may_filter_country(campaign: Campaign, actor, code: str) -> bool:
     """Whether the actor may narrow a view to this country (or the regional bodies): staff, any; an expert, only
-    their own countries. A filter outside that is refused (404) rather than shown as a view with no data, which
-    would pass for a country without answers."""
-    scope = _scope(actor)
-    return scope is None or code in {c.code for c in visible_countries(campaign, actor)}
+    their own countries; either, only a country the campaign asks (or its regional bodies, when it asks some). A
+    filter outside that is refused (404) rather than shown as a view with no data, which would pass for a country
+    without answers."""
+    if code == REGIONAL_BODIES:
+        return _scope(actor) is None and any(a.country_id is None for a in campaign.agencies)
+    return code in {c.code for c in visible_countries(campaign, actor)}
 
 
 def _visible_agencies(campaign: Campaign, actor, filters: Filters) -> list[Agency]:
@@ -293,10 +296,10 @@ def progress_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
 
 
 def country_of(campaign: Campaign, actor, code: str) -> Country:
-    """The country with this ISO code if the actor may see it, else NotFound."""
-    scope = _scope(actor)
-    country = db.session.scalar(select(Country).where(Country.code == (code or "").upper()))
-    if country is None or (scope is not None and country.id not in scope):
+    """The country with this ISO code if the campaign asks it and the actor may see it, else NotFound (a country
+    the campaign does not ask would show as one without answers)."""
+    country = next((c for c in visible_countries(campaign, actor) if c.code == (code or "").upper()), None)
+    if country is None:
         raise NotFound(code)
     return country
 
@@ -605,10 +608,29 @@ def question_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
     numeric = question.type == "number"
     agency_of = {a.id: a for a in agencies}
     rows = db.session.execute(
-        select(Response.agency_id, Answer.value).select_from(Response)
+        select(Response.id, Response.agency_id, Answer.value).select_from(Response)
         .outerjoin(Answer, and_(Answer.response_id == Response.id, Answer.question_id == question_id))
         .where(Response.campaign_id == campaign.id, Response.status.in_(SCORED_STATUSES),
                Response.agency_id.in_(list(agency_of) or [-1]))).all()
+    # Skip logic: a response whose answers hide the question was never asked it ("does not apply", as the
+    # review pages, the reports and the scores have it), which is not the same as leaving it unanswered.
+    rule_reads = rule_inputs(definition, [question_id]) - {question_id}
+    read_values: dict[int, dict] = {response_id: {question_id: value} for response_id, _a, value in rows}
+    if rule_reads and rows:
+        for response_id, other_id, value in db.session.execute(
+                select(Answer.response_id, Answer.question_id, Answer.value)
+                .where(Answer.response_id.in_(list(read_values)), Answer.question_id.in_(sorted(rule_reads)))):
+            read_values[response_id][other_id] = value
+    section = next(sec for sec, q in definition.questions() if q.id == question_id)
+    gated = bool(section.show_if or question.show_if)
+    shown_under: dict[str, bool] = {}  # many responses give the rules the same answers: judge each set once
+    skipped = set()
+    for response_id, values in read_values.items() if gated else ():
+        answers_read = repr(sorted(values.items()))
+        if answers_read not in shown_under:
+            shown_under[answers_read] = visibility(definition, values).shown(question)
+        if not shown_under[answers_read]:
+            skipped.add(response_id)
 
     categories = [] if numeric else _categories(definition, question, lang)
     known = {c["value"] for c in categories}
@@ -628,19 +650,20 @@ def question_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
 
     def group(kind: str, code: str, name: str) -> dict:
         if (kind, code) not in groups:
-            groups[(kind, code)] = {"code": code, "name": name, "responses": 0, "answered": 0,
+            groups[(kind, code)] = {"code": code, "name": name, "responses": 0, "answered": 0, "skipped": 0,
                                     "counts": {}, "values": []}
         return groups[(kind, code)]
 
-    for agency_id, value in sorted(rows, key=lambda r: r[0]):
+    for response_id, agency_id, value in sorted(rows, key=lambda r: r[1]):
         agency = agency_of[agency_id]
         code = agency.country_code or REGIONAL_BODIES
         targets = (group("country", code, agency.country.name(lang) if agency.country else ""),
                    group("kind", agency.kind, kind_name(agency.kind)))
-        items = _answer_items(question, row_id or None, value)
+        items = [] if response_id in skipped else _answer_items(question, row_id or None, value)
         for target in targets:
             target["responses"] += 1
             target["answered"] += bool(items)
+            target["skipped"] += response_id in skipped
         for item in items:
             number = None
             if numeric and not is_special(item):

@@ -6,6 +6,7 @@ can be shared by its address, and answers `?format=json` with the same data, lim
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from babel import Locale
@@ -247,6 +248,11 @@ def questions():
         # before, another question was shown in its place without a word (a shared link with a mistyped id)
         abort_with_message(404, _("The questionnaire of this campaign has no question “%(key)s” whose answers can "
                                   "be counted.", key=filters.question))
+    if filters.question and filters.area and filters.question not in {
+            option["key"] for option in dashboard_data.explorable_questions(
+                definition_of(campaign.version), get_locale_code(), filters.area)}:
+        # the question asked for wins over an area it is not in (another question was shown in its place)
+        filters = replace(filters, area=None)
     data = dashboard_data.question_data(campaign, current_user, filters, lang=get_locale_code())
     if _wants_json():
         return jsonify(data)

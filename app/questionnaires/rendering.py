@@ -78,6 +78,26 @@ def visibility(definition, values: Mapping[str, Any], today: date | None = None)
     return Visibility(relevant, hidden, skipped)
 
 
+def rule_inputs(definition, question_ids) -> set[str]:
+    """The questions whose answers skip logic reads to tell whether these questions are shown: those their own
+    and their sections' rules name, then those the rules of these name, and so on (a hidden question's answer
+    counts as empty, so a whole chain decides). With the questions themselves: enough answers to load for
+    `visibility` to judge them as it would with every answer."""
+    section_of = {question.id: section for section in definition.sections for question in section.questions}
+    questions = {question.id: question for section in definition.sections for question in section.questions}
+    needed: set[str] = set()
+    todo = [qid for qid in question_ids if qid in questions]
+    while todo:
+        qid = todo.pop()
+        if qid in needed:
+            continue
+        needed.add(qid)
+        for rule in (section_of[qid].show_if, questions[qid].show_if):
+            if rule:
+                todo.extend(ref for ref in expressions.references(_tree(rule)) if ref in questions)
+    return needed
+
+
 def visible_sections(definition, values: Mapping[str, Any], today: date | None = None) -> list[bool]:
     """For each section, whether its show_if holds."""
     skipped = visibility(definition, values, today).skipped

@@ -14,9 +14,8 @@ from app.campaigns import services as campaigns
 from app.core.ids import form_id
 from app.extensions import db
 from app.i18n import _, format_decimal
-from app.questionnaires import expressions
 from app.questionnaires.forms import tr
-from app.questionnaires.rendering import visibility
+from app.questionnaires.rendering import rule_inputs, visibility
 from app.questionnaires.services import definition_of
 from app.responses import answering
 from app.responses.display import display
@@ -268,9 +267,8 @@ def compare(campaign_id: int, code: str):
     section, question = found
     rows = []
     responses = {r.agency_id: r for r in services.country_responses(campaign, country)}
-    # the question's answers and those its skip logic (and its section's) reads
-    read = {question.id} | {ref for rule in (section.show_if, question.show_if) if rule
-                            for ref in expressions.references(expressions.parse(rule))}
+    # the question's answers and those its skip logic (and its section's) reads, down the whole chain of rules
+    read = rule_inputs(definition, [question.id])
     stored = services.answers_to(list(responses.values()), read)
     for agency in sorted((a for a in campaign.agencies if a.country_id == country.id), key=lambda a: a.acronym):
         response = responses.get(agency.id)

@@ -593,8 +593,39 @@ def test_question_explorer(app_ctx, world):
     assert '<option value="has_ct_unit" selected>' in html
     ru = client_for(app_ctx, "staff@example.org", "ru").get("/dashboards/questions?question=has_ct_unit")
     assert "Имеется ли в ведомстве специализированное подразделение?" in ru.get_data(as_text=True)
+    # staff_total scores nothing, so it is in no area: the question asked for wins, the area filter goes (the
+    # area's first question used to be shown in its place, the filters still naming staff_total)
     area = get_json(staff, "/dashboards/questions?area=investigation&question=staff_total")
-    assert area["question"]["key"] == "has_ct_unit"  # staff_total scores nothing, so the area filter drops it
+    assert area["question"]["key"] == "staff_total" and area["filters"]["area"] is None
+    assert get_json(staff, "/dashboards/questions?area=investigation&question=has_ct_unit")["filters"]["area"] \
+        == "investigation"
+
+
+def test_question_explorer_counts_a_question_skip_logic_hides_as_not_applying(app_ctx, world, db_session):
+    """TJ's MVD has no CT unit, so it was never asked the unit's staff: "does not apply", not "not answered", and
+    a stale stored answer is not counted either (as on the review pages, in the reports and in the scores)."""
+    from sqlalchemy import update
+
+    from app.directory.models import Agency
+    from app.responses.models import Answer, Response
+
+    tj_response = db_session.scalar(select(Response.id).join(Agency, Agency.id == Response.agency_id)
+                                     .where(Agency.country_id == world["tj"], Agency.acronym == "MVD"))
+    db_session.add(Answer(response_id=tj_response, question_id="ct_unit_staff", value=7))
+    db_session.commit()
+    staff = client_for(app_ctx, "staff@example.org")
+    numbers = get_json(staff, "/dashboards/questions?question=ct_unit_staff")
+    groups = {g["code"]: g for g in numbers["by_country"]}
+    assert (groups["TJ"]["skipped"], groups["TJ"]["values"], groups["TJ"]["summary"]["n"]) == (1, [], 0)
+    assert (groups["KZ"]["skipped"], groups["KZ"]["values"]) == (0, [5, 20])
+    html = staff.get("/dashboards/questions?question=ct_unit_staff").get_data(as_text=True)
+    assert "Does not apply" in html and cell(row(html, "data-group", "TJ"), "data-count", "skipped") == "1"
+
+    db_session.execute(update(Answer).where(Answer.response_id == tj_response, Answer.question_id == "has_ct_unit")
+                       .values(value="yes"))
+    db_session.commit()
+    groups = {g["code"]: g for g in get_json(staff, "/dashboards/questions?question=ct_unit_staff")["by_country"]}
+    assert (groups["TJ"]["skipped"], groups["TJ"]["values"]) == (0, [7])
 
 
 def test_data_functions_return_plain_data(app_ctx, world, db_session):
@@ -681,3 +712,19 @@ def test_a_figure_reads_the_same_on_the_dashboard_and_the_review_page(app_ctx, w
     assert cell(row(dashboard, "data-area", "investigation"), "data-col", "assessed") == "0.23"
     review = staff.get(f"/review/campaigns/{world['campaign']}/KZ").get_data(as_text=True)
     assert "assessed 0.23" in review
+
+
+def test_a_country_the_campaign_does_not_ask_is_not_found_rather_than_shown_empty(app_ctx, world, make_country):
+    """Staff too: XX (no such country) and UZ (in the directory, not asked) are 404 on every view, as on the
+    review pages and the Excel report; an empty view passed for a country without answers. The regional bodies
+    the campaign asks (RATS) still filter."""
+    make_country("UZ", en="Uzbekistan")
+    staff = client_for(app_ctx, "staff@example.org")
+    for code in ("XX", "UZ"):
+        for url in (f"/dashboards/progress?country={code}", f"/dashboards/region?country={code}",
+                    f"/dashboards/questions?question=has_ct_unit&country={code}", f"/dashboards/countries/{code}"):
+            assert staff.get(url).status_code == 404, url
+    assert staff.get("/dashboards/countries/KZ").status_code == 200
+    assert staff.get("/dashboards/progress?country=TJ").status_code == 200
+    regional = get_json(staff, "/dashboards/progress?country=-")
+    assert regional["agencies"] == 1 and [c["code"] for c in regional["countries"]] == ["-"]

@@ -82,6 +82,36 @@ def test_compare_marks_a_question_skip_logic_hides(app_ctx, review_world, db_ses
     assert "Does not apply" not in mvd and "20" in mvd
 
 
+def test_compare_follows_a_chain_of_skip_rules_as_the_response_page_does(app_ctx, db_session, make_country,
+                                                                          make_version, make_agency, make_user):
+    """unit_size is asked when has_unit is yes, itself asked when ct_mandate is yes: the compare view reads the
+    whole chain (it read only has_unit, hidden for want of ct_mandate, and said "does not apply" to everyone)."""
+    from app.campaigns import services as campaigns
+    from app.responses import answering
+    from app.responses.services import ensure_response
+    from tests.conftest import ROOT
+
+    make_country("KZ", en="Kazakhstan")
+    version = make_version(ROOT / "tests" / "data" / "chained_questionnaire.yaml")
+    agency = make_agency("KZ", "MVD")
+    campaign = campaigns.create_campaign("Chained", version, agencies=[agency])
+    campaigns.set_status(campaign, "open")
+    response = ensure_response(campaign, agency)
+    saved = answering.save_answers(response, {"ct_mandate": "yes", "has_unit": "yes", "unit_size": "large",
+                                              "unit_trained": ["other"], "trained_other": "Bomb disposal"},
+                                   actor=None, channel="cli", lang="en")
+    assert saved.ok, saved.errors
+    answering.submit(response, actor=None, lang="en")
+    db_session.commit()
+    make_user("staff", email="staff@example.org")
+    staff = client_for(app_ctx, "staff@example.org")
+    for question, shown in (("unit_size", "Large"), ("trained_other", "Bomb disposal")):
+        text = staff.get(f"/review/campaigns/{campaign.id}/KZ/compare?question={question}",
+                         headers={"Accept-Language": "en"}).get_data(as_text=True)
+        (row,) = re.findall(r'<tr><th scope="row">.*?</tr>', text, re.S)
+        assert shown in row and "Does not apply" not in row, row
+
+
 def test_comments_are_threaded_and_internal(app_ctx, review_world, db_session):
     expert = client_for(app_ctx, "kz.expert@example.org")
     url = f"/review/responses/{review_world['responses']['MVD']}"
