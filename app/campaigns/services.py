@@ -220,6 +220,8 @@ def create_campaign(
     campaign.agencies = _unique(agencies)
     db.session.add(campaign)
     db.session.flush()
+    # each country asked has its figures (targets, agencies asked) from the start, as a rebuild writes them
+    refresh_country_scores(campaign, {agency.country_id for agency in campaign.agencies if agency.country_id})
     audit.record("campaign.created", actor=actor, object_type="campaign", object_id=campaign.id,
                  new=_snapshot(campaign), channel=channel)
     return campaign
@@ -271,6 +273,7 @@ def update_campaign(
                             field="agencies")
     old = _snapshot(campaign)
     old_targets = campaign.target_overrides or {}
+    old_version_id = campaign.version_id
     campaign.name = name.strip()
     campaign.name_translations = translations
     campaign.version = version
@@ -302,7 +305,7 @@ def update_campaign(
                      channel=channel, new={"links": extended, "deadline": deadline.isoformat()})
     # The materialized country figures depend on the targets and on the agencies asked: keep them in step.
     changed_countries = {a.country_id for a in removed} | {a.country_id for a in wanted if a.id not in before}
-    if targets != old_targets:
+    if targets != old_targets or version.id != old_version_id:  # another version: other indicators and targets
         changed_countries |= {country.id for country in campaign_countries(campaign)}
     refresh_country_scores(campaign, {c for c in changed_countries if c is not None})
     return campaign

@@ -359,3 +359,55 @@ def test_editing_a_campaign_keeps_the_country_figures_in_step(app_ctx, make_agen
     edit([mvd], {"KZ": {"equipment": 4}})
     assert {country for country, _key in same_as_rebuild()} == {mvd.country_id}
     assert same_as_rebuild()[(mvd.country_id, "equipment")][3] == 1  # one agency asked in KZ now
+
+
+def test_a_new_campaign_has_each_country_target_before_any_submission(app_ctx, make_agency, make_version):
+    """A campaign created for KZ and TJ shows their targets (the campaign's override for TJ) and "no level"
+    before anybody answers, exactly what `flask scores rebuild` writes; changing its questionnaire version
+    while a draft rewrites them. Before, a country had no figures until its first submission, and a rebuild
+    then changed them."""
+    from app.campaigns import services as campaigns
+    from app.extensions import db
+    from app.scoring import store
+    from app.scoring.models import CountryAreaScore, CountryScore
+
+    version = make_version(ROOT / "tests" / "data" / "scoring_questionnaire.yaml")
+    kz, tj = make_agency("KZ", "MVD"), make_agency("TJ", "MVD")
+    indicator = version.definition["areas"][0]["indicators"][0]["id"]
+    campaign = campaigns.create_campaign("New", version, agencies=[kz, tj],
+                                         target_overrides={"TJ": {indicator: 1}})
+    db.session.commit()
+
+    def figures() -> tuple:
+        rows = sorted((r.country_id, r.indicator_id, r.target, r.gap, r.self_assessed, r.agencies)
+                      for r in db.session.scalars(select(CountryScore).where(CountryScore.campaign_id == campaign.id)))
+        areas = sorted((r.country_id, r.area_id, r.target) for r in db.session.scalars(
+            select(CountryAreaScore).where(CountryAreaScore.campaign_id == campaign.id)))
+        db.session.rollback()
+        return rows, areas
+
+    created = figures()
+    targets = {(country, ind): target for country, ind, target, _gap, _level, _n in created[0]}
+    assert {country for country, _ind in targets} == {kz.country_id, tj.country_id}
+    assert targets[(tj.country_id, indicator)] == 1
+    assert targets[(kz.country_id, indicator)] == indicator_default(version, indicator)
+    assert all(level is None and gap is None and agencies == 0 for *_x, gap, level, agencies in created[0])
+    store.rebuild(campaign.id)
+    db.session.commit()
+    assert figures() == created
+
+    campaigns.update_campaign(campaign, name="New", version=version, agencies=[kz, tj], opens_on=None, deadline=None)
+    db.session.commit()
+    other = make_version(ROOT / "tests" / "data" / "chained_questionnaire.yaml")
+    campaigns.update_campaign(campaign, name="New", version=other, agencies=[kz, tj], opens_on=None, deadline=None)
+    db.session.commit()
+    changed = figures()
+    assert {ind for _c, ind, *_rest in changed[0]} == {i["id"] for a in other.definition["areas"]
+                                                      for i in a["indicators"]}
+    store.rebuild(campaign.id)
+    db.session.commit()
+    assert figures() == changed
+
+
+def indicator_default(version, indicator_id: str) -> float:
+    return next(i["target"] for a in version.definition["areas"] for i in a["indicators"] if i["id"] == indicator_id)
