@@ -295,7 +295,8 @@ def _requests(scope: Scope) -> list[tuple]:
     the page before submission."""
     from app.responses.views import _clarifications
 
-    values = answering.stored_values(scope.response)
+    # an answer the agency's other answers now hide counts as empty (as the experts see it once submitted)
+    values = visibility(scope.definition, answering.stored_values(scope.response)).values
     return [(c, number, answering.digest(values.get(c.question_id)) != answering.digest(c.value_before))
             for c, number in _clarifications(scope.definition, scope.response)]
 

@@ -19,8 +19,9 @@ from app.core import audit
 from app.core.models import utcnow
 from app.directory.models import Country
 from app.extensions import db
-from app.i18n import _
+from app.i18n import _, get_locale_code
 from app.questionnaires.forms import tr
+from app.questionnaires.rendering import visibility
 from app.questionnaires.services import definition_of
 from app.responses.models import Response
 from app.responses.services import expert_country_ids, may_see_agency
@@ -235,9 +236,15 @@ def request_clarification(response: Response, items: list[tuple[str, str]], *, a
     if any(len(message) > MESSAGE_LIMIT for _qid, message in items):  # refused rather than cut: the page keeps it
         raise ReviewError(message_too_long())
     values = {a.question_id: a.value for a in response.answers}
+    definition = definition_of(response.version)
+    shown = visibility(definition, values)
     created = []
     for qid, message in items:
-        _question(response, qid)
+        question = _question(response, qid)
+        if not shown.shown(question):  # the agency would be asked about a question its form does not show
+            label = tr(question.label, definition.language_for(get_locale_code()), definition.languages[0])
+            raise ReviewError(_("“%(question)s” does not apply to this agency (its other answers hide it): it "
+                                "cannot be asked to clarify it.", question=label))
         clarification = Clarification(response_id=response.id, question_id=qid, message=message,
                                       requested_by_id=getattr(actor, "id", None), value_before=values.get(qid))
         db.session.add(clarification)
@@ -254,15 +261,18 @@ def request_clarification(response: Response, items: list[tuple[str, str]], *, a
     return created
 
 
+def reachable_contacts(agency) -> list:
+    """The contacts an e-mail to the agency goes to: the active ones of an active agency."""
+    return [contact for contact in agency.contacts if contact.is_active] if agency.is_active else []
+
+
 def _notify_contacts(response: Response, clarifications: list[Clarification], *, actor, channel: str) -> None:
     from app.campaigns import services as campaigns
     from app.mail import services as mail
 
     campaign, agency = response.campaign, response.agency
     definition = definition_of(response.version)
-    for contact in agency.contacts:
-        if not contact.is_active or not agency.is_active:
-            continue
+    for contact in reachable_contacts(agency):
         issued = campaigns._issue(campaign, agency, contact, actor=actor, send_email=False, channel=channel)
         lang = definition.language_for(contact.locale)
         questions = [(tr(definition.question(c.question_id).label, lang, definition.languages[0]), c.message)
@@ -318,7 +328,8 @@ def reply_to_clarification(response: Response, clarification_id: int, text: str,
 
 def close_clarifications(response: Response) -> None:
     """On resubmission: every open request is answered; the answer after is kept beside the one before."""
-    values = {a.question_id: a.value for a in response.answers}
+    # the answers that count: one that no longer applies (hidden by the agency's other answers) is empty now
+    values = visibility(definition_of(response.version), {a.question_id: a.value for a in response.answers}).values
     now = utcnow()
     for clarification in open_clarifications(response):
         clarification.closed_at = now

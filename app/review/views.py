@@ -202,7 +202,13 @@ def clarify(response_id: int):
         return _render_response(response, 422, _clarify_errors(
             definition, str(exc), [(q, without_message) for q in missing]))
     db.session.commit()
-    flash(_("The response was returned to the agency with your questions; its contacts were e-mailed."), "success")
+    if services.reachable_contacts(response.agency):
+        flash(_("The response was returned to the agency with your questions; its contacts were e-mailed."),
+              "success")
+    else:
+        flash(_("The response was returned to the agency with your questions, but nobody was e-mailed: the agency "
+                "has no active contact. Add one in the directory, then send them a link from the campaign's "
+                "page."), "warning")
     return redirect(url_for(".response", response_id=response.id))
 
 

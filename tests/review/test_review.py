@@ -546,3 +546,83 @@ def test_switching_language_on_a_refused_form_goes_back_to_the_page_of_the_form(
     assert back.headers["Location"].endswith(url)
     home = expert.post("/language", data={"csrf_token": expert.csrf, "locale": "en", "next": url + "/comments"})
     assert home.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_messages_of_a_return_refused_after_a_colleague_validated_stay_on_the_page(app_ctx, review_world):
+    """The expert typed messages; a colleague validated meanwhile: the return is refused and the form is gone,
+    so the messages typed are shown, not sent, to copy (they vanished, and the browser draft with them)."""
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    url = f"/review/responses/{review_world['responses']['MVD']}"
+    seen = re.search(r'name="row_version" value="(\d+)"', expert.get(url).get_data(as_text=True)).group(1)
+    colleague = client_for(app_ctx, "second.expert@example.org")
+    assert colleague.post(url + "/validate", data={"csrf_token": colleague.csrf,
+                                                   "row_version": seen}).status_code == 302
+    refused = expert.post(url + "/clarify", data={
+        "csrf_token": expert.csrf, "row_version": seen, "clarify": ["staff_total", "ct_unit_staff"],
+        "message-staff_total": "Does the total include civilian staff?", "message-ct_unit_staff": "Really 20?"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="clarify-form"' not in page
+    unsent = re.search(r'<section class="unsent-messages".*?</section>', page, re.S).group(0)
+    assert "Does the total include civilian staff?" in unsent and "Really 20?" in unsent
+
+
+def test_a_question_the_agency_does_not_see_cannot_be_asked_about(app_ctx, review_world, db_session):
+    """TJ has no CT unit, so its form does not show the unit's staff: no "Ask to clarify" beside it, and a
+    request naming it is refused with the typed messages kept; the response stays submitted."""
+    from app.responses.models import Response
+
+    staff = client_for(app_ctx, "staff@example.org")
+    url = f"/review/responses/{review_world['responses']['TJ']}"
+    page = staff.get(url).get_data(as_text=True)
+    assert 'value="staff_total" form="clarify-form"' in page
+    assert 'value="ct_unit_staff" form="clarify-form"' not in page
+    refused = staff.post(url + "/clarify", data={"csrf_token": staff.csrf, "clarify": ["ct_unit_staff", "staff_total"],
+                                                 "message-ct_unit_staff": "How many?", "message-staff_total": "Sure?"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "“Staff of the unit” does not apply to this agency (its other answers hide it)" in text
+    assert ">Sure?</textarea>" in text
+    assert db_session.get(Response, review_world["responses"]["TJ"]).status == "submitted"
+
+
+def test_an_answer_hidden_since_the_request_counts_as_changed_to_empty(app_ctx, review_world, db_session):
+    """Asked about the unit's staff (20), the agency answers it has no unit after all: the question no longer
+    applies, so before submitting the agency reads "answer changed" and the expert then sees 20 → — changed
+    (it said unchanged, 20 → 20, with "does not apply" beneath)."""
+    from app.review.models import Clarification
+
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    mvd = review_world["responses"]["MVD"]
+    assert expert.post(f"/review/responses/{mvd}/clarify", data={
+        "csrf_token": expert.csrf, "clarify": ["ct_unit_staff"],
+        "message-ct_unit_staff": "Really 20?"}).status_code == 302
+    agency = respondent(app_ctx, review_world["links"]["contact@mvd.kz.example.org"])
+    saved = agency.post("/respondent/autosave", json={"question": "has_ct_unit", "fields": {"q__has_ct_unit": ["no"]},
+                                                     "base_version": 1}, headers={"X-CSRFToken": agency.csrf})
+    assert saved.status_code == 200, saved.get_json()
+    before = agency.get("/respondent/review").get_data(as_text=True)
+    assert "answer changed" in before and "answer not changed" not in before
+    assert agency.post("/respondent/review", data={"csrf_token": agency.csrf, "confirm": "1"}).status_code == 302
+    db_session.rollback()
+    (request,) = db_session.query(Clarification).filter_by(response_id=mvd).all()
+    assert (request.value_before, request.value_after) == (20, None)
+    row = re.search(r'<tr class="clarification-row">.*?</tr>', expert.get(f"/review/responses/{mvd}")
+                    .get_data(as_text=True), re.S).group(0)
+    assert "changed</span>" in row and "unchanged" not in row
+
+
+def test_returning_an_agency_without_an_active_contact_says_nobody_was_emailed(app_ctx, review_world, db_session):
+    from app.mail.models import OutboxMessage
+
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    page = expert.post(f"/review/responses/{review_world['responses']['AFM']}/clarify", data={
+        "csrf_token": expert.csrf, "clarify": ["staff_total"], "message-staff_total": "Total?"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "nobody was e-mailed: the agency has no active contact" in page and "contacts were e-mailed" not in page
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.kind == "clarification")) == 0
+    mvd = expert.post(f"/review/responses/{review_world['responses']['MVD']}/clarify", data={
+        "csrf_token": expert.csrf, "clarify": ["staff_total"], "message-staff_total": "Total?"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "its contacts were e-mailed" in mvd
