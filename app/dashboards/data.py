@@ -35,7 +35,6 @@ agency type. The area filter limits areas and indicators everywhere.
 from __future__ import annotations
 
 import math
-import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -528,13 +527,27 @@ def regional_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
     }
 
 
+def quantile(ordered: list[float], share: float) -> float:
+    """The `share` quantile of sorted numbers as the box plots draw it (plotly.js's "linear" quartile method,
+    Hyndman and Fan's method 5: position share x n - 0.5, interpolated), so a table beside a box plot gives
+    the box's own quartiles."""
+    position = share * len(ordered) - 0.5
+    if position <= 0:
+        return ordered[0]
+    if position >= len(ordered) - 1:
+        return ordered[-1]
+    low = math.floor(position)
+    fraction = position - low
+    return fraction * ordered[low + 1] + (1 - fraction) * ordered[low] if fraction else ordered[low]
+
+
 def _summary(values: list[float | None]) -> dict:
-    """n, min, quartiles (inclusive method), median, max and mean of numbers (None values skipped)."""
+    """n, min, quartiles (as the box plots draw them: `quantile`), median, max and mean of numbers (None values
+    skipped)."""
     kept = sorted(float(v) for v in values if v is not None)
     if not kept:
         return {"n": 0, "min": None, "q1": None, "median": None, "q3": None, "max": None, "mean": None}
-    q1, median, q3 = (statistics.quantiles(kept, n=4, method="inclusive") if len(kept) > 1
-                      else (kept[0], kept[0], kept[0]))
+    q1, median, q3 = (quantile(kept, share) for share in (0.25, 0.5, 0.75))
     return {"n": len(kept), "min": _round(kept[0]), "q1": _round(q1), "median": _round(median), "q3": _round(q3),
             "max": _round(kept[-1]), "mean": _round(math.fsum(kept) / len(kept))}
 

@@ -200,7 +200,7 @@ def country_figures(data: dict) -> dict[str, dict]:
     heatmap.add_trace(go.Heatmap(z=heat["levels"], x=indicator_names, y=agencies, zmin=scale["min"],
                                  zmax=scale["max"], colorscale=[[0, "#deebf7"], [1, "#08306b"]], xgap=2, ygap=2,
                                  colorbar={"title": {"text": _("Level")}, "dtick": 1},
-                                 hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))
+                                 hovertemplate="%{y} · %{x}: %{z:.2~f}<extra></extra>"))
 
     coverage = go.Figure(layout=_layout(showlegend=False, yaxis={"range": [0, 100], "ticksuffix": "%",
                                                                  "title": {"text": _("Coverage")},
@@ -230,9 +230,9 @@ def regional_figures(data: dict) -> dict[str, dict]:
     # Light to mid red only, with black figures: every cell's number reads at 4.5:1 or more (WCAG 1.4.3).
     heatmap.add_trace(go.Heatmap(z=z, x=areas, y=rows, zmin=0, zmax=span,
                                  colorscale=[[0, "#fff5f0"], [0.5, "#fcae91"], [1, "#fb6a4a"]], xgap=2, ygap=2,
-                                 texttemplate="%{z:.1f}", textfont={"size": 12, "color": "#000000"},
+                                 texttemplate="%{z:.2~f}", textfont={"size": 12, "color": "#000000"},
                                  colorbar={"title": {"text": _("Gap")}, "dtick": 1},
-                                 hovertemplate="%{y} · %{x}: %{z:.2f}<extra></extra>"))
+                                 hovertemplate="%{y} · %{x}: %{z:.2~f}<extra></extra>"))
 
     top = data["top_gaps"]
     labels = [_plain(f"{t['country_name']} — {_short(t['indicator'], 40)}") for t in top]

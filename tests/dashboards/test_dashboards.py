@@ -728,3 +728,17 @@ def test_a_country_the_campaign_does_not_ask_is_not_found_rather_than_shown_empt
     assert staff.get("/dashboards/progress?country=TJ").status_code == 200
     regional = get_json(staff, "/dashboards/progress?country=-")
     assert regional["agencies"] == 1 and [c["code"] for c in regional["countries"]] == ["-"]
+
+
+def test_the_tables_give_the_quartiles_and_decimals_the_charts_draw(app_ctx, world):
+    """plotly.js draws a box's quartiles at position share x n - 0.5 (its "linear" method): the tables beneath
+    give the same (they gave Python's "inclusive" quartiles, 1.75 and 3.25 here, beside a box at 1.5 and 3.5);
+    the gap heatmap prints two decimals as the table does (it printed one)."""
+    from app.dashboards import data
+
+    summary = data._summary([4, 1, 3, 2, None])
+    assert (summary["q1"], summary["median"], summary["q3"], summary["n"]) == (1.5, 2.5, 3.5, 4)
+    assert data._summary([2.0])["q1"] == 2.0 and data._summary([1, 2, 10])["q3"] == 8.0
+    built = figures_of(client_for(app_ctx, "staff@example.org").get("/dashboards/region").get_data(as_text=True))
+    assert built["heatmap"]["data"][0]["texttemplate"] == "%{z:.2~f}"
+    assert built["spread"]["data"] and all(trace["quartilemethod"] == "linear" for trace in built["spread"]["data"])
