@@ -131,6 +131,8 @@ TEXT_LIMIT = 10000
 EVIDENCE_LIMIT = 5000
 #: Longest message of a clarification request, in characters (each goes into the agency's e-mail).
 MESSAGE_LIMIT = 5000
+#: Longest reason for unlocking a validated response, in characters (kept whole in the audit log).
+REASON_LIMIT = 2000
 
 
 def typed(text: str | None) -> str:
@@ -365,14 +367,25 @@ def unlock(response: Response, reason: str, *, actor, seen_version: int | None =
     reason = (reason or "").strip()
     if not reason:
         raise ReviewError(_("Give the reason for unlocking."))
+    if len(typed(reason)) > REASON_LIMIT:  # refused rather than cut: the page keeps it
+        raise ReviewError(_("The reason is too long (at most 2,000 characters): shorten it."))
     response.status = "submitted"
     response.validated_at = None
     response.validated_by_id = None
     db.session.flush()
     audit.record("response.unlocked", actor=actor, object_type="response", object_id=response.id,
-                 old={"status": "validated"}, new={"status": "submitted"}, details=reason[:2000])
+                 old={"status": "validated"}, new={"status": "submitted"}, details=typed(reason))
     store.response_changed(response)
     return response
+
+
+def last_unlock(response: Response):
+    """The audit entry of the latest unlocking of the response (who, when, why), or None."""
+    from app.core.models import AuditEvent
+
+    return db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "response.unlocked", AuditEvent.object_type == "response",
+        AuditEvent.object_id == str(response.id)).order_by(AuditEvent.id.desc()).limit(1))
 
 
 # --- expert ratings ------------------------------------------------------------------------------------

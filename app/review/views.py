@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.auth.models import User
 from app.auth.permissions import require_role
 from app.campaigns import services as campaigns
 from app.core.ids import form_id
@@ -37,7 +38,8 @@ REVIEWERS = ("staff", "admin", "expert")
 def _share_limits(state) -> None:
     """The services' length limits as the boxes' maxlength, in every template (the agency's reply box too)."""
     state.app.jinja_env.globals["review_limits"] = {
-        "text": services.TEXT_LIMIT, "evidence": services.EVIDENCE_LIMIT, "message": services.MESSAGE_LIMIT}
+        "text": services.TEXT_LIMIT, "evidence": services.EVIDENCE_LIMIT, "message": services.MESSAGE_LIMIT,
+        "reason": services.REASON_LIMIT}
 
 
 def _or_404(call, *args, **kwargs):
@@ -133,10 +135,12 @@ def _render_response(response, status: int = 200, errors: dict | None = None):
     seen = visibility(definition, values)
     clarifications = services.all_clarifications(response)
     open_ids = {c.question_id for c in clarifications if c.closed_at is None}
+    unlocked = services.last_unlock(response)
+    unlocked_by = db.session.get(User, unlocked.actor_id) if unlocked and unlocked.actor_id else None
     return render_template(
         "review/response.html", response=response, definition=definition, lang=lang, tr=tr, values=values,
         display=display, comments=services.comments_by_question(response), clarifications=clarifications,
-        open_ids=open_ids, errors=errors or {}, form=request.form,
+        open_ids=open_ids, errors=errors or {}, form=request.form, unlocked=unlocked, unlocked_by=unlocked_by,
         visible=lambda _section, question: seen.shown(question)), status
 
 

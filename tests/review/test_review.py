@@ -394,10 +394,20 @@ def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, 
     assert f'name="row_version" value="{seen}"' in colleague.get(url).get_data(as_text=True)  # opened by both
     empty = staff.post(url + "/unlock", data={"csrf_token": staff.csrf, "reason": " ", "row_version": seen})
     assert empty.status_code == 422 and "Give the reason for unlocking." in empty.get_data(as_text=True)
+    # Too long for the audit log: refused whole, with the text kept (the first 2,000 characters were kept).
+    long_reason = "Validated by mistake. " + "x" * 1990
+    too_long = staff.post(url + "/unlock", data={"csrf_token": staff.csrf, "reason": long_reason,
+                                                 "row_version": seen})
+    text = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422 and "The reason is too long (at most 2,000 characters)" in text
+    assert f'value="{long_reason}"' in text and 'maxlength="2000"' in text
     assert staff.post(url + "/unlock", data={"csrf_token": staff.csrf, "reason": "Validated by mistake",
                                              "row_version": seen}).status_code == 302
     db_session.rollback()
     assert db_session.get(Response, response_id).status == "submitted"
+    # Who unlocked it, when and why is on the page from then on.
+    note = re.search(r'<p class="hint unlock-note">(.*?)</p>', expert.get(url).get_data(as_text=True), re.S).group(1)
+    assert "by Staff Member" in note and "Validated by mistake" in note
     # A colleague's page, opened before, unlocks too: refused, and the page as it is now says why.
     stale = colleague.post(url + "/unlock", data={"csrf_token": colleague.csrf, "reason": "Me too",
                                                   "row_version": seen}, follow_redirects=True)
@@ -410,7 +420,7 @@ def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, 
                                                   "row_version": seen})
     html = again.get_data(as_text=True)
     assert again.status_code == 422 and "The response has changed since you opened the page" in html
-    assert 'id="reason" name="reason" value="Me too"' in html
+    assert re.search(r'id="reason" name="reason"[^>]* value="Me too"', html)
     db_session.rollback()
     assert db_session.get(Response, response_id).status == "validated"
     unlocked = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "response.unlocked"))
