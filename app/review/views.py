@@ -18,7 +18,7 @@ from app.i18n import _, format_decimal
 from app.questionnaires.forms import tr
 from app.questionnaires.rendering import rule_inputs, visibility
 from app.questionnaires.services import definition_of
-from app.responses import answering
+from app.responses import answering, files
 from app.responses.display import display
 from app.responses.models import RESPONSE_STATUSES
 from app.responses.respond import questionnaire_lang
@@ -135,12 +135,15 @@ def _render_response(response, status: int = 200, errors: dict | None = None):
     seen = visibility(definition, values)
     clarifications = services.all_clarifications(response)
     open_ids = {c.question_id for c in clarifications if c.closed_at is None}
+    links = {qid: link["url"] for qid, link in files.file_links(
+        values, lambda key: url_for("responses.file", response_id=response.id, key=key)).items()}
     unlocked = services.last_unlock(response)
     unlocked_by = db.session.get(User, unlocked.actor_id) if unlocked and unlocked.actor_id else None
     return render_template(
         "review/response.html", response=response, definition=definition, lang=lang, tr=tr, values=values,
         display=display, comments=services.comments_by_question(response), clarifications=clarifications,
         open_ids=open_ids, errors=errors or {}, form=request.form, unlocked=unlocked, unlocked_by=unlocked_by,
+        links=links,
         visible=lambda _section, question: seen.shown(question)), status
 
 

@@ -636,3 +636,59 @@ def test_returning_an_agency_without_an_active_contact_says_nobody_was_emailed(a
         "csrf_token": expert.csrf, "clarify": ["staff_total"], "message-staff_total": "Total?"},
         follow_redirects=True).get_data(as_text=True)
     assert "its contacts were e-mailed" in mvd
+
+
+FILE_QUESTIONNAIRE = """\
+schema_version: 1
+id: file-example
+title: {en: File example, ru: Файл}
+languages: [en, ru]
+scale:
+  - {level: 0, label: {en: None, ru: Нет}}
+  - {level: 4, label: {en: Full, ru: Полностью}}
+areas:
+  - id: a
+    title: {en: A, ru: А}
+    indicators:
+      - {id: i, title: {en: I, ru: И}, target: 3}
+sections:
+  - id: s
+    title: {en: S, ru: С}
+    questions:
+      - {id: has_plan, type: yes_no, indicator: i, label: {en: Is there a plan?, ru: Есть ли план?}}
+      - {id: plan_file, type: file, label: {en: The plan, ru: План}}
+"""
+
+
+def test_an_evidence_file_opens_from_the_review_page_and_the_printable_copy(
+        app_ctx, db_session, make_country, make_version, make_agency, make_user, tmp_path):
+    """The review page and the printable copy link the uploaded file (they showed its name only, and the only
+    way to it was the read-only page behind the printable copy's "Back")."""
+    from app.campaigns import services as campaigns
+    from app.responses import answering
+    from app.responses.files import upload_dir
+    from app.responses.services import ensure_response
+
+    make_country("KZ", en="Kazakhstan")
+    path = tmp_path / "file.yaml"
+    path.write_text(FILE_QUESTIONNAIRE, encoding="utf-8")
+    agency = make_agency("KZ", "MVD")
+    campaign = campaigns.create_campaign("Files", make_version(path), agencies=[agency])
+    campaigns.set_status(campaign, "open")
+    response = ensure_response(campaign, agency)
+    upload_dir().mkdir(parents=True, exist_ok=True)
+    (upload_dir() / "planfilekey").write_bytes(b"%PDF-1.4 test")
+    saved = answering.save_answers(response, {"has_plan": "yes", "plan_file": {
+        "name": "plan.pdf", "key": "planfilekey", "size": 13, "content_type": "application/pdf"}},
+        actor=None, channel="cli", lang="en")
+    assert saved.ok, saved.errors
+    answering.submit(response, actor=None, lang="en")
+    db_session.commit()
+    make_user("expert", email="files.expert@example.org", countries=["KZ"])
+    expert = client_for(app_ctx, "files.expert@example.org")
+    link = f'<a href="/responses/{response.id}/files/planfilekey">plan.pdf</a>'
+    assert link in expert.get(f"/review/responses/{response.id}").get_data(as_text=True)
+    assert link in expert.get(f"/responses/{response.id}/print").get_data(as_text=True)
+    download = expert.get(f"/responses/{response.id}/files/planfilekey")
+    assert download.status_code == 200 and download.data == b"%PDF-1.4 test"
+    download.close()
