@@ -122,6 +122,22 @@ def country_responses(campaign: Campaign, country: Country) -> list[Response]:
         Response.campaign_id == campaign.id, Agency.country_id == country.id).order_by(Agency.acronym)))
 
 
+def regional_bodies(actor, campaign: Campaign) -> list:
+    """The campaign's agencies without a country (regional bodies) the actor may review: staff only, as an
+    expert's scope is their countries."""
+    if getattr(actor, "role", None) not in ("staff", "admin"):
+        return []
+    return sorted((a for a in campaign.agencies if a.country_id is None), key=lambda a: a.acronym)
+
+
+def regional_responses(campaign: Campaign) -> list[Response]:
+    """The responses of the campaign's regional bodies (agencies without a country)."""
+    from app.directory.models import Agency
+
+    return list(db.session.scalars(select(Response).join(Agency, Agency.id == Response.agency_id).where(
+        Response.campaign_id == campaign.id, Agency.country_id.is_(None))))
+
+
 # --- comments ------------------------------------------------------------------------------------------
 
 

@@ -78,11 +78,35 @@ def index():
         if campaign.status == "draft":
             continue
         countries = services.visible_countries(current_user, campaign)
-        if not countries:
+        regional = services.regional_bodies(current_user, campaign)
+        if not countries and not regional:
             continue
         counts = services.status_counts(campaign)
-        rows.append((campaign, [(country, *counts.get(country.id, (Counter(), 0))) for country in countries]))
+        regional_counts = Counter(r.status for r in services.regional_responses(campaign)) if regional else None
+        if regional_counts is not None:
+            regional_counts["not_started"] += max(0, len(regional) - sum(regional_counts.values()))
+        rows.append((campaign, [(country, *counts.get(country.id, (Counter(), 0))) for country in countries],
+                     (regional_counts, len(regional)) if regional else None))
     return render_template("review/index.html", rows=rows, statuses=RESPONSE_STATUSES)
+
+
+@bp.route("/campaigns/<int:campaign_id>/regional")
+@require_role("staff", "admin")  # an expert's scope is their countries
+def regional(campaign_id: int):
+    """The regional bodies of a campaign (agencies without a country): their status and coverage, and the way
+    to each response's review page (staff)."""
+    campaign = _campaign_or_404(campaign_id)
+    bodies = services.regional_bodies(current_user, campaign)
+    if not bodies:
+        abort(404)
+    responses = {r.agency_id: r for r in services.regional_responses(campaign)}
+    coverage = dict(db.session.execute(select(ResponseAreaScore.response_id, ResponseAreaScore.coverage).where(
+        ResponseAreaScore.response_id.in_([r.id for r in responses.values()]),
+        ResponseAreaScore.area_id == OVERALL)).all()) if responses else {}
+    agencies = [(agency, responses.get(agency.id),
+                 whole_percent(coverage.get(responses[agency.id].id)) if agency.id in responses else None)
+                for agency in bodies]
+    return render_template("review/regional.html", campaign=campaign, agencies=agencies)
 
 
 def _score_rows(model, campaign, country):

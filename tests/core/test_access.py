@@ -59,6 +59,7 @@ POLICY: dict[str, set[str] | None] = {
     "review.unlock": STAFF,
     "review.compare": STAFF | {"expert"},
     "review.rate": STAFF | {"expert"},
+    "review.regional": STAFF,
     "responses.show": EVERYONE_SIGNED_IN,
     "responses.print_view": EVERYONE_SIGNED_IN,
     "responses.history": EVERYONE_SIGNED_IN,
@@ -166,7 +167,8 @@ def world(app_ctx, db_session, make_user, make_country, make_version, make_agenc
     agency = make_agency("KZ", "MVD", en="Ministry of Internal Affairs")
     respondent_contact = make_contact(agency, email="respondent@example.org", locale="en")
     other_contact = make_contact(agency, email="other@example.org", locale="en")
-    campaign = campaigns.create_campaign("Round 1", version, agencies=[agency])
+    regional_body = make_agency(None, "RATS", kind="regional", en="Regional anti-terrorist structure")
+    campaign = campaigns.create_campaign("Round 1", version, agencies=[agency, regional_body])
     campaigns.set_status(campaign, "open")
     issued = {i.contact.id: i for i in campaigns.invite(campaign)}
     response = ensure_response(campaign, agency)

@@ -692,3 +692,34 @@ def test_an_evidence_file_opens_from_the_review_page_and_the_printable_copy(
     download = expert.get(f"/responses/{response.id}/files/planfilekey")
     assert download.status_code == 200 and download.data == b"%PDF-1.4 test"
     download.close()
+
+
+def test_staff_reach_the_responses_of_regional_bodies_from_review(app_ctx, review_world, db_session, make_agency):
+    """A regional body (no country) submitted: Review lists "Regional bodies" with its counts, and that page
+    links to its review page, where it can be validated (it was reachable only by typing the address). An
+    expert, whose scope is their countries, sees neither."""
+    from app.campaigns.models import Campaign
+    from app.responses import answering
+    from app.responses.services import ensure_response
+
+    campaign = db_session.get(Campaign, review_world["campaign"])
+    rats = make_agency(None, "RATS", kind="regional", en="Regional anti-terrorist structure")
+    campaign.agencies.append(rats)
+    response = ensure_response(campaign, rats)
+    assert answering.save_answers(response, {"agency_name": "RATS", "staff_total": 40, "has_ct_unit": "no"},
+                                  actor=None, channel="cli", lang="en").ok
+    answering.submit(response, actor=None, lang="en")
+    db_session.commit()
+    staff = client_for(app_ctx, "staff@example.org")
+    index = staff.get("/review/").get_data(as_text=True)
+    regional_row = re.search(r'<tr><th scope="row"><a href="(/review/campaigns/\d+/regional)">Regional bodies</a>'
+                             r'</th>(.*?)</tr>', index, re.S)
+    assert regional_row, "no Regional bodies row"
+    cells = re.findall(r'<td class="num">(\d+)</td>', regional_row.group(2))
+    assert cells[0] == "1" and cells[1 + 2] == "1"  # one agency; submitted (the statuses' third column)
+    page = staff.get(regional_row.group(1)).get_data(as_text=True)
+    assert f'href="/review/responses/{response.id}">RATS</a>' in page
+    assert staff.post(f"/review/responses/{response.id}/validate", data={"csrf_token": staff.csrf}).status_code == 302
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    assert "Regional bodies" not in expert.get("/review/").get_data(as_text=True)
+    assert expert.get(regional_row.group(1)).status_code == 403
