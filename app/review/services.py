@@ -246,7 +246,10 @@ def request_clarification(response: Response, items: list[tuple[str, str]], *, a
     db.session.refresh(response.campaign, ["status"])  # as it is now: a colleague may have closed it meanwhile
     if response.campaign.status != "open":
         raise ReviewError(closed_campaign_refusal())
-    items = [(qid, typed(message)) for qid, message in items]
+    first: dict[str, str] = {}
+    for qid, message in items:  # a question named twice is asked once, with its first message
+        first.setdefault(qid, typed(message))
+    items = list(first.items())
     if not items:
         raise ReviewError(_("Choose at least one question to clarify."))
     if any(not message for _qid, message in items):
@@ -474,10 +477,16 @@ def disagreements(ratings: dict[str, list[ExpertRating]]) -> dict[str, Disagreem
     """Indicators whose experts' latest ratings differ."""
     out = {}
     for indicator_id, items in ratings.items():
-        latest: dict[str, float] = {}
-        for rating in items:  # newest first
-            name = rating.expert.name or rating.expert.email if rating.expert else "?"
-            latest.setdefault(name, rating.level)
-        if len(set(latest.values())) > 1:
-            out[indicator_id] = Disagreement(indicator_id, latest)
+        latest: dict[int | None, tuple] = {}  # per expert account (two experts may share a name), newest first
+        for rating in items:
+            latest.setdefault(rating.expert_id, (rating.expert, rating.level))
+        if len({level for _expert, level in latest.values()}) < 2:
+            continue
+        names = [expert.name or expert.email if expert else "?" for expert, _level in latest.values()]
+        shown = {}
+        for name, (expert, level) in zip(names, latest.values(), strict=True):
+            if names.count(name) > 1 and expert is not None and expert.name:
+                name = f"{expert.name} ({expert.email})"  # the same name twice: told apart by the address
+            shown[name] = level
+        out[indicator_id] = Disagreement(indicator_id, shown)
     return out

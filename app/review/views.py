@@ -192,7 +192,7 @@ def comment(response_id: int):
 def clarify(response_id: int):
     """Return the response to the agency with questions to clarify."""
     response = _or_404(services.reviewable_response, current_user, response_id)
-    chosen = request.form.getlist("clarify")
+    chosen = list(dict.fromkeys(request.form.getlist("clarify")))  # a question named twice is asked once
     items = [(qid, request.form.get(f"message-{qid}", "")) for qid in chosen]
     definition = definition_of(response.version)
     if response.status == "submitted" and response.campaign.status != "open":

@@ -723,3 +723,30 @@ def test_staff_reach_the_responses_of_regional_bodies_from_review(app_ctx, revie
     expert = client_for(app_ctx, "kz.expert@example.org")
     assert "Regional bodies" not in expert.get("/review/").get_data(as_text=True)
     assert expert.get(regional_row.group(1)).status_code == 403
+
+
+def test_two_experts_with_the_same_name_who_disagree_are_shown_apart(app_ctx, review_world, make_user):
+    """Two accounts named alike rate 0 and 4: the country page says the experts disagree, each with their
+    address (it grouped ratings by name and saw one expert agreeing with themselves)."""
+    make_user("expert", email="a.same@example.org", name="Aigerim Sultanova", countries=["KZ"])
+    make_user("expert", email="b.same@example.org", name="Aigerim Sultanova", countries=["KZ"])
+    url = f"/review/campaigns/{review_world['campaign']}/KZ"
+    for email, level in (("a.same@example.org", "0"), ("b.same@example.org", "4")):
+        client = client_for(app_ctx, email)
+        assert client.post(url + "/ratings/inv_unit", data={"csrf_token": client.csrf, "level": level,
+                                                            "rationale": "Seen"}).status_code == 302
+    row = re.search(r'<tr id="ind-inv_unit">.*?</tr>', client.get(url).get_data(as_text=True), re.S).group(0)
+    assert "experts disagree" in row
+    assert "Aigerim Sultanova (a.same@example.org) 0" in row and "Aigerim Sultanova (b.same@example.org) 4" in row
+
+
+def test_a_question_ticked_twice_in_a_crafted_request_is_asked_once(app_ctx, review_world, db_session):
+    from app.review.models import Clarification
+
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    mvd = review_world["responses"]["MVD"]
+    assert expert.post(f"/review/responses/{mvd}/clarify", data={
+        "csrf_token": expert.csrf, "clarify": ["staff_total", "staff_total"],
+        "message-staff_total": "Total?"}).status_code == 302
+    db_session.rollback()
+    assert [c.question_id for c in db_session.query(Clarification).filter_by(response_id=mvd)] == ["staff_total"]
