@@ -357,8 +357,12 @@ def country_data(campaign: Campaign, actor, country_code: str, filters: Filters 
     for agency in heat_agencies:
         own = scores.get(by_agency[agency.id], {})
         levels.append([_round(own[i].level) if i in own else None for i in indicator_ids])
-    answered = math.fsum(s.answered_weight for r in scores.values() for i, s in r.items() if i in order)
-    total = math.fsum(s.total_weight for r in scores.values() for i, s in r.items() if i in order)
+    # The country's coverage as its areas give it (each area's coverage weighted by the area's weight), so the
+    # headline agrees with the areas beneath it and with how an agency's coverage is weighted; pooling the raw
+    # question weights let one large table outweigh whole areas.
+    weight_of = {area.id: area.weight for area in definition.areas}
+    overall = engine.weighted_mean((area_rows[a["id"]].coverage, weight_of[a["id"]]) for a in areas
+                                   if a["id"] in area_rows)
 
     return {
         "view": "country",
@@ -378,9 +382,7 @@ def country_data(campaign: Campaign, actor, country_code: str, filters: Filters 
             "responded": len(responses),
             "statuses": {s: sum(1 for a in agencies if statuses.get(a.id, "not_started") == s)
                          for s in RESPONSE_STATUSES},
-            "answered_weight": round(answered, 4),
-            "total_weight": round(total, 4),
-            "pooled": _round(answered / total) if total else None,  # rounded once, as the other figures
+            "overall": _round(overall),  # rounded once, as the other figures
         },
         "priorities": _priorities(definition, heat_agencies, by_agency, lang),
     }

@@ -742,3 +742,26 @@ def test_the_tables_give_the_quartiles_and_decimals_the_charts_draw(app_ctx, wor
     built = figures_of(client_for(app_ctx, "staff@example.org").get("/dashboards/region").get_data(as_text=True))
     assert built["heatmap"]["data"][0]["texttemplate"] == "%{z:.2~f}"
     assert built["spread"]["data"] and all(trace["quartilemethod"] == "linear" for trace in built["spread"]["data"])
+
+
+def test_the_country_coverage_is_the_weighted_mean_of_its_areas(app_ctx, world, db_session):
+    """The headline coverage is what the areas beneath it give, each weighted by the area's weight (as an
+    agency's coverage is weighted): it pooled raw question weights, so a matrix outweighed whole areas and the
+    headline read 42 % beside areas of 70 % and 38 %."""
+    from app.campaigns.models import Campaign
+    from app.questionnaires.services import definition_of
+    from app.scoring.models import CountryAreaScore
+
+    campaign = db_session.get(Campaign, world["campaign"])
+    weights = {area.id: area.weight for area in definition_of(campaign.version).areas}
+    rows = {row.area_id: row.coverage for row in db_session.scalars(select(CountryAreaScore).where(
+        CountryAreaScore.campaign_id == campaign.id, CountryAreaScore.country_id == world["kz"]))}
+    expected = sum(rows[a] * w for a, w in weights.items()) / sum(weights.values())
+    db_session.rollback()
+    staff = client_for(app_ctx, "staff@example.org")
+    data = get_json(staff, "/dashboards/countries/KZ")
+    assert data["coverage"]["overall"] == pytest.approx(expected, abs=1e-6)
+    shown = {a["id"]: a["coverage"] for a in data["areas"]}
+    assert min(shown.values()) <= data["coverage"]["overall"] <= max(shown.values())
+    html = staff.get("/dashboards/countries/KZ").get_data(as_text=True)
+    assert f'<dd id="coverage-overall">{round(expected * 100)}%</dd>' in html
