@@ -620,6 +620,9 @@ def test_question_explorer_counts_a_question_skip_logic_hides_as_not_applying(ap
     assert (groups["KZ"]["skipped"], groups["KZ"]["values"]) == (0, [5, 20])
     html = staff.get("/dashboards/questions?question=ct_unit_staff").get_data(as_text=True)
     assert "Does not apply" in html and cell(row(html, "data-group", "TJ"), "data-count", "skipped") == "1"
+    # no agency of the type: the numbers' tables say so, as the other tables do (they were just empty)
+    nobody = staff.get("/dashboards/questions?question=ct_unit_staff&kind=prosecutor").get_data(as_text=True)
+    assert nobody.count("No submitted response matches.") == 2
 
     db_session.execute(update(Answer).where(Answer.response_id == tj_response, Answer.question_id == "has_ct_unit")
                        .values(value="yes"))
