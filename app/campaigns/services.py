@@ -751,6 +751,59 @@ def check_link_state(invitation: Invitation, now: datetime | None = None) -> str
     return None
 
 
+#: Why a queued e-mail with a link is withdrawn instead of sent (English, stored as the message's last error;
+#: app.mail.errors gives each in the interface language).
+WITHDRAWN = {
+    "revoked": "Not sent: its link was revoked.",
+    "expired": "Not sent: its link has expired.",
+    "moved": "Not sent: the contact has moved to another agency.",
+    "not_asked": "Not sent: the campaign no longer asks this agency.",
+    "inactive": "Not sent: the contact, the agency or the contact's account is no longer active.",
+    "closed": "Not sent: the campaign is no longer open.",
+    "submitted": "Not sent: the agency has submitted its answers.",
+}
+
+
+def unwanted_message(message_id: int) -> str | None:
+    """Why a queued invitation, reminder or clarification e-mail should not go out any more (its link would open
+    nothing, or a reminder has nothing left to remind of), or None; consulted by the outbox before sending."""
+    from app.responses.models import Response
+
+    invitation = db.session.scalar(select(Invitation).where(
+        (Invitation.message_id == message_id) | (Invitation.reminder_message_id == message_id)))
+    if invitation is None:
+        return None
+    state = check_link_state(invitation)
+    if state == "inactive" and not _asked(invitation.campaign_id, invitation.agency_id):
+        state = "not_asked"
+    if state is None:
+        try:
+            respondent_for_check(invitation.contact)
+        except AccountInactive:
+            state = "inactive"
+    if state is None and invitation.reminder_message_id == message_id:
+        if invitation.campaign.status != "open":
+            state = "closed"
+        elif db.session.scalar(select(Response.status).where(
+                Response.campaign_id == invitation.campaign_id, Response.agency_id == invitation.agency_id)) \
+                in ("submitted", "validated"):
+            state = "submitted"
+    return WITHDRAWN[state] if state else None
+
+
+def respondent_for_check(contact: Contact) -> None:
+    """AccountInactive when the contact's respondent account (by link or by address) is deactivated; nothing is
+    created or changed."""
+    user = db.session.get(User, contact.user_id) if contact.user_id else None
+    if user is None:
+        user = db.session.scalar(select(User).where(User.email == contact.email))
+    if user is not None and not user.is_active:
+        raise AccountInactive("the respondent account is deactivated")
+
+
+mail.register_wanted_check("campaign links", unwanted_message)
+
+
 def agencies_by_ids(ids: Iterable[int]) -> list[Agency]:
     """Agencies for ids (unknown ids are ignored)."""
     ids = list(ids)

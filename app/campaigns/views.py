@@ -92,8 +92,10 @@ def open_link(token: str):
         user = services.respondent_for(invitation.contact)
     except services.AccountInactive:
         g.link_failed = True
-        return render_template("campaigns/link_invalid.html", reason="inactive", invitation=invitation,
-                               lang=get_locale_code()), 410
+        locale = invitation.contact.locale  # the contact's language, as for a revoked or expired link
+        with force_locale(locale if locale in current_app.config["LOCALES"] else get_locale_code()):
+            return render_template("campaigns/link_invalid.html", reason="inactive", invitation=invitation,
+                                   lang=locale), 410
     except services.CampaignError:
         g.link_failed = True
         return render_template("campaigns/link_invalid.html", reason="conflict", invitation=invitation,

@@ -12,7 +12,7 @@ from app.extensions import db
 
 #: queued: waiting (or waiting for a retry); sent; failed: gave up after the last retry;
 #: bounced: the server refused the recipient permanently.
-OUTBOX_STATUSES = ("queued", "sent", "failed", "bounced")
+OUTBOX_STATUSES = ("queued", "sent", "failed", "bounced", "withdrawn")
 
 
 class OutboxMessage(db.Model):

@@ -14,6 +14,7 @@ was committed, the message is sent again after its back-off (at least once, neve
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -152,6 +153,26 @@ def smtp_settings(config) -> SmtpSettings:
     )
 
 
+#: Checks, by the modules that queue messages with links in them, that a queued message is still wanted:
+#: check(message id) -> None, or the English sentence saying why not (its link was revoked meanwhile, ...).
+_WANTED_CHECKS: dict[str, Callable[[int], str | None]] = {}
+
+
+def register_wanted_check(name: str, check: Callable[[int], str | None]) -> None:
+    """Have `check` consulted before each message is sent (and before one is put back in the queue): a message
+    it gives a reason for is withdrawn instead of sent, with the reason as its last error."""
+    _WANTED_CHECKS[name] = check
+
+
+def unwanted(message_id: int) -> str | None:
+    """Why a queued message should not go out any more, or None."""
+    for check in _WANTED_CHECKS.values():
+        reason = check(message_id)
+        if reason:
+            return reason
+    return None
+
+
 def send_queued(limit: int | None = None, now: datetime | None = None, *, ids=None,
                 ignore_backoff: bool = False) -> SendReport:
     """Send the queued messages that are due, oldest first, over one SMTP connection; commits each result.
@@ -177,6 +198,16 @@ def send_queued(limit: int | None = None, now: datetime | None = None, *, ids=No
             started = clock()
             if not _claim(message_id, seen, started):
                 continue  # another process took it
+            reason = unwanted(message_id)
+            if reason:  # queued while its link worked; not any more (revoked, the agency submitted, ...)
+                db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+                    status="withdrawn", next_attempt_at=None, last_error=reason)
+                    .execution_options(synchronize_session=False))
+                recipient = db.session.scalar(select(OutboxMessage.recipient).where(OutboxMessage.id == message_id))
+                db.session.commit()
+                report.results.append(SendResult(message_id, recipient, "withdrawn", reason))
+                logger.info("outbox message %s: withdrawn (%s)", message_id, reason)
+                continue
             outgoing = _outgoing(message_id)
             db.session.commit()  # no transaction stays open while the server answers
             outcome = smtp.deliver(outgoing, now=started)
@@ -260,6 +291,11 @@ def retry(message_id: int, actor=None, *, channel: str = "web") -> OutboxMessage
         raise OutboxError(_("There is no such message in the outbox."))
     if message.status not in RETRYABLE:
         raise OutboxError(_("Only a failed or bounced message can be put back in the queue."))
+    reason = unwanted(message.id)
+    if reason:  # its link would open nothing
+        from app.mail.errors import error_text
+
+        raise OutboxError(_("This message is not put back in the queue: %(reason)s", reason=error_text(reason)))
     old = {"status": message.status, "attempts": message.attempts, "last_error": message.last_error}
     message.status = "queued"
     message.attempts = 0

@@ -24,13 +24,15 @@ bp.record_once(lambda state: services.register(state.app))
 SEND_NOW_LIMIT = 100
 
 #: Badge class of each status (app.css).
-STATUS_BADGES = {"queued": "warn", "sent": "ok", "failed": "bad", "bounced": "bad"}
+STATUS_BADGES = {"queued": "warn", "sent": "ok", "failed": "bad", "bounced": "bad", "withdrawn": ""}
 
 
 def status_labels() -> dict[str, str]:
     """The name people read for each status code."""
     # i18n: the state of an e-mail in the outbox (waiting, delivered, given up, refused by the recipient's server)
-    return {"queued": _("Queued"), "sent": _("Sent"), "failed": _("Failed"), "bounced": _("Bounced")}
+    return {"queued": _("Queued"), "sent": _("Sent"), "failed": _("Failed"), "bounced": _("Bounced"),
+            # i18n: an e-mail not sent because its link stopped working before it went out
+            "withdrawn": _("Withdrawn")}
 
 
 def kind_label(kind: str) -> str:

@@ -362,3 +362,52 @@ def test_retry_puts_a_message_back_and_is_audited(app_ctx, make_message, make_us
     assert event.old_value["status"] == "bounced" and event.new_value == {"status": "queued", "attempts": 0}
     with pytest.raises(services.OutboxError):
         services.retry(message.id, actor=staff)  # already queued
+
+
+def test_a_queued_email_whose_link_stopped_working_is_withdrawn_not_sent(app_ctx, db_session, smtp_server,
+                                                                        make_version, make_agency, make_contact):
+    """Invitations queued while the mail server was down: one link revoked meanwhile, one contact deactivated,
+    one agency's reminder outrun by its submission. When the server is back only the still-wanted message goes
+    out; the others are "withdrawn" with the reason (in the reader's language on the outbox page), and cannot be
+    put back in the queue. They used to be delivered with links that opened "revoked" or "inactive" pages."""
+    from sqlalchemy import select
+
+    from app.campaigns import services as campaigns
+    from app.i18n import force_locale
+    from app.mail import services as mail
+    from app.mail.errors import error_text
+    from app.mail.models import OutboxMessage
+    from app.responses.services import ensure_response
+
+    mvd, afm = make_agency("KZ", "MVD"), make_agency("KZ", "AFM")
+    revoked_contact = make_contact(mvd, email="revoked@example.org", locale="en")
+    inactive_contact = make_contact(mvd, email="inactive@example.org", locale="en")
+    make_contact(afm, email="afm@example.org", locale="ru")
+    campaign = campaigns.create_campaign("Round 1", make_version(), agencies=[mvd, afm])
+    campaigns.set_status(campaign, "open")
+    issued = {i.contact.email: i for i in campaigns.invite(campaign)}
+    campaigns.revoke(issued[revoked_contact.email].invitation)
+    inactive_contact.is_active = False
+    reminder = campaigns.queue_reminder(issued["afm@example.org"].invitation).reminder_message_id
+    ensure_response(campaign, afm).status = "submitted"
+    db_session.commit()
+
+    report = mail.send_queued()
+    db_session.expire_all()
+    outcome = {m.recipient + (" reminder" if m.id == reminder else ""): (m.status, m.last_error)
+               for m in db_session.scalars(select(OutboxMessage))}
+    assert outcome == {
+        "revoked@example.org": ("withdrawn", "Not sent: its link was revoked."),
+        "inactive@example.org": ("withdrawn", "Not sent: the contact, the agency or the contact's account is no "
+                                              "longer active."),
+        "afm@example.org": ("sent", None),
+        "afm@example.org reminder": ("withdrawn", "Not sent: the agency has submitted its answers.")}
+    assert [r.rcpt_tos for r in smtp_server.received] == [["afm@example.org"]]
+    assert sorted(r.status for r in report.results) == ["sent", "withdrawn", "withdrawn", "withdrawn"]
+    with force_locale("ru"):
+        assert error_text("Not sent: its link was revoked.") != "Not sent: its link was revoked."
+    withdrawn = db_session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "revoked@example.org"))
+    withdrawn.status = "failed"  # as if it had failed: "Retry" still refuses a dead link
+    db_session.commit()
+    with pytest.raises(mail.OutboxError, match="not put back in the queue: Not sent: its link was revoked."):
+        mail.retry(withdrawn.id)
