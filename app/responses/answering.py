@@ -390,7 +390,7 @@ def _queue_receipt(response: Response, actor, checked: Review) -> None:
     definition = definition_of(response.version)
     locale = actor.locale if actor.locale in current_app.config["LOCALES"] else current_app.config["DEFAULT_LOCALE"]
     lang = definition.language_for(locale)
-    values = stored_values(response)
+    values = visibility(definition, stored_values(response)).values  # answers of hidden questions do not count
     sections = []
     for number, section, state in checked.sections:
         count = sum(1 for q in section.questions if q.type != "note" and values.get(q.id) not in (None, [], {}))

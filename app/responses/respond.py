@@ -387,6 +387,10 @@ def autosave():
             "at": format_time(result.conflicts[qid].at, "short") if result.conflicts[qid].at else ""}), 409
     if result.errors:
         return jsonify(error=result.errors[qid]), 422
+    if qid in result.ignored:  # the answers it depends on hide it now (a colleague's change): nothing was stored
+        return jsonify(error=_("Not saved: this question no longer applies, as the answers it depends on have "
+                               "changed (perhaps a colleague's). Reload the page to see the questions that apply; "
+                               "your text is still here.")), 422
     stored = answering.stored_values(response)
     # The section's other answers whose constraint now breaks, or holds again (analysts <= staff, staff changed):
     # {question id: message, or "" to take a message away}.

@@ -12,6 +12,7 @@ from app.directory.models import AGENCY_TYPES
 from app.extensions import db
 from app.i18n import _, get_locale_code
 from app.questionnaires.forms import tr
+from app.questionnaires.rendering import visibility
 from app.questionnaires.services import definition_of
 from app.responses import files, services
 from app.responses.models import RESPONSE_STATUSES
@@ -90,10 +91,11 @@ def show(response_id: int):
     definition = definition_of(response.version)
     lang = questionnaire_lang(definition)
     values = services.answer_values(response)
+    seen = visibility(definition, values)  # a question skip logic hides "does not apply", whatever is stored
     links = {qid: link["url"] for qid, link in
-             files.file_links(values, lambda key: url_for(".file", response_id=response.id, key=key)).items()}
+             files.file_links(seen.values, lambda key: url_for(".file", response_id=response.id, key=key)).items()}
     return render_template("responses/show.html", response=response, definition=definition, lang=lang,
-                           values=values, tr=tr, display=display, links=links)
+                           values=seen.values, tr=tr, display=display, links=links, hidden=seen.hidden)
 
 
 @bp.route("/responses/<int:response_id>/print")

@@ -267,6 +267,15 @@ def test_autosave_saves_refuses_and_detects_conflicts(first, second, db_session)
     assert stored(db_session)["agency_name"] == "МВД"
 
 
+def test_autosave_of_a_question_a_colleague_just_hid_says_it_was_not_saved(first, second, db_session):
+    """The second contact's page still shows the unit's staff; the first answered that there is no unit. The
+    value is not stored (the question no longer applies), and the answer says so instead of "Saved at ..."."""
+    assert autosave(first, "has_ct_unit", {"q__has_ct_unit": ["no"]}).status_code == 200
+    response = autosave(second, "ct_unit_staff", {"q__ct_unit_staff": ["5"]})
+    assert response.status_code == 422 and "this question no longer applies" in response.json["error"]
+    assert "saved_at" not in response.json and "ct_unit_staff" not in stored(db_session)
+
+
 def test_autosave_answers_odd_json_without_an_error_page(first, db_session):
     """JSON no page sends: nested deeper than the parser goes is "not valid" (400); a base version past any
     integer (1e999) is taken as none, like any other unreadable one. Neither is a server error."""

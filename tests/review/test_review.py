@@ -558,6 +558,19 @@ def test_switching_language_on_a_refused_form_goes_back_to_the_page_of_the_form(
     assert home.headers["Location"] in ("/", "http://localhost/")
 
 
+def test_the_read_only_page_says_a_hidden_question_does_not_apply(app_ctx, review_world, db_session):
+    """TJ has no CT unit; a stale answer about the unit's staff is still stored: the read-only page says the
+    question does not apply, as the review page and the printable copy do (it showed the stale 9)."""
+    from app.responses.models import Answer
+
+    db_session.add(Answer(response_id=review_world["responses"]["TJ"], question_id="ct_unit_staff", value=9))
+    db_session.commit()
+    staff = client_for(app_ctx, "staff@example.org")
+    page = staff.get(f"/responses/{review_world['responses']['TJ']}").get_data(as_text=True)
+    answer = re.search(r"<dt>Staff of the unit</dt>\s*<dd>(.*?)</dd>", page, re.S).group(1)
+    assert "Does not apply to this agency" in answer and "9" not in answer
+
+
 def test_messages_of_a_return_refused_after_a_colleague_validated_stay_on_the_page(app_ctx, review_world):
     """The expert typed messages; a colleague validated meanwhile: the return is refused and the form is gone,
     so the messages typed are shown, not sent, to copy (they vanished, and the browser draft with them)."""
@@ -614,6 +627,10 @@ def test_an_answer_hidden_since_the_request_counts_as_changed_to_empty(app_ctx, 
     assert "answer changed" in before and "answer not changed" not in before
     assert agency.post("/respondent/review", data={"csrf_token": agency.csrf, "confirm": "1"}).status_code == 302
     db_session.rollback()
+    from app.mail.models import OutboxMessage
+
+    receipt = db_session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "receipt"))
+    assert "2. Counter-terrorism unit: 3 answers" in receipt.body_text  # the unit's staff no longer counts
     (request,) = db_session.query(Clarification).filter_by(response_id=mvd).all()
     assert (request.value_before, request.value_after) == (20, None)
     row = re.search(r'<tr class="clarification-row">.*?</tr>', expert.get(f"/review/responses/{mvd}")
