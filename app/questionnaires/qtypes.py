@@ -356,7 +356,7 @@ class FileType(QuestionType):
         if not isinstance(raw, dict) or not {"name", "key"} <= set(raw):
             raise AnswerError(N_("Upload a file."))
         extension = raw["name"].rsplit(".", 1)[-1].lower() if "." in raw["name"] else ""
-        if extension not in question.allowed_file_types:
+        if extension not in question.accepted_extensions:
             raise AnswerError(N_("Files of type “{ext}” are not accepted; allowed: {allowed}."),
                               ext=extension or "?", allowed=", ".join(question.allowed_file_types).upper())
         if int(raw.get("size", 0)) > question.size_limit_mb * 1024 * 1024:

@@ -42,6 +42,9 @@ Text = str | dict[LANG, str]
 QUESTION_TYPES = ("single_choice", "multiple_choice", "yes_no", "scale", "number", "text", "long_text", "date",
                   "matrix", "file", "note")
 DEFAULT_FILE_TYPES = ["pdf", "docx", "xlsx", "jpg", "png"]
+#: Extensions that name the same kind of file: allowing one allows the others (a camera's photo.jpeg is a JPG).
+SAME_FILE_TYPE = {"jpg": ("jpeg", "jpe"), "jpeg": ("jpg", "jpe"), "tif": ("tiff",), "tiff": ("tif",),
+                  "htm": ("html",), "html": ("htm",)}
 #: The largest file a file question may accept, in MB: the server refuses any request over 60 MB
 #: (MAX_CONTENT_LENGTH in app.config), and a page sends its other answers with the file.
 FILE_SIZE_LIMIT_MB = 50
@@ -190,8 +193,16 @@ class Question(_Model):
 
     @property
     def allowed_file_types(self) -> list[str]:
-        """File types accepted by a file question."""
+        """File types accepted by a file question, as its author listed them (shown to people)."""
         return self.file_types or DEFAULT_FILE_TYPES
+
+    @property
+    def accepted_extensions(self) -> list[str]:
+        """Every file extension accepted: the allowed types and their other spellings (jpg: jpeg, jpe)."""
+        out = list(self.allowed_file_types)
+        for extension in self.allowed_file_types:
+            out.extend(other for other in SAME_FILE_TYPE.get(extension, ()) if other not in out)
+        return out
 
     @property
     def size_limit_mb(self) -> float:

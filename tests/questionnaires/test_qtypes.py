@@ -165,6 +165,22 @@ def test_file_type_and_size_limits():
         file_type.normalise(question, dict(ok, size=2 * 1024 * 1024))
 
 
+def test_a_jpeg_photo_is_a_jpg():
+    """The default types list JPG: a camera's photo.jpeg (or .JPE) is one too; a question for JPEG takes .jpg."""
+    from app.questionnaires.schema import Question
+
+    file_type = REGISTRY["file"]
+    photo = {"name": "photo.jpeg", "key": "abc", "size": 1000, "content_type": "image/jpeg"}
+    default = Question(id="f", type="file", label="Evidence")
+    assert file_type.normalise(default, photo) == photo
+    assert file_type.normalise(default, dict(photo, name="scan.JPE"))["name"] == "scan.JPE"
+    assert file_type.normalise(Question(id="g", type="file", label="Photo", file_types=["jpeg"]),
+                               dict(photo, name="photo.jpg"))["name"] == "photo.jpg"
+    assert default.accepted_extensions == ["pdf", "docx", "xlsx", "jpg", "png", "jpeg", "jpe"]
+    with pytest.raises(AnswerError, match="“gif” are not accepted; allowed: PDF, DOCX, XLSX, JPG, PNG"):
+        file_type.normalise(default, dict(photo, name="anim.gif"))
+
+
 def test_every_type_is_registered_with_a_kind():
     from app.questionnaires.schema import QUESTION_TYPES
 
