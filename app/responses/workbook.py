@@ -121,7 +121,8 @@ class Problem:
     fatal: bool = False
 
     def __str__(self) -> str:
-        return f"{self.cell}: {self.message}" if self.cell else self.message
+        place = self.cell or (f"sheet “{self.sheet}”" if self.sheet else "")  # a whole sheet's problem names it
+        return f"{place}: {self.message}" if place else self.message
 
 
 @dataclass

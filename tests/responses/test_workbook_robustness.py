@@ -452,6 +452,8 @@ def test_a_sheet_whose_columns_were_moved_is_refused_and_nothing_is_cleared(worl
     assert [(p.sheet, p.cell) for p in outcome.problems] == [(PROFILE, "")]
     assert outcome.problems[0].message.startswith("The columns of this sheet have been moved: the answers must be "
                                                   "in column D, under the heading “Answer”")
+    # the sheet is named wherever the problem is shown (the page and the command line said "this sheet" only)
+    assert str(outcome.problems[0]).startswith(f"sheet “{PROFILE}”: The columns of this sheet have been moved")
     assert not outcome.applied and outcome.changes == []
     db_session.commit()
     assert stored(db_session, world.response) == {"staff_total": 300, "agency_name": "Ministry"}
