@@ -178,9 +178,10 @@ class Overview:
 
 
 def overview_agencies(campaign: Campaign, actor, *, country: str | None = None, kind: str | None = None,
-                      search: str | None = None) -> list[Agency]:
+                      search: str | None = None, status: str | None = None) -> list[Agency]:
     """The campaign's agencies that `actor` may see, filtered by country code ("-" for regional bodies), agency
-    type and a text in the acronym or a name (any language, any case)."""
+    type, a text in the acronym or a name (any language, any case) and the status of their response
+    ("not_started" for an agency without one)."""
     agencies = [a for a in campaign.agencies if may_see_agency(actor, a)]
     if country:
         agencies = [a for a in agencies if (a.country_code or "-") == country]
@@ -188,6 +189,10 @@ def overview_agencies(campaign: Campaign, actor, *, country: str | None = None, 
         agencies = [a for a in agencies if a.kind == kind]
     if search:
         agencies = [a for a in agencies if agency_matches(a, search)]
+    if status:
+        statuses = dict(db.session.execute(select(Response.agency_id, Response.status).where(
+            Response.campaign_id == campaign.id)).all())
+        agencies = [a for a in agencies if statuses.get(a.id, "not_started") == status]
     return agencies
 
 

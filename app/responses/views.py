@@ -184,10 +184,11 @@ def remind(campaign_id: int):
     country = (request.form.get("country") or "").strip().upper() or None
     kind = request.form.get("kind") if request.form.get("kind") in AGENCY_TYPES else None
     search = (request.form.get("q") or "").strip()[:200] or None
+    status = request.form.get("status") if request.form.get("status") in RESPONSE_STATUSES else None
     agency_ids = [agency_id] if agency_id else None
-    if agency_ids is None and (country or kind or search):
+    if agency_ids is None and (country or kind or search or status):
         agency_ids = [a.id for a in services.overview_agencies(campaign, current_user, country=country, kind=kind,
-                                                               search=search)]
+                                                               search=search, status=status)]
     try:
         outcomes = services.remind(campaign, actor=current_user, min_days=min_days, agency_ids=agency_ids)
     except services.ResponseError as exc:

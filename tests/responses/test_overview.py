@@ -203,6 +203,31 @@ def test_remind_from_a_filtered_overview_reaches_only_the_agencies_shown(client,
                                          "rats.rg@example.org"]
 
 
+def test_remind_from_an_overview_filtered_on_a_status_reaches_only_that_status(client, db_session, make_user,
+                                                                              campaign):
+    """Filtered on "returned", only KZ/KNB is listed, and only its contact is reminded (the status was left out of
+    the form: every agency that had not submitted was reminded)."""
+    import re
+
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+    from app.mail.models import OutboxMessage
+
+    for invitation in db_session.scalars(select(Invitation)):
+        invitation.created_at = utcnow() - timedelta(days=30)
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+    html = client.get(f"/campaigns/{campaign.id}/progress?status=returned",
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert set(_rows(html)) == {"KNB"} and "Remind every matching agency that has not submitted" in html
+    form = re.search(r'<form method="post" action="/campaigns/\d+/remind" class="toolbar">(.*?)</form>',
+                     html, re.S).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)"', form))
+    client.post(f"/campaigns/{campaign.id}/remind", data={**fields, "min_days": "0"})
+    assert [m.recipient for m in db_session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "reminder"))] == ["knb.kz@example.org"]
+
+
 def test_search_by_acronym_or_name_in_any_language(client, make_user, campaign):
     sign_in(client, make_user("staff").email)
     url = f"/campaigns/{campaign.id}/progress"
