@@ -269,7 +269,12 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
     if campaign.status != "open":
         raise ResponseError(_("Reminders can only be sent for an open campaign."))
     now = now or utcnow()
-    codes = {c.upper() for c in country_codes} if country_codes else None
+    codes = {c.strip().upper() for c in country_codes} if country_codes else None
+    if codes:  # as `invite` does: a mistyped code is said, not "0 reminders"
+        asked_codes = {c.code for c in campaigns.campaign_countries(campaign)}
+        if codes - asked_codes:
+            raise ResponseError(_("country code(s) not asked by this campaign: %(codes)s",
+                                  codes=", ".join(sorted(codes - asked_codes))))
     wanted = set(agency_ids) if agency_ids is not None else None
     done = {r.agency_id for r in db.session.scalars(select(Response).where(
         Response.campaign_id == campaign.id, Response.status.in_(DONE_STATUSES)))}

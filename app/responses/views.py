@@ -185,6 +185,12 @@ def remind(campaign_id: int):
     kind = request.form.get("kind") if request.form.get("kind") in AGENCY_TYPES else None
     search = (request.form.get("q") or "").strip()[:200] or None
     status = request.form.get("status") if request.form.get("status") in RESPONSE_STATUSES else None
+    if country and country != "-" and country not in {c.code for c in campaigns.campaign_countries(campaign)}:
+        from app.core.urls import safe_next
+
+        flash(_("The campaign asks no agency of the country “%(code)s”. No reminder was sent.", code=country),
+              "error")
+        return redirect(safe_next(request.form.get("next")) or url_for(".progress", campaign_id=campaign.id))
     agency_ids = [agency_id] if agency_id else None
     if agency_ids is None and (country or kind or search or status):
         agency_ids = [a.id for a in services.overview_agencies(campaign, current_user, country=country, kind=kind,

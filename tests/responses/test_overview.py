@@ -228,6 +228,25 @@ def test_remind_from_an_overview_filtered_on_a_status_reaches_only_that_status(c
         OutboxMessage.kind == "reminder"))] == ["knb.kz@example.org"]
 
 
+def test_reminding_a_country_the_campaign_does_not_ask_says_so(app_ctx, client, db_session, make_user, campaign):
+    """`--country XZ` (a typo) or a web filter on a country not asked: refused with the code named, nothing
+    queued; it said "0 reminder(s) queued" and exited 0, as if everyone had answered."""
+    from app.mail.models import OutboxMessage
+
+    result = app_ctx.test_cli_runner().invoke(args=["campaigns", "remind", str(campaign.id), "--country", "XZ",
+                                                    "--min-days", "0"])
+    assert result.exit_code == 1 and "country code(s) not asked by this campaign: XZ" in result.output
+    sign_in(client, make_user("staff").email)
+    csrf = extract_csrf(client.get(f"/campaigns/{campaign.id}/progress").get_data(as_text=True))
+    page = client.post(f"/campaigns/{campaign.id}/remind", data={"csrf_token": csrf, "country": "UZ", "min_days": "0"},
+                       headers={"Accept-Language": "en"}, follow_redirects=True).get_data(as_text=True)
+    assert "The campaign asks no agency of the country “UZ”. No reminder was sent." in page
+    assert db_session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.kind == "reminder")) == 0
+    assert app_ctx.test_cli_runner().invoke(args=["campaigns", "remind", str(campaign.id), "--country", "kg",
+                                                  "--min-days", "0"]).exit_code == 0
+
+
 def test_search_by_acronym_or_name_in_any_language(client, make_user, campaign):
     sign_in(client, make_user("staff").email)
     url = f"/campaigns/{campaign.id}/progress"
