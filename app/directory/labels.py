@@ -82,6 +82,8 @@ PROBLEM_MESSAGES = {
     "unsaved_formula": _l("This cell holds a formula (%(formula)s) whose result was not saved in the file, so it "
                           "would be read as empty. Type the value itself, or open the workbook in Excel or "
                           "LibreOffice, save it and upload it again."),
+    "formula_error": _l("This cell holds a formula (%(formula)s) whose result is the error %(error)s, not a "
+                        "value. Correct the formula, or type the value itself."),
     "duplicate_sheet": _l("The sheets “%(first)s” and “%(sheet)s” hold the same kind of rows, and only one can be "
                           "read. Move all the rows onto one of them and delete the other."),
 }

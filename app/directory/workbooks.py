@@ -591,15 +591,24 @@ def _unsaved_formulas(data: bytes, book, tables: list[_Table]) -> list[Problem]:
         for table in tables:
             width = (table.headings[-1][0] + 1 if table.headings else 0) + EXTRA_COLUMNS
             headings = dict(table.headings)
-            rows = zip(book[table.sheet].iter_rows(max_col=width, values_only=True),
+            rows = zip(book[table.sheet].iter_rows(max_col=width),
                        formulas[table.sheet].iter_rows(max_col=width), strict=False)
-            for number, (values, cells) in enumerate(rows, start=1):
+            for number, (results, cells) in enumerate(rows, start=1):
                 for index, cell in enumerate(cells):
-                    if getattr(cell, "data_type", None) == "f" and _is_blank(values[index] if index < len(values)
-                                                                             else None):
-                        problems.append(Problem("unsaved_formula", sheet=table.sheet, row=number,
-                                                column=headings.get(index, get_column_letter(index + 1)),
-                                                params={"formula": str(getattr(cell.value, "text", cell.value))[:100]}))
+                    if getattr(cell, "data_type", None) != "f":
+                        continue
+                    result = results[index] if index < len(results) else None
+                    value, kind = getattr(result, "value", None), getattr(result, "data_type", None)
+                    formula = str(getattr(cell.value, "text", cell.value))[:100]
+                    column = headings.get(index, get_column_letter(index + 1))
+                    if kind == "e":  # #N/A, #REF!...: the formula's saved result is an error, not a value
+                        problems.append(Problem("formula_error", sheet=table.sheet, row=number, column=column,
+                                                params={"formula": formula, "error": str(value)}))
+                    # a saved text result that is empty (IF(...; ""; ...)) is written t="str" with an empty value:
+                    # an empty cell, not a result left unsaved
+                    elif _is_blank(value) and kind != "s" and kind != "str":
+                        problems.append(Problem("unsaved_formula", sheet=table.sheet, row=number, column=column,
+                                                params={"formula": formula}))
     finally:
         formulas.close()
     return problems

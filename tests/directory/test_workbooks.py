@@ -332,25 +332,40 @@ def test_cell_text(value, text):
     assert cell_text(value) == text
 
 
-def _with_saved_text_result(data: bytes, cell: str, result: str) -> bytes:
-    """The workbook with the text result of the formula in `cell` saved beside it, as Excel and LibreOffice save
-    it (openpyxl writes none)."""
+def _with_saved_result(data: bytes, cell: str, kind: str, result: str) -> bytes:
+    """The workbook with the result of the formula in `cell` saved as type `kind` (t="str" a text, t="e" an
+    error), as Excel and LibreOffice save it."""
     source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
-    found = 0
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             content = source.read(item.filename)
-            if item.filename.startswith("xl/worksheets/"):
-                start = f'<c r="{cell}"><f>'.encode()
-                if start in content:
-                    head, tail = content.split(start, 1)
-                    formula, rest = tail.split(b"</f><v />", 1)
-                    content = head + f'<c r="{cell}" t="str"><f>'.encode() + formula + b"</f><v>" + \
-                        result.encode() + b"</v>" + rest
-                    found += 1
+            start = f'<c r="{cell}"><f>'.encode()
+            if item.filename.startswith("xl/worksheets/") and start in content:
+                head, tail = content.split(start, 1)
+                formula, rest = tail.split(b"</f><v />", 1)
+                content = head + f'<c r="{cell}" t="{kind}"><f>'.encode() + formula + b"</f><v>" + \
+                    result.encode() + b"</v>" + rest
             target.writestr(item, content)
-    assert found == 1
     return out.getvalue()
+
+
+def test_a_formula_saved_as_an_empty_text_is_an_empty_cell_and_an_error_result_is_refused():
+    """IF(...; ""; ...) saved by Excel is an empty text, read as an empty cell (it was refused as a result "not
+    saved", which saving again could not cure); a formula whose saved result is #N/A is refused with its cell
+    (it was imported as a contact named "#N/A")."""
+    from app.directory.labels import problem_text
+
+    data = filled(agencies=[["KZ", "MVD", "interior", "Ministry", "", "yes"]],
+                  contacts=[["KZ", "MVD", "Erlan", '=IF(TRUE,"","x")', "erlan@mvd.kz", "", "ru", "", ""]])
+    empty = read_directory(_with_saved_result(data, "D2", "str", ""), VOCABULARY)
+    assert empty.problems == [] and [(c.name, c.position) for c in empty.contacts] == [("Erlan", None)]
+    data = filled(agencies=[["KZ", "MVD", "interior", "Ministry", "", "yes"]],
+                  contacts=[["KZ", "MVD", '=VLOOKUP("x",A1:A2,2,FALSE)', "", "erlan@mvd.kz", "", "ru", "", ""]])
+    error = read_directory(_with_saved_result(data, "C2", "e", "#N/A"), VOCABULARY)
+    assert error.contacts == [] and codes(error) == [("formula_error", "Contacts", 2, "Name")]
+    assert problem_text(error.problems[0]) == (
+        'Contacts row 2, column Name: This cell holds a formula (=VLOOKUP("x",A1:A2,2,FALSE)) whose result is the '
+        "error #N/A, not a value. Correct the formula, or type the value itself.")
 
 
 def test_a_formula_without_a_saved_result_is_refused_not_read_as_empty():
@@ -376,5 +391,5 @@ def test_a_formula_without_a_saved_result_is_refused_not_read_as_empty():
 
     data = filled(agencies=[["KZ", "MVD", "interior", "Ministry", "", "yes"]],
                   contacts=[["KZ", "MVD", "Erlan", "", '=LOWER("ERLAN@MVD.KZ")', "", "ru", "", ""]])
-    saved = read_directory(_with_saved_text_result(data, "E2", "erlan@mvd.kz"), VOCABULARY)
+    saved = read_directory(_with_saved_result(data, "E2", "str", "erlan@mvd.kz"), VOCABULARY)
     assert saved.problems == [] and [c.email for c in saved.contacts] == ["erlan@mvd.kz"]
