@@ -7,7 +7,9 @@ API apply the same rules.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -86,8 +88,12 @@ class Adapter:
 
 
 def _display(value) -> str:
+    """A stored value as the form's box shows it: numbers written out in full ("0.00001", not "1e-05", which the
+    box would then refuse on the next save)."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, float) and math.isfinite(value):
+        return format(Decimal(repr(value)), "f")
     return str(value)
 
 

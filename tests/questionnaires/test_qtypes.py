@@ -186,3 +186,16 @@ def test_every_type_is_registered_with_a_kind():
 
     assert set(REGISTRY) == set(QUESTION_TYPES)
     assert {REGISTRY[t].kind for t in QUESTION_TYPES} <= {"number", "string", "date", "list", "matrix", "file"}
+
+
+@pytest.mark.parametrize("typed", ["0,00001", "0.000000015", "123456789.125", "12,5", "-0,0003"])
+def test_a_stored_number_is_shown_back_as_the_box_accepts_it(typed):
+    """0,00001 is stored as the float 1e-05; the form showed "1e-05", which the box then refused on the next
+    save of the untouched page. Shown written out, it reads back as the same number."""
+    from app.questionnaires.forms import _display
+    from app.questionnaires.schema import Question
+
+    question = Question(id="n", type="number", label="Budget")
+    stored = REGISTRY["number"].normalise(question, typed)
+    shown = _display(stored)
+    assert "e" not in shown.lower() and REGISTRY["number"].normalise(question, shown) == stored
