@@ -57,7 +57,7 @@ from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, SPECIAL, AnswerError
 from app.questionnaires.services import definition_of
 from app.reports.cells import EXCEL_CELL_LIMIT, FORMULA_PREFIXES, cell_text, excel_text, has_formulas, read_text
-from app.responses.answering import is_editable, questions_by_id, save_answers
+from app.responses.answering import is_editable, message_text, questions_by_id, save_answers
 from app.responses.display import choice_labels, display
 from app.responses.models import Response
 from app.responses.services import ResponseError
@@ -1333,7 +1333,10 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
             outcome.not_applicable.append((tr(question.label, lang, definition.languages[0]), read.values[qid].cell))
         if qid in result.errors:
             cell = read.values[qid]
-            if not cell.unknown:
+            rows = _refused_rows(definition, question, cell) if question.type == "matrix" and not cell.unknown else []
+            for ref, message in rows:  # a table: the cell of each row refused, not the table's first row
+                outcome.problems.append(Problem(message, sheet=cell.sheet, cell=ref))
+            if not cell.unknown and not rows:
                 outcome.problems.append(Problem(result.errors[qid], sheet=cell.sheet, cell=cell.cell))
             for ref, text in cell.unknown:  # each unknown text (a matrix has one cell per row): all at once
                 outcome.problems.append(Problem(
@@ -1371,6 +1374,21 @@ def _stray(result: WorkbookRead, sheet: str, number: int, row: tuple, ident: str
         return
     label = _cell_text(row[LABEL_COLUMN - 1]).strip() if len(row) >= LABEL_COLUMN and row[LABEL_COLUMN - 1] else ""
     result.stray.append((f"{sheet}!{ANSWER_LETTER}{number}", shorten(" ".join(label.split()), 80) or ident))
+
+
+def _refused_rows(definition, question, cell: CellValue) -> list[tuple[str, str]]:
+    """(cell reference, message) of each row of a table answer refused on its own ("Not applicable" where the
+    question does not offer it, a value not in its columns), in the order of the table."""
+    value = cell.value if isinstance(cell.value, dict) else {}
+    refused = []
+    for row in question.rows:
+        if row.id not in cell.rows or row.id not in value:
+            continue
+        try:
+            REGISTRY["matrix"].normalise(question, {row.id: value[row.id]}, definition=definition)
+        except AnswerError as exc:
+            refused.append((cell.rows[row.id], message_text(exc)))
+    return refused
 
 
 def _typed_in_vain(definition, read: WorkbookRead, before: dict[str, tuple[int, Any]], lang: str

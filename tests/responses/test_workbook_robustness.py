@@ -430,6 +430,17 @@ def test_every_unknown_row_of_a_matrix_is_listed_at_once(world, db_session):
                                            "answers”).")]
 
 
+def test_a_refused_row_of_a_table_is_named_by_its_own_cell(world, db_session):
+    """"Not applicable" typed in the second row of a table that does not offer it: the problem names that row's
+    cell (it named the table's first row)."""
+    book = fill(download(world.response, "en"), skills__interviewing="Partial", skills__forensics="Not applicable",
+                staff_total=300)
+    outcome = import_(world, to_bytes(book), apply=True)
+    assert [(p.cell, p.message) for p in outcome.problems] == [
+        (ref(book, "skills/forensics"), "“Not applicable” is not an allowed answer to this question.")]
+    assert ref(book, "skills/forensics") != ref(book, "skills/interviewing")
+
+
 @pytest.mark.parametrize("change", ["insert", "delete"])
 def test_a_sheet_whose_columns_were_moved_is_refused_and_nothing_is_cleared(world, db_session, change):
     """With a column inserted before the answers (or the hints deleted), column D no longer holds the answers:
