@@ -275,7 +275,9 @@ def responses_query(user, *, campaign_id: int | None = None, agency_id: int | No
     """The responses the user may see (an expert: those of agencies in their countries), by id."""
     statement = select(Response).join(Agency, Agency.id == Response.agency_id).order_by(Response.id)
     if not reads_everything(user):
-        statement = statement.where(Agency.country_id.in_(_country_ids(user) or {-1}))
+        statement = statement.where(Agency.country_id.in_(_country_ids(user) or {-1}),
+                                    Response.campaign_id.in_(visible_campaigns_query(user).with_only_columns(
+                                        Campaign.id)))
     if campaign_id is not None:
         statement = statement.where(Response.campaign_id == campaign_id)
     if agency_id is not None:

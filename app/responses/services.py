@@ -48,7 +48,10 @@ def may_see_agency(actor, agency: Agency, invitation: Invitation | None = None,
     if role in ("staff", "admin"):
         return True
     if role == "expert":
-        return agency.country_id is not None and agency.country_id in expert_country_ids(actor)
+        if agency.country_id is None or agency.country_id not in expert_country_ids(actor):
+            return False
+        # in a campaign the expert may know of: an agency taken out of it leaves it without their countries
+        return campaign_id is None or campaigns.may_see_campaign(actor, db.session.get(Campaign, campaign_id))
     if role == "respondent":
         return (invitation is not None and invitation.agency_id == agency.id
                 and (campaign_id is None or invitation.campaign_id == campaign_id))

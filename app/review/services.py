@@ -56,7 +56,7 @@ def reviewable_response(actor, response_id: int) -> Response:
     """The response if the actor may review it; else ReviewError(not_found)."""
     response = db.session.get(Response, response_id)
     if (response is None or getattr(actor, "role", None) not in REVIEWERS
-            or not may_see_agency(actor, response.agency)):
+            or not may_see_agency(actor, response.agency, campaign_id=response.campaign_id)):
         raise ReviewError("not found", not_found=True)
     return response
 

@@ -240,3 +240,35 @@ def test_scores_say_apart_whether_experts_disagree_and_whether_expert_and_agenci
         differ = row["expert"] is not None and row["self_assessed"] is not None and \
             abs(row["expert"] - row["self_assessed"]) >= 1
         assert row["disagreement"] is differ, row
+
+
+def test_a_response_of_an_agency_taken_out_of_a_campaign_is_out_of_an_experts_sight(
+        app_ctx, db_session, make_country, make_version, make_agency, make_user):
+    """The campaign asks KZ/MVD and TJ/GKNB; MVD's contact opened the link (a response exists), then MVD was taken
+    out: the campaign no longer asks KZ, so its KZ expert gets 404 for it, and for the response on the API, the
+    read-only page and the review page alike (the response was listed and shown while the campaign was a 404)."""
+    from app.campaigns import services as campaigns
+    from app.responses.services import ensure_response
+    from tests.api.helpers import token_for
+    from tests.conftest import sign_in
+
+    make_country("KZ", en="Kazakhstan")
+    make_country("TJ", en="Tajikistan")
+    mvd, gknb = make_agency("KZ", "MVD"), make_agency("TJ", "GKNB")
+    campaign = campaigns.create_campaign("Round 1", make_version(), agencies=[mvd, gknb])
+    campaigns.set_status(campaign, "open")
+    response = ensure_response(campaign, mvd)
+    db_session.commit()
+    expert = make_user("expert", email="kz.scope@example.org", countries=["KZ"])
+    headers = token_for(expert)
+    client = app_ctx.test_client()
+    assert client.get(f"/api/v1/responses/{response.id}", headers=headers).status_code == 200  # while asked
+    campaigns.update_campaign(campaign, name="Round 1", version=campaign.version, agencies=[gknb], opens_on=None,
+                              deadline=None)
+    db_session.commit()
+    assert client.get(f"/api/v1/campaigns/{campaign.id}", headers=headers).status_code == 404
+    assert client.get("/api/v1/responses", headers=headers).get_json()["data"] == []
+    assert client.get(f"/api/v1/responses/{response.id}", headers=headers).status_code == 404
+    sign_in(client, expert.email)
+    assert client.get(f"/responses/{response.id}").status_code == 404
+    assert client.get(f"/review/responses/{response.id}").status_code == 404
