@@ -14,6 +14,7 @@ from typing import Any
 SPECIAL = ("not_applicable", "dont_know")
 #: A date written in one of the accepted forms (YYYY-MM-DD, DD.MM.YYYY), whether or not the calendar has it.
 _DATE_SHAPE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})$")
+_ISO_CALENDAR = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)$")
 
 
@@ -158,6 +159,14 @@ def _fmt(value) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def _iso_calendar_date(text: str) -> date:
+    """An ISO calendar date (2024-03-08, 20240308); ValueError otherwise. date.fromisoformat alone also reads
+    week dates such as 2024-W10-5, which nobody means in an answer."""
+    if not _ISO_CALENDAR.match(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
+
+
 class DateType(QuestionType):
     """A calendar date, stored as YYYY-MM-DD."""
 
@@ -174,7 +183,7 @@ class DateType(QuestionType):
         else:
             text = str(raw).strip()
             value = None
-            for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d.%m.%Y").date()):
+            for parse in (_iso_calendar_date, lambda t: datetime.strptime(t, "%d.%m.%Y").date()):
                 try:
                     value = parse(text)
                     break

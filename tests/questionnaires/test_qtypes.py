@@ -199,3 +199,18 @@ def test_a_stored_number_is_shown_back_as_the_box_accepts_it(typed):
     stored = REGISTRY["number"].normalise(question, typed)
     shown = _display(stored)
     assert "e" not in shown.lower() and REGISTRY["number"].normalise(question, shown) == stored
+
+
+@pytest.mark.parametrize("typed, stored", [("2024-03-08", "2024-03-08"), ("20240308", "2024-03-08"),
+                                           ("8.3.2024", "2024-03-08"), ("2024-W10-5", None), ("2024-068", None)])
+def test_dates_are_calendar_dates_only(typed, stored):
+    """A week date (2024-W10-5) or an ordinal date (2024-068) is no answer anyone means: refused (it was stored
+    as 2024-03-08)."""
+    from app.questionnaires.schema import Question
+
+    question = Question(id="d", type="date", label="Date")
+    if stored is None:
+        with pytest.raises(AnswerError, match="Enter a date as YYYY-MM-DD"):
+            REGISTRY["date"].normalise(question, typed)
+    else:
+        assert REGISTRY["date"].normalise(question, typed) == stored
