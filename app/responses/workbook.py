@@ -1329,7 +1329,7 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
     ignored = set(result.ignored)
     for _section, question in definition.questions():
         qid = question.id
-        if qid in ignored:
+        if qid in ignored and read.values[qid].value not in (None, "", [], {}):  # an emptied cell held nothing
             outcome.not_applicable.append((tr(question.label, lang, definition.languages[0]), read.values[qid].cell))
         if qid in result.errors:
             cell = read.values[qid]

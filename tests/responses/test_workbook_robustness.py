@@ -499,6 +499,15 @@ def test_an_answer_to_a_question_that_does_not_apply_is_named_as_not_read(app_ct
         in result.output
     db_session.rollback()
     assert stored(db_session, world.response) == {}
+    # an answer stored while the unit existed, its cell emptied with the "No" (to clear it): the cell held
+    # nothing to leave out, so it is not listed as "not read"
+    from app.responses import answering
+
+    answering.save_answers(world.response, {"has_ct_unit": "yes", "ct_unit_staff": "40", "staff_total": "300"},
+                           actor=world.user, channel="cli", lang="en")
+    db_session.commit()
+    emptied = fill(download(world.response, "en"), has_ct_unit="No", ct_unit_staff=None)
+    assert import_(world, to_bytes(emptied), apply=False).not_applicable == []
 
 
 def test_what_is_typed_in_a_file_cell_or_a_row_that_is_no_question_is_named_as_not_read(
