@@ -334,6 +334,28 @@ def test_multiple_choice_as_columns_and_joined(db_session, raw_world, tmp_path):
                                                                              "rights"]
 
 
+def test_an_answer_skip_logic_hides_is_left_out_as_everywhere(db_session, raw_world, tmp_path):
+    """TJ's MVD answered "partly" and ticked a topic, then "no": the topics no longer apply, so its stored ticks
+    are left out of the export (blank, as an unanswered question), as the pages, the reports and the scores
+    leave them out (an analyst counted them from the export)."""
+    from sqlalchemy import update
+
+    from app.responses.models import Answer
+
+    ids = raw_world["responses"]
+    db_session.execute(update(Answer).where(Answer.response_id == ids["TJ"], Answer.question_id == "has_unit")
+                       .values(value="no"))
+    db_session.commit()
+    data, _codebook, rows, *_rest = files(db_session, tmp_path, raw_world["campaign"])
+    cells = by_response(data, [c.value for c in data[0]])
+    flags = ["topics__financing", "topics__digital", "topics__rights", "topics__dont_know"]
+    assert [cells[ids["TJ"]][k].value for k in flags] == [None, None, None, None]
+    assert [csv_by_response(rows)[ids["TJ"]][k] for k in flags] == ["", "", "", ""]
+    assert [cells[ids["MVD"]][k].value for k in flags] == [1, 1, 0, 0]  # shown where it applies
+    joined, *_rest = files(db_session, tmp_path, raw_world["campaign"], multi="joined")
+    assert by_response(joined, [c.value for c in joined[0]])[ids["TJ"]]["topics"].value is None
+
+
 def test_numbers_and_dates_are_typed(db_session, raw_world, tmp_path):
     data, _codebook, rows, *_rest = files(db_session, tmp_path, raw_world["campaign"])
     mvd = raw_world["responses"]["MVD"]
