@@ -112,18 +112,23 @@ def header(sheet, columns: list[tuple[str, float]], row: int = 1) -> None:
 
 
 def finish_table(sheet, *, columns: int, last_row: int, freeze: str, header_rows: int = 1, header_text: str = "",
-                 hidden: tuple[int, ...] = ()) -> None:
+                 hidden: tuple[int, ...] = (), header_notice: str = "") -> None:
     """Auto-filter over the table, frozen header rows (and first columns), hidden code columns, print set-up."""
     last_row = max(last_row, header_rows + 1)
     sheet.auto_filter.ref = f"A{header_rows}:{get_column_letter(columns)}{last_row}"
     sheet.freeze_panes = freeze
     for column in hidden:
         sheet.column_dimensions[get_column_letter(column)].hidden = True
-    print_setup(sheet, title_rows=f"1:{header_rows}", header_text=header_text)
+    print_setup(sheet, title_rows=f"1:{header_rows}", header_text=header_text, header_notice=header_notice)
 
 
-def print_setup(sheet, *, title_rows: str | None = "1:1", header_text: str = "") -> None:
-    """Landscape A4, fit to the page width, header rows repeated on every page, page numbers in the footer."""
+#: Characters of a page header's part that Excel takes (the whole header holds 255).
+HEADER_LIMIT = 200
+
+
+def print_setup(sheet, *, title_rows: str | None = "1:1", header_text: str = "", header_notice: str = "") -> None:
+    """Landscape A4, fit to the page width, header rows repeated on every page, page numbers in the footer;
+    `header_notice` ("not for distribution") is printed whole after the header text, which is cut to make room."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
@@ -134,8 +139,13 @@ def print_setup(sheet, *, title_rows: str | None = "1:1", header_text: str = "")
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     if title_rows:
         sheet.print_title_rows = title_rows
-    if header_text:
-        sheet.oddHeader.left.text = plain(header_text).replace("&", "&&")[:200]
+    if header_text or header_notice:
+        notice = (" · " + plain(header_notice).replace("&", "&&")) if header_notice else ""
+        text = plain(header_text).replace("&", "&&")
+        room = HEADER_LIMIT - len(notice)
+        if len(text) > room:
+            text = text[:room - 1].rstrip("&").rstrip() + "…"  # never half of an escaped "&&"
+        sheet.oddHeader.left.text = text + notice
     sheet.oddFooter.right.text = "&P / &N"
 
 
@@ -655,8 +665,8 @@ class _CountryReport:
             write(sheet, row, 6, item.at, number_format=DATETIME_FORMAT)
             write(sheet, row, 7, item.question_id, font=SUBTLE)
             row += 1
-        finish_table(sheet, columns=7, last_row=row - 1, freeze="C2", hidden=(7,),
-                     header_text=self.header_text + " · " + _("Internal: not for distribution to the agencies"))
+        finish_table(sheet, columns=7, last_row=row - 1, freeze="C2", hidden=(7,), header_text=self.header_text,
+                     header_notice=_("Internal: not for distribution to the agencies"))
 
 
 def _number(value: float | None, lang: str) -> str:

@@ -302,6 +302,20 @@ def test_internal_comments_only_when_asked(report_world, db_session):
     assert "Internal" in sheet.oddHeader.left.text
 
 
+def test_the_internal_notice_prints_whole_after_a_long_campaign_name(report_world, db_session):
+    """A campaign named with 200 characters: the page header cuts the name, not the "not for distribution"
+    notice (it was cut mid-word, or lost, from about 160 characters of name)."""
+    from app.responses.models import Response
+
+    campaign = db_session.get(Response, report_world["responses"]["MVD"]).campaign
+    campaign.name = "Оценка потребностей " * 10
+    db_session.commit()
+    workbook, _content = build(report_world, db_session, comments=True)
+    header = workbook["Internal comments"].oddHeader.left.text
+    assert header.endswith(" · Internal: not for distribution to the agencies") and len(header) <= 200
+    assert "…" in header
+
+
 def test_methodology_explains_the_figures_and_lists_the_targets(report_world, db_session):
     workbook, _content = build(report_world, db_session)
     sheet = workbook["Methodology"]
