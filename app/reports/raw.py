@@ -341,7 +341,10 @@ class RawExport:
                 _("Response number"), _("Agency (short name)"), _("Agency"), _("Country code"), _("Type of agency"),
                 _("Status of the response"), _("Submitted at (UTC)"), _("Questionnaire version")), strict=True)),
             "values": {"number": _("number"), "text": _("text"), "date": _("date"), "datetime": _("date and time"),
-                       "flag": _("0/1")},
+                       "flag": _("0/1"),
+                       # a number column of a question that offers "not applicable" / "don't know": their codes
+                       # are texts in it
+                       "number_or_code": _("number, or the code of a special answer (text)")},
             "selected": _("1 = selected, 0 = not selected, blank = not answered"),
             "codebook": [_("Column"), _("Question id"), _("Label"), _("Type"), _("Values"), _("Choices"),
                          _("Indicator"), _("Shown if"), _("Type of question")],
@@ -404,6 +407,8 @@ class RawExport:
             elif kind == "matrix":
                 labels = self._labels(item)
                 values = "number" if self.options.codes and not item.choices else "text"
+                if values == "number" and self._specials(item):
+                    values = "number_or_code"
                 for row in item.rows:
                     columns.append(Column(unique(f"{q.id}__{row.id}"), label=f"{label}: {self._tr(item, row.label)}",
                                           kind=values, choices=self._choice_text(item, labels),
@@ -412,6 +417,8 @@ class RawExport:
                 values = {"number": "number", "date": "date"}.get(kind, "text")
                 if kind == "scale" and self.options.codes:
                     values = "number"
+                if values == "number" and self._specials(item):
+                    values = "number_or_code"
                 choices = ""
                 if kind in ("single_choice", "yes_no", "scale", "multiple_choice"):
                     choices = self._choice_text(item, self._labels(item))
