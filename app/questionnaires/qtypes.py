@@ -198,9 +198,12 @@ class DateType(QuestionType):
                          date.fromisoformat(str(getattr(question, name))) if getattr(question, name) else None)
                   for name in ("min", "max")}
         if bounds["min"] and value < bounds["min"]:
-            raise AnswerError(N_("The date must not be before {min}."), min=bounds["min"].isoformat())
+            # {min_dmy}: the date as DD.MM.YYYY, for the languages that write dates so (the Russian message)
+            raise AnswerError(N_("The date must not be before {min}."), min=bounds["min"].isoformat(),
+                              min_dmy=bounds["min"].strftime("%d.%m.%Y"))
         if bounds["max"] and value > bounds["max"]:
-            raise AnswerError(N_("The date must not be after {max}."), max=bounds["max"].isoformat())
+            raise AnswerError(N_("The date must not be after {max}."), max=bounds["max"].isoformat(),
+                              max_dmy=bounds["max"].strftime("%d.%m.%Y"))
         return value.isoformat()
 
 

@@ -153,6 +153,14 @@ def test_russian_decimal_comma_and_russian_messages(second, db_session):
     response = post_section(second, 2, {"q__has_ct_unit": "yes", "q__ct_unit_staff": "500"})
     assert response.status_code == 422
     assert "Не менее 1 и не более общей численности" in response.get_data(as_text=True)
+    # a date after its limit (today): the limit is written as a Russian reader writes dates (it was YYYY-MM-DD)
+    from datetime import date, timedelta
+
+    tomorrow = date.today() + timedelta(days=1)
+    response = post_section(second, 1, {"q__agency_name": "МВД", "q__staff_total": "100",
+                                        "q__answered_on": tomorrow.strftime("%d.%m.%Y")})
+    assert response.status_code == 422
+    assert f"Дата не может быть позднее {date.today():%d.%m.%Y}." in response.get_data(as_text=True)
 
 
 def test_hidden_questions_are_not_checked_and_their_answers_are_kept(first, db_session):
