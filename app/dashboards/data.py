@@ -48,7 +48,7 @@ from app.campaigns.services import campaign_countries, campaigns_for, days_to_de
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db
 from app.questionnaires.qtypes import SPECIAL, is_special
-from app.questionnaires.rendering import rule_inputs, visibility
+from app.questionnaires.rendering import SkipLogic
 from app.questionnaires.services import definition_of
 from app.responses.models import RESPONSE_STATUSES, Answer, Response
 from app.responses.services import expert_country_ids, may_see_agency
@@ -629,23 +629,15 @@ def question_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
                Response.agency_id.in_(list(agency_of) or [-1]))).all()
     # Skip logic: a response whose answers hide the question was never asked it ("does not apply", as the
     # review pages, the reports and the scores have it), which is not the same as leaving it unanswered.
-    rule_reads = rule_inputs(definition, [question_id]) - {question_id}
+    skip_logic = SkipLogic(definition, [question_id])
     read_values: dict[int, dict] = {response_id: {question_id: value} for response_id, _a, value in rows}
-    if rule_reads and rows:
+    if skip_logic.reads and rows:
         for response_id, other_id, value in db.session.execute(
                 select(Answer.response_id, Answer.question_id, Answer.value)
-                .where(Answer.response_id.in_(list(read_values)), Answer.question_id.in_(sorted(rule_reads)))):
+                .where(Answer.response_id.in_(list(read_values)), Answer.question_id.in_(skip_logic.reads))):
             read_values[response_id][other_id] = value
-    section = next(sec for sec, q in definition.questions() if q.id == question_id)
-    gated = bool(section.show_if or question.show_if)
-    shown_under: dict[str, bool] = {}  # many responses give the rules the same answers: judge each set once
-    skipped = set()
-    for response_id, values in read_values.items() if gated else ():
-        answers_read = repr(sorted(values.items()))
-        if answers_read not in shown_under:
-            shown_under[answers_read] = visibility(definition, values).shown(question)
-        if not shown_under[answers_read]:
-            skipped.add(response_id)
+    skipped = {response_id for response_id, values in read_values.items()
+               if question_id in skip_logic.hidden(values)}
 
     categories = [] if numeric else _categories(definition, question, lang)
     known = {c["value"] for c in categories}

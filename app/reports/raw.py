@@ -66,11 +66,10 @@ from app.campaigns.models import Campaign
 from app.directory.models import Agency, Country
 from app.extensions import db
 from app.i18n import _, force_locale
-from app.questionnaires import expressions
 from app.questionnaires.forms import tr
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.qtypes import SPECIAL
-from app.questionnaires.rendering import visibility
+from app.questionnaires.rendering import SkipLogic
 from app.questionnaires.services import definition_of
 from app.reports.cells import FORMULA_PREFIXES, cell_text, neutralise, write_only_cell
 from app.responses.display import choice_labels, special_label
@@ -300,11 +299,9 @@ class RawExport:
         older = sorted(db.session.scalars(select(QuestionnaireVersion).where(QuestionnaireVersion.id.in_(versions))),
                        key=lambda v: -v.number)
         definitions = [self.definition] + [definition_of(v) for v in older]
-        #: version id -> its definition, for skip logic: a hidden question's answer is left out, as everywhere
-        self._definitions = {campaign.version_id: self.definition} | {
-            v.id: d for v, d in zip(older, definitions[1:], strict=True)}
-        self._hidden_memo: dict[tuple, frozenset[str]] = {}
-        self._reads_of: dict[int, tuple[str, ...]] = {}
+        #: version id -> its skip logic: a hidden question's answer is left out, as everywhere
+        self._skip_logic = {version_id: SkipLogic(definition) for version_id, definition in zip(
+            [campaign.version_id, *(v.id for v in older)], definitions, strict=True)}
         self.questions = _merged_questions(definitions)
         self._version_labels = dict(db.session.execute(
             select(QuestionnaireVersion.id, QuestionnaireVersion.number).where(
@@ -501,38 +498,15 @@ class RawExport:
                     _rid, ids, answer_texts = pending
                     pending = None
                     decoded = json.loads("[" + ",".join(map(str, answer_texts)) + "]")
-                    hidden = self._hidden(version_id, ids, decoded)
+                    skip_logic = self._skip_logic[version_id]
+                    hidden = (skip_logic.hidden(dict(zip(ids, decoded, strict=True))) if skip_logic.reads
+                              else frozenset())
                     for qid, writer, value in zip(ids, map(writers.get, ids), decoded):  # noqa: B905 - equal
                         if writer is not None and value is not None and qid not in hidden:
                             writer(row, value)
                 yield row
         finally:
             groups.close()
-
-    def _hidden(self, version_id: int, ids: tuple[str, ...], values: list) -> frozenset[str]:
-        """The questions skip logic hides under a response's answers (their stored answers are left out of the
-        export: it "does not apply", as on the pages, in the reports and in the scores). Responses that give the
-        rules the same answers share one computation."""
-        definition = self._definitions.get(version_id, self.definition)
-        reads = self._rule_reads(definition)
-        if not reads:
-            return frozenset()
-        answers = dict(zip(ids, values, strict=True))
-        key = (version_id, *(repr(answers.get(ref)) for ref in reads))  # decoded JSON: repr is exact
-        if key not in self._hidden_memo:
-            self._hidden_memo[key] = visibility(definition, {ref: answers.get(ref) for ref in reads
-                                                             if answers.get(ref) is not None}).hidden
-        return self._hidden_memo[key]
-
-    def _rule_reads(self, definition) -> tuple[str, ...]:
-        """The questions the definition's show_if rules read (sorted); () without skip logic."""
-        cached = self._reads_of.get(id(definition))
-        if cached is None:
-            rules = [rule for section in definition.sections
-                     for rule in (section.show_if, *(q.show_if for q in section.questions)) if rule]
-            cached = self._reads_of[id(definition)] = tuple(sorted(
-                {ref for rule in rules for ref in expressions.references(expressions.parse(rule))}))
-        return cached
 
     def _answer_groups(self) -> Iterator[tuple[int, tuple[str, ...], tuple]]:
         """(response id, question ids, values as JSON texts) per response, from a server-side cursor.
