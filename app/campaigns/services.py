@@ -697,18 +697,16 @@ class AccountInactive(CampaignError):
     """The respondent account of a contact was deactivated by an administrator: its links sign nobody in."""
 
 
+def _existing_account(contact: Contact) -> User | None:
+    """The account the contact signs in with: the one linked to it, else the one of its address; None yet."""
+    user = db.session.get(User, contact.user_id) if contact.user_id else None
+    return user if user is not None else db.session.scalar(select(User).where(User.email == contact.email))
+
+
 def respondent_for(contact: Contact) -> User:
     """The respondent account of a contact, created on first use (no password: links only); an account an
     administrator deactivated stays so (AccountInactive)."""
-    if contact.user_id:
-        user = db.session.get(User, contact.user_id)
-        if user is not None:
-            if user.role != "respondent":
-                raise CampaignError(_("This contact's e-mail belongs to a staff or expert account."))
-            if not user.is_active:
-                raise AccountInactive("the respondent account is deactivated")
-            return user
-    user = db.session.scalar(select(User).where(User.email == contact.email))
+    user = _existing_account(contact)
     if user is not None and user.role != "respondent":
         raise CampaignError(_("This contact's e-mail belongs to a staff or expert account."))
     if user is not None and not user.is_active:
@@ -777,9 +775,8 @@ def unwanted_message(message_id: int) -> str | None:
     if state == "inactive" and not _asked(invitation.campaign_id, invitation.agency_id):
         state = "not_asked"
     if state is None:
-        try:
-            respondent_for_check(invitation.contact)
-        except AccountInactive:
+        account = _existing_account(invitation.contact)
+        if account is not None and not account.is_active:
             state = "inactive"
     if state is None and invitation.reminder_message_id == message_id:
         if invitation.campaign.status != "open":
@@ -789,16 +786,6 @@ def unwanted_message(message_id: int) -> str | None:
                 in ("submitted", "validated"):
             state = "submitted"
     return WITHDRAWN[state] if state else None
-
-
-def respondent_for_check(contact: Contact) -> None:
-    """AccountInactive when the contact's respondent account (by link or by address) is deactivated; nothing is
-    created or changed."""
-    user = db.session.get(User, contact.user_id) if contact.user_id else None
-    if user is None:
-        user = db.session.scalar(select(User).where(User.email == contact.email))
-    if user is not None and not user.is_active:
-        raise AccountInactive("the respondent account is deactivated")
 
 
 mail.register_wanted_check("campaign links", unwanted_message)

@@ -7,9 +7,6 @@ import re
 from app.i18n import _
 
 
-#: The texts app.mail.smtp writes (in English: they are stored in the outbox and go to the log and the command
-#: line as they are) when the server cannot be reached or refuses an address, each with the sentence people read on
-#: the pages; the technical detail after the colon (the error class, the server's answer) is shown as it is.
 def _withdrawn() -> dict[str, str]:
     """The reasons app.campaigns.services.WITHDRAWN stores, in the interface language."""
     return {
@@ -24,6 +21,9 @@ def _withdrawn() -> dict[str, str]:
     }
 
 
+#: The texts app.mail.smtp writes (in English: they are stored in the outbox and go to the log and the command
+#: line as they are) when the server cannot be reached or refuses an address, each with the sentence people read on
+#: the pages; the technical detail after the colon (the error class, the server's answer) is shown as it is.
 _SMTP_ERRORS = (
     (re.compile(r"SMTP server (?P<server>\S+) unreachable: (?P<detail>.*)", re.S),
      lambda m: _("SMTP server %(server)s unreachable: %(detail)s", **m.groupdict())),
