@@ -16,6 +16,8 @@ SPECIAL = ("not_applicable", "dont_know")
 _DATE_SHAPE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})$")
 _ISO_CALENDAR = re.compile(r"^\d{4}-?\d{2}-?\d{2}$")
 _NUMBER = re.compile(r"^[-+]?(\d+([.,]\d*)?|[.,]\d+)$")
+#: "1,200": 1200 to a reader of English (a thousands separator), 1.2 to a reader of Russian (a decimal comma).
+_COMMA_THOUSANDS = re.compile(r"^([-+]?\d{1,3}),(\d{3})$")
 
 
 def N_(message: str) -> str:
@@ -132,6 +134,16 @@ class NumberType(QuestionType):
             text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
             if not _NUMBER.match(text):
                 raise AnswerError(N_("Enter a number, for example 12 or 12.5."))
+            if ambiguous := _COMMA_THOUSANDS.match(text):
+                # Refused rather than guessed: either reading, stored silently, would be wrong for someone.
+                # {decimal_comma}: the decimal reading written with a comma, for the languages that write it so.
+                whole, decimals = ambiguous.groups()
+                decimals = decimals.rstrip("0")
+                raise AnswerError(N_("Is {text} meant as {thousands} or as {decimal}? Write {thousands} without "
+                                     "the comma, or {decimal}."),
+                                  text=text, thousands=whole + ambiguous.group(2),
+                                  decimal=f"{whole}.{decimals}" if decimals else whole,
+                                  decimal_comma=f"{whole},{decimals}" if decimals else whole)
             number = float(text.replace(",", "."))
         if not abs(number) < NUMBER_LIMIT:  # also refuses inf and nan
             raise AnswerError(N_("The number is too large: at most 15 digits before the decimal sign."))

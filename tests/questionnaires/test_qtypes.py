@@ -57,6 +57,23 @@ def test_numbers_of_more_than_15_digits_are_refused(raw):
     assert str(info.value) == "The number is too large: at most 15 digits before the decimal sign."
 
 
+@pytest.mark.parametrize(("raw", "params"), [
+    ("1,200", {"thousands": "1200", "decimal": "1.2", "decimal_comma": "1,2"}),
+    ("-12,050", {"thousands": "-12050", "decimal": "-12.05", "decimal_comma": "-12,05"}),
+    (" 1,000 ", {"thousands": "1000", "decimal": "1", "decimal_comma": "1"}),
+])
+def test_a_comma_before_exactly_three_digits_is_refused_with_both_readings(raw, params):
+    with pytest.raises(AnswerError) as info:
+        normalise("ct_unit_staff", raw)
+    assert info.value.params == {"text": raw.strip(), **params}
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1,2", 1.2), ("1,25", 1.25), ("1,2500", 1.25), ("1234,567", 1234.567),
+                                               ("1 200,500", 1200.5), ("1200", 1200)])
+def test_a_comma_is_a_decimal_sign_where_it_cannot_be_a_thousands_separator(raw, expected):
+    assert normalise("ct_unit_staff", raw) == expected
+
+
 def test_numbers_of_15_digits_are_kept_exactly():
     assert normalise("ct_unit_staff", "999 999 999 999 999") == 999999999999999
     assert normalise("ct_unit_staff", "-999999999999999,5") == -999999999999999.5

@@ -143,6 +143,22 @@ def test_a_refused_value_is_shown_beside_the_field_with_the_text_kept(first, db_
     assert response.status_code == 422 and "Between 1 and 100,000" in response.get_data(as_text=True)
 
 
+def test_a_number_with_a_comma_before_three_digits_is_asked_about_not_guessed(first, second, db_session):
+    """"1,200" is 1200 to an English reader and 1.2 to a Russian one: either guess would store a wrong figure
+    for someone, so the answer is refused with both readings and the text stays on screen."""
+    response = post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "1,200"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="1,200"' in page
+    assert "Is 1,200 meant as 1200 or as 1.2? Write 1200 without the comma, or 1.2." in page
+    assert "staff_total" not in stored(db_session)
+    response = post_section(second, 1, {"q__agency_name": "МВД", "q__staff_total": "2,000"})
+    assert response.status_code == 422
+    assert "Что означает 2,000: 2000 или 2? Напишите 2000 без запятой или 2." in response.get_data(as_text=True)
+    # written either way, the figure is taken
+    assert post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "1200"}).status_code == 302
+    assert stored(db_session)["staff_total"] == 1200
+
+
 def test_russian_decimal_comma_and_russian_messages(second, db_session):
     post_section(second, 1, {"q__agency_name": "МВД", "q__staff_total": "100"})
     page = second.get("/respondent/sections/2").get_data(as_text=True)

@@ -791,3 +791,14 @@ def test_an_answer_longer_than_a_cell_survives_the_round_trip(long_world, db_ses
                                    "website, or put back the cell as it was downloaded.")]
     db_session.commit()
     assert stored(db_session, long_world.response)["priorities"] == long_text
+
+
+def test_a_number_typed_as_text_with_a_comma_before_three_digits_is_refused_at_its_cell(world, db_session):
+    """"1,200" typed into a text-formatted cell: 1200 or 1.2? The workbook is refused at that cell, as the form
+    refuses it, and nothing of it is stored."""
+    book = fill(download(world.response, "en"), staff_total="1,200", region="shymkent")
+    outcome = import_(world, to_bytes(book), apply=True)
+    assert [(p.cell, p.message) for p in outcome.problems] == [
+        (ref(book, "staff_total"), "Is 1,200 meant as 1200 or as 1.2? Write 1200 without the comma, or 1.2.")]
+    assert not outcome.applied
+    assert stored(db_session, world.response) == {}

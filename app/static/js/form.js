@@ -12,7 +12,10 @@
   }
 
   function parseNumber(text) {
-    var t = String(text).trim().replace(/\s/g, "").replace(",", ".");
+    var t = String(text).trim().replace(/\s/g, "");
+    // "1,200" is refused by the server (1200 or 1.2?): no value for the rules either
+    if (/^[-+]?\d{1,3},\d{3}$/.test(t)) { return null; }
+    t = t.replace(",", ".");
     if (t === "" || !/^[-+]?(\d+\.?\d*|\.\d+)$/.test(t)) { return null; }
     return Number(t);
   }
