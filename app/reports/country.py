@@ -502,8 +502,8 @@ class _CountryReport:
                        (_("Expert"), 12), (_("Assessed level"), 12), (_("Target"), 12), (_("Gap"), 12),
                        (_("Priority"), 12), (_("Coverage"), 12), (_("Agencies answering"), 12),
                        (_("Agencies to which it applies"), 12), (_("Self-assessment and expert differ"), 14),
-                       (_("Latest expert rationale"), 60), (_("Rated by"), 20), (_("Rated on"), 12),
-                       (_("Indicator code"), 14)])
+                       (_("Experts' latest levels differ"), 24), (_("Latest expert rationale"), 60),
+                       (_("Rated by"), 20), (_("Rated on"), 12), (_("Indicator code"), 14)])
         row = 2
         for rank, indicator_id in enumerate(ranked_indicators(self.definition, self.data.indicators), start=1):
             figure = self.data.indicators[indicator_id]
@@ -518,14 +518,18 @@ class _CountryReport:
             write(sheet, row, 11, figure.agencies_with_level)
             write(sheet, row, 12, figure.agencies)
             write(sheet, row, 13, _("Yes") if figure.disagreement else "")
+            experts = self.data.experts_differ.get(indicator_id)
+            if experts:
+                write(sheet, row, 14, "; ".join(f"{name}: {_number(value, self.lang)}"
+                                                for name, value in experts.items()), wrap=True)
             if rating is not None:
-                write(sheet, row, 14, rating.rationale, wrap=True)
-                write(sheet, row, 15, rating.expert, wrap=True)
-                write(sheet, row, 16, excel_datetime(rating.at), number_format=DATE_FORMAT)
-            write(sheet, row, 17, indicator_id, font=SUBTLE)
+                write(sheet, row, 15, rating.rationale, wrap=True)
+                write(sheet, row, 16, rating.expert, wrap=True)
+                write(sheet, row, 17, excel_datetime(rating.at), number_format=DATE_FORMAT)
+            write(sheet, row, 18, indicator_id, font=SUBTLE)
             row += 1
         last = row - 1
-        finish_table(sheet, columns=17, last_row=last, freeze="D2", header_text=self.header_text, hidden=(17,))
+        finish_table(sheet, columns=18, last_row=last, freeze="D2", header_text=self.header_text, hidden=(18,))
         if last >= 2:
             high = self.definition.max_level - self.definition.min_level
             sheet.conditional_formatting.add(f"H2:H{last}", ColorScaleRule(

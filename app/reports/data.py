@@ -35,7 +35,7 @@ from app.questionnaires.schema import Definition
 from app.questionnaires.services import definition_of
 from app.responses.models import Answer, Response
 from app.review.models import Clarification, Comment, ExpertRating
-from app.review.services import may_review_country
+from app.review.services import disagreements, may_review_country, ratings_of
 from app.scoring import engine
 from app.scoring.models import CountryAreaScore, CountryScore, ResponseScore
 from app.scoring.store import SCORED_STATUSES
@@ -227,6 +227,8 @@ class CountryReportData:
     areas: dict[str, Figures]
     indicators: dict[str, Figures]
     rationales: dict[str, RatingInfo]
+    #: {indicator id: {expert: latest level}} where two or more experts' latest levels differ
+    experts_differ: dict[str, dict[str, float]]
     agencies: list[AgencyInfo]
     clarifications: list[ClarificationInfo]
     #: None unless internal comments were asked for.
@@ -316,15 +318,11 @@ def _figures(definition: Definition, campaign: Campaign, country: Country):
     return areas, indicators
 
 
-def _rationales(campaign: Campaign, country: Country) -> dict[str, RatingInfo]:
-    latest: dict[str, RatingInfo] = {}
-    for rating in db.session.scalars(select(ExpertRating).where(
-            ExpertRating.campaign_id == campaign.id, ExpertRating.country_id == country.id)
-            .order_by(ExpertRating.created_at, ExpertRating.id)):  # the last one wins, as in engine.latest_rating
-        latest[rating.indicator_id] = RatingInfo(level=rating.level, rationale=rating.rationale,
-                                                 evidence=rating.evidence, expert=_person(rating.expert),
-                                                 at=rating.created_at)
-    return latest
+def _rationales(ratings: dict[str, list[ExpertRating]]) -> dict[str, RatingInfo]:
+    """The latest rating of each indicator (ratings newest first, as `ratings_of` gives them)."""
+    return {indicator_id: RatingInfo(level=rating.level, rationale=rating.rationale, evidence=rating.evidence,
+                                     expert=_person(rating.expert), at=rating.created_at)
+            for indicator_id, (rating, *_older) in ratings.items()}
 
 
 def country_report_data(campaign: Campaign, country: Country, *, include_comments: bool = False,
@@ -332,6 +330,7 @@ def country_report_data(campaign: Campaign, country: Country, *, include_comment
     """The data of one country's gap report (internal comments only with `include_comments`)."""
     definition = definition_of(campaign.version)
     areas, indicators = _figures(definition, campaign, country)
+    ratings = ratings_of(campaign, country)
     responses = {r.agency_id: r for r in db.session.scalars(
         select(Response).join(Agency, Agency.id == Response.agency_id)
         .where(Response.campaign_id == campaign.id, Agency.country_id == country.id))}
@@ -383,7 +382,8 @@ def country_report_data(campaign: Campaign, country: Country, *, include_comment
     return CountryReportData(
         campaign=_campaign_info(campaign, definition), country=CountryInfo(country.code, dict(country.names or {})),
         definition=definition, generated_at=now or _now(), branding=branding or load_branding(), areas=areas,
-        indicators=indicators, rationales=_rationales(campaign, country), agencies=agencies,
+        indicators=indicators, rationales=_rationales(ratings), agencies=agencies,
+        experts_differ={i: d.levels for i, d in disagreements(ratings).items()},
         clarifications=clarifications, comments=comments, targets=_targets(definition, campaign, country.code))
 
 

@@ -132,7 +132,7 @@ def test_indicators_are_ranked_by_priority_with_the_latest_rationale(report_worl
     workbook, _content = build(report_world, db_session)
     sheet = workbook["Indicators"]
     code = column_of(sheet, "Indicator code")
-    assert sheet.column_dimensions["Q"].hidden and code == 17
+    assert sheet.column_dimensions["R"].hidden and code == 18
     rows = rows_by_code(sheet, code)
     scores = {s.indicator_id: s for s in db_session.scalars(select(CountryScore).where(
         CountryScore.campaign_id == report_world["campaign"],
@@ -160,6 +160,34 @@ def test_indicators_are_ranked_by_priority_with_the_latest_rationale(report_worl
     assert sheet.cell(row=rows["inv_unit"], column=3).value == "Dedicated CT unit"
     assert sheet.cell(row=rows["coop_exchange"], column=2).value == "Cooperation"
     assert scores["coop_exchange"].target == 3  # the campaign's target for KZ, not the default 4
+
+
+def test_experts_whose_latest_levels_differ_are_named_with_their_levels(report_world, db_session, make_user):
+    """Two experts rate the same indicator differently: the report names both with their latest levels (each
+    expert's older ratings do not count), beside the latest rationale the assessed level uses."""
+    from app.auth.models import User
+    from app.campaigns.models import Campaign
+    from app.directory.models import Country
+    from app.review import services as review
+
+    campaign = db_session.get(Campaign, report_world["campaign"])
+    kz = db_session.get(Country, report_world["countries"]["KZ"])
+    first = db_session.scalar(select(User).where(User.email == "kz.expert@example.org"))
+    second = make_user("expert", email="other.expert@example.org", name="Other Expert", countries=["KZ"])
+    review.add_rating(campaign, kz, "inv_unit", 2, "Two units exist.", actor=second)
+    review.add_rating(campaign, kz, "inv_unit", 3, "Staff were assigned in 2026.", actor=second)
+    review.add_rating(campaign, kz, "inv_training", 3, "Same view.", actor=second)
+    review.add_rating(campaign, kz, "inv_training", 3, "Agreed.", actor=first)
+    db_session.commit()
+    expected = "Other Expert: 3; KZ Expert: 1"  # the latest rating first
+    for lang, heading in (("en", "Experts' latest levels differ"), ("ru", "Последние оценки экспертов расходятся")):
+        workbook, _content = build(report_world, db_session, lang=lang)
+        sheet = workbook[workbook.sheetnames[2]]
+        rows = rows_by_code(sheet, column_of(sheet, "Indicator code" if lang == "en" else "Код показателя"))
+        column = column_of(sheet, heading)
+        assert sheet.cell(row=rows["inv_unit"], column=column).value == expected
+        assert sheet.cell(row=rows["inv_training"], column=column).value is None  # the same latest level
+        assert sheet.cell(row=rows["coop_exchange"], column=column).value is None  # rated by nobody
 
 
 def test_agencies_matrix_equals_the_response_scores(report_world, db_session):
