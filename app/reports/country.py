@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from babel import UnknownLocaleError
@@ -604,7 +604,9 @@ class _CountryReport:
                     write(sheet, row, label_column, _("Does not apply"), font=SUBTLE)
                     continue
                 value = values.get(own_question.id)
-                write(sheet, row, label_column, self.answer_label(definition, own_question, value), wrap=True)
+                label = self.answer_label(definition, own_question, value)
+                write(sheet, row, label_column, label, wrap=True,
+                      number_format=DATE_FORMAT if isinstance(label, date) else None)
                 write(sheet, row, label_column + 1, answer_code(own_question, value))
             row += 1
         last_column = len(columns)
@@ -613,8 +615,16 @@ class _CountryReport:
                      hidden=hidden)
 
     def answer_label(self, definition, question, value) -> Any:
+        """A number as a number and a date as a date cell (Excel sorts and filters them); anything else as text."""
         if question.type == "number" and isinstance(value, int | float) and not isinstance(value, bool):
             return value
+        if question.type == "date" and isinstance(value, str):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                day = None
+            if day is not None and day.year >= 1900:  # Excel shows no date before 1900
+                return day
         return display(definition, question, value, self.qlang)
 
     # --- Clarifications and comments

@@ -13,8 +13,8 @@ from tests.conftest import extract_csrf, sign_in
 QUESTIONNAIRE = Path(__file__).with_name("report_questionnaire.yaml")
 
 ANSWERS = {
-    "MVD": {"agency_name": "MVD", "staff_total": 500, "has_ct_unit": "yes", "ct_unit_staff": 20,
-            "training_topics": ["financing", "digital"], "exchange_channel": "interpol",
+    "MVD": {"agency_name": "MVD", "staff_total": 500, "answered_on": "2026-03-15", "has_ct_unit": "yes",
+            "ct_unit_staff": 20, "training_topics": ["financing", "digital"], "exchange_channel": "interpol",
             "priorities": "Forensic laboratory"},
     "AFM": {"agency_name": "AFM", "staff_total": 200, "has_ct_unit": "partly", "ct_unit_staff": 5,
             "training_topics": ["rights"], "exchange_channel": "bilateral"},

@@ -234,8 +234,8 @@ def test_answers_show_labels_in_the_language_and_codes_in_hidden_columns(report_
     assert sheet.column_dimensions["E"].hidden and sheet.column_dimensions["G"].hidden
     assert not sheet.column_dimensions["D"].hidden and not sheet.column_dimensions["F"].hidden
     rows = rows_by_code(sheet, 3)
-    assert list(rows) == ["agency_name", "staff_total", "has_ct_unit", "ct_unit_staff", "training_topics",
-                          "exchange_channel", "priorities"]
+    assert list(rows) == ["agency_name", "staff_total", "answered_on", "has_ct_unit", "ct_unit_staff",
+                          "training_topics", "exchange_channel", "priorities"]
     mvd, afm = heads.index("MVD") + 1, heads.index("AFM") + 1
     cell = lambda question, column: sheet.cell(row=rows[question], column=column).value  # noqa: E731
     assert cell("exchange_channel", 2) == "Основной канал обмена информацией"
@@ -248,6 +248,10 @@ def test_answers_show_labels_in_the_language_and_codes_in_hidden_columns(report_
     assert cell("has_ct_unit", mvd) == yes and cell("has_ct_unit", mvd + 1) == "yes"
     assert cell("staff_total", mvd) == 350 and cell("staff_total", mvd + 1) == 350  # after the clarification
     assert cell("priorities", mvd) == "Forensic laboratory" and cell("priorities", mvd + 1) is None
+    # a date is a date cell, which Excel sorts and filters as dates (it was the Russian text "15 мар. 2026 г.")
+    assert cell("answered_on", mvd) == datetime(2026, 3, 15) and cell("answered_on", mvd + 1) == "2026-03-15"
+    assert sheet.cell(row=rows["answered_on"], column=mvd).number_format == "yyyy-mm-dd"
+    assert cell("answered_on", afm) is None
     assert cell("priorities", afm) is None
     assert "Секретный ответ TJ" not in all_texts(workbook) and "Draft answer in progress" not in all_texts(workbook)
     assert does_not_apply not in [cell(q, c) for q in rows for c in (mvd, afm)]
