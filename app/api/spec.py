@@ -7,6 +7,8 @@ url_map. Nothing in the document is written by hand except the texts below.
 
 from __future__ import annotations
 
+import re
+
 from flask_babel.speaklater import LazyString
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 
@@ -61,7 +63,10 @@ def detail_message(error: dict) -> str | LazyString:
                 "less_than_equal": _l("Must be at most %(limit)s", limit=limit),
                 "less_than": _l("Must be less than %(limit)s", limit=limit)}[kind]
     if kind in ("literal_error", "enum") and "expected" in context:
-        return _l("Must be one of: %(expected)s", expected=context["expected"])
+        # pydantic writes them "'draft', 'open' or 'closed'": the quotes and the English "or" are dropped
+        expected = str(context["expected"])
+        values = re.findall(r"'([^']*)'", expected)
+        return _l("Must be one of: %(expected)s", expected=", ".join(values) if values else expected)
     return str(error.get("msg", "invalid"))
 
 

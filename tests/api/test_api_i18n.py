@@ -29,6 +29,13 @@ def test_a_refused_parameter_is_explained_in_russian(client, api_world):
     english = _error(client.get("/api/v1/agencies?per_page=0", headers=api_world["auth"]["staff"]), 400,
                      "invalid_parameter")
     assert english["details"][0]["message"] == "Must be at least 1"
+    # the values a filter takes are listed without pydantic's English quotes and "or"
+    refused = _error(client.get("/api/v1/campaigns?status=finished", headers=headers), 400, "invalid_parameter")
+    assert refused["details"] == [{"location": "query.status",
+                                   "message": "Допустимые значения: draft, open, closed"}]
+    refused = _error(client.get("/api/v1/campaigns?status=finished", headers=api_world["auth"]["staff"]), 400,
+                     "invalid_parameter")
+    assert refused["details"][0]["message"] == "Must be one of: draft, open, closed"
 
 
 def test_not_found_and_token_errors_are_in_russian_and_in_english_without_accept_language(client, api_world):
