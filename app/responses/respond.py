@@ -556,8 +556,13 @@ def _pending_dir():
     return Path(current_app.instance_path) / "uploads" / "pending"
 
 
+def _token_ok(token: str) -> bool:
+    """A token as _keep_pending makes them (URL-safe characters only: never a path)."""
+    return bool(token) and all(c.isalnum() or c in "-_" for c in token)
+
+
 def _pending_path(token: str):
-    if not token or not all(c.isalnum() or c in "-_" for c in token):
+    if not _token_ok(token):
         return None
     path = _pending_dir() / f"{token}.xlsx"
     return path if path.is_file() else None
@@ -590,7 +595,7 @@ def _forget_old_pending(pending) -> None:
     limit = time.time() - PENDING_HOURS * 3600
     for path in pending.iterdir():
         try:
-            if path.suffix in (".xlsx", ".json") and path.stat().st_mtime < limit:
+            if path.suffix in (".xlsx", ".json", ".saved") and path.stat().st_mtime < limit:
                 path.unlink(missing_ok=True)
         except OSError:
             continue  # removed meanwhile by another request
@@ -609,9 +614,18 @@ def _pending_versions(path) -> dict[str, int] | None:
     return versions
 
 
-def _drop_pending(path) -> None:
+def _drop_pending(path, *, saved: bool = False) -> None:
+    """Delete a pending upload; once `saved`, an empty marker remembers it (until PENDING_HOURS) so that the
+    confirmation sent twice is told apart from an expired one."""
     path.unlink(missing_ok=True)
     path.with_suffix(".json").unlink(missing_ok=True)
+    if saved:
+        path.with_suffix(".saved").touch()
+
+
+def _was_saved(token: str) -> bool:
+    """True when the pending upload of `token` was confirmed and saved (within PENDING_HOURS)."""
+    return _token_ok(token) and (_pending_dir() / f"{token}.saved").is_file()
 
 
 @bp.route("/workbook", methods=["GET", "POST"])
@@ -636,6 +650,9 @@ def upload_workbook():
         if confirm_token:
             path = _pending_path(confirm_token)
             versions = _pending_versions(path) if path is not None else None
+            if path is None and _was_saved(confirm_token):  # the button pressed twice: the first press saved
+                flash(_("The answers from the workbook are saved."), "success")
+                return redirect(url_for("responses.respondent_home"))
             if path is None or versions is None:
                 flash(_("The uploaded workbook has expired. Upload it again."), "warning")
                 return redirect(url_for(".upload_workbook"))
@@ -644,13 +661,13 @@ def upload_workbook():
                                       seen_versions=versions)
             if outcome.applied:
                 db.session.commit()
-                _drop_pending(path)
+                _drop_pending(path, saved=True)
                 flash(_("The answers from the workbook are saved."), "success")
                 return redirect(url_for("responses.respondent_home"))
             db.session.rollback()
-            if outcome.changed_since_preview and not outcome.problems:
+            if outcome.preview_outdated and not outcome.problems:
                 # Show the preview again, with the newer values: confirming it saves knowingly.
-                token = _keep_pending(data, outcome.versions)
+                token = _keep_pending(data, outcome.versions) if outcome.changes else ""
                 _drop_pending(path)
                 status = 409
             else:

@@ -225,11 +225,20 @@ class WorkbookImport:
     #: (question label, cell) of the cells of file questions and notes that hold something else than the
     #: workbook was downloaded with: files are added on the website, notes have no answer.
     not_imported: list[tuple[str, str]] = field(default_factory=list)
+    #: At the confirmation: the labels of the other answers (not changed by the workbook) that someone changed
+    #: on the website after the preview. They can change what the workbook's answers do (a question hidden or
+    #: shown by skip logic, a limit), so nothing was saved and the up-to-date preview is shown instead.
+    others_changed_since_preview: list[str] = field(default_factory=list)
 
     @property
     def changed_since_preview(self) -> list[WorkbookChange]:
         """The changes whose answer someone changed after the preview: the reason nothing was saved."""
         return [c for c in self.changes if c.changed_since_preview]
+
+    @property
+    def preview_outdated(self) -> bool:
+        """True when the confirmation found answers changed on the website since the preview (nothing saved)."""
+        return bool(self.changed_since_preview or self.others_changed_since_preview)
 
     @property
     def fatal(self) -> list[Problem]:
@@ -1313,6 +1322,12 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
 
     outcome.versions = {qid: version for qid, (version, _value) in before.items()}
     base = None if seen_versions is None else {qid: seen_versions.get(qid, 0) for qid in raws}
+    if seen_versions is not None:  # the workbook's own answers are compared by save_answers (conflicts)
+        moved = {qid for qid in set(before) | set(seen_versions)
+                 if before.get(qid, (0, None))[0] != seen_versions.get(qid, 0)} - set(raws)
+        outcome.others_changed_since_preview = [
+            tr(question.label, lang, definition.languages[0])
+            for _section, question in definition.questions() if question.id in moved]
     nested = db.session.begin_nested()
     try:
         result = save_answers(response, raws, actor=actor, channel="workbook", lang=lang, one_audit_event=True,
@@ -1358,7 +1373,7 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
                 changed_online_since_download=before.get(qid, (0, None))[0] > read.at_download.get(qid, (0, ""))[0]))
     if outcome.problems:
         outcome.changes = []  # nothing changes until every cell is right
-    if outcome.problems or outcome.changed_since_preview or not apply:
+    if outcome.problems or outcome.preview_outdated or not apply:
         nested.rollback()
     else:
         nested.commit()

@@ -248,6 +248,92 @@ def test_confirming_does_not_overwrite_a_colleagues_newer_answer_unseen(two_cont
                                                               "staff_total": 300}
 
 
+def _preview_token(client, book) -> str:
+    preview = post_multipart(client, "/respondent/workbook", {"csrf_token": client.csrf,
+                                                              "file": (to_bytes(book), "filled.xlsx")})
+    page = html.unescape(preview.get_data(as_text=True))
+    assert preview.status_code == 200, page
+    return re.search(r'name="token" value="([^"]+)"', page).group(1)
+
+
+def test_a_colleagues_change_to_another_answer_after_the_preview_is_checked_again(two_contacts, db_session):
+    """B changes an answer the workbook does not touch, but on which a previewed change depends (it hides the
+    question): the confirmation would save less than the preview showed, without a word. Nothing is saved; the
+    check is made again, naming the other answer, and its confirmation saves what it shows."""
+    a, b = two_contacts.a, two_contacts.b
+    assert post_section(a, 1, {"q__staff_total": "100"}).status_code == 302
+    assert post_section(a, 2, {"q__has_ct_unit": "yes"}).status_code == 302
+    book = openpyxl.load_workbook(io.BytesIO(a.get("/respondent/workbook.xlsx").data))
+    fill(book, ct_unit_staff=12, agency_name="MVD")
+    token = _preview_token(a, book)
+    assert post_section(b, 2, {"q__has_ct_unit": "no"}).status_code == 302  # hides ct_unit_staff
+
+    confirm = a.post("/respondent/workbook", data={"csrf_token": a.csrf, "token": token})
+    page = html.unescape(confirm.get_data(as_text=True))
+    assert confirm.status_code == 409, page
+    notice = re.search(r'<div class="error-summary"[^>]*id="preview-outdated".*?</div>', page, re.S).group(0)
+    assert "Nothing was saved: answers were changed on the website after you checked the workbook" in notice
+    assert "Other answers changed too" in notice and "<li>Does the agency have a dedicated CT unit?</li>" in notice
+    assert _web_stored(db_session, two_contacts.campaign) == {"has_ct_unit": "no", "staff_total": 100}
+    # the check made again: the unit's staff is now not read, the two other answers change
+    assert "Staff of the unit" in re.search(r'id="not-read".*?</div>', page, re.S).group(0)
+    new_token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    saved = a.post("/respondent/workbook", data={"csrf_token": a.csrf, "token": new_token})
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert _web_stored(db_session, two_contacts.campaign) == {"has_ct_unit": "no", "agency_name": "MVD",
+                                                              "staff_total": 100}
+
+
+def test_a_colleagues_change_that_makes_a_read_answer_apply_is_not_saved_unseen(two_contacts, db_session):
+    """The preview said the unit's staff was not read (the question did not apply); B then makes it apply:
+    confirming must not save the 12 that the preview said it would leave out."""
+    a, b = two_contacts.a, two_contacts.b
+    assert post_section(a, 2, {"q__has_ct_unit": "no"}).status_code == 302
+    book = openpyxl.load_workbook(io.BytesIO(a.get("/respondent/workbook.xlsx").data))
+    fill(book, ct_unit_staff=12, agency_name="MVD", staff_total=100)
+    token = _preview_token(a, book)
+    assert post_section(b, 2, {"q__has_ct_unit": "yes"}).status_code == 302
+    confirm = a.post("/respondent/workbook", data={"csrf_token": a.csrf, "token": token})
+    assert confirm.status_code == 409
+    assert _web_stored(db_session, two_contacts.campaign) == {"has_ct_unit": "yes"}
+    page = html.unescape(confirm.get_data(as_text=True))
+    row = re.search(r'<tr><th scope="row">Staff of the unit.*?</tr>', page, re.S).group(0)
+    assert "<td>12</td>" in row  # now shown as a change, to be confirmed knowingly
+
+
+def test_an_untouched_old_workbook_changes_nothing_and_does_not_claim_to_equal_the_website(two_contacts,
+                                                                                          db_session):
+    a, b = two_contacts.a, two_contacts.b
+    assert post_section(a, 1, {"q__agency_name": "Before"}).status_code == 302
+    book = openpyxl.load_workbook(io.BytesIO(a.get("/respondent/workbook.xlsx").data))
+    assert post_section(b, 1, {"q__agency_name": "After"}).status_code == 302
+    upload = post_multipart(a, "/respondent/workbook", {"csrf_token": a.csrf, "file": (to_bytes(book), "old.xlsx")})
+    page = html.unescape(upload.get_data(as_text=True))
+    assert upload.status_code == 200
+    assert ("Nothing to change: the workbook changes no answer since it was downloaded, or its changes are "
+            "already on the website.") in page
+    assert "same answers as the website" not in page and 'name="token"' not in page
+    assert _web_stored(db_session, two_contacts.campaign) == {"agency_name": "After"}
+
+
+def test_confirming_twice_says_saved_once_and_not_expired(two_contacts, db_session):
+    a = two_contacts.a
+    book = openpyxl.load_workbook(io.BytesIO(a.get("/respondent/workbook.xlsx").data))
+    fill(book, agency_name="MVD")
+    token = _preview_token(a, book)
+    first = a.post("/respondent/workbook", data={"csrf_token": a.csrf, "token": token})
+    assert first.status_code == 302
+    a.get(first.headers["Location"])  # the flash of the first press is shown
+    second = a.post("/respondent/workbook", data={"csrf_token": a.csrf, "token": token})
+    assert second.status_code == 302 and second.headers["Location"].endswith("/respondent")
+    page = html.unescape(a.get(second.headers["Location"]).get_data(as_text=True))
+    assert "The answers from the workbook are saved." in page and "expired" not in page
+    assert _web_stored(db_session, two_contacts.campaign) == {"agency_name": "MVD"}
+    # a token never issued is still "expired"
+    unknown = a.post("/respondent/workbook", data={"csrf_token": a.csrf, "token": "no-such-token"})
+    assert unknown.headers["Location"].endswith("/respondent/workbook")
+
+
 def test_an_answer_the_preview_did_not_change_is_not_reverted_unseen(world, db_session):
     """The cell differs from the download but equalled the website at the preview (no change shown); when the
     website changes again before the confirmation, the workbook would undo that change: shown, not saved."""
