@@ -275,9 +275,15 @@ def _cell_text(value) -> str:
     return unescape(value) if isinstance(value, str) else read_text(value)
 
 
+#: Typographic quotes and dashes as the plain ones: Word, LibreOffice's AutoCorrect and Excel on some systems
+#: turn "Don't know" into "Don’t know" as it is typed.
+_PLAIN_PUNCTUATION = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'", "“": '"', "”": '"',
+                                    "„": '"', "«": '"', "»": '"', "–": "-", "—": "-", "‑": "-"})
+
+
 def _norm(text: str) -> str:
-    """A label compared loosely: case, spacing and ё/е do not matter."""
-    return " ".join(str(text).replace("ё", "е").replace("Ё", "Е").split()).casefold()
+    """A label compared loosely: case, spacing, ё/е and typographic quotes or dashes do not matter."""
+    return " ".join(str(text).replace("ё", "е").replace("Ё", "Е").translate(_PLAIN_PUNCTUATION).split()).casefold()
 
 
 def shorten(text: str, limit: int) -> str:

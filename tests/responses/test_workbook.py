@@ -802,3 +802,13 @@ def test_a_number_typed_as_text_with_a_comma_before_three_digits_is_refused_at_i
         (ref(book, "staff_total"), "Is 1,200 meant as 1200 or as 1.2? Write 1200 without the comma, or 1.2.")]
     assert not outcome.applied
     assert stored(db_session, world.response) == {}
+
+
+def test_typographic_apostrophes_and_quotes_are_read_as_the_plain_ones(world, db_session):
+    """Word and LibreOffice's AutoCorrect turn "Don't know" into "Don’t know" as it is typed: the same answer,
+    not "Enter a number"."""
+    book = fill(download(world.response, "en"), budget="Don’t know", maturity="DON`T KNOW", staff_total=10)
+    outcome = import_(world, to_bytes(book), apply=True)
+    assert outcome.problems == []
+    db_session.commit()
+    assert stored(db_session, world.response) == {"budget": "dont_know", "maturity": "dont_know", "staff_total": 10}
