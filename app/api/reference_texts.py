@@ -85,7 +85,7 @@ TEXTS = (
     N_('List responses (without their answers)'),
     N_('Staff see every response; an expert those of agencies in their countries. Filters: campaign_id, agency_id, country, status.'),
     N_('One response with its answers'),
-    N_("Each answer's value is as normalised by its question type (see the questionnaire version)."),
+    N_("Each answer's value is as normalised by its question type (see the questionnaire version). Answers to questions that skip logic hides under the other answers are left out, as in the exports."),
     N_('Only this country'),
     N_('Only this indicator (its id)'),
     N_('Only the indicators of this area (its id)'),

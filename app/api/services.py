@@ -26,6 +26,8 @@ from app.directory.models import Agency, Country
 from app.extensions import db
 from app.i18n import _
 from app.questionnaires.models import Questionnaire, QuestionnaireVersion
+from app.questionnaires.rendering import visibility
+from app.questionnaires.services import definition_of
 from app.responses.models import Answer, Response
 from app.responses.services import expert_country_ids
 from app.scoring.models import CountryAreaScore, CountryScore
@@ -295,9 +297,12 @@ def visible_response(user, response_id: int) -> Response | None:
 
 
 def answers_of(response: Response) -> list[Answer]:
-    """The stored answers of a response, by question id."""
-    return list(db.session.scalars(select(Answer).where(Answer.response_id == response.id)
-                                   .order_by(Answer.question_id)))
+    """The answers of a response that count, by question id: those of questions skip logic hides (kept stored,
+    as the form keeps them) are left out, as the pages, reports and exports leave them out."""
+    stored = list(db.session.scalars(select(Answer).where(Answer.response_id == response.id)
+                                     .order_by(Answer.question_id)))
+    shown = visibility(definition_of(response.version), {a.question_id: a.value for a in stored})
+    return [a for a in stored if a.question_id not in shown.hidden]
 
 
 def indicator_scores_query(user, campaign: Campaign, *, country: str | None = None, indicator: str | None = None,

@@ -403,7 +403,8 @@ def responses_list(query: ResponseQuery):
 def response(response_id: int):
     """One response with its answers
 
-    Each answer's value is as normalised by its question type (see the questionnaire version).
+    Each answer's value is as normalised by its question type (see the questionnaire version). Answers to
+    questions that skip logic hides under the other answers are left out, as in the exports.
     """
     found = services.visible_response(g.api_user, response_id)
     if found is None:

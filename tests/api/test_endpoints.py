@@ -67,6 +67,20 @@ def test_staff_see_everything(client, api_world):
     assert {a["question_id"]: a["value"] for a in tj["answers"]}["agency_name"] == "MVD TJ"
 
 
+def test_a_response_leaves_out_the_answers_skip_logic_hides(client, api_world, db_session):
+    """TJ's unit staff was answered while it had a unit, then "no unit" hid the question: the stored answer is
+    kept (as the form keeps it) but does not count, so the API leaves it out as the exports and pages do."""
+    from app.responses.models import Answer
+
+    db_session.add(Answer(response_id=api_world["responses"]["TJ"], question_id="ct_unit_staff", value=7))
+    db_session.commit()
+    tj = _get(client, f"/api/v1/responses/{api_world['responses']['TJ']}", api_world["auth"]["staff"])["data"]
+    assert {a["question_id"]: a["value"] for a in tj["answers"]} == {"agency_name": "MVD TJ", "staff_total": 300,
+                                                                     "has_ct_unit": "no"}
+    mvd = _get(client, f"/api/v1/responses/{api_world['responses']['MVD']}", api_world["auth"]["staff"])["data"]
+    assert {a["question_id"]: a["value"] for a in mvd["answers"]}["ct_unit_staff"] == 20  # shown: kept
+
+
 def test_an_expert_sees_only_assigned_countries(client, api_world):
     auth, world = api_world["auth"]["expert"], api_world
     assert _get(client, "/api/v1/me", auth)["data"]["countries"] == ["KZ"]
