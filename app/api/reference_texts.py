@@ -115,7 +115,7 @@ TEXTS = (
     N_('The name in other languages, e.g. {"ru": "..."}'),
     N_("The staff's note on the campaign; null for an expert, who does not see it on the pages either"),
     N_('The last day on which answers are expected'),
-    N_('The campaign this one follows up'),
+    N_('The campaign this one follows up (null when there is none, or when the caller may not see it)'),
     N_('A round of asking agencies one questionnaire version.'),
     N_('An answer option; `score` is its level on the scale (none: not scored).'),
     N_('A whole questionnaire definition.'),

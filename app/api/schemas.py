@@ -178,7 +178,8 @@ class Campaign(_Out):
     questionnaire: VersionRef
     opens_on: date | None
     deadline: date | None = Field(description="The last day on which answers are expected")
-    follow_up_of: int | None = Field(description="The campaign this one follows up")
+    follow_up_of: int | None = Field(description="The campaign this one follows up (null when there is none, or "
+                                                 "when the caller may not see it)")
     created_at: Timestamp
     opened_at: Timestamp | None
     closed_at: Timestamp | None

@@ -296,6 +296,12 @@ def visible_response(user, response_id: int) -> Response | None:
     return db.session.scalar(responses_query(user).where(Response.id == response_id))
 
 
+def followed_up(user, campaign: Campaign) -> int | None:
+    """The id of the campaign `campaign` follows up, when `user` may know of it (an expert knows no campaign of
+    other countries, nor a draft)."""
+    return campaign.follow_up_of_id if may_see_campaign(user, campaign.follow_up_of) else None
+
+
 def answers_of(response: Response) -> list[Answer]:
     """The answers of a response that count, by question id: those of questions skip logic hides (kept stored,
     as the form keeps them) are left out, as the pages, reports and exports leave them out."""

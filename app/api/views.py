@@ -190,7 +190,8 @@ def _campaign(campaign) -> schemas.Campaign:
         description=(campaign.description or "") if g.api_user.role in ("staff", "admin") else None,
         status=campaign.status,
         questionnaire=_version_ref(campaign.version), opens_on=campaign.opens_on, deadline=campaign.deadline,
-        follow_up_of=campaign.follow_up_of_id, created_at=campaign.created_at, opened_at=campaign.opened_at,
+        follow_up_of=services.followed_up(g.api_user, campaign),
+        created_at=campaign.created_at, opened_at=campaign.opened_at,
         closed_at=campaign.closed_at,
     )
 

@@ -81,6 +81,29 @@ def test_a_response_leaves_out_the_answers_skip_logic_hides(client, api_world, d
     assert {a["question_id"]: a["value"] for a in mvd["answers"]}["ct_unit_staff"] == 20  # shown: kept
 
 
+def test_an_expert_is_not_told_of_a_followed_up_campaign_they_may_not_see(client, api_world, db_session):
+    """Round 3 (KZ, open) follows up Round 2, a draft of Tajikistan only: the KZ expert sees Round 3 but must not
+    learn Round 2's id; staff see it. A follow-up of a campaign the expert sees names it."""
+    from app.campaigns import services as campaigns
+    from app.campaigns.models import Campaign
+    from app.directory.models import Agency
+
+    first, draft = db_session.get(Campaign, api_world["campaign"]), db_session.get(Campaign, api_world["draft"])
+    mvd = db_session.get(Agency, api_world["agencies"]["MVD"])
+    hidden = campaigns.create_campaign("Round 3", draft.version, agencies=[mvd], follow_up_of=draft)
+    shown = campaigns.create_campaign("Round 4", first.version, agencies=[mvd], follow_up_of=first)
+    for campaign in (hidden, shown):
+        campaigns.set_status(campaign, "open")
+    db_session.commit()
+    expert, staff = api_world["auth"]["expert"], api_world["auth"]["staff"]
+    assert _get(client, f"/api/v1/campaigns/{hidden.id}", expert)["data"]["follow_up_of"] is None
+    assert _get(client, f"/api/v1/campaigns/{draft.id}", expert, 404)
+    assert _get(client, f"/api/v1/campaigns/{hidden.id}", staff)["data"]["follow_up_of"] == draft.id
+    assert _get(client, f"/api/v1/campaigns/{shown.id}", expert)["data"]["follow_up_of"] == first.id
+    listed = {c["id"]: c["follow_up_of"] for c in _get(client, "/api/v1/campaigns", expert)["data"]}
+    assert listed[hidden.id] is None and listed[shown.id] == first.id
+
+
 def test_an_expert_sees_only_assigned_countries(client, api_world):
     auth, world = api_world["auth"]["expert"], api_world
     assert _get(client, "/api/v1/me", auth)["data"]["countries"] == ["KZ"]
