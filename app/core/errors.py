@@ -61,8 +61,31 @@ def render_error(status: int, title: str | None = None, message: str | None = No
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def _holds_nul() -> bool:
+    """Whether the address, a query or form value, or a JSON body holds a NUL character (code 0). No browser sends
+    one from the keyboard, PostgreSQL cannot store one in a text, and it means nothing in any of our texts."""
+    if "\x00" in request.path:
+        return True
+    fields = [request.args]
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype in ("application/x-www-form-urlencoded",
+                                                                            "multipart/form-data"):
+        fields.append(request.form)  # (files are not read: what a file holds is the importers' to check)
+    if any("\x00" in key or any("\x00" in value for value in values)
+           for multidict in fields for key, values in multidict.lists()):
+        return True
+    return request.is_json and b"\\u0000" in request.get_data(cache=True)
+
+
 def register(app: Flask) -> None:
     """Attach the error handlers."""
+
+    @app.before_request
+    def refuse_nul_characters():
+        """Refuse a request carrying a NUL character with a 400 that says so, before any view reads it (stored
+        in PostgreSQL it would fail as a server error; in SQLite it would be kept, invisible)."""
+        if _holds_nul():
+            abort_with_message(400, _("The request holds a NUL character (code 0), which cannot be stored. "
+                                      "Remove it and send the form again."))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

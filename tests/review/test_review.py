@@ -767,3 +767,33 @@ def test_a_question_ticked_twice_in_a_crafted_request_is_asked_once(app_ctx, rev
         "message-staff_total": "Total?"}).status_code == 302
     db_session.rollback()
     assert [c.question_id for c in db_session.query(Clarification).filter_by(response_id=mvd)] == ["staff_total"]
+
+
+def test_a_nul_character_in_any_form_or_address_is_refused_with_a_400_that_says_so(app_ctx, review_world,
+                                                                                   db_session):
+    """No keyboard types a NUL character; PostgreSQL cannot store one in a text (a rationale, a comment or an
+    unlock reason holding one failed there as a server error) and SQLite kept it invisible. Refused before any
+    view reads it, in pages, background saves and the API alike, with nothing stored."""
+    from app.review.models import Comment, ExpertRating
+
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    response_url = f"/review/responses/{review_world['responses']['MVD']}"
+    message = "The request holds a NUL character (code 0), which cannot be stored."
+    for url, data in ((f"/review/campaigns/{review_world['campaign']}/KZ/ratings/inv_unit",
+                       {"level": "2", "rationale": "x\x00y"}),
+                      (response_url + "/comments", {"question": "staff_total", "body": "\x00"}),
+                      (response_url + "/comments", {"question": "staff\x00total", "body": "fine"})):
+        refused = expert.post(url, data={"csrf_token": expert.csrf, **data})
+        assert refused.status_code == 400 and message in refused.get_data(as_text=True), url
+    assert expert.get("/dashboards/region?country=K\x00Z").status_code == 400
+    agency = respondent(app_ctx, review_world["links"]["contact@mvd.kz.example.org"])
+    background = agency.post("/respondent/autosave", json={"question": "agency_name",
+                                                           "fields": {"q__agency_name": ["M\x00VD"]}},
+                             headers={"X-CSRFToken": agency.csrf, "Accept": "application/json"})
+    assert background.status_code == 400 and background.get_json()["error"]["message"].startswith(message)
+    db_session.rollback()
+    assert db_session.scalar(select(func.count()).select_from(ExpertRating)) == 0
+    assert db_session.scalar(select(func.count()).select_from(Comment)) == 0
+    # the same texts without it are taken
+    assert expert.post(response_url + "/comments", data={"csrf_token": expert.csrf, "question": "staff_total",
+                                                         "body": "xy"}).status_code == 302
