@@ -18,6 +18,7 @@ import warnings
 import zipfile
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import openpyxl
@@ -564,7 +565,7 @@ def _read_tables(data: bytes) -> dict[str, _Table] | list[Problem]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for what, name in found.items():
                 sheet = book[name]
-                table = _read_table(sheet, name)
+                table = _read_table(sheet, name, what)
                 if isinstance(table, Problem):
                     return [table]
                 # openpyxl's path of the sheet's XML part (it resolved the workbook's relationships already)
@@ -703,14 +704,35 @@ def _merge_problems(table: _Table, ranges: Iterable[str]) -> list[tuple[range, P
     return [(columns, problem) for _place, columns, problem in sorted(found, key=lambda item: item[0])]
 
 
-def _read_table(sheet, name: str) -> _Table | Problem:
-    """The first non-blank row is the headings; later blank rows are skipped. Only the headings' width is read
-    (some files declare 16,000 columns)."""
-    header_number, headings = 0, []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        if not all(_is_blank(v) for v in values):
-            header_number = number
-            headings = [(i, clean_text(str(v))) for i, v in enumerate(values) if not _is_blank(v)]
+@cache
+def _accepted_headings(what: str) -> dict[str, str]:
+    """Normalised heading (in any language, or an alias) -> column key, for "agencies" or "contacts"."""
+    accepted: dict[str, str] = {}
+    for key, text in HEADINGS[what].items():
+        for alias in (*text.values(), *HEADING_ALIASES[what].get(key, ())):
+            accepted.setdefault(_norm(alias), key)
+    return accepted
+
+
+def _is_heading(what: str, text: str) -> bool:
+    normal = _norm(text)
+    return normal in _accepted_headings(what) or (what == "agencies" and NAME_HEADING_RE.match(normal) is not None)
+
+
+def _read_table(sheet, name: str, what: str) -> _Table | Problem:
+    """The headings are the first non-blank row holding one of the table's headings, within the first
+    HEADING_SEARCH_ROWS rows: a title above them ("Partner contacts, December 2026") is left out. Without such a
+    row, the first non-blank row is taken (and its missing headings are named). Later blank rows are skipped.
+    Only the headings' width is read (some files declare 16,000 columns)."""
+    header_number, headings, known = 0, [], False
+    for number, values in enumerate(sheet.iter_rows(max_row=HEADING_SEARCH_ROWS, values_only=True), start=1):
+        if all(_is_blank(v) for v in values):
+            continue
+        texts = [(i, clean_text(str(v))) for i, v in enumerate(values) if not _is_blank(v)]
+        if not headings:
+            header_number, headings = number, texts  # the fallback: the first non-blank row
+        if any(_is_heading(what, text) for _i, text in texts):
+            header_number, headings, known = number, texts, True
             break
     if not headings:
         return _Table(name, [], [])
@@ -729,7 +751,8 @@ def _read_table(sheet, name: str) -> _Table | Problem:
         rows.append((number, values))
         if len(rows) > MAX_ROWS:
             return Problem("too_many_rows", sheet=name, params={"limit": MAX_ROWS})
-    if headless:  # values under no heading would be ignored without a word (a column the template lacks)
+    if headless and known:  # values under no heading would be ignored without a word (a column the template
+        # lacks); without a single known heading the missing columns are named instead
         index = min(headless)
         return Problem("headless_column", sheet=name, row=headless[index], column=get_column_letter(index + 1),
                        params={"column": get_column_letter(index + 1)})
@@ -758,10 +781,7 @@ class _Reader:
 
     def _columns(self, table: _Table, what: str) -> tuple[dict[str, tuple[int, str]], dict[str, tuple[int, str]]]:
         """Column key -> (index, heading), and for agencies language -> (index, heading) of the name columns."""
-        accepted: dict[str, str] = {}
-        for key, text in HEADINGS[what].items():
-            for alias in (*text.values(), *HEADING_ALIASES[what].get(key, ())):
-                accepted.setdefault(_norm(alias), key)
+        accepted = _accepted_headings(what)
         columns: dict[str, tuple[int, str]] = {}
         names: dict[str, tuple[int, str]] = {}
         for index, heading in table.headings:

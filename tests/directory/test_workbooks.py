@@ -205,6 +205,39 @@ def test_columns_may_be_moved_and_extra_columns_are_ignored():
     assert (result.contacts[0].email, result.contacts[0].agency_key) == ("x@example.org", ("KZ", "mvd"))
 
 
+@pytest.mark.parametrize("merged", [True, False])
+def test_a_title_above_the_headings_is_left_out_and_rows_keep_their_numbers(merged):
+    """Most real contact lists start with a title row: the headings are the first row holding one of the table's
+    headings (the title was read as the headings, and the real headings' row blamed for a column 'without a
+    heading'); problems still name the rows as Excel numbers them."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Contacts"
+    sheet.append(["Partner contact list (December 2026)"])
+    if merged:
+        sheet.merge_cells("A1:G1")
+    sheet.append([])
+    sheet.append(["Agency country", "Agency acronym", "Name", "Position", "E-mail", "Phone", "Language"])
+    sheet.append(["KZ", "MVD", "Ivanov", "head", "ivanov@mvd.kz.example", "", "ru"])
+    sheet.append(["KZ", "MVD", "Petrov", "", "not-an-address", "", "ru"])
+    result = read_directory(as_bytes(book), VOCABULARY, existing_agencies={("KZ", "mvd")})
+    assert codes(result) == [("bad_email", "Contacts", 5, "E-mail")]
+    sheet.delete_rows(5)
+    result = read_directory(as_bytes(book), VOCABULARY, existing_agencies={("KZ", "mvd")})
+    assert result.problems == []
+    assert [(c.name, c.email) for c in result.contacts] == [("Ivanov", "ivanov@mvd.kz.example")]
+
+
+def test_a_sheet_without_any_known_heading_names_the_missing_columns():
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Contacts"
+    sheet.append(["Partner contact list"])
+    sheet.append(["Land", "Kürzel", "Person"])
+    result = read_directory(as_bytes(book), VOCABULARY)
+    assert {p.code for p in result.problems} == {"missing_column"}
+
+
 def codes(result) -> list[tuple]:
     return [(p.code, p.sheet, p.row, p.column) for p in result.problems]
 
