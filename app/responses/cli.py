@@ -30,10 +30,14 @@ def remind(campaign_id: int, min_days: int, countries):
         raise click.ClickException(str(exc)) from None
     db.session.commit()
     for outcome in outcomes:
-        inv = outcome.invitation
-        click.echo(f"{inv.agency.country_code or '-'}/{inv.agency.acronym}\t{inv.contact.email}\t{outcome.action}")
+        agency = outcome.agency
+        click.echo(f"{agency.country_code or '-'}/{agency.acronym}\t{outcome.contact.email}\t{outcome.action}")
     reminded = sum(1 for o in outcomes if o.action == "reminded")
     click.echo(f"{reminded} reminder(s) queued", err=True)
+    without_link = sum(1 for o in outcomes if o.without_link)
+    if without_link:
+        click.echo(f"{without_link} contact(s) without a valid link were not reminded: "
+                   f"`flask campaigns invite {campaign.id}` sends them one", err=True)
 
 
 responses_cli = AppGroup("responses", help="Responses: the offline Excel workbook.")

@@ -17,7 +17,7 @@ from app.campaigns import services as campaigns
 from app.campaigns.models import Campaign, Invitation
 from app.core.models import as_utc, utcnow
 from app.core.pagination import Page, page_of
-from app.directory.models import Agency, Country
+from app.directory.models import Agency, Contact, Country
 from app.directory.services import agency_matches
 from app.extensions import db
 from app.i18n import _
@@ -255,10 +255,28 @@ def overview_countries(campaign: Campaign, actor) -> list[Country]:
 
 @dataclass
 class ReminderOutcome:
-    """What `remind` did for one contact."""
+    """What `remind` did for one contact of an agency that the campaign asks."""
 
-    invitation: Invitation
-    action: str  # "reminded", "too soon", "submitted"
+    invitation: Invitation | None
+    #: "reminded", "too soon", "submitted"; or, not reminded for want of a link to send again,
+    #: "link expired", "link revoked" or "not invited" (an active contact without any link: added since)
+    action: str
+    agency: Agency | None = None
+    contact: Contact | None = None
+
+    def __post_init__(self):
+        if self.invitation is not None:
+            self.agency = self.agency or self.invitation.agency
+            self.contact = self.contact or self.invitation.contact
+
+    @property
+    def without_link(self) -> bool:
+        """Not reminded because there is no valid link to remind of: the contact needs an invitation."""
+        return self.action in WITHOUT_LINK
+
+
+#: The outcomes of contacts without a valid link (a new invitation sends them one).
+WITHOUT_LINK = ("link expired", "link revoked", "not invited")
 
 
 def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=None, agency_ids=None,
@@ -287,17 +305,23 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
         if invitation.agency_id in asked:  # an agency taken out of the campaign: its links open nothing
             by_contact.setdefault(invitation.contact_id, []).append(invitation)
     outcomes: list[ReminderOutcome] = []
+
+    def concerned(agency: Agency, contact: Contact) -> bool:
+        return ((codes is None or agency.country_code in codes) and (wanted is None or agency.id in wanted)
+                and contact.is_active and agency.is_active)
+
     for invitations in by_contact.values():
         valid = [i for i in invitations if campaigns.is_valid(i, now)]
-        if not valid:
-            continue  # revoked or expired: staff decide whether this contact gets a new link
-        invitation = valid[-1]
+        invitation = valid[-1] if valid else invitations[-1]
         agency, contact = invitation.agency, invitation.contact
-        if codes is not None and agency.country_code not in codes:
+        if not concerned(agency, contact):
             continue
-        if wanted is not None and agency.id not in wanted:
-            continue
-        if not contact.is_active or not agency.is_active:
+        if not valid:
+            # Staff decide whether this contact gets a new link (invite), but are told: "0 reminders" alone
+            # hid that the links had expired. A contact who moved is counted under their new agency.
+            if agency.id not in done and not campaigns.has_moved(invitation):
+                outcomes.append(ReminderOutcome(invitation, "link revoked" if invitation.revoked_at is not None
+                                                else "link expired"))
             continue
         if agency.id in done:
             outcomes.append(ReminderOutcome(invitation, "submitted"))
@@ -308,6 +332,13 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
             continue
         campaigns.queue_reminder(invitation, actor=actor, channel=channel)
         outcomes.append(ReminderOutcome(invitation, "reminded"))
+    invited = {(i.contact_id, i.agency_id) for invitations in by_contact.values() for i in invitations}
+    for agency in sorted(campaign.agencies, key=lambda a: (a.country_code or "", a.acronym)):
+        if agency.id in done:
+            continue
+        for contact in agency.contacts:  # added to the agency (or the agency to the campaign) since the invitations
+            if (contact.id, agency.id) not in invited and concerned(agency, contact):
+                outcomes.append(ReminderOutcome(None, "not invited", agency=agency, contact=contact))
     return outcomes
 
 

@@ -209,6 +209,13 @@ def remind(campaign_id: int):
                     n=reminded, soon=too_soon, days=min_days), "success" if reminded else "info")
         else:  # with no interval, or no one reminded lately, there is no "less than 0 days ago" to speak of
             flash(_("%(n)s reminder(s) queued.", n=reminded), "success" if reminded else "info")
+        without_link = [o for o in outcomes if o.without_link]
+        if without_link:  # a reminder would send a dead link, or none: they need an invitation
+            flash(_("%(n)s contact(s) of agencies that have not submitted have no valid link (it expired, was "
+                    "revoked or was never sent) and were not reminded: %(who)s. Invite them from the campaign's "
+                    "page to send them a new link.", n=len(without_link),
+                    who=", ".join(f"{o.contact.email} ({o.agency.acronym})" for o in without_link[:10])
+                    + (" …" if len(without_link) > 10 else "")), "warning")
     from app.core.urls import safe_next
 
     return redirect(safe_next(request.form.get("next")) or url_for(".progress", campaign_id=campaign.id))

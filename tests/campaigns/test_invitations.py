@@ -504,8 +504,9 @@ def test_a_contact_moved_to_another_agency_loses_the_old_agency_and_is_invited_f
     assert f"/invitations/{issued.invitation.id}/resend" not in page
     with pytest.raises(services.CampaignError):
         services.reissue(issued.invitation)
-    assert [o.invitation.agency.acronym for o in remind(open_campaign, min_days=0)
-            if o.invitation.contact_id == contact_id] == []
+    # no reminder for MVD; for AFM, staff are told the contact has no link there yet
+    assert [(o.agency.acronym, o.action) for o in remind(open_campaign, min_days=0)
+            if o.contact.id == contact_id] == [("AFM", "not invited")]
 
     again = [i for i in services.invite(open_campaign, send_email=False) if i.contact.id == contact_id]
     assert [(i.agency.acronym, i.skipped) for i in again] == [("AFM", None)]
@@ -602,3 +603,48 @@ def test_the_outbox_shows_personal_links_without_their_token(client, db_session,
     sign_in(client, make_user("staff").email)
     page = client.get(f"/admin/outbox/{message.id}").get_data(as_text=True)
     assert page.count("/i/…") >= 2 and token not in page
+
+
+def test_reminding_names_the_contacts_without_a_valid_link_instead_of_skipping_them_silently(
+        client, db_session, make_user, make_contact, open_campaign):
+    """AFM's link expired (a deadline long passed), Anna's was revoked, and a contact added to MVD since was never
+    invited: none can be reminded (a reminder would carry no working link), and staff are told who, and to
+    invite them (before: "0 reminder(s) queued", not a word of them). The CLI lists them too."""
+    from app.campaigns import services
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+    from app.mail.models import OutboxMessage
+
+    services.invite(open_campaign)
+    db_session.flush()
+    by_email = {i.contact.email: i for i in db_session.scalars(select(Invitation))}
+    by_email["afm@example.org"].expires_at = utcnow() - timedelta(days=1)
+    by_email["a.smith+ct@example.org"].revoked_at = utcnow()
+    mvd = next(a for a in open_campaign.agencies if a.acronym == "MVD")
+    make_contact(mvd, email="new@example.org", name="New Colleague", locale="en")
+    db_session.commit()
+    sign_in(client, make_user("staff").email)
+    headers = {"Accept-Language": "en"}
+    token = extract_csrf(client.get(f"/campaigns/{open_campaign.id}/progress", headers=headers)
+                         .get_data(as_text=True))
+    page = client.post(f"/campaigns/{open_campaign.id}/remind", data={"csrf_token": token, "min_days": "0"},
+                       headers=headers, follow_redirects=True).get_data(as_text=True)
+    assert "1 reminder(s) queued." in page
+    warning = re.search(r"3 contact\(s\) of agencies that have not submitted have no valid link.*?</", page,
+                        re.S).group(0)
+    for who in ("afm@example.org (AFM)", "a.smith+ct@example.org (MVD)", "new@example.org (MVD)"):
+        assert who in warning
+    assert "ерлан@example.org" not in warning and "Invite them from the campaign" in warning
+    db_session.rollback()
+    assert {m.recipient for m in db_session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "reminder"))} == {"ерлан@example.org"}
+
+    from app.responses.cli import remind as remind_command
+
+    result = client.application.test_cli_runner().invoke(remind_command, [str(open_campaign.id), "--min-days", "0"])
+    assert result.exit_code == 0, result.output
+    lines = set(result.stdout.splitlines())
+    assert {"KZ/AFM\tafm@example.org\tlink expired", "KZ/MVD\ta.smith+ct@example.org\tlink revoked",
+            "KZ/MVD\tnew@example.org\tnot invited"} <= lines
+    assert f"3 contact(s) without a valid link were not reminded: `flask campaigns invite {open_campaign.id}`" \
+           in result.stderr
