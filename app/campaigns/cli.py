@@ -70,7 +70,7 @@ def create(name, names, slug, number, countries, kinds, agencies, opens, deadlin
     translations = _translations(names)
     version = get_version(slug, number)
     if version is None:
-        raise click.ClickException(f"no questionnaire {slug!r}" + (f" version {number}" if number else ""))
+        raise click.ClickException(f"no questionnaire {slug!r}" + (f" version {number}" if number is not None else ""))
     chosen = _select_agencies(countries, kinds, agencies)
     follow = _campaign(follow_up_of) if follow_up_of else None
     try:
@@ -92,13 +92,22 @@ def _select_agencies(countries, kinds, pairs) -> list[Agency]:
     active = list(db.session.scalars(select(Agency).where(Agency.is_active.is_(True))))
     chosen: dict[int, Agency] = {}
     if countries or kinds:
-        codes = {c.upper() for c in countries}
+        codes = {c.strip().upper() for c in countries}
+        unknown = codes - {agency.country_code or "-" for agency in active}
+        if unknown:  # a mistyped code made a campaign of no agency without a word
+            raise click.BadParameter(f"no active agency of {', '.join(map(repr, sorted(unknown)))} (see the "
+                                     "Directory page; '-' for regional bodies)", param_hint="--country")
         for agency in active:
             if (not codes or (agency.country_code or "-") in codes) and (not kinds or agency.kind in kinds):
                 chosen[agency.id] = agency
+        if not chosen:
+            raise click.BadParameter(f"no active agency of type {', '.join(sorted(kinds))} in "
+                                     f"{', '.join(sorted(codes)) or 'any country'}", param_hint="--kind")
     for pair in pairs:
         code, _sep, acronym = pair.partition("/")
-        match = [a for a in active if (a.country_code or "-") == code.upper() and a.acronym == acronym]
+        # acronyms match in any case, as the directory import matches them
+        match = [a for a in active if (a.country_code or "-") == code.strip().upper()
+                 and a.acronym.casefold() == acronym.strip().casefold()]
         if not match:
             raise click.BadParameter(f"no active agency {pair!r}", param_hint="--agency")
         chosen[match[0].id] = match[0]

@@ -20,8 +20,17 @@ def interface_language(_ctx, _param, value: str | None) -> str | None:
     return value
 
 
-def output_file(path: str | Path) -> Path:
-    """The file to write, with its folder created when it does not exist yet."""
+#: Extensions that say what a file holds: a name ending in another one than the file written is refused.
+DATA_EXTENSIONS = (".xlsx", ".xls", ".xlsm", ".ods", ".csv", ".tsv", ".yaml", ".yml", ".json")
+
+
+def output_file(path: str | Path, extension: str | None = None) -> Path:
+    """The file to write, with its folder created when it does not exist yet. With `extension` (".xlsx"), a name
+    ending in another of DATA_EXTENSIONS is refused: a workbook named data.csv opens as garbage."""
     path = Path(path)
+    suffix = path.suffix.lower()
+    if extension is not None and suffix in DATA_EXTENSIONS and suffix != extension:
+        raise click.UsageError(f"{path.name}: the file written is {extension[1:].upper()}, not {suffix[1:].upper()}; "
+                               f"name it {path.stem}{extension}")
     path.parent.mkdir(parents=True, exist_ok=True)
     return path

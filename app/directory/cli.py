@@ -29,7 +29,7 @@ directory_cli = AppGroup("directory", help="Partner directory: agencies and cont
               help="The .xlsx file to write.")
 def template(lang: str, with_data: bool, output: str):
     """Write the Excel template for the bulk import of agencies and contacts."""
-    services.template_workbook(lang, with_data=with_data).save(output_file(output))
+    services.template_workbook(lang, with_data=with_data).save(output_file(output, ".xlsx"))
     click.echo(_("written %(path)s", path=output))
 
 

@@ -113,10 +113,10 @@ def export_xlsform_command(slug: str, number: int | None, output: str | None):
 
     version = services.get_version(slug, number)
     if version is None:
-        raise click.ClickException(f"no questionnaire {slug!r}" + (f" version {number}" if number else ""))
+        raise click.ClickException(f"no questionnaire {slug!r}" + (f" version {number}" if number is not None else ""))
     workbook = export_xlsform(services.definition_of(version))
     target = Path(output or f"{slug}-v{version.number}.xlsx")
-    workbook.save(output_file(target))
+    workbook.save(output_file(target, ".xlsx"))
     click.echo(f"written {target}")
 
 

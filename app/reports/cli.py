@@ -28,7 +28,7 @@ def _lang(lang: str | None) -> str:
 
 
 def _output(output: str | None, filename: str) -> Path:
-    return output_file(output or Path(current_app.instance_path) / "reports" / filename)
+    return output_file(output or Path(current_app.instance_path) / "reports" / filename, ".xlsx")
 
 
 def _campaign(campaign_id: int):

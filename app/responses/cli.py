@@ -62,7 +62,7 @@ def workbook(response_id: int, output: str | None, lang: str | None):
     if lang not in definition.languages:
         raise click.ClickException(f"the questionnaire is in {', '.join(definition.languages)}, not in {lang}")
     output = output or f"{response.agency.acronym}-{response.version.questionnaire.slug}-{lang}.xlsx"
-    build_workbook(response, lang=lang).save(output_file(output))
+    build_workbook(response, lang=lang).save(output_file(output, ".xlsx"))
     click.echo(output)
 
 

@@ -74,7 +74,19 @@ def test_cli_refuses_unknown_questionnaire_agency_and_bad_date(app_ctx, make_ver
     assert result.exit_code != 0 and "'russian' is not one of the interface languages (en, ru" in result.output
     result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--open"])
     assert result.exit_code != 0 and "Choose at least one agency" in result.output
+    # a mistyped country, or a country and type that match nothing, made a campaign of no agency
+    result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--country", "KZZ"])
+    assert result.exit_code != 0 and "no active agency of 'KZZ'" in result.output
+    result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--country", "-",
+                                 "--kind", "fiu"])
+    assert result.exit_code != 0 and "no active agency of type fiu in -" in result.output
+    result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--version", "0"])
+    assert result.exit_code != 0 and "no questionnaire 'small-example' version 0" in result.output
     assert runner.invoke(args=["campaigns", "list"]).output.strip() == ""  # nothing half-created
+    # the acronym in any case, as the directory import reads it
+    result = runner.invoke(args=["campaigns", "create", "X", "--questionnaire", "small-example", "--agency",
+                                 "kz/afm"])
+    assert result.exit_code == 0 and result.output.rstrip().endswith("1 agencies")
 
 
 def test_staff_picks_agencies_by_country_and_type_then_saves(client, db_session, make_user, make_version, directory):

@@ -317,3 +317,14 @@ def test_export_xlsform_writes_the_stored_version_into_a_new_folder(app_ctx, tmp
     names = [row[column] for row in survey.iter_rows(min_row=2, values_only=True)]
     first_question = version.definition["sections"][0]["questions"][0]["id"]
     assert first_question in names
+
+
+def test_export_xlsform_names_a_missing_version_and_refuses_a_name_that_is_no_workbook(app_ctx, tmp_path,
+                                                                                       make_version):
+    slug = make_version().questionnaire.slug
+    runner = app_ctx.test_cli_runner()
+    result = runner.invoke(args=["questionnaires", "export-xlsform", slug, "--version", "0"])
+    assert result.exit_code == 1 and f"no questionnaire '{slug}' version 0" in result.output  # said "no questionnaire"
+    result = runner.invoke(args=["questionnaires", "export-xlsform", slug, "-o", str(tmp_path / "form.csv")])
+    assert result.exit_code == 2 and "form.csv: the file written is XLSX, not CSV; name it form.xlsx" in result.output
+    assert not (tmp_path / "form.csv").exists()

@@ -689,3 +689,29 @@ def test_answers_are_read_from_a_server_side_cursor_a_batch_at_a_time(app_ctx, d
     if db.engine.dialect.name == "postgresql":  # a named cursor: the server sends the rows a batch at a time
         assert seen[0][1] == "ServerCursor", seen
     assert peak < 500_000, f"{peak:,} bytes allocated for the first row of 2 MB of answers"
+
+
+def test_the_cli_writes_the_format_the_file_name_says_and_refuses_a_name_that_says_another(app_ctx, raw_world,
+                                                                                            tmp_path):
+    """`-o data.csv` wrote a workbook under a .csv name (it opened as garbage); a report or workbook named .csv is
+    refused, naming the extension to use, and nothing is written."""
+    runner = app_ctx.test_cli_runner()
+    campaign = str(raw_world["campaign"])
+    result = runner.invoke(args=["reports", "raw", campaign, "-o", str(tmp_path / "data.csv")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "data.csv").read_bytes().decode("utf-8-sig").startswith("_response_id,")
+    assert (tmp_path / "data-codebook.csv").exists()
+    result = runner.invoke(args=["reports", "raw", campaign, "-o", str(tmp_path / "data.xlsx")])
+    assert result.exit_code == 0 and (tmp_path / "data.xlsx").read_bytes()[:2] == b"PK"
+    for args, message in (
+            (["reports", "raw", campaign, "--format", "xlsx", "-o", str(tmp_path / "x.csv")],
+             "x.csv: the file written is XLSX, not CSV; name it x.xlsx"),
+            (["reports", "raw", campaign, "--format", "csv", "-o", str(tmp_path / "y.xlsx")],
+             "y.xlsx: the file written is CSV, not XLSX; name it y.csv"),
+            (["reports", "country", campaign, "KZ", "-o", str(tmp_path / "z.csv")],
+             "z.csv: the file written is XLSX, not CSV; name it z.xlsx"),
+            (["reports", "region", campaign, "-o", str(tmp_path / "w.json")],
+             "w.json: the file written is XLSX, not JSON; name it w.xlsx")):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 2 and message in result.output, args
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data-codebook.csv", "data.csv", "data.xlsx"]
