@@ -170,9 +170,13 @@ def link(endpoint: str, view_args: dict | None = None, **changes) -> str:
 
 
 def _no_campaign():
+    """No campaign to show. An expert is told why in their terms: no country assigned, or none that an open or
+    closed campaign asks (a colleague's campaign may well be open)."""
     if _wants_json():
         return jsonify({"campaign": None})
-    return render_template("dashboards/no_campaign.html")
+    expert = current_user.role == "expert"
+    countries = sorted(c.name(get_locale_code()) for c in current_user.countries) if expert else []
+    return render_template("dashboards/no_campaign.html", expert=expert, countries=countries)
 
 
 @bp.route("/")

@@ -662,6 +662,21 @@ def test_no_campaign_yet(app_ctx, make_user):
     assert get_json(staff, "/dashboards/progress") == {"campaign": None}
 
 
+def test_an_expert_without_a_campaign_is_told_why_in_their_terms(app_ctx, world, make_user, make_country):
+    """The world's campaign is open: an expert of no country, or of a country it does not ask, was told "No
+    campaign has been opened yet", which is false."""
+    make_country("UZ", en="Uzbekistan", ru="Узбекистан")
+    make_user("expert", email="nobody.expert@example.org")
+    make_user("expert", email="uz.expert@example.org", countries=["UZ"])
+    for email, lang, expected in (
+            ("nobody.expert@example.org", "en", "No country has been assigned to you yet."),
+            ("uz.expert@example.org", "en", "No open or closed campaign asks agencies of your countries (Uzbekistan)"),
+            ("uz.expert@example.org", "ru", "Ни один открытый или закрытый опрос пока не охватывает ведомства "
+                                            "ваших стран (Узбекистан)")):
+        page = client_for(app_ctx, email, lang=lang).get("/dashboards/region").get_data(as_text=True)
+        assert expected in page and "No campaign has been opened yet" not in page, (email, lang)
+
+
 def test_country_profile_and_regional_view_offer_the_excel_reports(app_ctx, world):
     import io
     import re
