@@ -57,7 +57,7 @@ from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, SPECIAL, AnswerError
 from app.questionnaires.services import definition_of
 from app.reports.cells import EXCEL_CELL_LIMIT, FORMULA_PREFIXES, cell_text, excel_text, has_formulas, read_text
-from app.responses.answering import is_editable, message_text, questions_by_id, save_answers
+from app.responses.answering import is_editable, message_text, questions_by_id, review, save_answers
 from app.responses.display import choice_labels, display
 from app.responses.models import Response
 from app.responses.services import ResponseError
@@ -229,6 +229,9 @@ class WorkbookImport:
     #: on the website after the preview. They can change what the workbook's answers do (a question hidden or
     #: shown by skip logic, a limit), so nothing was saved and the up-to-date preview is shown instead.
     others_changed_since_preview: list[str] = field(default_factory=list)
+    #: (question label, message) of the answers that, with the changes, break their rule (the unit's staff above
+    #: a total the workbook lowers): saved as the web form saves them, flagged, and submission waits for them.
+    flagged: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changed_since_preview(self) -> list[WorkbookChange]:
@@ -1379,6 +1382,9 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
                 changed_online_since_download=before.get(qid, (0, None))[0] > read.at_download.get(qid, (0, ""))[0]))
     if outcome.problems:
         outcome.changes = []  # nothing changes until every cell is right
+    elif outcome.changes:  # as the web form flags them once saved: said before the person confirms
+        outcome.flagged = [(tr(question.label, lang, definition.languages[0]), message)
+                           for _number, _section, question, message in review(response, lang=lang).flagged]
     if outcome.problems or outcome.preview_outdated or not apply:
         nested.rollback()
     else:

@@ -646,3 +646,31 @@ def test_the_upload_page_names_a_file_cell_typed_in(two_contacts):
     assert "Not read: files are added and removed on the website" in page
     listed = re.search(r'<ul id="not-imported">(.*?)</ul>', page, re.S).group(1)
     assert "The unit's action plan" in listed and ref(web_book, "plan") in listed
+
+
+def test_the_preview_says_which_answers_the_changes_break_as_the_web_form_flags_them(world, db_session):
+    """The unit's staff (100) may not exceed the total staff: a workbook lowering the total to 50 is saved, as
+    the web form saves it, but the preview says first that the unit's staff must then be corrected (before,
+    it showed a plain change and the flag appeared only after saving)."""
+    answer(world, db_session, staff_total=200, has_ct_unit="yes", ct_unit_staff=100)
+    book = fill(download(world.response, "en"), staff_total=50)
+    preview = import_(world, to_bytes(book), apply=False)
+    assert [(c.question_id, c.old, c.new) for c in preview.changes] == [("staff_total", "200", "50")]
+    assert preview.flagged == [("Staff of the unit", "At least 1 and not more than the total staff")]
+    untouched = import_(world, to_bytes(fill(download(world.response, "en"), staff_total=150)), apply=False)
+    assert untouched.flagged == []  # 100 of 150: nothing broken
+    db_session.rollback()
+    assert stored(db_session, world.response)["staff_total"] == 200  # a preview saves nothing
+
+
+def test_the_upload_page_lists_the_answers_the_changes_break(two_contacts):
+    a = two_contacts.a
+    assert post_section(a, 1, {"q__staff_total": "200"}).status_code == 302
+    assert post_section(a, 2, {"q__has_ct_unit": "yes", "q__ct_unit_staff": "100"}).status_code == 302
+    book = openpyxl.load_workbook(io.BytesIO(a.get("/respondent/workbook.xlsx").data))
+    fill(book, staff_total=50)
+    preview = post_multipart(a, "/respondent/workbook", {"csrf_token": a.csrf, "file": (to_bytes(book), "f.xlsx")})
+    page = html.unescape(preview.get_data(as_text=True))
+    flagged = re.search(r'<div class="flash flash-warning" id="flagged">.*?</div>', page, re.S).group(0)
+    assert "must be corrected before the questionnaire can be submitted" in flagged
+    assert "<li>Staff of the unit: At least 1 and not more than the total staff</li>" in flagged
