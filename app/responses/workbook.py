@@ -1215,16 +1215,24 @@ def _split_choices(vocabulary: _Vocabulary, question, text: str) -> list[str]:
         raise _TooManyPieces(count, limit)
     items: list[str] = []
     for chunk in text.split("\n"):
-        pieces = chunk.split(";")
-        start = 0
-        while start < len(pieces):
-            for end in range(min(len(pieces), start + window), start, -1):
-                candidate = ";".join(pieces[start:end]).strip()
-                if end == start + 1 or vocabulary.choice(question, candidate) is not None:
-                    if candidate:
-                        items.append(candidate)
-                    start = end
-                    break
+        items.extend(_known_runs(vocabulary, question, chunk, ";", window))
+    return items
+
+
+def _known_runs(vocabulary: _Vocabulary, question, text: str, separator: str, window: int) -> list[str]:
+    """`text` split at `separator`, each piece joined to the next ones while together they are a known text
+    (the longest such run of at most `window` pieces), so that a label holding the separator stays whole."""
+    pieces = text.split(separator)
+    items: list[str] = []
+    start = 0
+    while start < len(pieces):
+        for end in range(min(len(pieces), start + window), start, -1):
+            candidate = separator.join(pieces[start:end]).strip()
+            if end == start + 1 or vocabulary.choice(question, candidate) is not None:
+                if candidate:
+                    items.append(candidate)
+                start = end
+                break
     return items
 
 
@@ -1240,8 +1248,9 @@ def _raw(vocabulary: _Vocabulary, question, value, ref: str, unknown: list):
         codes = []
         for item in _split_choices(vocabulary, question, text):
             code = vocabulary.choice(question, item)
-            if code is None and "," in item:
-                pieces = [vocabulary.choice(question, p) for p in item.split(",") if p.strip()]
+            if code is None and "," in item:  # separated by commas (the instructions ask for ";")
+                window = max((key.count(",") for key in vocabulary.index(question)), default=0) + 1
+                pieces = [vocabulary.choice(question, p) for p in _known_runs(vocabulary, question, item, ",", window)]
                 if pieces and all(pieces):
                     codes.extend(pieces)
                     continue

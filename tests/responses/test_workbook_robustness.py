@@ -181,6 +181,24 @@ def test_labels_with_semicolons_stay_whole(world, db_session):
     assert stored(db_session, other.response) == {"training_topics": ["financing", "digital", "rights", "other"]}
 
 
+def test_labels_with_commas_stay_whole_when_the_answers_are_separated_by_commas(world, db_session):
+    """The instructions ask for ";", but commas are understood too: a label that itself holds commas stays one
+    answer there as well (the whole cell was quoted back as one unknown answer)."""
+    other = world.using({"{en: Human rights, ru: Права человека}":
+                         "{en: 'Human rights (fair trial, privacy)', ru: 'Права человека (суд, частная жизнь)'}"})
+    book = fill(download(other.response, "en"),
+                training_topics="Human rights (fair trial, privacy), Digital evidence, financing")
+    outcome = import_(other, to_bytes(book), apply=True)
+    assert outcome.problems == []
+    db_session.commit()
+    assert stored(db_session, other.response) == {"training_topics": ["financing", "digital", "rights"]}
+    book = fill(download(other.response, "ru"), training_topics="Права человека (суд, частная жизнь), Нечто")
+    outcome = import_(other, to_bytes(book), apply=True)  # one unknown: the whole cell is named, as before
+    assert [p.message for p in outcome.problems] == [
+        "“Права человека (суд, частная жизнь), Нечто” is not one of the allowed answers (see the column "
+        "“Allowed answers”)."]
+
+
 # --- 3. a colleague's answer changed between the preview and the confirmation --------------------------
 
 
