@@ -1372,9 +1372,15 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
             if not cell.unknown and not rows:
                 outcome.problems.append(Problem(result.errors[qid], sheet=cell.sheet, cell=cell.cell))
             for ref, text in cell.unknown:  # each unknown text (a matrix has one cell per row): all at once
-                outcome.problems.append(Problem(
-                    _("“%(value)s” is not one of the allowed answers (see the column “%(column)s”).",
-                      value=text, column=_("Allowed answers")), sheet=ref.rsplit("!", 1)[0], cell=ref))
+                if question.type in LIST_TYPES:  # their column says only "choose from the drop-down list"
+                    message = _("“%(value)s” is not one of the allowed answers: choose one from the cell's "
+                                "drop-down list.", value=text)
+                else:  # the column lists them, under its heading in the workbook's language
+                    with force_locale(_ui_locale(read.meta.get("lang", ""))):
+                        column = _("Allowed answers")
+                    message = _("“%(value)s” is not one of the allowed answers (see the column “%(column)s”).",
+                                value=text, column=column)
+                outcome.problems.append(Problem(message, sheet=ref.rsplit("!", 1)[0], cell=ref))
         elif qid in result.conflicts:  # changed since the preview (save_answers compared the versions)
             conflict = result.conflicts[qid]
             outcome.versions[qid] = conflict.version

@@ -415,12 +415,13 @@ def test_bad_values_are_reported_by_cell_and_nothing_is_stored(world, db_session
         ref(book, "staff_total"): "The number must be at least 1.",
         ref(book, "budget"): "The number must be at least 0.",
         ref(book, "answered_on"): "The date must not be before 2020-01-01.",
-        ref(book, "region"): "“Atlantis” is not one of the allowed answers (see the column “Allowed answers”).",
+        ref(book, "region"): "“Atlantis” is not one of the allowed answers: choose one from the cell's drop-down "
+                             "list.",
         ref(book, "ct_unit_staff"): "At least 1 and not more than the total staff",
         ref(book, "training_topics"): "“Cooking” is not one of the allowed answers (see the column “Allowed "
                                       "answers”).",
-        ref(book, "cooperation/police"): "“Sometimes” is not one of the allowed answers (see the column "
-                                         "“Allowed answers”).",
+        ref(book, "cooperation/police"): "“Sometimes” is not one of the allowed answers: choose one from the "
+                                         "cell's drop-down list.",
         ref(book, "remarks"): "The text is too long: 51 characters, at most 50 allowed.",
     }
     assert {p.sheet for p in outcome.problems} == {PROFILE, UNIT, MORE}
@@ -708,8 +709,8 @@ def test_cli_writes_checks_and_imports_a_workbook(app_ctx, world, db_session, tm
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines == [f"{ref(book, 'staff_total')}: The number must be at least 1.",
-                     f"{ref(book, 'region')}: “Атлантида” is not one of the allowed answers (see the column "
-                     "“Allowed answers”)."]
+                     f"{ref(book, 'region')}: “Атлантида” is not one of the allowed answers: choose one from the "
+                     "cell's drop-down list."]
     assert stored(db_session, world.response) == {}
 
     fill(book, staff_total=250, region="Город Шымкент").save(path)
@@ -812,3 +813,15 @@ def test_typographic_apostrophes_and_quotes_are_read_as_the_plain_ones(world, db
     assert outcome.problems == []
     db_session.commit()
     assert stored(db_session, world.response) == {"budget": "dont_know", "maturity": "dont_know", "staff_total": 10}
+
+
+def test_an_unknown_answer_points_to_the_column_by_its_heading_in_the_workbooks_language(world, db_session):
+    """A workbook downloaded in English, uploaded with the interface in Russian: the message is Russian but names
+    the column as the file heads it ("Allowed answers"), not «Допустимые ответы», which the file does not have."""
+    from app.i18n import force_locale
+
+    book = fill(download(world.response, "en"), training_topics="Cooking", staff_total=300)
+    with force_locale("ru"):
+        outcome = import_(world, to_bytes(book), apply=True, lang="ru")
+    [problem] = outcome.problems
+    assert problem.message == "«Cooking» не является допустимым ответом (см. столбец «Allowed answers»)."

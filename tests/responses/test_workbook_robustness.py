@@ -196,7 +196,7 @@ def test_labels_with_commas_stay_whole_when_the_answers_are_separated_by_commas(
     outcome = import_(other, to_bytes(book), apply=True)  # one unknown: the whole cell is named, as before
     assert [p.message for p in outcome.problems] == [
         "“Права человека (суд, частная жизнь), Нечто” is not one of the allowed answers (see the column "
-        "“Allowed answers”)."]
+        "“Допустимые ответы”)."]  # the column as the Russian workbook heads it
 
 
 # --- 3. a colleague's answer changed between the preview and the confirmation --------------------------
@@ -528,10 +528,10 @@ def test_every_unknown_row_of_a_matrix_is_listed_at_once(world, db_session):
                 staff_total=300)
     outcome = import_(world, to_bytes(book), apply=True)
     assert [(p.cell, p.message) for p in outcome.problems] == [
-        (ref(book, "cooperation/police"), "“Sometimes” is not one of the allowed answers (see the column “Allowed "
-                                          "answers”)."),
-        (ref(book, "cooperation/customs"), "“Rarely” is not one of the allowed answers (see the column “Allowed "
-                                           "answers”).")]
+        (ref(book, "cooperation/police"), "“Sometimes” is not one of the allowed answers: choose one from the cell's "
+                                          "drop-down list."),
+        (ref(book, "cooperation/customs"), "“Rarely” is not one of the allowed answers: choose one from the cell's "
+                                           "drop-down list.")]
 
 
 def test_a_refused_row_of_a_table_is_named_by_its_own_cell(world, db_session):
