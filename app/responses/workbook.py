@@ -1088,6 +1088,10 @@ def _read_answers(book, result: WorkbookRead) -> None:
                 headings_ok = len(row) >= ANSWER_COLUMN and (
                     _norm(_cell_text(row[ID_COLUMN - 1])), _norm(_cell_text(row[ANSWER_COLUMN - 1]))) \
                     in vocabulary.headings
+            if number > row_limit and headings_ok is None:
+                # A sheet of the person's own (figures to copy from): no question heading at the top, and no
+                # question id in as many rows as the questionnaire has (one would have been refused above).
+                break
             if number > row_limit:
                 result.problems.append(Problem(
                     _("This sheet has more than %(limit)d rows, far more than the questionnaire: upload the workbook "

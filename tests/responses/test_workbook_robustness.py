@@ -692,3 +692,18 @@ def test_the_upload_page_lists_the_answers_the_changes_break(two_contacts):
     flagged = re.search(r'<div class="flash flash-warning" id="flagged">.*?</div>', page, re.S).group(0)
     assert "must be corrected before the questionnaire can be submitted" in flagged
     assert "<li>Staff of the unit: At least 1 and not more than the total staff</li>" in flagged
+
+
+def test_a_long_sheet_of_the_persons_own_figures_does_not_refuse_the_workbook(world, db_session):
+    """A working sheet added by hand (5,000 rows of the agency's own figures, no question heading, no question id)
+    is not read, and the answers are: before, the whole workbook was refused as having "more than N rows"."""
+    book = download(world.response, "en")
+    own = book.create_sheet("Данные")
+    own.append(["Region", "Staff"])
+    for number in range(5000):
+        own.append([f"Region {number}", number])
+    fill(book, staff_total=300)
+    outcome = import_(world, to_bytes(book), apply=True)
+    assert outcome.problems == [] and outcome.applied
+    db_session.commit()
+    assert stored(db_session, world.response) == {"staff_total": 300}
