@@ -1706,21 +1706,18 @@ class XLSFormImporter:
                       f"ignored{_in_rows(rows)}")
         self._report_unused_columns(sheet, consumed, "not supported")
         if self.renamed:
-            sample = ", ".join(f"{old or '(none)'} → {new}" for _, old, new in self.renamed[:5])
-            more = f" and {len(self.renamed) - 5} more" if len(self.renamed) > 5 else ""
+            sample = _first_few([f"{old or '(none)'} → {new}" for _, old, new in self.renamed])
             self.note(sheet.name, self.renamed[0][0], "names", f"{len(self.renamed)} name(s) changed into "
-                      f"valid ids (lower case letters, digits, _): {sample}{more}")
+                      f"valid ids (lower case letters, digits, _): {sample}")
         if self.duplicates:
-            sample = ", ".join(f"{old} (row {row}) → {new}" for row, old, new in self.duplicates[:5])
-            more = f" and {len(self.duplicates) - 5} more" if len(self.duplicates) > 5 else ""
+            sample = _first_few([f"{old} (row {row}) → {new}" for row, old, new in self.duplicates])
             self.note(sheet.name, self.duplicates[0][0], "names", f"{len(self.duplicates)} name(s) already used "
-                      f"by an earlier row, each given an id of its own: {sample}{more}; a rule naming one of "
+                      f"by an earlier row, each given an id of its own: {sample}; a rule naming one of "
                       "them is refused, as it cannot tell which is meant")
         unused = [name for name in self.lists if name not in self.used_lists]
         if unused and self.choices is not None:
-            sample = ", ".join(unused[:5]) + (f" and {len(unused) - 5} more" if len(unused) > 5 else "")
             self.note(self.choices.name, self.list_rows[unused[0]], "unused lists",
-                      f"{len(unused)} choice list(s) used by no imported question: {sample}")
+                      f"{len(unused)} choice list(s) used by no imported question: {_first_few(unused)}")
 
     # -- assembly -----------------------------------------------------------------------------------------
 
@@ -1871,6 +1868,12 @@ def _parse_path(path: str) -> tuple:
 
 # ---------------------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _first_few(items: list[str], shown: int = 5) -> str:
+    """"a, b, c, d, e and 3 more": the first `shown` items of a list a note names."""
+    more = f" and {len(items) - shown} more" if len(items) > shown else ""
+    return ", ".join(items[:shown]) + more
 
 
 def _number(text: Any) -> int | float | None:
