@@ -20,6 +20,8 @@ from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime, make_msgid, parseaddr
 
+import idna
+
 
 class _Policy(EmailPolicy):
     """The standard library's SMTP policy, except for a subject that needs RFC 2047 encoding.
@@ -106,9 +108,11 @@ def split_address(address: str) -> tuple[str, str]:
     if len(local) > 1 and local.startswith('"') and local.endswith('"'):
         local = local[1:-1].replace('\\"', '"').replace("\\\\", "\\")
     if not domain.isascii():
+        # IDNA 2008 with UTS 46 mapping, as email-validator checks addresses: Python's "idna" codec is IDNA 2003,
+        # which maps straße.de to strasse.de, another domain, and would deliver a personal link there.
         try:
-            domain = domain.encode("idna").decode("ascii")
-        except UnicodeError as exc:
+            domain = idna.encode(domain, uts46=True, transitional=False).decode("ascii")
+        except (idna.IDNAError, UnicodeError) as exc:
             raise AddressError(f"not a usable e-mail domain: {domain!r}") from exc
     return local, domain
 

@@ -79,6 +79,11 @@ def test_header_injection_is_impossible():
 @pytest.mark.parametrize("address, expected", [
     ("user@example.org", ("user", "example.org")),
     ("user@пример.рф", ("user", "xn--e1afmkfd.xn--p1ai")),
+    # IDNA 2008, as the address was checked: ß and ς are letters of their own, not "ss" and "σ" (IDNA 2003 sent
+    # kontakt@straße.de to strasse.de, another domain), and capitals are mapped to small letters
+    ("kontakt@straße.de", ("kontakt", "xn--strae-oqa.de")),
+    ("user@ΣΟΦΊΑς.gr", ("user", "xn--kxae4bobt.gr")),
+    ("user@Пример.РФ", ("user", "xn--e1afmkfd.xn--p1ai")),
     ("айгуль@example.org", ("айгуль", "example.org")),
     ('"john doe"@example.org', ("john doe", "example.org")),
 ])
