@@ -52,12 +52,16 @@ def abort_with_message(status: int, message: str) -> NoReturn:
     raise exc
 
 
-def render_error(status: int, title: str | None = None, message: str | None = None):
-    """Render the error page (or JSON) for an HTTP status."""
+def render_error(status: int, title: str | None = None, message: str | None = None, code: str | None = None):
+    """Render the error page (or JSON) for an HTTP status; `code` tells a program which refusal it is (the
+    autosave script shows its own text in the page's language for "form_expired")."""
     default_title, default_message = _messages().get(status, (str(status), ""))
     title, message = title or default_title, message or default_message
     if wants_json():
-        return jsonify({"error": {"status": status, "title": title, "message": message}}), status
+        error = {"status": status, "title": title, "message": message}
+        if code:
+            error["code"] = code
+        return jsonify({"error": error}), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
@@ -97,12 +101,14 @@ def register(app: Flask) -> None:
                 _("The form has expired"),
                 _("The security token of the form was missing or out of date, so nothing was saved. You are not "
                   "signed in: sign in again (agency contacts: open your personal link again)."),
+                code="form_expired",
             )
         return render_error(
             400,
             _("The form has expired"),
             _("The security token of the form was missing or out of date, so nothing was saved. You are still "
               "signed in: go back, reload the page and send the form again."),
+            code="form_expired",
         )
 
     @app.errorhandler(HTTPException)

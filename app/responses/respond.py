@@ -54,6 +54,15 @@ from app.responses.services import ResponseError, ensure_response, response_for
 bp = Blueprint("respond", __name__, url_prefix="/respondent")
 
 
+@bp.after_app_request
+def not_kept(response):
+    """The respondent's pages (/respondent and below) are never kept by the browser: shown again by Back they
+    would carry the answers' versions of before the page's own saves (and a save from them be taken for someone
+    else's change), and on a shared computer they would show the agency's answers after the session ended."""
+    if request.path == "/respondent" or request.path.startswith("/respondent/"):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
 
 @dataclass
 class Scope:

@@ -531,3 +531,95 @@ def test_two_quick_changes_on_a_slow_connection_are_no_conflict_with_oneself(pag
     assert saves == [200, 200]
     assert page.locator(".conflict").count() == 0
     assert stored(live_app)["has_unit"] == "no"
+
+
+def _slow(page, latency: int = 800):
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": latency, "downloadThroughput": -1,
+                                                    "uploadThroughput": -1})
+
+
+def test_a_save_that_failed_offline_is_sent_when_the_connection_is_back(page, live_app, live_server):
+    """A choice made while the connection is down failed to save; it was never sent again, and the next save of
+    another question made the page say "Saved" while it was lost. It is kept and sent when the connection comes
+    back, and the page says "Saved" only once nothing is left unsaved."""
+    (link,) = make_campaign(live_app, live_server)
+    open_section_and_autosave(page, link, live_server)
+    page.context.set_offline(True)
+    page.check("input[name='q__has_unit'][value='yes']")
+    page.wait_for_function("() => document.getElementById('save-status').className.includes('error')")
+    assert "has_unit" not in stored(live_app)
+    with saving(page, "has_unit"):
+        page.context.set_offline(False)  # the browser's "online" event
+    wait_saved(page)
+    assert stored(live_app)["has_unit"] == "yes"
+
+
+def test_a_failed_save_does_not_let_a_later_one_say_saved(page, live_app, live_server):
+    (link,) = make_campaign(live_app, live_server)
+    open_section_and_autosave(page, link, live_server)
+    page.route("**/respondent/autosave", lambda route: route.fulfill(status=502, body="Bad gateway"))
+    page.check("input[name='q__has_unit'][value='yes']")
+    page.wait_for_function("() => document.getElementById('save-status').className.includes('error')")
+    page.unroute("**/respondent/autosave")
+    # the failed one is sent again after the next save that works
+    with saving(page, "has_unit"), saving(page, "staff_total"):
+        page.fill("#q__staff_total", "20")
+        page.locator("#q__staff_total").blur()
+    wait_saved(page)
+    assert {k: v for k, v in stored(live_app).items() if k in ("staff_total", "has_unit")} == {
+        "staff_total": 20, "has_unit": "yes"}
+
+
+def test_next_while_a_background_save_is_on_its_way_waits_for_it(page, live_app, live_server):
+    """On a slow connection, "Next" pressed while the background save of the same answer was on its way sent the
+    page with the version before that save, and the person's own save was refused as someone else's change."""
+    (link,) = make_campaign(live_app, live_server)
+    open_section_and_autosave(page, link, live_server)
+    _slow(page)
+    with page.expect_request(lambda r: r.url.endswith("/respondent/autosave")):
+        page.fill("#q__staff_total", "30")
+        page.locator("#q__staff_total").blur()
+    page.fill("#q__staff_total", "31")  # typed while that save is on its way
+    page.check("input[name='q__has_unit'][value='no']")
+    page.get_by_role("button", name="Next").click()
+    page.wait_for_url("**/respondent/sections/2", timeout=15000)
+    assert "someone else changed this answer" not in page.content()
+    assert stored(live_app)["staff_total"] == 31
+
+
+def test_switching_the_language_while_a_save_is_on_its_way_keeps_the_newest_text(page, live_app, live_server):
+    (link,) = make_campaign(live_app, live_server)
+    open_section_and_autosave(page, link, live_server)
+    _slow(page)
+    with page.expect_request(lambda r: r.url.endswith("/respondent/autosave")):
+        page.fill("#q__staff_total", "40")
+        page.locator("#q__staff_total").blur()
+    page.fill("#q__staff_total", "41")
+    page.locator(".language-menu button[value=ru]").click()
+    page.wait_for_function("() => document.documentElement.lang === 'ru'", timeout=15000)
+    assert page.input_value("#q__staff_total") == "41"
+    assert stored(live_app)["staff_total"] == 41
+
+
+def test_a_message_shown_with_the_page_goes_once_the_answer_is_saved(page, live_app, live_server):
+    """A value refused by Save comes back with its message, aria-invalid and a line in the summary; correcting it
+    in the background left all three on the page beside "Saved"."""
+    (link,) = make_campaign(live_app, live_server)
+    open_section_and_autosave(page, link, live_server)
+    page.route("**/respondent/autosave", lambda route: route.abort())  # the page's Save, not the background
+    page.fill("#q__staff_total", "abc")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_load_state()
+    page.unroute("**/respondent/autosave")
+    assert page.locator("#error-staff_total").count() == 1
+    assert page.get_attribute("#q__staff_total", "aria-invalid") == "true"
+    with saving(page, "staff_total"):
+        page.fill("#q__staff_total", "15")
+        page.locator("#q__staff_total").blur()
+    wait_saved(page)
+    assert page.locator("#error-staff_total").count() == 0
+    assert page.get_attribute("#q__staff_total", "aria-invalid") is None
+    assert page.locator("#error-summary").count() == 0
+    assert stored(live_app)["staff_total"] == 15

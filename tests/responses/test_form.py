@@ -276,6 +276,17 @@ def autosave(client, question: str, fields: dict, base: int = 0):
                        headers={"X-CSRFToken": client.csrf})
 
 
+def test_respondent_pages_are_not_kept_and_an_expired_form_says_which_refusal_it_is(first):
+    """Shown again by Back from the browser's cache, a section carried the versions of before its own saves (a
+    save from it was taken for someone else's change); the background save tells a refused form token by its
+    code, so that the page says so in its own language."""
+    for path in ("/respondent", "/respondent/sections/1", "/respondent/review"):
+        assert first.get(path).headers["Cache-Control"] == "no-store", path
+    refused = first.post("/respondent/autosave", json={"question": "agency_name", "fields": {}, "base_version": 0},
+                         headers={"X-CSRFToken": "stale", "Accept": "application/json"})
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "form_expired"
+
+
 def test_autosave_saves_refuses_and_detects_conflicts(first, second, db_session):
     response = autosave(first, "agency_name", {"q__agency_name": ["MVD"]})
     assert response.status_code == 200 and response.json["version"] == 1 and response.json["saved_at"]

@@ -35,6 +35,24 @@
     return data;
   }
 
+  /* The question's message is gone once its answer is saved: the one written by this script, and the one the
+     server rendered with the page (a value refused on Save, "answer this question before you submit"), with
+     the field's aria-invalid and its line in the summary at the top of the page. */
+  function clearError(box) {
+    var qid = box.getAttribute("data-question");
+    var el = document.getElementById("error-" + qid);
+    if (el) { el.remove(); }
+    box.classList.remove("has-error");
+    var fields = box.querySelectorAll("[aria-invalid]");
+    for (var i = 0; i < fields.length; i++) { fields[i].removeAttribute("aria-invalid"); }
+    var summary = document.getElementById("error-summary");
+    var link = summary && summary.querySelector("a[href='#question-" + qid + "']");
+    if (link && link.closest("li")) {
+      link.closest("li").remove();
+      if (!summary.querySelector("li")) { summary.remove(); }
+    }
+  }
+
   function setError(box, message) {
     var id = "error-" + box.getAttribute("data-question");
     var el = document.getElementById(id);
@@ -101,14 +119,41 @@
   // One save of a question at a time: a change made while its previous save is on its way is sent once that
   // save has answered, from the version it gave; sent at once, it would carry the version before that save and
   // be refused as someone else's change (a slow connection, two clicks in a row).
+  // (Also when the page is being left: sent at once, with the version before the save on its way, it would be
+  // refused as someone else's change; the page asks before it is left while a save is on its way.)
   var inFlight = {};
   var again = {};
+  // Questions whose save failed (no connection, a server error): kept, retried when the connection is back
+  // (after any save that worked, on the browser's "online" event, or every 15 seconds), and the page never says
+  // "Saved" nor lets itself be left without asking while any is left.
+  var unsaved = {};
+  var retryTimer = null;
+
+  function anyUnsaved() {
+    for (var qid in unsaved) { if (Object.prototype.hasOwnProperty.call(unsaved, qid)) { return true; } }
+    return false;
+  }
+
+  function retryUnsaved() {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    for (var qid in unsaved) {
+      if (Object.prototype.hasOwnProperty.call(unsaved, qid) && !inFlight[qid] && !timers[qid]) { save(unsaved[qid]); }
+    }
+  }
+
+  function failed(qid, box, message) {
+    unsaved[qid] = box;
+    if (!retryTimer) { retryTimer = setTimeout(retryUnsaved, 15000); }
+    say(message || texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+  }
+  window.addEventListener("online", retryUnsaved);
 
   function save(box, keepalive) {
     var qid = box.getAttribute("data-question");
     clearTimeout(timers[qid]);
     delete timers[qid];
-    if (inFlight[qid] && !keepalive) {
+    if (inFlight[qid]) {
       again[qid] = box;
       return null;
     }
@@ -128,8 +173,9 @@
       pending -= 1;
       var data = result.data || {};
       if (result.status === 200 && data.version === undefined) {  // not our answer: some other page
-        say(texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+        failed(qid, box);
       } else if (result.status === 200) {
+        delete unsaved[qid];
         box.setAttribute("data-version", data.version);
         // The page's hidden version and fingerprint of this answer follow the autosave: a whole-page save
         // (Save, Next, a file chosen) then starts from it, instead of taking one's own autosave for someone
@@ -138,7 +184,7 @@
         if (version) { version.value = data.version; }
         var original = document.querySelector("input[name='o__" + qid + "']");
         if (original && data.digest !== undefined) { original.value = data.digest; }
-        setError(box, null);
+        clearError(box);
         if (data.flags) {
           for (var other in data.flags) {
             if (Object.prototype.hasOwnProperty.call(data.flags, other)) { setFlag(other, data.flags[other]); }
@@ -154,7 +200,12 @@
         if (data.progress && document.getElementById("progress-value")) {
           document.getElementById("progress-value").textContent = data.progress;
         }
-        say((texts.saved_at || "Saved at %s").replace("%s", data.saved_at), "ok");
+        if (anyUnsaved()) {  // the connection works again: the saves that failed go now
+          say(texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+          setTimeout(retryUnsaved, 0);
+        } else {
+          say((texts.saved_at || "Saved at %s").replace("%s", data.saved_at), "ok");
+        }
       } else if (result.status === 409) {
         showConflict(box, data.conflict || {});
       } else if (result.status === 401) {
@@ -162,12 +213,17 @@
       } else if (result.status === 422) {
         setError(box, data.error || "");
         say(texts.not_saved || "Not saved: see the message beside the question", "error");
+      } else if (result.status === 400 && data.error && data.error.code === "form_expired") {
+        // the form's token: the session ended (or another agency's link replaced it) since the page was opened
+        say(texts.signed_out || "Not saved: your session has ended. Your text is still on the page.", "error");
+      } else if (result.status === 400) {
+        say((data.error && data.error.message) || texts.failed, "error");
       } else {
-        say((data.error && data.error.message) || texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+        failed(qid, box);
       }
     }).catch(function () {
       pending -= 1;
-      say(texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+      failed(qid, box);
     }).then(function () {
       delete inFlight[qid];
       var next = again[qid];
@@ -197,8 +253,58 @@
     }
   }
   window.addEventListener("pagehide", flush);
+
+  function busy() {
+    return pending > 0 || Object.keys(timers).length > 0 || Object.keys(again).length > 0;
+  }
+
+  // Calls `then` once no save is on its way or waiting (at most 15 seconds later).
+  function whenIdle(then) {
+    var waited = 0;
+    (function check() {
+      if (!busy() || waited >= 15000) { then(); return; }
+      waited += 100;
+      setTimeout(check, 100);
+    })();
+  }
+
+  var leaving = false;
   var languageMenu = document.querySelector(".language-menu");
-  if (languageMenu) { languageMenu.addEventListener("submit", flush); }
+  if (languageMenu) {
+    languageMenu.addEventListener("submit", function (e) {
+      if (leaving) { return; }
+      for (var qid in timers) {  // what waits for its timer goes now
+        if (Object.prototype.hasOwnProperty.call(timers, qid) && boxes[qid]) { save(boxes[qid]); }
+      }
+      if (!busy()) { leaving = true; return; }
+      e.preventDefault();  // the newest text would be lost (or refused) if the page were left now
+      var submitter = e.submitter || null;  // the language's button: its value is the choice
+      whenIdle(function () {
+        leaving = true;
+        if (languageMenu.requestSubmit) { languageMenu.requestSubmit(submitter); } else { languageMenu.submit(); }
+      });
+    });
+  }
+
+  // Save, Next or Previous: the whole page is sent with the versions of its answers. A background save still
+  // on its way would change a version after the page took it, and the page's own save would be refused as
+  // someone else's change: it is sent once they have answered. The changes waiting for their timer go with the
+  // page itself.
+  form.addEventListener("submit", function (e) {
+    if (leaving) { return; }
+    for (var qid in timers) {
+      if (Object.prototype.hasOwnProperty.call(timers, qid)) { clearTimeout(timers[qid]); }
+    }
+    timers = {};
+    again = {};
+    if (pending === 0) { leaving = true; return; }
+    e.preventDefault();
+    var submitter = e.submitter || null;
+    whenIdle(function () {
+      leaving = true;
+      if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+    });
+  });
 
   form.addEventListener("change", function (e) {
     if (e.target.type === "file" && e.target.files && e.target.files.length) {
@@ -224,7 +330,7 @@
     if (box && (e.target.tagName === "TEXTAREA" || e.target.type === "text")) { schedule(box, 1200); }
   });
   window.addEventListener("beforeunload", function (e) {
-    if (pending > 0) { e.preventDefault(); e.returnValue = ""; }
+    if (!leaving && (pending > 0 || anyUnsaved())) { e.preventDefault(); e.returnValue = ""; }
   });
   window.NAAutosave = { save: save };
 })();
