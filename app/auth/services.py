@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import ROLES, User
 from app.auth.passwords import MIN_LENGTH, hash_password, verify_password
@@ -81,8 +82,11 @@ def create_user(
     user = User(email=email, role=role, name=name.strip(), locale=locale or None, is_active=True)
     user.password_hash = hash_password(password) if password else None
     user.countries = countries_by_codes(country_codes) if role == "expert" else []
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:  # the same address created meanwhile (the form sent twice at once)
+        raise AccountError(_("A user with e-mail %(email)s already exists.", email=email)) from None
     audit.record("user.created", actor=actor, object_type="user", object_id=user.id,
                  new={"email": email, "role": role, "countries": user.country_codes}, channel=channel)
     return user

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, has_request_context, request, url_for
 from sqlalchemy import Select, false, func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.campaigns.models import CAMPAIGN_STATUSES, Campaign, Invitation, campaign_agencies
@@ -714,8 +715,16 @@ def respondent_for(contact: Contact) -> User:
     if user is None:
         user = User(email=contact.email, role="respondent", name=contact.name, locale=contact.locale,
                     is_active=True, password_hash=None)
-        db.session.add(user)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+        except IntegrityError:
+            # The link opened twice at once (a double click, a mail scanner fetching it as the person clicks):
+            # the other request created the account first. It is theirs to share, as a second opening would.
+            user = db.session.scalar(select(User).where(User.email == contact.email))
+            if user is None:
+                raise
+            return respondent_for(contact)
         audit.record("user.created", object_type="user", object_id=user.id, channel="link",
                      new={"email": user.email, "role": "respondent", "contact": contact.id})
     contact.user_id = user.id

@@ -166,6 +166,24 @@ def test_refused_user_form_keeps_what_was_typed(client, make_user):
     assert "already exists" in body and 'value="Typed Name Кириллица"' in body
 
 
+def test_the_new_user_form_sent_twice_at_once_is_refused_not_a_server_error(client, make_user, monkeypatch):
+    """Both requests found no account with the address and both inserted one: the second failed on the unique
+    address with a 500. Here the first request's account is committed after this one looked."""
+    from app.auth import services
+
+    admin = make_user("admin")
+    sign_in(client, admin.email)
+    token = extract_csrf(client.get("/admin/users/new").get_data(as_text=True))
+    make_user("staff", email="twice@example.org")
+    monkeypatch.setattr(services, "get_by_email", lambda email: None)  # it looked before that commit
+    response = client.post("/admin/users/new", data={
+        "email": "twice@example.org", "name": "Typed", "role": "staff", "locale": "", "password": "",
+        "csrf_token": token}, headers={"Accept-Language": "en"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "A user with e-mail twice@example.org already exists." in body
+    assert 'value="Typed"' in body
+
+
 def test_user_form_refuses_accounts_that_would_not_work_as_meant(client, make_user, make_country, db_session):
     """Countries ticked for a non-expert are refused (not dropped); respondents are not created here (their
     accounts come from the directory's contacts); an expert without a country is created with a warning; an

@@ -648,3 +648,29 @@ def test_reminding_names_the_contacts_without_a_valid_link_instead_of_skipping_t
             "KZ/MVD\tnew@example.org\tnot invited"} <= lines
     assert f"3 contact(s) without a valid link were not reminded: `flask campaigns invite {open_campaign.id}`" \
            in result.stderr
+
+
+def test_a_link_opened_twice_at_once_signs_in_both_times(client, db_session, open_campaign, monkeypatch):
+    """A mail scanner fetching the link as the person clicks it (or a double click): both requests found no
+    account and both created one; the second failed on the unique address with a server error. Here the other
+    request has just committed the account when this one looks: it signs in with it."""
+    from app.auth.models import User
+    from app.campaigns import services
+
+    issued = _issue(db_session, open_campaign, "ерлан@example.org")
+    db_session.add(User(email="ерлан@example.org", role="respondent", name="Created by the other request",
+                        locale="ru", is_active=True))
+    db_session.commit()
+    looked = []
+    real = services._existing_account
+
+    def not_yet(contact):  # the first look happens before the other request commits
+        looked.append(contact.email)
+        return None if len(looked) == 1 else real(contact)
+
+    monkeypatch.setattr(services, "_existing_account", not_yet)
+    response = client.get(_path(issued.link))
+    assert response.status_code == 302 and response.headers["Location"].endswith("/respondent")
+    assert "Министерство внутренних дел" in client.get("/respondent").get_data(as_text=True)
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(User).where(User.email == "ерлан@example.org")) == 1
