@@ -113,11 +113,28 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             f"TIMEZONE={config['BABEL_DEFAULT_TIMEZONE']!r} is not a time zone name of the IANA database, such as "
             "UTC, Asia/Almaty or Europe/Brussels"
         )
+    _check_mail_addresses(config)
     if config["DEFAULT_LOCALE"] not in config["LOCALES"]:
         raise ConfigError(
             f"DEFAULT_LOCALE={config['DEFAULT_LOCALE']!r} is not one of LOCALES={','.join(config['LOCALES'])}"
         )
     return config
+
+
+def _check_mail_addresses(config: dict) -> None:
+    """The sender and Reply-To of every e-mail: mistyped, each message would fail to send for a reason that reads
+    like a wrong recipient, and be marked failed for good."""
+    from app.mail.smtp import AddressError, header_address
+
+    for key in ("MAIL_DEFAULT_SENDER", "MAIL_REPLY_TO"):
+        value = config.get(key) or ""
+        if not value and key == "MAIL_REPLY_TO":
+            continue  # none: replies go to the sender
+        try:
+            header_address(value)
+        except AddressError:
+            raise ConfigError(f"{key}={value!r} is not an e-mail address, nor \"Name <address>\", e.g. "
+                              f"{key}='Needs Assessment <assessment@example.org>'") from None
 
 
 def _check_database_url(url: str) -> None:

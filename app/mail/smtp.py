@@ -121,8 +121,8 @@ def _one_line(text: str) -> str:
     return " ".join((text or "").split())
 
 
-def _address(text: str) -> Address:
-    """An Address header value of "address" or "Name <address>"."""
+def header_address(text: str) -> Address:
+    """An Address header value of "address" or "Name <address>" (AddressError when it is neither)."""
     name, address = parseaddr(text)
     local, domain = split_address(address or text)
     return Address(display_name=_one_line(name), username=local, domain=domain)
@@ -135,14 +135,14 @@ def build_email(message: Outgoing, sender: str, *, now: datetime,
     `sender` (MAIL_DEFAULT_SENDER) and `reply_to` are an address or "Name <address>"; `now` (timezone-aware)
     is the Date. Raises AddressError for an address that cannot be used.
     """
-    from_address = _address(sender)
+    from_address = header_address(sender)
     local, domain = split_address(message.recipient)
     to_address = Address(display_name=_one_line(message.recipient_name), username=local, domain=domain)
     email = EmailMessage(policy=POLICY)
     email["From"] = from_address
     email["To"] = to_address
     if reply_to:
-        email["Reply-To"] = _address(reply_to)
+        email["Reply-To"] = header_address(reply_to)
     email["Subject"] = _one_line(message.subject)
     email["Date"] = format_datetime(now)
     email["Message-ID"] = make_msgid(idstring=f"outbox.{message.id}", domain=from_address.domain)

@@ -101,3 +101,18 @@ def test_production_needs_the_public_address_for_links(tmp_path, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     with pytest.raises(ConfigError, match="BASE_URL is not set"):
         load_config(str(tmp_path))
+
+
+@pytest.mark.parametrize(("key", "value"), [("MAIL_DEFAULT_SENDER", "Needs Assessment"),
+                                            ("MAIL_REPLY_TO", "team at example.org")])
+def test_a_mistyped_sender_or_reply_to_stops_the_app_at_start(tmp_path, monkeypatch, key, value):
+    """Mistyped, every queued e-mail was marked failed for good at its first attempt, with an error that read
+    like a wrong recipient address, while `flask outbox send` exited 0."""
+    from app.config import ConfigError, load_config
+
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError, match=f"{key}='{value}' is not an e-mail address"):
+        load_config(str(tmp_path))
+    monkeypatch.setenv(key, "Needs Assessment <assessment@пример.рф>")
+    assert load_config(str(tmp_path))[key] == "Needs Assessment <assessment@пример.рф>"
