@@ -119,7 +119,10 @@ def create_user():
     # Respondents' accounts come from their agency's contacts (the directory) when they open their link.
     form.role.choices = [choice for choice in form.role.choices if choice.value != "respondent"]
     if form.validate_on_submit():
-        password = form.password.data or generate_password()
+        # Only spaces count as left empty, as the field's own check reads them (kept, they made a password no
+        # sign-in form accepts: it refuses a blank password)
+        typed = form.password.data if (form.password.data or "").strip() else ""
+        password = typed or generate_password()
         try:
             user = services.create_user(
                 form.email.data, form.role.data, name=form.name.data or "", password=password,
@@ -130,7 +133,7 @@ def create_user():
         else:
             user.is_active = form.is_active.data
             db.session.commit()
-            if not form.password.data:
+            if not typed:
                 flash(_("Account created. Its password is %(password)s — pass it on safely; it is not shown "
                         "again.", password=password), "success")
             else:

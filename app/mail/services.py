@@ -128,6 +128,10 @@ class SendReport:
         text = _("Sent: %(sent)d. To be retried later: %(queued)d. Failed: %(failed)d. Bounced: %(bounced)d.",
                  sent=self.count("sent"), queued=self.count("queued"), failed=self.count("failed"),
                  bounced=self.count("bounced"))
+        withdrawn = self.count("withdrawn")
+        if withdrawn:  # no longer wanted when their turn came (a link revoked, an agency that submitted...)
+            text += " " + _("Withdrawn, no longer wanted: %(withdrawn)d (the outbox gives each one's reason).",
+                            withdrawn=withdrawn)
         if self.connection_error:
             text += " " + _("The mail server could not be reached: %(error)s", error=self.connection_error)
         return text

@@ -166,6 +166,22 @@ def test_refused_user_form_keeps_what_was_typed(client, make_user):
     assert "already exists" in body and 'value="Typed Name Кириллица"' in body
 
 
+def test_a_password_of_only_spaces_is_taken_as_left_empty_and_one_is_generated(client, make_user):
+    """"Account created" with a password of ten spaces, which no sign-in form accepts (it refuses a blank one):
+    the account could never be used."""
+    admin = make_user("admin")
+    sign_in(client, admin.email)
+    token = extract_csrf(client.get("/admin/users/new").get_data(as_text=True))
+    body = client.post("/admin/users/new", data={
+        "email": "spaces@example.org", "name": "Spaces", "role": "staff", "locale": "", "password": " " * 10,
+        "is_active": "y", "csrf_token": token}, headers={"Accept-Language": "en"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "Its password is" in body
+    password = body.split("Its password is ")[1].split(" ")[0]
+    client.post("/sign-out", data={"csrf_token": extract_csrf(body)})
+    assert sign_in(client, "spaces@example.org", password).status_code == 302
+
+
 def test_the_new_user_form_sent_twice_at_once_is_refused_not_a_server_error(client, make_user, monkeypatch):
     """Both requests found no account with the address and both inserted one: the second failed on the unique
     address with a 500. Here the first request's account is committed after this one looked."""

@@ -404,6 +404,8 @@ def test_a_queued_email_whose_link_stopped_working_is_withdrawn_not_sent(app_ctx
         "afm@example.org reminder": ("withdrawn", "Not sent: the agency has submitted its answers.")}
     assert [r.rcpt_tos for r in smtp_server.received] == [["afm@example.org"]]
     assert sorted(r.status for r in report.results) == ["sent", "withdrawn", "withdrawn", "withdrawn"]
+    assert report.summary() == ("Sent: 1. To be retried later: 0. Failed: 0. Bounced: 0. Withdrawn, no longer "
+                                "wanted: 3 (the outbox gives each one's reason).")  # they were left out of it
     with force_locale("ru"):
         assert error_text("Not sent: its link was revoked.") != "Not sent: its link was revoked."
     withdrawn = db_session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "revoked@example.org"))
