@@ -635,8 +635,14 @@ def queue_reminder(invitation: Invitation, *, actor=None, channel: str = "web") 
     issued = _issue(invitation.campaign, invitation.agency, invitation.contact, actor=actor, send_email=False,
                     channel=channel)
     new = issued.invitation
+    from app.responses.models import Response
+
+    context = _mail_context(new, issued.link)
+    # Answers returned for clarification have been received: the reminder asks for the replies instead
+    context["returned"] = db.session.scalar(select(Response.status).where(
+        Response.campaign_id == new.campaign_id, Response.agency_id == new.agency_id)) == "returned"
     message = mail.queue("reminder", to=new.contact.email, to_name=new.contact.name, locale=new.contact.locale,
-                         template="reminder", context=_mail_context(new, issued.link), actor=actor)
+                         template="reminder", context=context, actor=actor)
     new.message_id = message.id
     mail.send_soon(message)
     # counted over all the contact's links (this one among them): a link resent by hand or for a clarification

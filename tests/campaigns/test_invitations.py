@@ -674,3 +674,28 @@ def test_a_link_opened_twice_at_once_signs_in_both_times(client, db_session, ope
     assert "Министерство внутренних дел" in client.get("/respondent").get_data(as_text=True)
     db_session.expire_all()
     assert db_session.scalar(select(func.count()).select_from(User).where(User.email == "ерлан@example.org")) == 1
+
+
+def test_a_reminder_to_an_agency_whose_answers_were_returned_asks_for_the_replies(db_session, open_campaign):
+    """MVD's answers were received and returned for clarification: its reminder said they had never arrived."""
+    from app.campaigns import services
+    from app.campaigns.models import Invitation
+    from app.core.models import utcnow
+    from app.mail.models import OutboxMessage
+    from app.responses.services import ensure_response, remind
+
+    services.invite(open_campaign)
+    for invitation in db_session.scalars(select(Invitation)):
+        invitation.created_at = utcnow() - timedelta(days=30)
+    mvd = next(a for a in open_campaign.agencies if a.acronym == "MVD")
+    ensure_response(open_campaign, mvd).status = "returned"
+    remind(open_campaign, min_days=7)
+    db_session.commit()
+    reminders = {m.recipient: m for m in db_session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "reminder"))}
+    anna, afm = reminders["a.smith+ct@example.org"], reminders["afm@example.org"]
+    for part in (anna.body_text, anna.body_html):
+        assert "asked Ministry of Internal Affairs to clarify some answers" in part
+        assert "We have not yet received" not in part
+    assert "уточнить" in reminders["ерлан@example.org"].body_text
+    assert "ответы" in afm.body_text and "уточнить" not in afm.body_text  # AFM has not answered yet
