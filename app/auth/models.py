@@ -39,14 +39,18 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     is_active: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: Raised when the account is deactivated: its sessions of before end for good (reactivated, they stay over).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
     countries: Mapped[list[Country]] = relationship(secondary=expert_countries, lazy="selectin")
 
     def get_id(self) -> str:
-        """Flask-Login identity: the id plus a fragment of the password hash, so a reset ends old sessions."""
-        return f"{self.id}:{(self.password_hash or '')[-8:]}"
+        """Flask-Login identity: the id plus a fragment of the password hash, so a reset ends old sessions, and
+        the session generation once raised, so a deactivation does too (sessions of before it never come back)."""
+        generation = f":{self.session_generation}" if self.session_generation else ""
+        return f"{self.id}:{(self.password_hash or '')[-8:]}{generation}"
 
     def has_role(self, *roles: str) -> bool:
         """True when the user's role is one of `roles`."""

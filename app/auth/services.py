@@ -111,6 +111,11 @@ def update_user(user: User, *, name: str, role: str, locale: str | None, is_acti
     user.name = name.strip()
     user.role = role
     user.locale = locale or None
+    if user.is_active and not is_active:
+        # Deactivation ends the account's sessions and API tokens for good: reactivated, it signs in afresh
+        # (before, a session cookie or token of before worked again).
+        user.session_generation = (user.session_generation or 0) + 1
+        _revoke_tokens(user, actor=actor, channel="web", why="account deactivated")
     user.is_active = is_active
     user.countries = countries_by_codes(country_codes) if role == "expert" else []
     db.session.flush()
@@ -127,14 +132,19 @@ def set_password(user: User, password: str, *, actor=None, channel: str = "web",
     user.password_hash = hash_password(password)
     audit.record(f"user.password_{reason}", actor=actor, object_type="user", object_id=user.id, channel=channel)
     if reason == "reset":
-        from app.api.models import ApiToken
+        _revoke_tokens(user, actor=actor, channel=channel, why="password reset")
 
-        now = utcnow()
-        for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
-                                                               ApiToken.revoked_at.is_(None))):
-            token.revoked_at = now
-            audit.record("api_token.revoked", actor=actor, object_type="api_token", object_id=token.id,
-                         channel=channel, old={"name": token.name}, details="password reset")
+
+def _revoke_tokens(user: User, *, actor, channel: str, why: str) -> None:
+    """Revoke the account's API tokens (a reset password or a deactivation: the account may be in wrong hands)."""
+    from app.api.models import ApiToken
+
+    now = utcnow()
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                           ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+        audit.record("api_token.revoked", actor=actor, object_type="api_token", object_id=token.id,
+                     channel=channel, old={"name": token.name}, details=why)
 
 
 def authenticate(email: str, password: str) -> User | None:

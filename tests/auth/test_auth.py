@@ -263,6 +263,30 @@ def test_admin_deactivates_and_resets(client, make_user, db_session):
     assert f"New password for {other.email}:" in response.get_data(as_text=True)
 
 
+def test_deactivation_ends_the_accounts_sessions_and_tokens_for_good(app_ctx, client, make_user, db_session):
+    """Deactivating blocked the session and the API token at once, but reactivated, the account's session
+    cookie and token of before worked again: deactivation is the step taken when an account may be in the wrong
+    hands. Reactivated, it signs in afresh (with its password), and needs a new token."""
+    from tests.api.helpers import token_for
+
+    admin, other = make_user("admin"), make_user("staff", email="other.staff@example.org")
+    headers = token_for(other)
+    theirs = app_ctx.test_client()
+    assert sign_in(theirs, other.email).status_code == 302
+    assert theirs.get("/campaigns/").status_code == 200 and client.get("/api/v1/me", headers=headers).status_code == 200
+    sign_in(client, admin.email)
+    form = {"name": "x", "role": "staff", "locale": "", "email": other.email,
+            "csrf_token": extract_csrf(client.get(f"/admin/users/{other.id}").get_data(as_text=True))}
+    assert client.post(f"/admin/users/{other.id}", data=form).status_code == 302  # "Active" unticked
+    assert client.post(f"/admin/users/{other.id}", data={**form, "is_active": "y"}).status_code == 302
+    db_session.refresh(other)
+    assert other.is_active
+    assert theirs.get("/campaigns/").status_code == 302  # to sign-in: the session of before is over
+    api = app_ctx.test_client()
+    assert api.get("/api/v1/me", headers=headers).status_code == 401
+    assert sign_in(theirs, other.email).status_code == 302 and theirs.get("/campaigns/").status_code == 200
+
+
 def test_respondent_accounts_have_no_password_to_reset(client, make_user, db_session):
     """A respondent signs in with personal links: the users list offers no reset, and a reset posted anyway
     explains it instead of making a password nobody can use."""
