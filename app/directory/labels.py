@@ -69,6 +69,8 @@ PROBLEM_MESSAGES = {
     "duplicate_agency": _l("The agency %(country)s / %(acronym)s is already on row %(first_row)s."),
     "bad_email": _l("“%(value)s” is not a valid e-mail address (%(reason)s)."),
     "duplicate_email": _l("The e-mail address %(value)s is already on row %(first_row)s."),
+    "account_email": _l("%(value)s is the address of a staff or expert account, and a contact signs in with personal "
+                        "links sent to it: give the contact an address of their own."),
     "unknown_agency": _l("There is no agency %(country)s / %(acronym)s on the agencies sheet or in the directory."),
     "unknown_regional_agency": _l("There is no regional body (without a country) with the acronym “%(acronym)s” "
                                   "on the agencies sheet or in the directory."),

@@ -336,6 +336,13 @@ def _checked_contact_values(*, name: str, email: str, position: str, phone: str,
     if other is not None and other.id != exclude_id:
         raise DirectoryError(_("Another contact (%(name)s, %(agency)s) already has the e-mail address %(email)s.",
                                name=other.name, agency=other.agency.acronym, email=email), field="email")
+    from app.auth.models import User
+
+    account = db.session.scalar(select(User).where(User.email == email, User.role != "respondent"))
+    if account is not None:  # its personal links would open "This link cannot be used" (409)
+        raise DirectoryError(_("%(value)s is the address of a staff or expert account, and a contact signs in with "
+                               "personal links sent to it: give the contact an address of their own.", value=email),
+                             field="email")
     locale = locale or default_contact_locale()
     if locale not in available_locales():
         raise DirectoryError(_("Unknown language “%(locale)s”.", locale=locale), field="locale")
@@ -501,7 +508,10 @@ def import_workbook(data: bytes, *, dry_run: bool = False, actor=None, channel: 
     countries = {c.code: c for c in all_countries()}
     by_key: dict[tuple[str, str], Agency | None] = {
         agency_key(a.country_code, a.acronym): a for a in db.session.scalars(select(Agency)).unique()}
-    parsed = read_directory(data, _vocabulary(countries.values()), set(by_key))
+    from app.auth.models import User
+
+    accounts = set(db.session.scalars(select(User.email).where(User.role != "respondent")))
+    parsed = read_directory(data, _vocabulary(countries.values()), set(by_key), accounts)
     report = ImportReport(problems=parsed.problems, dry_run=dry_run)
     if parsed.problems:
         return report

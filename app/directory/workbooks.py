@@ -504,12 +504,13 @@ class _Table:
     merged: list[tuple[range, Problem]] = field(default_factory=list)
 
 
-def read_directory(data: bytes, vocabulary: Vocabulary,
-                   existing_agencies: Collection[tuple[str, str]] = ()) -> DirectoryFile:
+def read_directory(data: bytes, vocabulary: Vocabulary, existing_agencies: Collection[tuple[str, str]] = (),
+                   account_emails: Collection[str] = ()) -> DirectoryFile:
     """Read and check a directory workbook; every problem is listed, and rows are returned only when there is none.
 
     `existing_agencies` holds the keys (see `agency_key`) of the agencies already in the directory, which
-    contacts may refer to without listing them on the Agencies sheet.
+    contacts may refer to without listing them on the Agencies sheet. `account_emails` are the addresses of
+    staff, expert and administrator accounts, which no contact may have (their links could not sign in).
     """
     result = DirectoryFile()
     problem = check_container(data)
@@ -524,7 +525,7 @@ def read_directory(data: bytes, vocabulary: Vocabulary,
     if isinstance(tables, list):
         result.problems.extend(tables)
         return result
-    reader = _Reader(vocabulary, existing_agencies, result.problems)
+    reader = _Reader(vocabulary, existing_agencies, result.problems, account_emails)
     agencies = reader.agencies(tables["agencies"]) if "agencies" in tables else []
     contacts = reader.contacts(tables["contacts"]) if "contacts" in tables else []
     if not result.problems:
@@ -771,9 +772,11 @@ def cell_text(value) -> str:
 class _Reader:
     """Turns the rows of both sheets into AgencyRow and ContactRow, appending every problem found."""
 
-    def __init__(self, vocabulary: Vocabulary, existing: Collection[tuple[str, str]], problems: list[Problem]):
+    def __init__(self, vocabulary: Vocabulary, existing: Collection[tuple[str, str]], problems: list[Problem],
+                 account_emails: Collection[str] = ()):
         self.vocabulary = vocabulary
         self.existing = set(existing)
+        self.account_emails = set(account_emails)
         self.problems = problems
         self.file_agencies: dict[tuple[str, str], int] = {}
         #: False when the Agencies sheet could not be read, so contacts are not blamed for its agencies.
@@ -956,4 +959,6 @@ class _Cells:
             self.problem("duplicate_email", heading, value=email, first_row=seen[email])
         else:
             seen[email] = self.number
+        if email in self.reader.account_emails:
+            self.problem("account_email", heading, value=email)
         return email

@@ -264,6 +264,36 @@ def test_one_bad_row_imports_nothing_and_names_the_row(app_ctx, countries, db_se
     assert count(db_session, Agency) == 0 and count(db_session, Contact) == 0 and import_events(db_session) == []
 
 
+def test_a_contact_with_the_address_of_a_staff_or_expert_account_is_refused(app_ctx, staff, countries, db_session,
+                                                                            tmp_path, make_user):
+    """Its personal links could never sign in (the address is a staff or expert account's): it was accepted, and
+    invited, and the link opened "This link cannot be used". Refused on import (row and column named) and on the
+    contact form, with the typed address kept."""
+    from app.directory.models import Agency, Contact
+
+    make_user("expert", email="expert.kz@example.org")
+    agencies, contacts = sample_rows()
+    contacts[5][4] = "Expert.KZ@example.org"
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(filled_workbook(agencies, contacts))
+    result = run_import(app_ctx, path)
+    assert result.exit_code == 1
+    assert (f"{path}: Contacts row 7, column E-mail: expert.kz@example.org is the address of a staff or expert "
+            "account") in result.output
+    assert count(db_session, Agency) == 0 and count(db_session, Contact) == 0
+    from app.directory import services
+
+    agency = services.create_agency(country_code="KZ", acronym="MVD", kind="interior", names={"en": "MVD"})
+    db_session.commit()
+    token = extract_csrf(staff.get(f"/directory/agencies/{agency.id}").get_data(as_text=True))
+    page = staff.post(f"/directory/agencies/{agency.id}/contacts/new", data={
+        "csrf_token": token, "name": "Expert", "email": staff.user.email, "position": "", "phone": "",
+        "locale": "en"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422 and "is the address of a staff or expert account" in text
+    assert f'value="{staff.user.email}"' in text
+
+
 def test_several_kinds_of_bad_rows_are_all_listed(staff, countries, db_session):
     from app.directory.models import Agency, Contact
 
