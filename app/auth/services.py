@@ -77,6 +77,13 @@ def create_user(
     email = normalise_email(email)
     if get_by_email(email) is not None:
         raise AccountError(_("A user with e-mail %(email)s already exists.", email=email))
+    from app.directory.models import Contact
+
+    contact = db.session.scalar(select(Contact).where(Contact.email == email))
+    if contact is not None and role != "respondent":  # the contact's personal links would stop signing in
+        raise AccountError(_("%(email)s is the address of a contact of %(agency)s, who signs in with personal links "
+                             "sent to it: give the account another address.", email=email,
+                             agency=contact.agency.acronym))
     if password is not None:
         check_password_strength(password)
     user = User(email=email, role=role, name=name.strip(), locale=locale or None, is_active=True)

@@ -182,6 +182,20 @@ def test_a_password_of_only_spaces_is_taken_as_left_empty_and_one_is_generated(c
     assert sign_in(client, "spaces@example.org", password).status_code == 302
 
 
+def test_a_staff_account_may_not_take_an_agency_contacts_address(client, make_user, make_agency, make_contact):
+    """The contact's personal links would have stopped signing in ("belongs to a staff or expert account")."""
+    make_contact(make_agency("KZ", "MVD"), email="contact@mvd.kz.example.org")
+    admin = make_user("admin")
+    sign_in(client, admin.email)
+    token = extract_csrf(client.get("/admin/users/new").get_data(as_text=True))
+    response = client.post("/admin/users/new", data={
+        "email": "Contact@mvd.kz.example.org", "name": "Typed", "role": "expert", "locale": "", "password": "",
+        "csrf_token": token}, headers={"Accept-Language": "en"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "contact@mvd.kz.example.org is the address of a contact of MVD" in body and 'value="Typed"' in body
+
+
 def test_the_new_user_form_sent_twice_at_once_is_refused_not_a_server_error(client, make_user, monkeypatch):
     """Both requests found no account with the address and both inserted one: the second failed on the unique
     address with a 500. Here the first request's account is committed after this one looked."""
