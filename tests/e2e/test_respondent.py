@@ -623,3 +623,19 @@ def test_a_message_shown_with_the_page_goes_once_the_answer_is_saved(page, live_
     assert page.get_attribute("#q__staff_total", "aria-invalid") is None
     assert page.locator("#error-summary").count() == 0
     assert stored(live_app)["staff_total"] == 15
+
+
+def test_the_printable_copy_fits_a_phone_screen(browser, live_app, live_server):
+    """At 360 pixels the print view's matrix made the whole page scroll sideways; it now scrolls in its own box,
+    and the page itself fits the screen."""
+    (link,) = make_campaign(live_app, live_server)
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto(link)
+        page.goto(live_server + "/respondent/print")
+        assert page.locator("table.matrix").count() == 1
+        width = page.evaluate("() => [document.documentElement.clientWidth, document.documentElement.scrollWidth]")
+        assert width[1] <= width[0], width
+    finally:
+        context.close()
