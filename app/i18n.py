@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import (
@@ -133,6 +133,16 @@ def default_timezone() -> Iterator[None]:
     finally:
         g.pop(_DEFAULT_TIMEZONE, None)
         refresh()
+
+
+def local_today() -> date:
+    """Today's date in the project's TIMEZONE (e.g. Asia/Almaty): the "today" of date rules and limits, the same
+    for every reader and in the browser's copy of the rules. The server's own date is UTC's on most servers, which
+    is yesterday in Central Asia until 05:00, so an answer dated today was refused as in the future."""
+    from zoneinfo import ZoneInfo
+
+    name = current_app.config.get("BABEL_DEFAULT_TIMEZONE") if has_app_context() else None
+    return datetime.now(ZoneInfo(name or "UTC")).date()
 
 
 def zone_label(moment: datetime) -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, render_template, request, url_for
 from markupsafe import Markup
 
 from app.auth.permissions import require_role
-from app.i18n import _, available_locales, force_locale, get_locale_code
+from app.i18n import _, available_locales, force_locale, get_locale_code, local_today
 from app.questionnaires import services
 from app.questionnaires.diff import compare
 from app.questionnaires.forms import ADAPTERS, Context, build_section_form, tr
@@ -70,7 +68,7 @@ def _render_preview(stored, definition, section, index: int, lang: str):
         body = Markup(render_template(  # noqa: S704 - a template of ours, autoescaped
             "questionnaires/_preview_body.html", definition=definition, section=section, index=index,
             sections=sections, form=form, ctx=ctx, adapters=ADAPTERS, lang=lang, expr=expression_trees(definition),
-            visible=visible_sections(definition, {}, today=date.today()),
+            visible=visible_sections(definition, {}, today=local_today()),
             url_for_section=lambda i: url_for(".preview", slug=slug, number=number, section=i, lang=lang)))
     return render_template("questionnaires/preview.html", version=stored, definition=definition, index=index,
                            lang=lang, ctx=ctx, body=body, section_title=ctx.t(section.title))

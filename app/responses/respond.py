@@ -31,7 +31,7 @@ from app.auth.permissions import require_role
 from app.core.downloads import send_workbook
 from app.core.models import utcnow
 from app.extensions import db
-from app.i18n import _, available_locales, force_locale, get_locale_code
+from app.i18n import _, available_locales, force_locale, get_locale_code, local_today
 from app.questionnaires.forms import (
     ADAPTERS,
     REMOVE_FILE,
@@ -214,7 +214,7 @@ def section(number: int):
         abort(404)
     section = definition.sections[number - 1]
     editable = answering.is_editable(response)
-    today = date.today()
+    today = local_today()
     errors: dict[str, list[str]] = {}
     conflicts: dict[str, dict] = {}
     status = 200
@@ -403,11 +403,11 @@ def autosave():
     stored = answering.stored_values(response)
     # The section's other answers whose constraint now breaks, or holds again (analysts <= staff, staff changed):
     # {question id: message, or "" to take a message away}.
-    flags = answering.section_flags(definition, section, stored, lang=scope.lang, today=date.today())
+    flags = answering.section_flags(definition, section, stored, lang=scope.lang, today=local_today())
     # the digest too: the page's hidden fields for this question follow the autosave, so that a later
     # whole-page save (Save, Next) starts from it instead of taking the person's own autosave for a conflict
     return jsonify(version=result.versions.get(qid, 0), digest=answering.digest(stored.get(qid)),
-                   saved_at=format_time(utcnow(), "short"), progress=_progress(definition, stored, date.today()),
+                   saved_at=format_time(utcnow(), "short"), progress=_progress(definition, stored, local_today()),
                    flags={q.id: str(flags.get(q.id, "")) for q in section.questions if q.constraint and q.id != qid})
 
 
@@ -454,7 +454,7 @@ def review():
             status = 422
         else:
             try:
-                answering.submit(response, actor=current_user, lang=scope.lang, today=date.today())
+                answering.submit(response, actor=current_user, lang=scope.lang, today=local_today())
             except ResponseError:
                 db.session.rollback()
                 problem = _("The questionnaire cannot be submitted yet: answer or correct the questions listed "
@@ -463,7 +463,7 @@ def review():
             else:
                 db.session.commit()
                 return redirect(url_for(".submitted"))
-    checked = answering.review(response, lang=scope.lang, today=date.today())
+    checked = answering.review(response, lang=scope.lang, today=local_today())
     return render_template("responses/review.html", scope=scope, review=checked, ctx=scope.ctx, problem=problem,
                            editable=answering.is_editable(response), requests=_requests(scope),
                            states=_state_labels([s for _n, _s, s in checked.sections])), status
@@ -493,7 +493,7 @@ def render_print(response, definition, lang: str, *, blank: bool, file_url, back
     from app.responses.display import choice_labels
 
     values = {} if blank else answering.stored_values(response)
-    today = date.today()
+    today = local_today()
     seen = visibility(definition, values, today)
     ctx = Context(definition, lang)
     with force_locale(lang if lang in available_locales() else get_locale_code()):

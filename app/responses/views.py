@@ -10,7 +10,7 @@ from app.campaigns import services as campaigns
 from app.core.ids import form_id
 from app.directory.models import AGENCY_TYPES
 from app.extensions import db
-from app.i18n import _, get_locale_code
+from app.i18n import _, get_locale_code, local_today
 from app.questionnaires.forms import tr
 from app.questionnaires.rendering import visibility
 from app.questionnaires.services import definition_of
@@ -41,7 +41,6 @@ def render_home(invitation, *, reply: dict | None = None) -> str:
     """The respondent's home page. `reply`, after a refused clarification reply: {"id": the request, "text":
     what was typed, "error": why it was refused, "refused": True when the answers can no longer be changed},
     so that the typed text is shown back rather than lost."""
-    from datetime import date
 
     from app.questionnaires.forms import Context
     from app.responses import answering
@@ -55,8 +54,8 @@ def render_home(invitation, *, reply: dict | None = None) -> str:
     from app.responses.progress import required_progress
 
     values = answering.stored_values(response)
-    states = section_states(definition, values, date.today())
-    required, answered = required_progress(definition, values, date.today())
+    states = section_states(definition, values, local_today())
+    required, answered = required_progress(definition, values, local_today())
     labels = _state_labels(states)
     sections = [(n, s, labels[n - 1]) for n, s in enumerate(definition.sections, start=1)]
     resume = next((n for n, _s, _l in sections if states[n - 1] in ("not_started", "partial")), 1)

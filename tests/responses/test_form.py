@@ -179,6 +179,26 @@ def test_russian_decimal_comma_and_russian_messages(second, db_session):
     assert f"Дата не может быть позднее {date.today():%d.%m.%Y}." in response.get_data(as_text=True)
 
 
+def test_today_of_date_limits_is_the_projects_time_zone_not_the_servers(first, app_ctx, db_session, monkeypatch):
+    """A server keeps UTC's date, which in Central Asia is yesterday until 05:00: an answer dated today there was
+    refused as in the future. "today" is TIMEZONE's date. A zone whose date differs from the server's now is
+    taken (UTC+14 or UTC-11: at any hour one of them does)."""
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = next(z for z in ("Pacific/Kiritimati", "Pacific/Pago_Pago")
+                if datetime.now(ZoneInfo(z)).date() != date.today())
+    monkeypatch.setitem(app_ctx.config, "BABEL_DEFAULT_TIMEZONE", zone)
+    there = datetime.now(ZoneInfo(zone)).date()
+    response = post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "100",
+                                       "q__answered_on": (there + timedelta(days=1)).isoformat()})
+    assert response.status_code == 422 and f"not be after {there.isoformat()}" in response.get_data(as_text=True)
+    response = post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "100",
+                                       "q__answered_on": there.isoformat()})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert stored(db_session)["answered_on"] == there.isoformat()
+
+
 def test_hidden_questions_are_not_checked_and_their_answers_are_kept(first, db_session):
     post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "100"})
     post_section(first, 2, {"q__has_ct_unit": "yes", "q__ct_unit_staff": "10",
