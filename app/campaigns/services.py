@@ -21,7 +21,7 @@ from app.core import audit
 from app.core.models import as_utc, utcnow
 from app.directory.models import Agency, Contact, Country
 from app.extensions import db, lock_for_writing
-from app.i18n import _, language_name
+from app.i18n import _, language_name, local_today
 from app.mail import services as mail
 from app.questionnaires.models import QuestionnaireVersion
 
@@ -403,10 +403,11 @@ def delete_draft(campaign: Campaign, *, actor=None, channel: str = "web") -> str
 
 
 def days_to_deadline(campaign: Campaign, today: date | None = None) -> int | None:
-    """Days from today to the deadline (negative when it has passed), or None without a deadline."""
+    """Days from today (in TIMEZONE, as the deadline is meant) to the deadline (negative when it has passed), or
+    None without a deadline."""
     if campaign.deadline is None:
         return None
-    return (campaign.deadline - (today or date.today())).days
+    return (campaign.deadline - (today or local_today())).days
 
 
 def _unique(agencies: Iterable[Agency]) -> list[Agency]:
