@@ -419,10 +419,22 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
                for _s, q in definition.questions() if q.type in ("single_choice", "yes_no", "multiple_choice")}
     positions = {q.id: (i, j) for i, s in enumerate(definition.sections) for j, q in enumerate(s.questions)}
     show_refs: dict[str, set[str]] = {}
+    section_refs: dict[int, set[str]] = {}
     for i, section in enumerate(definition.sections):
         base = ("sections", i)
         if section.show_if:
-            _check_expression(section.show_if, base + ("show_if",), kinds, None, locator, problems, choices)
+            tree = _check_expression(section.show_if, base + ("show_if",), kinds, None, locator, problems, choices)
+            refs = expressions.references(tree) if tree is not None else set()
+            section_refs[i] = refs
+            own = sorted(ref for ref in refs if ref in positions and positions[ref][0] == i)
+            if own:  # hidden, the section hides the very answers that would show it: never shown
+                add(locator.problem(base + ("show_if",), f"show_if of section '{section.id}' refers to "
+                                    f"{', '.join(repr(r) for r in own)}, a question of the section itself: the "
+                                    "section could never be shown; refer to questions of earlier sections"))
+            for ref in sorted(refs):
+                if ref in positions and positions[ref][0] > i:
+                    add(locator.problem(base + ("show_if",), f"show_if refers to '{ref}', which comes later in the "
+                                                             "questionnaire", "warning"))
         for j, q in enumerate(section.questions):
             loc = base + ("questions", j)
             if q.indicator:
@@ -488,6 +500,13 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
     for loc, ident in indicator_items:
         if ident not in scored:
             add(locator.problem(loc, f'no question scores indicator "{ident}"', "warning"))
+    # A question is shown only when its section is: its section's rule counts as one of its own, so that a cycle
+    # through section rules is found too (a question's own section's refer to itself is said above).
+    for i, refs in section_refs.items():
+        for q in definition.sections[i].questions:
+            extra = {ref for ref in refs if not (ref in positions and positions[ref][0] == i)}
+            if extra:
+                show_refs[q.id] = show_refs.get(q.id, set()) | extra
     _check_cycles(definition, show_refs, positions, locator, problems)
     _check_translations(definition, locator, problems)
     return problems

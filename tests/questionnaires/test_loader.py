@@ -279,6 +279,49 @@ def test_cycle_between_show_if_rules():
     assert "x.yaml:24: sections[0].questions[1].show_if: show_if rules form a cycle: q2 → q3 → q2" in errors(result)
 
 
+SECTIONS = """\
+schema_version: 1
+id: sections-test
+title: {en: Sections}
+languages: [en]
+scale:
+  - {level: 0, label: {en: None}}
+  - {level: 1, label: {en: Some}}
+sections:
+  - id: s0
+    title: {en: First}
+    questions:
+      - id: a
+        type: yes_no
+        label: {en: A?}
+        show_if: "${q} = 'yes'"
+  - id: s1
+    title: {en: Second}
+    show_if: "${q1} = 'yes' or ${a} = 'yes'"
+    questions:
+      - id: q1
+        type: yes_no
+        label: {en: Q1?}
+      - id: q
+        type: yes_no
+        label: {en: Q?}
+"""
+
+
+def test_a_section_rule_on_its_own_question_and_cycles_through_section_rules_are_errors():
+    """A section shown only by an answer to one of its own questions was loaded without a word, and could never
+    be shown (respondents saw it "not applicable", 0 of 0 required). A question's visibility depends on its
+    section's rule too, so a cycle through a section rule (a shown by q, q's section shown by a) is one."""
+    result = load_text(SECTIONS, "s.yaml")
+    assert errors(result) == [
+        "s.yaml:15: sections[0].questions[0].show_if: show_if rules form a cycle: a → q → a",
+        "s.yaml:18: sections[1].show_if: show_if of section 's1' refers to 'q1', a question of the section itself: "
+        "the section could never be shown; refer to questions of earlier sections"]
+    valid = load_text(SECTIONS.replace("        show_if: \"${q} = 'yes'\"\n", "", 1)
+                      .replace("${q1} = 'yes' or ", ""), "s.yaml")  # s1 shown by a, of the first section
+    assert valid.problems == [] and valid.definition is not None
+
+
 def test_static_type_mismatch():
     result = load("""\
           - id: q2
