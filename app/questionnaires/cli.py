@@ -10,7 +10,6 @@ from flask.cli import AppGroup
 from app.core.cli_options import output_file
 from app.extensions import db
 from app.questionnaires import services
-from app.questionnaires.loader import load_file
 
 questionnaires_cli = AppGroup("questionnaires", help="Questionnaire definitions and versions.")
 
@@ -19,9 +18,8 @@ questionnaires_cli = AppGroup("questionnaires", help="Questionnaire definitions 
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def validate(paths: tuple[str, ...]):
     """Check definition files; print `file:line: path: message` per problem; exit 1 on any error."""
-    files, problems = services.questionnaire_files(list(paths))
-    for path in files:
-        problems.extend(load_file(path).problems)
+    files, _problems = services.questionnaire_files(list(paths))
+    _definitions, problems = services.check_paths(list(paths))  # two files with one id too, as `load` says
     errors = 0
     for problem in problems:
         click.echo(str(problem), err=problem.severity == "error")

@@ -171,6 +171,18 @@ def test_validate_and_load_read_a_folder_as_people_name_their_files(app_ctx, tmp
         assert f"{empty}: (folder): no definition file (.yaml or .yml) in this folder" in result.output
 
 
+def test_validate_says_two_files_share_an_id_as_load_does(app_ctx, tmp_path):
+    """validate said "2 file(s) valid" for two files of one id, which load then refused."""
+    runner = app_ctx.test_cli_runner()
+    for name in ("a.yaml", "b.yaml"):
+        (tmp_path / name).write_text(SMALL.read_text(encoding="utf-8"), encoding="utf-8")
+    for command in ("validate", "load"):
+        result = runner.invoke(args=["questionnaires", command, str(tmp_path)])
+        assert result.exit_code == 1, (command, result.output)
+        assert "b.yaml:" in result.output and "the id 'small-example' is already used by " in result.output
+        assert "file(s) valid" not in result.output
+
+
 @pytest.mark.skipif(not DEMO.exists(), reason="demo questionnaire not present")
 def test_project_questionnaires_validate(app_ctx):
     result = app_ctx.test_cli_runner().invoke(args=["questionnaires", "validate", str(ROOT / "questionnaires")])
