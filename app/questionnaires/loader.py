@@ -317,8 +317,36 @@ def load_text(text: str, filename: str = "<text>") -> LoadResult:
         definition = Definition.model_validate(data)
     except ValidationError as exc:
         return LoadResult(None, _from_pydantic_errors(locator, exc.errors()))
-    problems = sorted(check_definition(definition, locator), key=lambda p: (p.severity != "error", p.line))
+    problems = check_definition(definition, locator) + _codes_read_as_numbers(data, text, locator)
+    problems = sorted(problems, key=lambda p: (p.severity != "error", p.line))
     return LoadResult(None if any(p.severity == "error" for p in problems) else definition, problems)
+
+
+_VALUE_TOKEN = re.compile(r"\bvalue:\s*([^\s,}#'\"]+)")
+
+
+def _codes_read_as_numbers(data: dict, text: str, locator: _Locator) -> list[Problem]:
+    """A warning for each choice value written as a number that YAML reads otherwise than written (01 as 1, 1.10
+    as 1.1, 1e3 as 1000.0, 0x1F as 31): the code stored would not be the one written, nor match the codes of
+    data collected elsewhere (a region 01)."""
+    lines = text.splitlines()
+    found = []
+    for i, section in enumerate(data.get("sections") or []):
+        for j, question in enumerate((section or {}).get("questions") or [] if isinstance(section, dict) else []):
+            choices = question.get("choices") if isinstance(question, dict) else None
+            for k, choice in enumerate(choices if isinstance(choices, list) else []):
+                value = choice.get("value") if isinstance(choice, dict) else None
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    continue
+                loc = ("sections", i, "questions", j, "choices", k, "value")
+                number = locator.line(loc)
+                match = _VALUE_TOKEN.search(lines[number - 1]) if 0 < number <= len(lines) else None
+                if match and match.group(1) != str(value):
+                    written = match.group(1)
+                    found.append(locator.problem(loc, f"the value {written} is read as the number {value}, and "
+                                                      f"stored as \"{value}\": write it in quotes (\"{written}\") to "
+                                                      "keep the code as written", "warning"))
+    return found
 
 
 #: Question-level schema messages about one option ("'max' of a date question must be ...").

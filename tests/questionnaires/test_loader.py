@@ -322,6 +322,35 @@ def test_a_section_rule_on_its_own_question_and_cycles_through_section_rules_are
     assert valid.problems == [] and valid.definition is not None
 
 
+def test_a_choice_code_that_yaml_reads_as_another_number_is_named_with_the_quotes_to_add():
+    """01 became "1", 1.10 "1.1" and 0x1F "31" without a word: codes that then match no data collected elsewhere.
+    A code written as a number that reads back the same (2), or in quotes ("03"), is no warning."""
+    text = SECTIONS.split("sections:")[0] + """sections:
+  - id: s0
+    title: {en: First}
+    questions:
+      - id: region
+        type: single_choice
+        label: {en: Region?}
+        choices:
+          - {value: 01, label: {en: North}}
+          - {value: 2, label: {en: South}}
+          - value: 1.10
+            label: {en: East}
+          - {value: "03", label: {en: West}}
+          - {value: 0x1F, label: {en: Hex}}
+"""
+    result = load_text(text, "c.yaml")
+    assert errors(result) == [] and result.definition is not None
+    assert warnings(result) == [
+        'c.yaml:16: sections[0].questions[0].choices[0].value: warning: the value 01 is read as the number 1, and '
+        'stored as "1": write it in quotes ("01") to keep the code as written',
+        'c.yaml:18: sections[0].questions[0].choices[2].value: warning: the value 1.10 is read as the number 1.1, '
+        'and stored as "1.1": write it in quotes ("1.10") to keep the code as written',
+        'c.yaml:21: sections[0].questions[0].choices[4].value: warning: the value 0x1F is read as the number 31, '
+        'and stored as "31": write it in quotes ("0x1F") to keep the code as written']
+
+
 def test_static_type_mismatch():
     result = load("""\
           - id: q2
