@@ -473,6 +473,16 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
                 add(locator.problem(loc, "the question has scores but no indicator", "warning"))
             if q.choices:
                 dup("value", [(loc + ("choices", k, "value"), c.value) for k, c in enumerate(q.choices)])
+                for lang in definition.languages:  # two identical buttons: which one is meant cannot be told
+                    first: dict[str, int] = {}
+                    for k, choice in enumerate(q.choices):
+                        label = choice.label if isinstance(choice.label, str) else choice.label.get(lang, "")
+                        text = " ".join(label.split()).casefold()
+                        if text and text in first:
+                            add(locator.problem(loc + ("choices", k, "label"), f"the label of choices "
+                                                f"'{q.choices[first[text]].value}' and '{choice.value}' is the same "
+                                                f"in {lang}: respondents cannot tell them apart", "warning"))
+                        first.setdefault(text, k)
                 for k, choice in enumerate(q.choices):
                     if choice.value in SPECIAL:
                         flag = "not_applicable: true" if choice.value == "not_applicable" else "dont_know: true"

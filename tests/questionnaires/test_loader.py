@@ -351,6 +351,27 @@ def test_a_choice_code_that_yaml_reads_as_another_number_is_named_with_the_quote
         'and stored as "31": write it in quotes ("0x1F") to keep the code as written']
 
 
+def test_two_choices_with_one_label_in_a_language_are_named():
+    """Two identical buttons ("Other" twice): the web form showed both, and the workbook's preview could not say
+    which one was meant."""
+    text = SECTIONS.split("sections:")[0].replace("languages: [en]", "languages: [en, ru]") + """sections:
+  - id: s0
+    title: {en: First, ru: Первый}
+    questions:
+      - id: q1
+        type: single_choice
+        label: {en: Q?, ru: В?}
+        choices:
+          - {value: a, label: {en: Other, ru: Другое}}
+          - {value: b, label: {en: " other ", ru: Иное}}
+          - {value: c, label: {en: Third, ru: Третье}}
+"""
+    result = load_text(text, "d.yaml")
+    assert [w for w in warnings(result) if "tell them apart" in w] == [
+        "d.yaml:17: sections[0].questions[0].choices[1].label: warning: the label of choices 'a' and 'b' is the "
+        "same in en: respondents cannot tell them apart"]
+
+
 def test_static_type_mismatch():
     result = load("""\
           - id: q2
