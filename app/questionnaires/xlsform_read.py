@@ -758,6 +758,8 @@ class XLSFormImporter:
         self.list_names_ci: dict[str, str] = {}
         self.list_scores: dict[str, bool] = {}
         self.used_lists: set[str] = set()
+        #: (list, special answer) of the choices turned into a question's special answer, noted once per list
+        self.specials_noted: set[tuple[str, str]] = set()
         self.skips: dict[str, _Skip] = {}  # original name -> why it is not imported
         self.ids: dict[str, str] = {}  # original name -> question id
         self.ambiguous: set[str] = set()
@@ -1361,8 +1363,20 @@ class XLSFormImporter:
             self.skip(self.survey.name, n, "choice_filter", "cascading choices (choice_filter) are not "
                       f"supported; all choices of '{list_name}' are offered")
         choices = [dict(c) for c in self.lists[list_name]]
-        specials = [c for c in choices if c["value"] in SPECIAL_ANSWERS and c["value"] in options]
+        # A choice named not_applicable or dont_know (as many forms, REACH's among them, have) is that special
+        # answer: offered as the question's own, exclusive of the others, and scored as none.
+        specials = [c for c in choices if c["value"] in SPECIAL_ANSWERS]
         choices = [c for c in choices if c not in specials]
+        for special in specials:
+            if special["value"] not in options:
+                data[special["value"]] = True
+                if (list_name, special["value"]) not in self.specials_noted:
+                    self.specials_noted.add((list_name, special["value"]))
+                    self.note(self.choices.name if self.choices is not None else self.survey.name,
+                              special.get("_row"), "choices",
+                              f"choice '{special['value']}' of list '{list_name}' is offered as the question's "
+                              f"special answer \"{GENERATED_LABELS[special['value']]['en']}\" (exclusive of the other "
+                              "answers, scored as no level)")
         if na_type == "yes_no" and kind == "select_one":
             values = [c["value"] for c in choices]
             data["type"] = "yes_no"

@@ -262,6 +262,24 @@ def test_or_other_adds_an_other_choice_and_a_text_question():
     assert "survey row 2: 'or_other'" in messages(result.notes)
 
 
+def test_a_dont_know_or_not_applicable_choice_becomes_the_questions_special_answer():
+    """Many forms (REACH's among them) list dont_know as a choice: the import was refused with a message about a
+    YAML path. The choice is the question's special answer, said once per list in a note naming its row."""
+    choices = [["list_name", "name", "label"], ["src", "police", "Police"], ["src", "court", "Court"],
+               ["src", "dont_know", "Don't know"], ["src", "not_applicable", "N/A"]]
+    result = run([["type", "name", "label"], ["select_one src", "main", "Main source"],
+                  ["select_multiple src", "all", "All sources"]], choices)
+    assert not result.problems, result.problems
+    qs = questions(result.definition.to_dict())
+    for qid in ("main", "all"):
+        assert [c["value"] for c in qs[qid]["choices"]] == ["police", "court"]
+        assert qs[qid]["dont_know"] is True and qs[qid]["not_applicable"] is True
+    notes = messages(result.notes)
+    assert notes.count("choice 'dont_know' of list 'src' is offered as the question's special answer") == 1
+    assert "choices row 4: choice 'dont_know' of list 'src'" in notes
+    assert "choices row 5: choice 'not_applicable' of list 'src'" in notes
+
+
 def test_acknowledge_becomes_a_single_choice_with_ok():
     qs = questions(imported([["type", "name", "label"], ["acknowledge", "ok", "I agree"]]))
     assert qs["ok"]["type"] == "single_choice"
