@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
@@ -164,6 +165,20 @@ class Question(_Model):
     #: extensions without the dot; written in capitals (PDF) or with the dot (.pdf) they are taken as pdf
     file_types: list[Annotated[str, BeforeValidator(_extension)]] | None = None
     max_size_mb: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_default_as_number(cls, data):
+        """`default: "3"` of a number or scale question is the number 3, as the XLSForm import reads it: kept as
+        text, every round trip through XLSForm made a new version for nothing."""
+        if isinstance(data, dict) and data.get("type") in ("number", "scale") and isinstance(data.get("default"), str):
+            try:
+                number = float(data["default"].strip().replace(",", "."))
+            except ValueError:
+                return data
+            if math.isfinite(number):
+                data = {**data, "default": int(number) if number.is_integer() else number}
+        return data
 
     @model_validator(mode="after")
     def _fields_fit_the_type(self):

@@ -693,6 +693,20 @@ def test_export_round_trip_is_exact_for_every_question_type():
     assert result.definition.to_dict() == definition.to_dict()
 
 
+def test_a_number_default_written_as_text_round_trips_without_a_new_version():
+    """default: "3" of a number question stayed the text "3", the import made it the number 3: every round trip
+    through XLSForm stored a new version showing "default 3 → 3" on the compare page."""
+    from app.questionnaires.loader import load_text
+
+    text = (REPO / "tests" / "data" / "small_questionnaire.yaml").read_text(encoding="utf-8")
+    text = text.replace("      - id: staff_total\n", "      - id: staff_total\n        default: \"3\"\n", 1)
+    loaded = load_text(text, "d.yaml")
+    assert loaded.definition is not None, loaded.problems
+    assert loaded.definition.question("staff_total").default == 3
+    back = import_xlsform(export_xlsform_bytes(loaded.definition), "d.xlsx")
+    assert back.definition.content_hash() == loaded.definition.content_hash()
+
+
 def test_pyxform_converts_the_export():
     xform = pyxform_convert(export_xlsform_bytes(every_type_definition()))
     assert "<h:title>Все типы</h:title>" in xform
