@@ -1831,17 +1831,19 @@ class XLSFormImporter:
                     seen.add((loc, message))
                     self._schema_problem(loc, format_path(loc), message)
             return
-        warnings: dict[str, list[tuple[str, int | None]]] = {}
+        # One note per message and sheet: a translation missing from a choice row and from a survey row are two
+        # (grouped by message alone, the rows of the second sheet were left out)
+        warnings: dict[tuple[str, str], list[int | None]] = {}
         for problem in definition_problems(definition, self.filename):
             loc = _parse_path(problem.path)
             if problem.severity == "error":
                 self._schema_problem(loc, problem.path, problem.message)
             else:
-                warnings.setdefault(problem.message, []).append(self._where(loc))
-        for message, places in warnings.items():
-            sheet, row = places[0]
-            rows = sorted({r for s, r in places if s == sheet and r})
-            self.note(sheet, row, "check", f"{message}{_in_rows(rows)}")
+                sheet, row = self._where(loc)
+                warnings.setdefault((problem.message, sheet), []).append(row)
+        for (message, sheet), places in warnings.items():
+            rows = sorted({r for r in places if r})
+            self.note(sheet, places[0], "check", f"{message}{_in_rows(rows)}")
         if not self.result.problems:
             self.result.definition = definition
 

@@ -280,6 +280,20 @@ def test_a_dont_know_or_not_applicable_choice_becomes_the_questions_special_answ
     assert "choices row 5: choice 'not_applicable' of list 'src'" in notes
 
 
+def test_one_check_message_on_two_sheets_names_the_rows_of_both():
+    """A translation missing from two survey rows and from a choice row: grouped by message alone, the note named
+    the survey rows and left the choice row out."""
+    result = run([["type", "name", "label::English (en)", "label::Russian (ru)"],
+                  ["text", "a", "A", ""], ["text", "b", "B", ""], ["select_one src", "c", "C", "В"]],
+                 [["list_name", "name", "label::English (en)", "label::Russian (ru)"],
+                  ["src", "x", "X", "Икс"], ["src", "y", "Y", ""]])
+    assert not result.problems, result.problems
+    missing = [n for n in result.notes if "no 'ru' translation" in n]
+    assert len(missing) == 2, missing
+    assert any(n.startswith("survey row 2:") and "in 2 rows (2, 3)" in n for n in missing), missing
+    assert any(n.startswith("choices row 3:") for n in missing), missing
+
+
 def test_acknowledge_becomes_a_single_choice_with_ok():
     qs = questions(imported([["type", "name", "label"], ["acknowledge", "ok", "I agree"]]))
     assert qs["ok"]["type"] == "single_choice"
