@@ -572,16 +572,22 @@ def test_a_failed_save_does_not_let_a_later_one_say_saved(page, live_app, live_s
         "staff_total": 20, "has_unit": "yes"}
 
 
-def test_next_while_a_background_save_is_on_its_way_waits_for_it(page, live_app, live_server):
-    """On a slow connection, "Next" pressed while the background save of the same answer was on its way sent the
-    page with the version before that save, and the person's own save was refused as someone else's change."""
+def _typed_while_a_save_is_on_its_way(page, live_app, live_server, saved: str, typed: str) -> None:
+    """On a slow connection (800 ms each way): the staff total's background save of `saved` sent, then `typed`
+    typed into the field while that save is on its way."""
     (link,) = make_campaign(live_app, live_server)
     open_section_and_autosave(page, link, live_server)
     _slow(page)
     with page.expect_request(lambda r: r.url.endswith("/respondent/autosave")):
-        page.fill("#q__staff_total", "30")
+        page.fill("#q__staff_total", saved)
         page.locator("#q__staff_total").blur()
-    page.fill("#q__staff_total", "31")  # typed while that save is on its way
+    page.fill("#q__staff_total", typed)
+
+
+def test_next_while_a_background_save_is_on_its_way_waits_for_it(page, live_app, live_server):
+    """On a slow connection, "Next" pressed while the background save of the same answer was on its way sent the
+    page with the version before that save, and the person's own save was refused as someone else's change."""
+    _typed_while_a_save_is_on_its_way(page, live_app, live_server, "30", "31")
     page.check("input[name='q__has_unit'][value='no']")
     page.get_by_role("button", name="Next").click()
     page.wait_for_url("**/respondent/sections/2", timeout=15000)
@@ -590,13 +596,7 @@ def test_next_while_a_background_save_is_on_its_way_waits_for_it(page, live_app,
 
 
 def test_switching_the_language_while_a_save_is_on_its_way_keeps_the_newest_text(page, live_app, live_server):
-    (link,) = make_campaign(live_app, live_server)
-    open_section_and_autosave(page, link, live_server)
-    _slow(page)
-    with page.expect_request(lambda r: r.url.endswith("/respondent/autosave")):
-        page.fill("#q__staff_total", "40")
-        page.locator("#q__staff_total").blur()
-    page.fill("#q__staff_total", "41")
+    _typed_while_a_save_is_on_its_way(page, live_app, live_server, "40", "41")
     page.locator(".language-menu button[value=ru]").click()
     page.wait_for_function("() => document.documentElement.lang === 'ru'", timeout=15000)
     assert page.input_value("#q__staff_total") == "41"
