@@ -113,6 +113,12 @@ def register_hooks(app: Flask) -> None:
     templating.register(app)
     # The name in the page's (or the e-mail's) language; pages and e-mails call it instead of using APP_TITLE.
     app.jinja_env.globals["site_title"] = app_title
+    # "today" of every rule and limit given no date is the date in TIMEZONE (the pages, the review, the reports,
+    # the API and the workbook then agree): the questionnaire modules know no Flask, so they are told here.
+    from app.i18n import local_today
+    from app.questionnaires import expressions
+
+    expressions.today_provider = local_today
 
 
 def register_commands(app: Flask) -> None:

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+#: Where "today" comes from when a rule or a limit is not given a date: the server's date, until the application
+#: sets the date in its TIMEZONE (`app.i18n.local_today`), so that every path agrees on "today".
+today_provider: Callable[[], date] = date.today
+
+
+def current_date() -> date:
+    """Today's date for rules and limits given none."""
+    return today_provider()
 
 
 class ExpressionError(ValueError):
@@ -454,7 +463,7 @@ def _call(node: Call, values, current, today):
     if name == "string-length":
         return float(len(_to_string(args[0])))
     if name == "today":
-        return (today or date.today()).isoformat()
+        return (today or current_date()).isoformat()
     if name == "not":
         return not truthy(args[0])
     if name == "true":

@@ -340,7 +340,10 @@ def _codes_read_as_numbers(data: dict, text: str, locator: _Locator) -> list[Pro
                     continue
                 loc = ("sections", i, "questions", j, "choices", k, "value")
                 number = locator.line(loc)
-                match = _VALUE_TOKEN.search(lines[number - 1]) if 0 < number <= len(lines) else None
+                line = lines[number - 1] if 0 < number <= len(lines) else ""
+                # only where the line holds this one value (not several choices written on one line, nor a
+                # label saying "value: 7"): no warning rather than one about the wrong text
+                match = _VALUE_TOKEN.search(line) if line.count("value:") == 1 else None
                 if match and match.group(1) != str(value):
                     written = match.group(1)
                     found.append(locator.problem(loc, f"the value {written} is read as the number {value}, and "

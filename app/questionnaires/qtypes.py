@@ -11,6 +11,8 @@ import re
 from datetime import date
 from typing import Any
 
+from app.questionnaires import expressions
+
 SPECIAL = ("not_applicable", "dont_know")
 #: A date written in one of the accepted forms (YYYY-MM-DD, DD.MM.YYYY), whether or not the calendar has it.
 _DATE_SHAPE = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})$")
@@ -205,7 +207,7 @@ class DateType(QuestionType):
                 if _DATE_SHAPE.match(text):  # written right, but no such day: 31.02.2026, 2026-02-30, 2026-13-01
                     raise AnswerError(N_("There is no such date: {date}. Check the day and the month."), date=text)
                 raise AnswerError(N_("Enter a date as YYYY-MM-DD (or DD.MM.YYYY)."))
-        today = today or date.today()
+        today = today or expressions.current_date()
         bounds = {name: (today if getattr(question, name) == "today" else
                          date.fromisoformat(str(getattr(question, name))) if getattr(question, name) else None)
                   for name in ("min", "max")}

@@ -23,6 +23,8 @@ from pydantic import (
 )
 
 SCHEMA_VERSIONS = (1,)
+#: A number written plainly: digits, a point before decimals ("3", "-2.5").
+_PLAIN_NUMBER = re.compile(r"^[-+]?\d+(\.\d+)?$")
 ID = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
 def _extension(value: Any) -> Any:
     """A file type as people write it: "PDF" and ".pdf" are pdf; anything but letters and digits is refused."""
@@ -171,11 +173,9 @@ class Question(_Model):
     def _number_default_as_number(cls, data):
         """`default: "3"` of a number or scale question is the number 3, as the XLSForm import reads it: kept as
         text, every round trip through XLSForm made a new version for nothing."""
-        if isinstance(data, dict) and data.get("type") in ("number", "scale") and isinstance(data.get("default"), str):
-            try:
-                number = float(data["default"].strip().replace(",", "."))
-            except ValueError:
-                return data
+        if isinstance(data, dict) and data.get("type") in ("number", "scale") and isinstance(data.get("default"), str) \
+                and _PLAIN_NUMBER.match(data["default"].strip()):  # not "1,200" (1200 or 1.2?), as answers
+            number = float(data["default"].strip())
             if math.isfinite(number):
                 data = {**data, "default": int(number) if number.is_integer() else number}
         return data

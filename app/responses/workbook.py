@@ -1350,6 +1350,7 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
         outcome.others_changed_since_preview = [
             tr(question.label, lang, definition.languages[0])
             for _section, question in definition.questions() if question.id in moved]
+    flagged_before = {question.id for _n, _s, question, _m in review(response, lang=lang).flagged}
     nested = db.session.begin_nested()
     try:
         result = save_answers(response, raws, actor=actor, channel="workbook", lang=lang, one_audit_event=True,
@@ -1403,7 +1404,8 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
         outcome.changes = []  # nothing changes until every cell is right
     elif outcome.changes:  # as the web form flags them once saved: said before the person confirms
         outcome.flagged = [(tr(question.label, lang, definition.languages[0]), message)
-                           for _number, _section, question, message in review(response, lang=lang).flagged]
+                           for _number, _section, question, message in review(response, lang=lang).flagged
+                           if question.id not in flagged_before]  # those these changes break
     if outcome.problems or outcome.preview_outdated or not apply:
         nested.rollback()
     else:

@@ -558,7 +558,7 @@ class ScoringPlan:
         """Whether a rule holds, remembered per (rule, today, stored forms of what it reads) when `stored`."""
         if stored is None:
             return expressions.truthy(expressions.evaluate(rule, values, today=today))
-        key = (name, today or date.today(), *(stored.get(question_id) for question_id in reads))
+        key = (name, today or expressions.current_date(), *(stored.get(question_id) for question_id in reads))
         shown = self._outcomes.get(key)
         if shown is None:
             shown = expressions.truthy(expressions.evaluate(rule, values, today=today))

@@ -152,3 +152,22 @@ def test_a_link_or_token_expires_at_the_same_instant_whatever_zone_now_is_given_
     for thing in (Invitation(expires_at=stored), ApiToken(expires_at=stored)):
         assert not thing.is_expired(before) and thing.is_expired(after)
         assert not thing.is_expired(datetime(2026, 3, 1, 9, 59)) and thing.is_expired(datetime(2026, 3, 1, 10, 0))
+
+
+def test_today_of_every_rule_given_no_date_is_the_date_in_timezone(app_ctx, monkeypatch):
+    """The review page, the reports, the API and the workbook evaluate skip rules and limits without passing a
+    date: they used the server's, while the respondent's pages used TIMEZONE's, so around midnight a date rule
+    could show a question on one and hide it on the other. A zone whose date differs from the server's now is
+    taken (UTC+14 or UTC-11: at any hour one of them does)."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from app.questionnaires import expressions
+    from app.questionnaires.rendering import is_visible
+
+    zone = next(z for z in ("Pacific/Kiritimati", "Pacific/Pago_Pago")
+                if datetime.now(ZoneInfo(z)).date() != date.today())
+    monkeypatch.setitem(app_ctx.config, "BABEL_DEFAULT_TIMEZONE", zone)
+    there = datetime.now(ZoneInfo(zone)).date().isoformat()
+    assert expressions.evaluate(expressions.parse("today()"), {}) == there
+    assert is_visible(f"today() = '{there}'", {})

@@ -639,3 +639,27 @@ def test_the_printable_copy_fits_a_phone_screen(browser, live_app, live_server):
         assert width[1] <= width[0], width
     finally:
         context.close()
+
+
+def test_switching_the_language_with_an_answer_still_unsaved_asks_first(page, live_app, live_server):
+    """The save of a choice keeps failing (the server answers 502): switching the language would reload the page
+    without it. The page tries it once more, then the browser asks before leaving; staying keeps the choice."""
+    (link,) = make_campaign(live_app, live_server)
+    open_section_and_autosave(page, link, live_server)
+    page.route("**/respondent/autosave", lambda route: route.fulfill(status=502, body="Bad gateway"))
+    page.check("input[name='q__has_unit'][value='yes']")
+    page.wait_for_function("() => document.getElementById('save-status').className.includes('error')")
+    asked = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.on("dialog", stay)
+    with page.expect_request(lambda r: r.url.endswith("/respondent/autosave")):  # tried once more first
+        page.locator(".language-menu button[value=ru]").click()
+    page.wait_for_timeout(1500)
+    assert asked == ["beforeunload"]
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.is_checked("input[name='q__has_unit'][value='yes']")
+    assert "has_unit" not in stored(live_app)

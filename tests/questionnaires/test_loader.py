@@ -349,6 +349,11 @@ def test_a_choice_code_that_yaml_reads_as_another_number_is_named_with_the_quote
         'and stored as "1.1": write it in quotes ("1.10") to keep the code as written',
         'c.yaml:21: sections[0].questions[0].choices[4].value: warning: the value 0x1F is read as the number 31, '
         'and stored as "31": write it in quotes ("0x1F") to keep the code as written']
+    # several choices on one line, or "value:" inside a label: no warning about another choice's text
+    flow = text.replace("          - {value: 01, label: {en: North}}\n          - {value: 2, label: {en: South}}\n",
+                        "          - {value: 2, label: {en: South}}\n"
+                        "          - {label: {en: 'Total value: 7'}, value: 1}\n")
+    assert [w for w in warnings(load_text(flow, "c.yaml")) if "value 7" in w or "value 2" in w] == []
 
 
 def test_two_choices_with_one_label_in_a_language_are_named():

@@ -719,6 +719,8 @@ def test_a_number_default_written_as_text_round_trips_without_a_new_version():
     assert loaded.definition.question("staff_total").default == 3
     back = import_xlsform(export_xlsform_bytes(loaded.definition), "d.xlsx")
     assert back.definition.content_hash() == loaded.definition.content_hash()
+    ambiguous = load_text(text.replace('default: "3"', 'default: "1,200"'), "d.yaml")  # 1200 or 1.2? kept as text
+    assert ambiguous.definition.question("staff_total").default == "1,200"
 
 
 def test_pyxform_converts_the_export():

@@ -794,6 +794,10 @@ def test_a_nul_character_in_any_form_or_address_is_refused_with_a_400_that_says_
     db_session.rollback()
     assert db_session.scalar(select(func.count()).select_from(ExpertRating)) == 0
     assert db_session.scalar(select(func.count()).select_from(Comment)) == 0
-    # the same texts without it are taken
+    # the same texts without it are taken, and so is the text "\u0000" itself (six characters, sent escaped)
     assert expert.post(response_url + "/comments", data={"csrf_token": expert.csrf, "question": "staff_total",
                                                          "body": "xy"}).status_code == 302
+    typed = agency.post("/respondent/autosave", json={"question": "agency_name",
+                                                      "fields": {"q__agency_name": ["JSON writes NUL as \\u0000"]}},
+                        headers={"X-CSRFToken": agency.csrf, "Accept": "application/json"})
+    assert typed.status_code != 400, typed.get_json()

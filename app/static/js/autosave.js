@@ -207,16 +207,21 @@
           say((texts.saved_at || "Saved at %s").replace("%s", data.saved_at), "ok");
         }
       } else if (result.status === 409) {
+        delete unsaved[qid];  // an answer, not a failure: the person chooses (retrying would not change it)
         showConflict(box, data.conflict || {});
       } else if (result.status === 401) {
+        delete unsaved[qid];
         say(texts.signed_out || "Not saved: your session has ended. Your text is still on the page.", "error");
       } else if (result.status === 422) {
+        delete unsaved[qid];
         setError(box, data.error || "");
         say(texts.not_saved || "Not saved: see the message beside the question", "error");
       } else if (result.status === 400 && data.error && data.error.code === "form_expired") {
+        delete unsaved[qid];
         // the form's token: the session ended (or another agency's link replaced it) since the page was opened
         say(texts.signed_out || "Not saved: your session has ended. Your text is still on the page.", "error");
       } else if (result.status === 400) {
+        delete unsaved[qid];
         say((data.error && data.error.message) || texts.failed, "error");
       } else {
         failed(qid, box);
@@ -268,20 +273,47 @@
     })();
   }
 
+  // True while the page is being left by its own forms, which carry (or have waited for) every answer: no
+  // "leave the page?" then. Back to false a moment later, should the browser stop that navigation.
   var leaving = false;
+  var resubmitting = false;
+
+  function leave() {
+    leaving = true;
+    setTimeout(function () { leaving = false; }, 2000);
+  }
+
+  // Send `target` again as if `submitter` (the button pressed, whose name and value say what to do) had sent it.
+  function submitAgain(target, submitter) {
+    resubmitting = true;
+    setTimeout(function () { resubmitting = false; }, 2000);
+    if (target.requestSubmit) { target.requestSubmit(submitter); return; }
+    if (submitter && submitter.name) {  // older browsers: the button's value goes in a field of its own
+      var field = document.createElement("input");
+      field.type = "hidden"; field.name = submitter.name; field.value = submitter.value;
+      target.appendChild(field);
+    }
+    target.submit();
+  }
+
   var languageMenu = document.querySelector(".language-menu");
   if (languageMenu) {
     languageMenu.addEventListener("submit", function (e) {
-      if (leaving) { return; }
+      if (resubmitting) { return; }
       for (var qid in timers) {  // what waits for its timer goes now
         if (Object.prototype.hasOwnProperty.call(timers, qid) && boxes[qid]) { save(boxes[qid]); }
       }
-      if (!busy()) { leaving = true; return; }
+      retryUnsaved();  // the saves that failed, once more
+      if (!busy()) {
+        // an answer still unsaved is lost with the page (it is not sent with the language): the browser asks
+        if (!anyUnsaved()) { leave(); }
+        return;
+      }
       e.preventDefault();  // the newest text would be lost (or refused) if the page were left now
       var submitter = e.submitter || null;  // the language's button: its value is the choice
       whenIdle(function () {
-        leaving = true;
-        if (languageMenu.requestSubmit) { languageMenu.requestSubmit(submitter); } else { languageMenu.submit(); }
+        if (!anyUnsaved()) { leave(); }
+        submitAgain(languageMenu, submitter);
       });
     });
   }
@@ -291,18 +323,18 @@
   // someone else's change: it is sent once they have answered. The changes waiting for their timer go with the
   // page itself.
   form.addEventListener("submit", function (e) {
-    if (leaving) { return; }
+    if (resubmitting) { return; }
     for (var qid in timers) {
       if (Object.prototype.hasOwnProperty.call(timers, qid)) { clearTimeout(timers[qid]); }
     }
     timers = {};
     again = {};
-    if (pending === 0) { leaving = true; return; }
+    if (pending === 0) { leave(); return; }  // the page carries every answer, the unsaved ones too
     e.preventDefault();
     var submitter = e.submitter || null;
     whenIdle(function () {
-      leaving = true;
-      if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+      leave();
+      submitAgain(form, submitter);
     });
   });
 
