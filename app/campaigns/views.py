@@ -98,8 +98,10 @@ def open_link(token: str):
                                    lang=locale), 410
     except services.CampaignError:
         g.link_failed = True
-        return render_template("campaigns/link_invalid.html", reason="conflict", invitation=invitation,
-                               lang=get_locale_code()), 409
+        locale = invitation.contact.locale  # the contact's language, as for a revoked or expired link
+        with force_locale(locale if locale in current_app.config["LOCALES"] else get_locale_code()):
+            return render_template("campaigns/link_invalid.html", reason="conflict", invitation=invitation,
+                                   lang=locale), 409
     if current_user.is_authenticated and current_user.id != user.id and request.method != "POST":
         db.session.rollback()  # nothing of the link is recorded until the person confirms
         return render_template("campaigns/link_confirm.html", invitation=invitation, token=token)

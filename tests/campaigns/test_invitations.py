@@ -179,8 +179,9 @@ def test_a_contact_whose_email_is_a_staff_account_is_not_signed_in_as_respondent
     db_session.add(User(email="afm@example.org", role="staff", is_active=True))
     db_session.commit()
     issued = _issue(db_session, open_campaign, "afm@example.org")
-    response = client.get(_path(issued.link))
+    response = client.get(_path(issued.link), headers={"Accept-Language": "en"})
     assert response.status_code == 409
+    assert '<html lang="ru">' in response.get_data(as_text=True)  # the contact's language, not the browser's
     assert client.get("/staff").status_code == 302
 
 
