@@ -356,6 +356,29 @@ def _codes_read_as_numbers(data: dict, text: str, locator: _Locator) -> list[Pro
 _NAMED_OPTION = re.compile(r"^'(min|max)' of a ")
 
 
+def _pattern_message(pattern: str, value: Any, fallback: str) -> str:
+    """An id, a questionnaire id or a language code written otherwise than allowed, in plain words, with the id
+    the XLSForm import would make of it ("вопрос 2" -> vopros_2)."""
+    from app.questionnaires.schema import ID, LANG, SLUG
+    from app.questionnaires.xlsform_read import _make_id, _make_slug
+
+    def pattern_of(kind) -> str:
+        return next(str(m.pattern) for m in kind.__metadata__ if getattr(m, "pattern", None))
+
+    text = str(value)
+    if pattern == pattern_of(ID):
+        suggestion = _make_id(text)
+        return (f"'{text}' is not an id: write it in lower-case Latin letters, digits and _, starting with a letter"
+                + (f", for example '{suggestion}'" if suggestion else ""))
+    if pattern == pattern_of(SLUG):
+        suggestion = _make_slug(text)
+        return (f"'{text}' is not a questionnaire id: write it in lower-case Latin letters, digits, - and _"
+                + (f", for example '{suggestion}'" if suggestion else ""))
+    if pattern == pattern_of(LANG):
+        return f"'{text}' is not a language code: write a code such as en, ru, kk or uz"
+    return fallback
+
+
 def _from_pydantic_errors(locator: _Locator, errors: list[dict]) -> list[Problem]:
     """Turn pydantic errors into located problems, merging the two readings of a multilingual text."""
     problems: list[Problem] = []
@@ -389,6 +412,8 @@ def _from_pydantic_errors(locator: _Locator, errors: list[dict]) -> list[Problem
             message = _not_finite(repr(error.get("input")))
         elif kind == "literal_error":
             message = f"{message} (got {error.get('input')!r})"
+        elif kind == "string_pattern_mismatch":
+            message = _pattern_message(str((error.get("ctx") or {}).get("pattern", "")), error.get("input"), message)
         elif message.startswith("Value error, "):
             message = message[len("Value error, "):]
             named = _NAMED_OPTION.match(message)

@@ -377,6 +377,18 @@ def test_two_choices_with_one_label_in_a_language_are_named():
         "same in en: respondents cannot tell them apart"]
 
 
+def test_ids_and_language_codes_written_otherwise_are_explained_with_a_suggestion():
+    """A Cyrillic id or a language written out got pydantic's "String should match pattern '^[a-z][a-z0-9_]*$'"."""
+    text = SECTIONS.replace("id: sections-test", "id: Опрос 1").replace("languages: [en]", "languages: [en, English]")
+    text = text.replace("      - id: q1\n", "      - id: вопрос 2\n", 1)
+    assert errors(load_text(text, "i.yaml")) == [
+        "i.yaml:2: id: 'Опрос 1' is not a questionnaire id: write it in lower-case Latin letters, digits, - and _, "
+        "for example 'opros-1'",
+        "i.yaml:4: languages[1]: 'English' is not a language code: write a code such as en, ru, kk or uz",
+        "i.yaml:20: sections[1].questions[0].id: 'вопрос 2' is not an id: write it in lower-case Latin letters, "
+        "digits and _, starting with a letter, for example 'vopros_2'"]
+
+
 def test_static_type_mismatch():
     result = load("""\
           - id: q2
