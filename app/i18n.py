@@ -62,6 +62,12 @@ def available_locales() -> list[str]:
     return list(current_app.config["LOCALES"])
 
 
+def interface_locale(lang: str | None) -> str:
+    """`lang` when the interface has it (a contact's, a workbook's or a report's language), else the current
+    locale: the one to force for a page or a text meant for that reader."""
+    return lang if lang in current_app.config["LOCALES"] else get_locale_code()
+
+
 def get_locale_code() -> str:
     """The active locale as a plain language code such as "ru"."""
     locale = get_locale()

@@ -16,7 +16,7 @@ from app.campaigns.models import Invitation
 from app.core.pagination import page_of
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db, limiter
-from app.i18n import _, available_locales, force_locale, format_date, get_locale_code
+from app.i18n import _, available_locales, force_locale, format_date, get_locale_code, interface_locale
 from app.mail.errors import error_text
 
 bp = Blueprint("campaigns", __name__)
@@ -84,7 +84,7 @@ def open_link(token: str):
         invitation = outcome.invitation
         locale = invitation.contact.locale if invitation is not None else get_locale_code()
         status = 404 if outcome.reason == "unknown" else 410
-        with force_locale(locale if locale in current_app.config["LOCALES"] else get_locale_code()):
+        with force_locale(interface_locale(locale)):
             return render_template("campaigns/link_invalid.html", reason=outcome.reason,
                                    invitation=invitation, lang=locale), status
     invitation = outcome.invitation
@@ -93,13 +93,13 @@ def open_link(token: str):
     except services.AccountInactive:
         g.link_failed = True
         locale = invitation.contact.locale  # the contact's language, as for a revoked or expired link
-        with force_locale(locale if locale in current_app.config["LOCALES"] else get_locale_code()):
+        with force_locale(interface_locale(locale)):
             return render_template("campaigns/link_invalid.html", reason="inactive", invitation=invitation,
                                    lang=locale), 410
     except services.CampaignError:
         g.link_failed = True
         locale = invitation.contact.locale  # the contact's language, as for a revoked or expired link
-        with force_locale(locale if locale in current_app.config["LOCALES"] else get_locale_code()):
+        with force_locale(interface_locale(locale)):
             return render_template("campaigns/link_invalid.html", reason="conflict", invitation=invitation,
                                    lang=locale), 409
     if current_user.is_authenticated and current_user.id != user.id and request.method != "POST":

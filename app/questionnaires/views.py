@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from markupsafe import Markup
 
 from app.auth.permissions import require_role
-from app.i18n import _, available_locales, force_locale, get_locale_code, local_today
+from app.i18n import _, force_locale, get_locale_code, interface_locale, local_today
 from app.questionnaires import services
 from app.questionnaires.diff import compare
 from app.questionnaires.forms import ADAPTERS, Context, build_section_form, tr
@@ -63,7 +63,7 @@ def _render_preview(stored, definition, section, index: int, lang: str):
     interface has it, inside a page (menu, title, banner) in the staff member's own language."""
     slug, number, sections = stored.questionnaire.slug, stored.number, definition.sections
     ctx = Context(definition, lang)
-    with force_locale(lang if lang in available_locales() else get_locale_code()):
+    with force_locale(interface_locale(lang)):
         form = build_section_form(definition, section, lang, values={}, meta={"csrf": False})
         body = Markup(render_template(  # noqa: S704 - a template of ours, autoescaped
             "questionnaires/_preview_body.html", definition=definition, section=section, index=index,

@@ -31,7 +31,7 @@ from app.auth.permissions import require_role
 from app.core.downloads import send_workbook
 from app.core.models import utcnow
 from app.extensions import db
-from app.i18n import _, available_locales, force_locale, get_locale_code, local_today
+from app.i18n import _, force_locale, get_locale_code, interface_locale, local_today
 from app.questionnaires.forms import (
     ADAPTERS,
     REMOVE_FILE,
@@ -496,7 +496,7 @@ def render_print(response, definition, lang: str, *, blank: bool, file_url, back
     today = local_today()
     seen = visibility(definition, values, today)
     ctx = Context(definition, lang)
-    with force_locale(lang if lang in available_locales() else get_locale_code()):
+    with force_locale(interface_locale(lang)):
         return render_template("responses/print.html", response=response, definition=definition, ctx=ctx,
                                values=values, blank=blank, lang=lang, display=display, choice_labels=choice_labels,
                                visible=lambda _section, question: seen.shown(question),

@@ -52,7 +52,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 
 from app.core.models import utcnow
 from app.extensions import db
-from app.i18n import _, force_locale, format_date, format_moment, get_locale_code
+from app.i18n import _, force_locale, format_date, format_moment, get_locale_code, interface_locale
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, SPECIAL, AnswerError
 from app.questionnaires.services import definition_of
@@ -373,11 +373,6 @@ def sign(meta: dict[str, str]) -> str:
     return hmac.new(key, (KIND + "\n" + canonical).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _ui_locale(lang: str) -> str:
-    """`lang` when the interface has it, else the current locale."""
-    return lang if lang in current_app.config["LOCALES"] else get_locale_code()
-
-
 # --- writing -------------------------------------------------------------------------------------------
 
 
@@ -386,7 +381,7 @@ def build_workbook(response: Response, *, lang: str) -> Workbook:
 
     Sheets: instructions, one per section, the hidden lists of the drop-downs and the very hidden, signed
     metadata that `read_workbook` needs."""
-    with force_locale(_ui_locale(lang)):
+    with force_locale(interface_locale(lang)):
         return _Builder(response, lang).build()
 
 
@@ -1381,7 +1376,7 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
                     message = _("“%(value)s” is not one of the allowed answers: choose one from the cell's "
                                 "drop-down list.", value=text)
                 else:  # the column lists them, under its heading in the workbook's language
-                    with force_locale(_ui_locale(read.meta.get("lang", ""))):
+                    with force_locale(interface_locale(read.meta.get("lang", ""))):
                         column = _("Allowed answers")
                     message = _("“%(value)s” is not one of the allowed answers (see the column “%(column)s”).",
                                 value=text, column=column)
