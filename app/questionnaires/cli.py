@@ -18,8 +18,7 @@ questionnaires_cli = AppGroup("questionnaires", help="Questionnaire definitions 
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 def validate(paths: tuple[str, ...]):
     """Check definition files; print `file:line: path: message` per problem; exit 1 on any error."""
-    files, _problems = services.questionnaire_files(list(paths))
-    _definitions, problems = services.check_paths(list(paths))  # two files with one id too, as `load` says
+    files, _definitions, problems = services.check_paths(list(paths))  # two files with one id too, as `load` says
     errors = 0
     for problem in problems:
         click.echo(str(problem), err=problem.severity == "error")

@@ -84,9 +84,9 @@ def questionnaire_files(paths: list[str | Path]) -> tuple[list[Path], list[Probl
     return files, problems
 
 
-def check_paths(paths: list[str | Path]) -> tuple[list[tuple[Path, Definition]], list[Problem]]:
+def check_paths(paths: list[str | Path]) -> tuple[list[Path], list[tuple[Path, Definition]], list[Problem]]:
     """Check every file, and that no two of them share an id (`flask questionnaires validate` and `load` alike):
-    the files' definitions without errors, and every problem."""
+    the files read, their definitions without errors, and every problem."""
     definitions = []
     files, problems = questionnaire_files(paths)
     for path in files:
@@ -100,13 +100,13 @@ def check_paths(paths: list[str | Path]) -> tuple[list[tuple[Path, Definition]],
             problems.append(Problem(str(path), _line_of_id(path), "id", f"the id '{definition.id}' is already used by "
                                     f"{seen[definition.id]}: each questionnaire needs its own id", "error"))
         seen.setdefault(definition.id, path)
-    return definitions, problems
+    return files, definitions, problems
 
 
 def load_paths(paths: list[str | Path], *, actor=None, channel: str = "cli"):
     """Validate and store every file; returns (outcomes, problems). Nothing is stored if any file has errors."""
     outcomes: list[LoadOutcome] = []
-    definitions, problems = check_paths(paths)
+    _files, definitions, problems = check_paths(paths)
     if any(p.severity == "error" for p in problems):
         return [], problems
     for path, definition in definitions:
