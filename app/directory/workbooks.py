@@ -626,9 +626,8 @@ def _looks_like(sheet) -> str | None:
             continue
         found = {_norm(clean_text(str(v))) for v in values if not _is_blank(v)}
         for what in ("agencies", "contacts"):
-            needed = [{_norm(a) for a in (*HEADINGS[what][key].values(), *HEADING_ALIASES[what].get(key, ()))}
-                      for key in REQUIRED_COLUMNS[what]]
-            if all(found & aliases for aliases in needed):
+            keys = {_accepted_headings(what).get(text) for text in found}
+            if all(key in keys for key in REQUIRED_COLUMNS[what]):
                 return what
         return None
     return None
