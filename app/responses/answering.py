@@ -23,7 +23,7 @@ from sqlalchemy import select
 from app.core import audit
 from app.core.models import AuditEvent, utcnow
 from app.extensions import db, lock_for_writing
-from app.i18n import _, local_today
+from app.i18n import _
 from app.questionnaires import expressions
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import REGISTRY, AnswerError, is_special
@@ -192,7 +192,6 @@ def save_answers(response: Response, raws: dict[str, Any], *, actor, channel: st
     one audit event (the workbook import); otherwise each changed answer is one event. Unknown question
     ids and notes raise ResponseError. `force` allows changes when the response is not editable (staff).
     """
-    today = today or local_today()
     if not force and not is_editable(response):
         raise ResponseError(_("The response can no longer be changed."))
     definition = definition_of(response.version)
@@ -329,7 +328,6 @@ def section_flags(definition, section, values, *, lang: str, today: date | None 
 
 def review(response: Response, *, lang: str, today: date | None = None) -> Review:
     """Section states, unanswered required questions and answers flagged by constraints."""
-    today = today or local_today()
     definition = definition_of(response.version)
     values = stored_values(response)
     numbers = {id(s): n for n, s in enumerate(definition.sections, start=1)}
@@ -355,7 +353,6 @@ def review(response: Response, *, lang: str, today: date | None = None) -> Revie
 def submit(response: Response, *, actor, lang: str, today: date | None = None):
     """Submit the response: refused (ResponseError naming the questions) while required answers are missing
     or flagged; records who and when, makes it read-only for the agency, audits, queues a receipt e-mail."""
-    today = today or local_today()
     if not is_editable(response):
         raise ResponseError(_("The response can no longer be changed."))
     response = _lock_editable(response)
