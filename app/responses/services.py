@@ -319,9 +319,9 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
         if not valid:
             # Staff decide whether this contact gets a new link (invite), but are told: "0 reminders" alone
             # hid that the links had expired. A contact who moved is counted under their new agency.
-            if agency.id not in done and not campaigns.has_moved(invitation):
-                outcomes.append(ReminderOutcome(invitation, "link revoked" if invitation.revoked_at is not None
-                                                else "link expired"))
+            state = campaigns.check_link_state(invitation, now)  # "revoked", "expired" or "moved" here
+            if agency.id not in done and state in ("revoked", "expired"):
+                outcomes.append(ReminderOutcome(invitation, f"link {state}"))
             continue
         if agency.id in done:
             outcomes.append(ReminderOutcome(invitation, "submitted"))
