@@ -142,10 +142,12 @@
     }
   }
 
-  function failed(qid, box, message) {
+  var failedText = texts.failed || "Could not save. Check your connection; your text is still on the page.";
+
+  function failed(qid, box) {
     unsaved[qid] = box;
     if (!retryTimer) { retryTimer = setTimeout(retryUnsaved, 15000); }
-    say(message || texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+    say(failedText, "error");
   }
   window.addEventListener("online", retryUnsaved);
 
@@ -171,11 +173,13 @@
       return response.json().catch(function () { return {}; }).then(function (data) { return { status: response.status, data: data }; });
     }).then(function (result) {
       pending -= 1;
+      // Any answer of ours ends the retrying of this question (a refusal, a conflict: the person acts);
+      // `failed` keeps it for a failure of the connection or of the server.
+      delete unsaved[qid];
       var data = result.data || {};
       if (result.status === 200 && data.version === undefined) {  // not our answer: some other page
         failed(qid, box);
       } else if (result.status === 200) {
-        delete unsaved[qid];
         box.setAttribute("data-version", data.version);
         // The page's hidden version and fingerprint of this answer follow the autosave: a whole-page save
         // (Save, Next, a file chosen) then starts from it, instead of taking one's own autosave for someone
@@ -201,28 +205,23 @@
           document.getElementById("progress-value").textContent = data.progress;
         }
         if (anyUnsaved()) {  // the connection works again: the saves that failed go now
-          say(texts.failed || "Could not save. Check your connection; your text is still on the page.", "error");
+          say(failedText, "error");
           setTimeout(retryUnsaved, 0);
         } else {
           say((texts.saved_at || "Saved at %s").replace("%s", data.saved_at), "ok");
         }
       } else if (result.status === 409) {
-        delete unsaved[qid];  // an answer, not a failure: the person chooses (retrying would not change it)
         showConflict(box, data.conflict || {});
       } else if (result.status === 401) {
-        delete unsaved[qid];
         say(texts.signed_out || "Not saved: your session has ended. Your text is still on the page.", "error");
       } else if (result.status === 422) {
-        delete unsaved[qid];
         setError(box, data.error || "");
         say(texts.not_saved || "Not saved: see the message beside the question", "error");
       } else if (result.status === 400 && data.error && data.error.code === "form_expired") {
-        delete unsaved[qid];
         // the form's token: the session ended (or another agency's link replaced it) since the page was opened
         say(texts.signed_out || "Not saved: your session has ended. Your text is still on the page.", "error");
       } else if (result.status === 400) {
-        delete unsaved[qid];
-        say((data.error && data.error.message) || texts.failed, "error");
+        say((data.error && data.error.message) || failedText, "error");
       } else {
         failed(qid, box);
       }
