@@ -299,9 +299,7 @@
   if (languageMenu) {
     languageMenu.addEventListener("submit", function (e) {
       if (resubmitting) { return; }
-      for (var qid in timers) {  // what waits for its timer goes now
-        if (Object.prototype.hasOwnProperty.call(timers, qid) && boxes[qid]) { save(boxes[qid]); }
-      }
+      flush();  // what waits for its timer goes now
       retryUnsaved();  // the saves that failed, once more
       if (!busy()) {
         // an answer still unsaved is lost with the page (it is not sent with the language): the browser asks
