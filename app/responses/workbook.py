@@ -1345,7 +1345,8 @@ def import_workbook(data: bytes, *, response: Response | None = None, actor, lan
         outcome.others_changed_since_preview = [
             tr(question.label, lang, definition.languages[0])
             for _section, question in definition.questions() if question.id in moved]
-    flagged_before = {question.id for _n, _s, question, _m in review(response, lang=lang).flagged}
+    # (only when the workbook changes something: otherwise no answer can be broken by it)
+    flagged_before = {question.id for _n, _s, question, _m in review(response, lang=lang).flagged} if raws else set()
     nested = db.session.begin_nested()
     try:
         result = save_answers(response, raws, actor=actor, channel="workbook", lang=lang, one_audit_event=True,
