@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
+from app.i18n import local_today
 from app.questionnaires import expressions
 from app.questionnaires.qtypes import REGISTRY, SPECIAL, AnswerError, is_special, yes_no_scores
 from app.questionnaires.rendering import is_visible
@@ -55,7 +56,7 @@ def generate_answers(definition, rng: random.Random, completeness: float = 1.0, 
     """
     area_of = {indicator.id: area.id for area, indicator in definition.indicators()}
     strengths = dict(strengths or {})
-    today = today or date.today()
+    today = today or local_today()
     fixed = dict(fixed or {})
     answers: dict[str, object] = dict(fixed)
     planned: dict[str, bool] = {}

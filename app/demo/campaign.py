@@ -24,6 +24,7 @@ from app.core.models import utcnow
 from app.demo.directory_data import AGENCIES
 from app.directory.models import Agency, Contact, Country
 from app.extensions import db
+from app.i18n import local_today
 from app.questionnaires.services import definition_of, get_version
 from app.responses.models import Answer, Response
 from app.responses.services import refresh_progress
@@ -115,7 +116,7 @@ def seed_campaign(today: date | None = None) -> list[str]:
     version = get_version(DEMO_QUESTIONNAIRE)
     if version is None:
         return []
-    today = today or date.today()
+    today = today or local_today()
     agencies = list(db.session.scalars(select(Agency).where(Agency.is_active.is_(True))))
     campaign = campaigns.create_campaign(
         DEMO_CAMPAIGN, version, name_translations={"ru": DEMO_CAMPAIGN_RU}, agencies=agencies,

@@ -31,3 +31,23 @@ def test_seed_is_idempotent_and_accounts_sign_in(app_ctx, db_session):
         c = app_ctx.test_client()
         assert sign_in(c, email, DEMO_PASSWORD).status_code == 302
         assert c.get("/").headers["Location"].endswith(expected[role])
+
+
+def test_the_demo_campaign_is_dated_from_today_in_timezone(app_ctx, db_session, monkeypatch):
+    """The demo campaign opened 30 days ago and closes in 21, counted from the date in TIMEZONE like every other
+    "today": from the server's date it was a day off in Central Asia each evening in UTC. A zone whose date differs
+    from the server's now is taken (UTC+14 or UTC-11: at any hour one of them does)."""
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from app.campaigns.models import Campaign
+    from app.demo.campaign import DEMO_CAMPAIGN
+
+    zone = next(z for z in ("Pacific/Kiritimati", "Pacific/Pago_Pago")
+                if datetime.now(ZoneInfo(z)).date() != date.today())
+    monkeypatch.setitem(app_ctx.config, "BABEL_DEFAULT_TIMEZONE", zone)
+    there = datetime.now(ZoneInfo(zone)).date()
+    result = app_ctx.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    campaign = db_session.scalar(select(Campaign).where(Campaign.name == DEMO_CAMPAIGN))
+    assert (campaign.opens_on, campaign.deadline) == (there - timedelta(days=30), there + timedelta(days=21))
