@@ -22,6 +22,7 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 from ruamel.yaml.reader import ReaderError
 
 from app.questionnaires import expressions
+from app.questionnaires.idents import make_id, make_slug
 from app.questionnaires.qtypes import REGISTRY, SPECIAL
 from app.questionnaires.schema import FILE_SIZE_LIMIT_MB, SCHEMA_VERSIONS, SCORABLE, Definition
 
@@ -360,18 +361,17 @@ def _pattern_message(pattern: str, value: Any, fallback: str) -> str:
     """An id, a questionnaire id or a language code written otherwise than allowed, in plain words, with the id
     the XLSForm import would make of it ("вопрос 2" -> vopros_2)."""
     from app.questionnaires.schema import ID, LANG, SLUG
-    from app.questionnaires.xlsform_read import _make_id, _make_slug
 
     def pattern_of(kind) -> str:
         return next(str(m.pattern) for m in kind.__metadata__ if getattr(m, "pattern", None))
 
     text = str(value)
     if pattern == pattern_of(ID):
-        suggestion = _make_id(text)
+        suggestion = make_id(text)
         return (f"'{text}' is not an id: write it in lower-case Latin letters, digits and _, starting with a letter"
                 + (f", for example '{suggestion}'" if suggestion else ""))
     if pattern == pattern_of(SLUG):
-        suggestion = _make_slug(text)
+        suggestion = make_slug(text)
         return (f"'{text}' is not a questionnaire id: write it in lower-case Latin letters, digits, - and _"
                 + (f", for example '{suggestion}'" if suggestion else ""))
     if pattern == pattern_of(LANG):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import openpyxl
 import xlrd
 
+from app.questionnaires.idents import ID_RE, make_id, make_slug
 from app.questionnaires.loader import one_line
 
 if TYPE_CHECKING:
@@ -609,7 +610,6 @@ GENERATED_LABELS = {
     "ok": {"en": "OK"},
 }
 
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 REFERENCE_RE = re.compile(r"\$\{\s*([^}]*?)\s*\}")
 _TRUE = {"yes", "true", "true()", "1", "y", "oui", "да"}
 _FALSE = {"no", "false", "false()", "0", "n", "non", "нет"}
@@ -1130,16 +1130,16 @@ class XLSFormImporter:
         return root
 
     def _new_id(self, name: str, row: int, fallback: str, taken: set[str], explicit: str = "") -> str:
-        if explicit and _ID_RE.match(explicit) and explicit not in taken:  # our export: na_id
+        if explicit and ID_RE.match(explicit) and explicit not in taken:  # our export: na_id
             taken.add(explicit)
             return explicit
-        ident = _make_id(name) or fallback
+        ident = make_id(name) or fallback
         base, counter = ident, 2
         while ident in taken:
             ident = f"{base}_{counter}"
             counter += 1
         taken.add(ident)
-        if ident != name and name and _make_id(name) == name:  # a valid name another item has already
+        if ident != name and name and make_id(name) == name:  # a valid name another item has already
             self.duplicates.append((row, name, ident))
         elif ident != name:
             self.renamed.append((row, name, ident))
@@ -1771,11 +1771,11 @@ class XLSFormImporter:
     def _assemble(self, sections: list[_SectionDraft]) -> dict:
         stem = re.sub(r"\.(xlsx|xlsm|xls)$", "", Path(self.filename).name, flags=re.IGNORECASE)
         raw_id = self._setting("form_id", "id_string")
-        ident = _make_slug(raw_id) or _make_slug(stem) or "imported-form"
+        ident = make_slug(raw_id) or make_slug(stem) or "imported-form"
         settings = self.settings_sheet.name if self.settings_sheet is not None else "settings"
         row = self.settings_row if self.settings_sheet is not None else None
-        origin = f"made from the file name '{stem}'" if ident == _make_slug(stem) else "a default"
-        if raw_id and ident == _make_slug(raw_id) and ident != raw_id:
+        origin = f"made from the file name '{stem}'" if ident == make_slug(stem) else "a default"
+        if raw_id and ident == make_slug(raw_id) and ident != raw_id:
             self.note(settings, row, "form_id", f"form_id '{raw_id}' imported as '{ident}'")
         elif raw_id and ident != raw_id:
             self.note(settings, row, "form_id", f"form_id '{raw_id}' cannot be made into an id; the questionnaire "
@@ -1930,49 +1930,6 @@ def _parameters(text: str) -> dict[str, str]:
 
 #: Groups inside one another that the import accepts (real forms use a handful).
 _MAX_GROUP_NESTING = 50
-
-
-def _make_id(name: str) -> str:
-    """A valid id (^[a-z][a-z0-9_]*$) from an XLSForm name: lower case, Cyrillic transliterated ("Численность"
-    -> "chislennost"), other characters as _."""
-    ident = re.sub(r"[^a-z0-9_]+", "_", _transliterate(name.strip())).strip("_")
-    ident = re.sub(r"_+", "_", ident)[:70].rstrip("_")
-    if ident and not ident[0].isalpha():
-        ident = f"q_{ident}"
-    return ident if _ID_RE.match(ident or "") else ""
-
-
-#: Cyrillic letters (Russian, Ukrainian, Kazakh, Kyrgyz, Uzbek, Tajik) in Latin letters, for questionnaire
-#: ids made from form ids and file names ("Анкета 2024" -> "anketa-2024"). Simple and readable rather than
-#: any one standard; letters with accents elsewhere lose them (é -> e), see _transliterate.
-_CYRILLIC = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "yo", "ж": "zh", "з": "z", "и": "i",
-    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
-    "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "",
-    "э": "e", "ю": "yu", "я": "ya",
-    # Ukrainian
-    "є": "ye", "і": "i", "ї": "yi", "ґ": "g",
-    # Kazakh, Kyrgyz
-    "ә": "a", "ғ": "gh", "қ": "q", "ң": "ng", "ө": "o", "ұ": "u", "ү": "u", "һ": "h",
-    # Uzbek, Tajik
-    "ў": "o", "ҳ": "h", "ҷ": "j", "ӣ": "i", "ӯ": "u",
-}
-#: Latin letters that Unicode does not decompose into a base letter and an accent.
-_LATIN_EXTRA = {"ə": "e", "ı": "i", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "ħ": "h"}
-
-
-def _transliterate(text: str) -> str:
-    """Lower-case `text` in ASCII letters where possible: Cyrillic by _CYRILLIC, accents dropped (é -> e)."""
-    text = unicodedata.normalize("NFC", text).lower()  # NFC: file names from macOS come decomposed (и + ̆ = й)
-    text = "".join(_CYRILLIC.get(char, _LATIN_EXTRA.get(char, char)) for char in text)
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
-def _make_slug(name: str) -> str:
-    """A questionnaire id (^[a-z0-9][a-z0-9_-]*$) from a form_id or file name, Cyrillic transliterated."""
-    slug = re.sub(r"[^a-z0-9_-]+", "-", _transliterate(name.strip())).strip("-_")
-    return slug[:80].rstrip("-_")
 
 
 def _block_word(kind: str) -> str:
