@@ -476,6 +476,14 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
     positions = {q.id: (i, j) for i, s in enumerate(definition.sections) for j, q in enumerate(s.questions)}
     show_refs: dict[str, set[str]] = {}
     section_refs: dict[int, set[str]] = {}
+
+    def later_refs(refs: set[str], place: tuple[int, float], loc: tuple) -> None:
+        """Warn of the questions a show_if at `place` (section, question) refers to that come after it."""
+        for ref in sorted(refs):
+            if ref in positions and positions[ref] > place:
+                add(locator.problem(loc + ("show_if",), f"show_if refers to '{ref}', which comes later in the "
+                                                        "questionnaire", "warning"))
+
     for i, section in enumerate(definition.sections):
         base = ("sections", i)
         if section.show_if:
@@ -487,10 +495,7 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
                 add(locator.problem(base + ("show_if",), f"show_if of section '{section.id}' refers to "
                                     f"{', '.join(repr(r) for r in own)}, a question of the section itself: the "
                                     "section could never be shown; refer to questions of earlier sections"))
-            for ref in sorted(refs):
-                if ref in positions and positions[ref][0] > i:
-                    add(locator.problem(base + ("show_if",), f"show_if refers to '{ref}', which comes later in the "
-                                                             "questionnaire", "warning"))
+            later_refs(refs, (i, math.inf), base)
         for j, q in enumerate(section.questions):
             loc = base + ("questions", j)
             if q.indicator:
@@ -553,10 +558,7 @@ def check_definition(definition: Definition, locator: _Locator) -> list[Problem]
                     show_refs[q.id] = refs
                     if q.id in refs:
                         add(locator.problem(loc + ("show_if",), f"show_if of '{q.id}' refers to the question itself"))
-                    for ref in sorted(refs):
-                        if ref in positions and positions[ref] > (i, j):
-                            add(locator.problem(loc + ("show_if",), f"show_if refers to '{ref}', which comes later "
-                                                                   "in the questionnaire", "warning"))
+                    later_refs(refs, (i, j), loc)
             if q.constraint:
                 _check_expression(q.constraint, loc + ("constraint",), kinds, REGISTRY[q.type].kind, locator,
                                   problems, choices)

@@ -322,6 +322,24 @@ def test_a_section_rule_on_its_own_question_and_cycles_through_section_rules_are
     assert valid.problems == [] and valid.definition is not None
 
 
+def test_a_rule_on_a_later_question_is_a_warning_for_questions_and_sections():
+    """A question or section shown by an answer given further on makes the respondent go back: allowed, but said.
+    A section's rule on a question of an earlier section, or a question's on an earlier question, is not."""
+    text = SECTIONS.replace("${q1} = 'yes' or ", "")  # s0's a is shown by s1's q; s1 is shown by s0's a
+    result = load_text(text, "s.yaml")
+    assert [w for w in warnings(result) if "later" in w] == [
+        "s.yaml:15: sections[0].questions[0].show_if: warning: show_if refers to 'q', which comes later in the "
+        "questionnaire"]
+    section_later = load_text(text.replace("        show_if: \"${q} = 'yes'\"\n", "", 1)
+                              .replace("show_if: \"${a} = 'yes'\"", "show_if: \"${z} = 'yes'\"")
+                              + "  - id: s2\n    title: {en: Third}\n    questions:\n      - id: z\n"
+                                "        type: yes_no\n        label: {en: Z?}\n", "s.yaml")
+    assert [w for w in warnings(section_later) if "later" in w] == [
+        "s.yaml:17: sections[1].show_if: warning: show_if refers to 'z', which comes later in the questionnaire"]
+    earlier = load_text(text.replace("        show_if: \"${q} = 'yes'\"\n", "", 1), "s.yaml")
+    assert [w for w in warnings(earlier) if "later" in w] == []
+
+
 def test_a_choice_code_that_yaml_reads_as_another_number_is_named_with_the_quotes_to_add():
     """01 became "1", 1.10 "1.1" and 0x1F "31" without a word: codes that then match no data collected elsewhere.
     A code written as a number that reads back the same (2), or in quotes ("03"), is no warning."""
