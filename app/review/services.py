@@ -227,6 +227,13 @@ def closed_campaign_refusal() -> str:
              "campaign again first.")
 
 
+def inactive_agency_refusal(agency) -> str:
+    """Why a response of an agency deactivated in the directory is not returned for clarification."""
+    return _("%(agency)s is deactivated in the directory: it gets no e-mail and its contacts cannot open their "
+             "links, so the response cannot be returned. Staff can reactivate the agency first.",
+             agency=agency.acronym)
+
+
 def message_too_long() -> str:
     """Why a clarification request with a message over MESSAGE_LIMIT is refused."""
     return _("A message to the agency is too long (at most 5,000 characters): shorten it. Nothing was sent.")
@@ -246,6 +253,9 @@ def request_clarification(response: Response, items: list[tuple[str, str]], *, a
     db.session.refresh(response.campaign, ["status"])  # as it is now: a colleague may have closed it meanwhile
     if response.campaign.status != "open":
         raise ReviewError(closed_campaign_refusal())
+    db.session.refresh(response.agency, ["is_active"])  # staff may have deactivated it meanwhile
+    if not response.agency.is_active:  # it could never answer: the response would stay returned for good
+        raise ReviewError(inactive_agency_refusal(response.agency))
     first: dict[str, str] = {}
     for qid, message in items:  # a question named twice is asked once, with its first message
         first.setdefault(qid, typed(message))

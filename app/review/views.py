@@ -199,6 +199,9 @@ def clarify(response_id: int):
         # said first, rather than after the reviewer has put the ticks right (the service checks it again under
         # the campaign's lock)
         return _render_response(response, 422, _clarify_errors(definition, services.closed_campaign_refusal(), []))
+    if response.status == "submitted" and not response.agency.is_active:
+        return _render_response(response, 422, _clarify_errors(
+            definition, services.inactive_agency_refusal(response.agency), []))
     # A message written beside a question that is not ticked would be lost without a word: refuse, keep it.
     unticked = [definition.question(key.removeprefix("message-")) for key, text in request.form.items()
                 if key.startswith("message-") and text.strip() and key.removeprefix("message-") not in chosen]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import extract_csrf
@@ -364,6 +365,47 @@ def test_a_response_is_not_returned_while_its_campaign_is_closed(app_ctx, review
     html = stray.get_data(as_text=True)
     assert stray.status_code == 422 and "The campaign is closed" in html and "not ticked" not in html
     assert "Kept?" in html
+
+
+def test_a_response_of_a_deactivated_agency_is_not_returned(app_ctx, review_world, db_session):
+    """An agency deactivated in the directory gets no e-mail and its links open nothing: returned, its response
+    stayed "returned" for good, out of the scores, and the page said "no active contact". The request is refused
+    with the typed message kept and the agency named; the page offers no "Return"; reactivated, it is returned."""
+    from app.directory.models import Agency
+    from app.mail.models import OutboxMessage
+    from app.responses.models import Response
+    from app.review import services
+    from app.review.services import ReviewError
+
+    response_id = review_world["responses"]["MVD"]
+    url = f"/review/responses/{response_id}"
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    assert "Return to the agency" in expert.get(url).get_data(as_text=True)
+    agency = db_session.get(Response, response_id).agency
+    agency.is_active = False
+    db_session.commit()
+    mails = db_session.scalar(select(func.count()).select_from(OutboxMessage))
+    refused = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "clarify": ["staff_total"],
+                                                  "message-staff_total": "Is 500 the total?"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "MVD is deactivated in the directory" in html
+    assert "Is 500 the total?" in html
+    db_session.rollback()
+    assert db_session.get(Response, response_id).status == "submitted"
+    assert db_session.scalar(select(func.count()).select_from(OutboxMessage)) == mails
+    page = expert.get(url).get_data(as_text=True)
+    assert "Return to the agency" not in page and "reactivate it to return the response" in page
+    with pytest.raises(ReviewError, match="deactivated"):  # the service refuses too (a page opened before)
+        services.request_clarification(db_session.get(Response, response_id), [("staff_total", "Total?")],
+                                       actor=None)
+    db_session.rollback()
+    db_session.get(Agency, agency.id).is_active = True
+    db_session.commit()
+    sent = expert.post(url + "/clarify", data={"csrf_token": expert.csrf, "clarify": ["staff_total"],
+                                               "message-staff_total": "Is 500 the total?"})
+    assert sent.status_code == 302
+    db_session.rollback()
+    assert db_session.get(Response, response_id).status == "returned"
 
 
 def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, db_session, make_user):
