@@ -307,7 +307,10 @@ def update_campaign(
     # The materialized country figures depend on the targets and on the agencies asked: keep them in step.
     changed_countries = {a.country_id for a in removed} | {a.country_id for a in wanted if a.id not in before}
     if targets != old_targets or version.id != old_version_id:  # another version: other indicators and targets
-        changed_countries |= {country.id for country in campaign_countries(campaign)}
+        # every country with figures, including one whose only response is of an agency no longer asked
+        from app.scoring.store import figure_countries
+
+        changed_countries |= figure_countries(campaign)
     refresh_country_scores(campaign, {c for c in changed_countries if c is not None})
     return campaign
 

@@ -360,6 +360,17 @@ def test_editing_a_campaign_keeps_the_country_figures_in_step(app_ctx, make_agen
     assert {country for country, _key in same_as_rebuild()} == {mvd.country_id}
     assert same_as_rebuild()[(mvd.country_id, "equipment")][3] == 1  # one agency asked in KZ now
 
+    # A country whose only response is of an agency no longer asked (it opened its link, then was taken out)
+    # keeps its figures; a new target for it changes them at once, as a rebuild does (it waited for a rebuild).
+    edit([mvd, kg], {"KZ": {"equipment": 4}})
+    db.session.add(Response(campaign=campaign, agency=kg, version_id=version.id, status="not_started",
+                            row_version=1))
+    db.session.commit()
+    edit([mvd], {"KZ": {"equipment": 4}})
+    assert kg.country_id in {country for country, _key in same_as_rebuild()}
+    edit([mvd], {"KZ": {"equipment": 4}, "KG": {"equipment": 1}})
+    assert same_as_rebuild()[(kg.country_id, "equipment")][0] == 1
+
 
 def test_a_new_campaign_has_each_country_target_before_any_submission(app_ctx, make_agency, make_version):
     """A campaign created for KZ and TJ shows their targets (the campaign's override for TJ) and "no level"
