@@ -76,8 +76,8 @@ def visible_countries(actor, campaign: Campaign) -> list[Country]:
 
 def status_counts(campaign: Campaign) -> dict[int, tuple[Counter, int]]:
     """{country id: (responses per status, agencies asked)} of a campaign, in two grouped queries; agencies
-    asked that have no response count as "not_started" (never below zero: a response of an agency since taken
-    out of the campaign still counts in its status)."""
+    asked that have no response count as "not_started". Only agencies asked count, as on the progress pages: the
+    response of one taken out of the campaign (which can only be one opened and never answered) does not."""
     from app.campaigns.models import campaign_agencies
     from app.directory.models import Agency
 
@@ -88,6 +88,8 @@ def status_counts(campaign: Campaign) -> dict[int, tuple[Counter, int]]:
     statuses: dict[int, Counter] = {}
     for country_id, status, count in db.session.execute(
             select(Agency.country_id, Response.status, func.count()).join(Agency, Agency.id == Response.agency_id)
+            .join(campaign_agencies, (campaign_agencies.c.agency_id == Agency.id)
+                  & (campaign_agencies.c.campaign_id == Response.campaign_id))
             .where(Response.campaign_id == campaign.id, Agency.country_id.is_not(None))
             .group_by(Agency.country_id, Response.status)):
         statuses.setdefault(country_id, Counter())[status] = count
@@ -131,10 +133,13 @@ def regional_bodies(actor, campaign: Campaign) -> list:
 
 
 def regional_responses(campaign: Campaign) -> list[Response]:
-    """The responses of the campaign's regional bodies (agencies without a country)."""
+    """The responses of the regional bodies (agencies without a country) the campaign asks."""
+    from app.campaigns.models import campaign_agencies
     from app.directory.models import Agency
 
-    return list(db.session.scalars(select(Response).join(Agency, Agency.id == Response.agency_id).where(
+    return list(db.session.scalars(select(Response).join(Agency, Agency.id == Response.agency_id).join(
+        campaign_agencies, (campaign_agencies.c.agency_id == Agency.id)
+        & (campaign_agencies.c.campaign_id == Response.campaign_id)).where(
         Response.campaign_id == campaign.id, Agency.country_id.is_(None))))
 
 
