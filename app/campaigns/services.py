@@ -827,7 +827,8 @@ def versions() -> list[QuestionnaireVersion]:
 
 
 #: Invitation states in the order people care about them.
-INVITATION_STATES = ("opened", "sent", "queued", "issued", "bounced", "failed", "expired", "revoked", "moved")
+INVITATION_STATES = ("opened", "sent", "queued", "issued", "bounced", "failed", "expired", "revoked", "moved",
+                     "inactive")
 
 
 def contact_state(links: list[Invitation], now: datetime | None = None) -> str:
@@ -836,7 +837,7 @@ def contact_state(links: list[Invitation], now: datetime | None = None) -> str:
     links has "opened" while the latest link still works (a reminder's new link is often never clicked)."""
     now = now or utcnow()
     state = invitation_state(links[-1], now)
-    if state in ("revoked", "expired", "moved"):
+    if state in ("revoked", "expired", "moved", "inactive"):
         return state
     # a link opened before it was revoked says nothing about the links sent since
     opened = any(link.first_opened_at is not None and link.revoked_at is None for link in links)
@@ -880,14 +881,17 @@ def contact_links(campaign: Campaign, now: datetime | None = None) -> list[Conta
 
 
 def invitation_state(invitation: Invitation, now: datetime | None = None) -> str:
-    """One word for an invitation: revoked, expired, moved (its contact now works for another agency),
-    opened, bounced, failed, sent, queued, or issued (a link handed over without e-mail)."""
+    """One word for an invitation: revoked, expired, moved (its contact now works for another agency), inactive
+    (the contact or the agency is deactivated in the directory: the link opens nothing), opened, bounced, failed,
+    sent, queued, or issued (a link handed over without e-mail)."""
     if invitation.revoked_at is not None:
         return "revoked"
     if invitation.is_expired(now or utcnow()):
         return "expired"
     if has_moved(invitation):
         return "moved"
+    if not invitation.contact.is_active or not invitation.agency.is_active:
+        return "inactive"
     if invitation.first_opened_at is not None:
         return "opened"
     message = invitation.message

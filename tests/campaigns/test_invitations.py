@@ -421,6 +421,42 @@ def test_the_campaign_page_and_the_overview_show_one_row_per_contact_and_agree(c
     assert ">opened<" not in afm_row() and ">queued<" in afm_row()
 
 
+def test_a_deactivated_contact_or_agency_shows_as_such_and_offers_no_new_link(client, db_session, make_user,
+                                                                             open_campaign):
+    """A link of a contact or agency deactivated in the directory opens nothing (410), yet the campaign page and
+    the progress overview showed it "opened" and offered "Send a new link" and "Remind", which then failed
+    without saying why. Both now say "contact or agency deactivated" and offer neither; reactivated, both come
+    back."""
+    from app.directory.models import Agency, Contact
+
+    issued = _issue(db_session, open_campaign, "afm@example.org")
+    assert client.application.test_client().get(_path(issued.link)).status_code == 302  # opened
+    sign_in(client, make_user("staff").email)
+
+    def rows() -> tuple[str, str]:
+        page = client.get(f"/campaigns/{open_campaign.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        overview = client.get(f"/campaigns/{open_campaign.id}/progress",
+                              headers={"Accept-Language": "en"}).get_data(as_text=True)
+        return (re.search(r"<tr>\s*<td>KZ · AFM</td>.*?</tr>", page, re.S).group(0),
+                re.search(r'<tr data-agency="AFM">.*?</tr>', overview, re.S).group(0))
+
+    resend = f"/invitations/{issued.invitation.id}/resend"
+    assert all(">opened<" in row and resend in row for row in rows())
+    assert ">Remind<" in rows()[1]
+    agency_id, contact_id = issued.agency.id, issued.contact.id
+    for thing in (db_session.get(Agency, agency_id), db_session.get(Contact, contact_id)):
+        thing.is_active = False
+        db_session.commit()
+        assert client.application.test_client().get(_path(issued.link)).status_code == 410
+        for row in rows():
+            assert ">contact or agency deactivated<" in row and ">opened<" not in row and resend not in row
+        if isinstance(thing, Agency):  # a deactivated agency is not reminded at all
+            assert ">Remind<" not in rows()[1]
+        thing.is_active = True
+        db_session.commit()
+    assert all(">opened<" in row and resend in row for row in rows())
+
+
 def test_campaign_page_lists_invitations_a_page_at_a_time(client, db_session, make_user, open_campaign,
                                                           monkeypatch):
     """Two invitations a page: three invitations make two pages; the count covers all of them, and an action
