@@ -357,6 +357,8 @@ def test_invitations_and_reminders_name_their_campaign_in_the_contacts_language(
     for message in messages:
         expected = "Опрос: Первый раунд" if message.locale == "ru" else "Campaign: Round 1"
         assert expected in message.body_text and expected in message.body_html, (message.kind, message.locale)
+        # on a line of its own in the text part (the reminder ran it into the sentence before: "...received.Campaign")
+        assert re.search(rf"^{expected}$", message.body_text, re.M), (message.kind, message.locale)
 
 
 def test_the_campaign_page_and_the_overview_show_one_row_per_contact_and_agree(client, db_session, make_user,

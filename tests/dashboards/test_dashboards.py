@@ -531,6 +531,7 @@ def test_a_response_returned_for_clarification_keeps_its_day_of_submission(app_c
     html = staff.get("/dashboards/progress", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "2 of 5 agencies have submitted." in html
     assert "1 more agency submitted and was returned for clarification." in html
+    assert re.search(r"returned for clarification\.\s+Deadline: ", html)  # two sentences, not "clarification.Deadline"
     assert "Each agency counts once, on the day it first submitted" in html
     ru = staff.get("/dashboards/progress", headers={"Accept-Language": "ru"}).get_data(as_text=True)
     assert "Ещё 1 ведомство отправило анкету, и она возвращена на уточнение." in ru
