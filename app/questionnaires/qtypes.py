@@ -138,14 +138,18 @@ class NumberType(QuestionType):
                 raise AnswerError(N_("Enter a number, for example 12 or 12.5."))
             if ambiguous := _COMMA_THOUSANDS.match(text):
                 # Refused rather than guessed: either reading, stored silently, would be wrong for someone.
-                # {decimal_comma}: the decimal reading written with a comma, for the languages that write it so.
                 whole, decimals = ambiguous.groups()
                 decimals = decimals.rstrip("0")
+                thousands = whole + ambiguous.group(2)
+                if decimals and question.integer:  # 1.2 is no answer to a whole-number question: one reading left
+                    raise AnswerError(N_("Write {thousands} without the comma: the answer is a whole number."),
+                                      text=text, thousands=thousands)
+                if decimals:  # written again with its comma, the decimal reading would be refused again
+                    raise AnswerError(N_("Is {text} meant as {thousands} or as {decimal}? Write {thousands} without "
+                                         "the comma, or {decimal} with a decimal point."),
+                                      text=text, thousands=thousands, decimal=f"{whole}.{decimals}")
                 raise AnswerError(N_("Is {text} meant as {thousands} or as {decimal}? Write {thousands} without "
-                                     "the comma, or {decimal}."),
-                                  text=text, thousands=whole + ambiguous.group(2),
-                                  decimal=f"{whole}.{decimals}" if decimals else whole,
-                                  decimal_comma=f"{whole},{decimals}" if decimals else whole)
+                                     "the comma, or {decimal}."), text=text, thousands=thousands, decimal=whole)
             number = float(text.replace(",", "."))
         if not abs(number) < NUMBER_LIMIT:  # also refuses inf and nan
             raise AnswerError(N_("The number is too large: at most 15 digits before the decimal sign."))

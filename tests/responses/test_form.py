@@ -149,11 +149,14 @@ def test_a_number_with_a_comma_before_three_digits_is_asked_about_not_guessed(fi
     response = post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "1,200"})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and 'value="1,200"' in page
-    assert "Is 1,200 meant as 1200 or as 1.2? Write 1200 without the comma, or 1.2." in page
+    # a whole number is asked for: 1.2 is no answer, so the one reading left is said
+    assert "Write 1200 without the comma: the answer is a whole number." in page
     assert "staff_total" not in stored(db_session)
     response = post_section(second, 1, {"q__agency_name": "МВД", "q__staff_total": "2,000"})
     assert response.status_code == 422
     assert "Что означает 2,000: 2000 или 2? Напишите 2000 без запятой или 2." in response.get_data(as_text=True)
+    response = post_section(second, 1, {"q__agency_name": "МВД", "q__staff_total": "1,200"})
+    assert "Напишите 1200 без запятой: ответом должно быть целое число." in response.get_data(as_text=True)
     # written either way, the figure is taken
     assert post_section(first, 1, {"q__agency_name": "MVD", "q__staff_total": "1200"}).status_code == 302
     assert stored(db_session)["staff_total"] == 1200

@@ -800,7 +800,7 @@ def test_a_number_typed_as_text_with_a_comma_before_three_digits_is_refused_at_i
     book = fill(download(world.response, "en"), staff_total="1,200", region="shymkent")
     outcome = import_(world, to_bytes(book), apply=True)
     assert [(p.cell, p.message) for p in outcome.problems] == [
-        (ref(book, "staff_total"), "Is 1,200 meant as 1200 or as 1.2? Write 1200 without the comma, or 1.2.")]
+        (ref(book, "staff_total"), "Write 1200 without the comma: the answer is a whole number.")]
     assert not outcome.applied
     assert stored(db_session, world.response) == {}
 
