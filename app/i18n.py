@@ -151,6 +151,13 @@ def local_today() -> date:
     return datetime.now(ZoneInfo(name or "UTC")).date()
 
 
+def local_day(moment: datetime) -> date:
+    """The date of `moment` (stored in UTC) in the reader's time zone: 20:00 UTC is the next day in Almaty."""
+    if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(get_timezone()).date()
+
+
 def zone_label(moment: datetime) -> str:
     """The offset from UTC in which `moment` is shown: "UTC", "UTC+5", "UTC+5:30", "UTC-3"."""
     if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone

@@ -47,6 +47,7 @@ from app.campaigns.models import Campaign, campaign_agencies
 from app.campaigns.services import campaign_countries, campaigns_for, days_to_deadline
 from app.directory.models import AGENCY_TYPES, Agency, Country
 from app.extensions import db
+from app.i18n import local_day
 from app.questionnaires.qtypes import SPECIAL, is_special
 from app.questionnaires.rendering import SkipLogic
 from app.questionnaires.services import definition_of
@@ -266,8 +267,8 @@ def progress_data(campaign: Campaign, actor, filters: Filters = Filters(), *, la
                                          "counts": dict.fromkeys(RESPONSE_STATUSES, 0), "total": 0})
         block["counts"][status] = block["counts"].get(status, 0) + 1
         block["total"] += 1
-        if submitted_at is not None:
-            days[submitted_at.date()] += 1
+        if submitted_at is not None:  # on the reader's calendar, as the response's page gives its time
+            days[local_day(submitted_at)] += 1
     cumulative = 0
     submissions = []
     for day in sorted(days):

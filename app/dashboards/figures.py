@@ -150,13 +150,14 @@ def progress_figures(data: dict) -> dict[str, dict]:
         x, y = [data["campaign"]["opens_on"], *x], [0, *y]
     submissions.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", line={"shape": "hv", "color": PALETTE[0]},
                                      name=_("Submitted"), hovertemplate="%{x}: %{y}<extra></extra>"))
-    submissions.add_trace(go.Scatter(x=[x[0] if x else deadline, deadline or (x[-1] if x else None)],
+    end = max([deadline, *x]) if deadline else (x[-1] if x else None)  # submissions may come after the deadline
+    submissions.add_trace(go.Scatter(x=[x[0] if x else deadline, end],
                                      y=[data["agencies"], data["agencies"]], mode="lines", name=_("Agencies asked"),
                                      line={"dash": "dot", "color": "#999999"}, hoverinfo="skip"))
     if deadline:
-        first = date.fromisoformat(min([deadline, *x]))
-        pad = timedelta(days=max(2, (date.fromisoformat(deadline) - first).days // 30))
-        submissions.update_xaxes(range=[(first - pad).isoformat(), (date.fromisoformat(deadline) + pad).isoformat()])
+        first, last = date.fromisoformat(min([deadline, *x])), date.fromisoformat(end)
+        pad = timedelta(days=max(2, (last - first).days // 30))
+        submissions.update_xaxes(range=[(first - pad).isoformat(), (last + pad).isoformat()])
         submissions.add_trace(go.Scatter(x=[deadline, deadline], y=[0, max(data["agencies"], 1)], mode="lines",
                                          name=_("Deadline"), line={"dash": "dash", "color": "#d55e00", "width": 2},
                                          hovertemplate=_("Deadline") + ": %{x}<extra></extra>"))

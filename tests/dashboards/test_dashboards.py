@@ -512,6 +512,25 @@ def test_progress_by_status_and_over_time(app_ctx, world):
     assert figure["data"][0]["y"][-1] == 3
 
 
+def test_late_submissions_stay_on_the_curve_and_days_follow_the_readers_zone(app_ctx, world, db_session):
+    """The curve's axis ended a few days after the deadline: agencies that submitted later were drawn off the
+    chart while the text said they had submitted. And a submission at 20:00 UTC is the next day in Almaty, as
+    the response's page says: it is counted on that day for a reader there."""
+    from app.responses.models import Response
+
+    late = db_session.scalar(select(Response).where(Response.agency.has(acronym="AFM")))
+    late.first_submitted_at = datetime(2026, 5, 20, 20, tzinfo=UTC)  # seven weeks after the deadline
+    db_session.commit()
+    staff = client_for(app_ctx, "staff@example.org")
+    figure = figures_of(staff.get("/dashboards/progress").get_data(as_text=True))["submissions"]
+    start, end = figure["layout"]["xaxis"]["range"]
+    assert start <= "2026-03-01" and end > "2026-05-20"
+    assert max(figure["data"][0]["x"]) == "2026-05-20" and figure["data"][0]["y"][-1] == 3
+    assert get_json(staff, "/dashboards/progress")["submissions"][-1]["date"] == "2026-05-20"
+    staff.set_cookie("tz", "Asia/Almaty")
+    assert get_json(staff, "/dashboards/progress")["submissions"][-1]["date"] == "2026-05-21"
+
+
 def test_a_response_returned_for_clarification_keeps_its_day_of_submission(app_ctx, world, db_session):
     """The curve counts each agency once, on the day it first submitted: returned for clarification, and submitted
     again later, the agency stays on its first day instead of leaving the curve and coming back later."""
