@@ -91,6 +91,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     testing = bool(config.get("TESTING"))
     debug = _bool(env.get("FLASK_DEBUG")) or bool(config.get("DEBUG"))
     production = not testing and not debug
+    config["PRODUCTION"] = production
     config["SESSION_COOKIE_SECURE"] = config.get("SESSION_COOKIE_SECURE", production)
     config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
     if config["SECRET_KEY"] in INSECURE_SECRET_KEYS:

@@ -7,6 +7,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -94,3 +95,53 @@ def duplicates(lang: str | None):
                          "others.", count=len(found)), err=True)
             raise SystemExit(1)
         click.echo(_("No agencies that look the same."))
+
+
+countries_cli = AppGroup("countries", help="The partner countries agencies belong to and experts are assigned.")
+directory_cli.add_command(countries_cli)
+
+
+@countries_cli.command("add")
+@click.argument("codes", nargs=-1, required=True)
+@click.option("--name", "names", multiple=True, metavar="LANG=NAME",
+              help="The country's name in a language instead of the standard one (with one code only), "
+                   "e.g. --name en=Kyrgyzstan; for a country that exists, its name is changed.")
+@click.option("--lang", default=None, callback=interface_language,
+              help="Language of the messages (default: the installation's default).")
+def add_countries(codes: tuple[str, ...], names: tuple[str, ...], lang: str | None):
+    """Add partner countries by their ISO 3166-1 codes (KZ KG TJ TM UZ), named in every interface language
+    from the Unicode CLDR data. A country that exists is left as it is (running it again changes nothing)."""
+    with force_locale(lang) if lang else nullcontext():
+        given: dict[str, str] = {}
+        for item in names:
+            language, sep, text = item.partition("=")
+            if not sep or not text.strip() or language.strip() not in current_app.config["LOCALES"]:
+                raise click.UsageError(_("--name takes LANG=NAME with LANG one of %(locales)s, not “%(item)s”.",
+                                         locales=", ".join(current_app.config["LOCALES"]), item=item))
+            given[language.strip()] = text
+        if given and len(codes) > 1:
+            raise click.UsageError(_("--name can only be given with one country code."))
+        results = []
+        try:
+            for code in codes:
+                results.append(services.add_country(code, given, channel="cli"))
+        except services.DirectoryError as exc:
+            db.session.rollback()
+            click.echo(_("Error: %(message)s Nothing was added.", message=exc), err=True)
+            raise SystemExit(1) from None
+        db.session.commit()
+        for country, state in results:
+            shown = "; ".join(f"{language}: {text}" for language, text in sorted(country.names.items()))
+            message = {"created": _("%(code)s added (%(names)s)", code=country.code, names=shown),
+                       "updated": _("%(code)s renamed (%(names)s)", code=country.code, names=shown)}
+            click.echo(message.get(state) or _("%(code)s already exists (%(names)s)", code=country.code,
+                                                 names=shown))
+
+
+@countries_cli.command("list")
+def list_countries():
+    """One country per line: code, then its names."""
+    from app.directory.models import Country
+
+    for country in db.session.scalars(select(Country).order_by(Country.code)):
+        click.echo("\t".join([country.code, *(f"{lang}: {text}" for lang, text in sorted(country.names.items()))]))

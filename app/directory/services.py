@@ -171,6 +171,53 @@ def _check_agency(country: Country | None, acronym: str, kind: str, names: Mappi
         raise DirectoryError(message, field="acronym")
 
 
+#: Codes the CLDR names that are no country: groupings, "unknown region", private-use codes.
+_NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"}
+
+
+def country_names(code: str, languages: Iterable[str]) -> dict[str, str] | None:
+    """The names of the country with ISO 3166-1 alpha-2 `code` in each language (from the Unicode CLDR data that
+    Babel carries: "KZ" -> {"en": "Kazakhstan", "ru": "Казахстан"}), or None if `code` names no country."""
+    if len(code) != 2 or not code.isalpha() or code in _NOT_COUNTRIES or code not in Locale("en").territories:
+        return None
+    names = {}
+    for lang in languages:
+        try:
+            names[lang] = Locale.parse(lang).territories.get(code) or Locale("en").territories[code]
+        except (ValueError, UnknownLocaleError):
+            names[lang] = Locale("en").territories[code]
+    return names
+
+
+def add_country(code: str, names: Mapping[str, str] | None = None, *, actor=None,
+                channel: str = "cli") -> tuple[Country, str]:
+    """Add the country with ISO code `code`, named in every interface language (CLDR's names, unless `names`
+    gives others), or update the names `names` gives of one that exists. Returns the country and "created",
+    "updated" or "unchanged"; audited."""
+    code = (code or "").strip().upper()
+    standard = country_names(code, available_locales())
+    if standard is None:
+        raise DirectoryError(_("“%(code)s” is not an ISO 3166-1 country code (two letters, such as KZ or TJ).",
+                               code=code))
+    given = {lang: clean_text(text) for lang, text in (names or {}).items() if clean_text(text)}
+    country = db.session.scalar(select(Country).where(Country.code == code))
+    if country is None:
+        country = Country(code=code, names={**standard, **given})
+        db.session.add(country)
+        db.session.flush()
+        audit.record("country.created", actor=actor, object_type="country", object_id=country.id,
+                     new={"code": code, "names": country.names}, channel=channel)
+        return country, "created"
+    if given and {**country.names, **given} != country.names:
+        old = dict(country.names)
+        country.names = {**country.names, **given}
+        db.session.flush()
+        audit.record("country.updated", actor=actor, object_type="country", object_id=country.id,
+                     old={"names": old}, new={"names": country.names}, channel=channel)
+        return country, "updated"
+    return country, "unchanged"
+
+
 def _clean_names(names: Mapping[str, str | None]) -> dict[str, str]:
     return {lang: clean_text(text) for lang, text in names.items()}
 
