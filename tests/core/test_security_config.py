@@ -116,3 +116,29 @@ def test_a_mistyped_sender_or_reply_to_stops_the_app_at_start(tmp_path, monkeypa
         load_config(str(tmp_path))
     monkeypatch.setenv(key, "Needs Assessment <assessment@пример.рф>")
     assert load_config(str(tmp_path))[key] == "Needs Assessment <assessment@пример.рф>"
+
+
+def test_the_wsgi_entry_point_reads_the_env_file_as_the_flask_command_does(tmp_path):
+    """Settings written only in `.env` reached `flask db upgrade` (the flask command reads the file) but not
+    `gunicorn wsgi:app`: it refused to start without SECRET_KEY, or, given that, served an empty SQLite database
+    instead of the PostgreSQL one just migrated. A variable set in the environment still wins."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    shutil.copy(ROOT / "wsgi.py", tmp_path / "wsgi.py")
+    (tmp_path / ".env").write_text(f"SECRET_KEY=a-long-random-value-from-the-env-file-0123456789\n"
+                                   f"BASE_URL=https://assessment.example.org\n"
+                                   f"DATABASE_URL=sqlite:///{tmp_path / 'from-env-file.sqlite3'}\n"
+                                   f"TIMEZONE=Asia/Almaty\n")
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "INSTANCE_PATH": str(tmp_path / "instance"),
+           "TIMEZONE": "Asia/Tashkent"}
+    shown = subprocess.run(
+        [sys.executable, "-c", "from wsgi import app; c = app.config; "
+                               "print(c['SQLALCHEMY_DATABASE_URI'], c['BASE_URL'], c['BABEL_DEFAULT_TIMEZONE'])"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.split() == [f"sqlite:///{tmp_path / 'from-env-file.sqlite3'}",
+                                    "https://assessment.example.org", "Asia/Tashkent"]
