@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+
 from flask import Flask
 
 from app.i18n import (
@@ -26,8 +29,33 @@ def ml(text, locale: str | None = None, default: str | None = None) -> str:
     return text.get(locale) or (default and text.get(default)) or next(iter(text.values()), "")
 
 
+def static_versions(app: Flask):
+    """A `url_for('static', ...)` default that adds `v=`, the first characters of the file's SHA-256, to every
+    static address (/static/js/page.js?v=3f2a9c0d1e4b): a file changed by an upgrade has a new address, so a
+    proxy or browser that keeps static files for 30 days never serves the old script to new pages. The hash is
+    computed once per file version (its size and modification time), and is the same on every host."""
+    known: dict[tuple, str] = {}
+
+    def add_version(endpoint: str, values: dict) -> None:
+        if endpoint != "static" or "filename" not in values or "v" in values:
+            return
+        path = os.path.join(app.static_folder or "", values["filename"])
+        try:
+            info = os.stat(path)
+        except OSError:
+            return  # a file that is not there: the address stays as it was asked for (and gives 404)
+        key = (values["filename"], info.st_size, info.st_mtime_ns)
+        if key not in known:
+            with open(path, "rb") as handle:
+                known[key] = hashlib.sha256(handle.read()).hexdigest()[:12]
+        values["v"] = known[key]
+
+    return add_version
+
+
 def register(app: Flask) -> None:
     """Register globals (title, locales) and filters (dates, numbers, multilingual text)."""
+    app.url_defaults(static_versions(app))
 
     @app.context_processor
     def inject():

@@ -25,6 +25,37 @@ def test_the_icon_is_served_where_browsers_look_for_it(client):
         response.close()
 
 
+def test_static_addresses_change_with_their_files(client, tmp_path):
+    """The README's proxy keeps /static/ for 30 days: with fixed addresses, an upgrade's new pages ran for a
+    month against the old scripts. Each address carries the start of its file's SHA-256 (the same on every
+    host), the versioned address is served, and a changed file gets another address."""
+    import hashlib
+    import re
+
+    page = client.get("/auth/sign-in").get_data(as_text=True)
+    found = dict(re.findall(r'"/static/([\w./-]+)\?v=([0-9a-f]{12})"', page))
+    assert {"css/app.css", "js/page.js"} <= found.keys(), page
+    for name, version in found.items():
+        assert version == hashlib.sha256((ROOT / "app" / "static" / name).read_bytes()).hexdigest()[:12], name
+        served = client.get(f"/static/{name}?v={version}")
+        served.close()
+        assert served.status_code == 200
+    assert not re.search(r'"/static/[\w./-]+"', page)  # none left without its version
+    from flask import url_for
+
+    app = client.application
+    kept, app.static_folder = app.static_folder, str(tmp_path)
+    try:
+        (tmp_path / "x.js").write_text("one")
+        with app.test_request_context():
+            first = url_for("static", filename="x.js")
+            (tmp_path / "x.js").write_text("two, longer")
+            assert url_for("static", filename="x.js") != first
+            assert url_for("static", filename="missing.js") == "/static/missing.js"
+    finally:
+        app.static_folder = kept
+
+
 def test_healthz_reports_a_broken_database(tmp_path):
     from tests.conftest import make_app
 
