@@ -38,6 +38,21 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(env, key: str, default: int | float, *, kind=int, minimum: int | float | None = None):
+    """The number in environment variable `key` (its default when unset or empty), or a ConfigError naming it."""
+    raw = (env.get(key) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{key}={raw!r} is not {what}, e.g. {key}={default}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{key}={raw!r} must be at least {minimum}, e.g. {key}={default}")
+    return value
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     """Build the configuration mapping from the environment plus explicit overrides (tests)."""
     env = os.environ
@@ -49,15 +64,15 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": env.get("REDIS_URL", ""),
         "MAIL_SERVER": env.get("MAIL_SERVER", "localhost"),
-        "MAIL_PORT": int(env.get("MAIL_PORT", "25") or 25),
+        "MAIL_PORT": _number(env, "MAIL_PORT", 25, minimum=1),
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS")),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "needs-assessment@localhost"),
         "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
         "MAIL_REPLY_TO": env.get("MAIL_REPLY_TO", ""),
-        "MAIL_TIMEOUT": float(env.get("MAIL_TIMEOUT", "10") or 10),
-        "MAIL_MAX_ATTEMPTS": int(env.get("MAIL_MAX_ATTEMPTS", "8") or 8),
+        "MAIL_TIMEOUT": _number(env, "MAIL_TIMEOUT", 10.0, kind=float, minimum=1),
+        "MAIL_MAX_ATTEMPTS": _number(env, "MAIL_MAX_ATTEMPTS", 8, minimum=1),
         "MAIL_SEND_AFTER_REQUEST": _bool(env.get("MAIL_SEND_AFTER_REQUEST"), True) and not overrides.get("TESTING"),
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
         "LOCALES": [x.strip() for x in env.get("LOCALES", "en,ru").split(",") if x.strip()],
@@ -77,12 +92,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOGIN_FAILURE_LIMIT": env.get("LOGIN_FAILURE_LIMIT", "10 per 15 minutes"),
         # The largest file question accepts 50 MB (app.questionnaires.schema.FILE_SIZE_LIMIT_MB), plus the page.
         "MAX_CONTENT_LENGTH": 60 * 1024 * 1024,
-        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES", "0") or 0),
+        "TRUSTED_PROXIES": _number(env, "TRUSTED_PROXIES", 0, minimum=0),
         "BASE_URL": env.get("BASE_URL", "").rstrip("/"),
-        "INVITATION_VALID_DAYS": int(env.get("INVITATION_VALID_DAYS", "60") or 60),
+        "INVITATION_VALID_DAYS": _number(env, "INVITATION_VALID_DAYS", 60, minimum=1),
         "INVITATION_FAILURE_LIMIT": env.get("INVITATION_FAILURE_LIMIT", "20 per 15 minutes"),
         "DASHBOARD_REGIONAL_AVERAGE": _bool(env.get("DASHBOARD_REGIONAL_AVERAGE"), True),
-        "DASHBOARD_AVERAGE_MIN_OTHERS": int(env.get("DASHBOARD_AVERAGE_MIN_OTHERS", "2") or 2),
+        "DASHBOARD_AVERAGE_MIN_OTHERS": _number(env, "DASHBOARD_AVERAGE_MIN_OTHERS", 2, minimum=0),
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
         "API_FAILURE_LIMIT": env.get("API_FAILURE_LIMIT", "30 per minute"),
     }
@@ -109,6 +124,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "BASE_URL is not set. Set it to the public address of the site before starting in production, e.g. "
             "export BASE_URL=https://assessment.example.org (it is used in the links sent by e-mail)"
         )
+    _check_base_url(config["BASE_URL"])
+    _check_redis_url(config["REDIS_URL"])
+    _check_locales(config["LOCALES"])
     if config["BABEL_DEFAULT_TIMEZONE"] not in known_timezones():
         raise ConfigError(
             f"TIMEZONE={config['BABEL_DEFAULT_TIMEZONE']!r} is not a time zone name of the IANA database, such as "
@@ -136,6 +154,36 @@ def _check_mail_addresses(config: dict) -> None:
         except AddressError:
             raise ConfigError(f"{key}={value!r} is not an e-mail address, nor \"Name <address>\", e.g. "
                               f"{key}='Needs Assessment <assessment@example.org>'") from None
+
+
+def _check_base_url(url: str) -> None:
+    """BASE_URL begins every link sent by e-mail: without its scheme, mail programs show the link as plain text."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"BASE_URL={url!r} is not the site's public address with https:// (or http://) in front, "
+                          "e.g. BASE_URL=https://assessment.example.org (it begins every link sent by e-mail)")
+
+
+def _check_redis_url(url: str) -> None:
+    if url and not re.match(r"^(redis|rediss|unix)://\S+$", url):
+        raise ConfigError(f"REDIS_URL={url!r} is not a Redis address, e.g. REDIS_URL=redis://127.0.0.1:6379/0")
+
+
+def _check_locales(locales: list[str]) -> None:
+    """Each language offered needs its catalogue: without one, pages said lang="kk" over English text, and a
+    code that is no language at all (xx) gave every browser asking for it a server error."""
+    folder = Path(__file__).resolve().parent / "translations"
+    have = sorted(p.name for p in folder.iterdir() if (p / "LC_MESSAGES" / "messages.po").is_file()) \
+        if folder.is_dir() else []
+    missing = [code for code in locales if code not in have]
+    if not locales or missing:
+        raise ConfigError(f"LOCALES={','.join(locales)!r}: "
+                          + (f"no translation catalogue for {', '.join(missing)}; " if missing else "")
+                          + f"the languages this installation has are {','.join(have)}, e.g. LOCALES=en,ru")
 
 
 def _check_database_url(url: str) -> None:

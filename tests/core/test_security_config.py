@@ -118,6 +118,45 @@ def test_a_mistyped_sender_or_reply_to_stops_the_app_at_start(tmp_path, monkeypa
     assert load_config(str(tmp_path))[key] == "Needs Assessment <assessment@пример.рф>"
 
 
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("MAIL_PORT", "abc", "MAIL_PORT='abc' is not a whole number, e.g. MAIL_PORT=25"),
+    ("TRUSTED_PROXIES", "one", "TRUSTED_PROXIES='one' is not a whole number, e.g. TRUSTED_PROXIES=0"),
+    ("INVITATION_VALID_DAYS", "6o", "INVITATION_VALID_DAYS='6o' is not a whole number"),
+    ("INVITATION_VALID_DAYS", "0", "INVITATION_VALID_DAYS='0' must be at least 1"),
+    ("MAIL_TIMEOUT", "x", "MAIL_TIMEOUT='x' is not a number, e.g. MAIL_TIMEOUT=10.0"),
+    ("DASHBOARD_AVERAGE_MIN_OTHERS", "two", "DASHBOARD_AVERAGE_MIN_OTHERS='two' is not a whole number"),
+    ("BASE_URL", "assessment.example.org", "BASE_URL='assessment.example.org' is not the site's public address"),
+    ("BASE_URL", "ftp://assessment.example.org", "with https:// (or http://) in front"),
+    ("REDIS_URL", "rediss//oops", "REDIS_URL='rediss//oops' is not a Redis address"),
+    ("LOCALES", "en,xx", "LOCALES='en,xx': no translation catalogue for xx; the languages this installation has "
+                         "are en,ru"),
+    ("LOCALES", "en,kk", "no translation catalogue for kk"),
+])
+def test_a_mistyped_setting_stops_the_app_at_start_naming_it(tmp_path, monkeypatch, key, value, message):
+    """Numbers came out as a bare ValueError naming no variable; a BASE_URL without https:// made every e-mailed
+    link plain text; LOCALES=en,xx gave every browser asking for xx a server error, and en,kk served English
+    pages marked Kazakh; a mistyped REDIS_URL failed deep inside the rate limiter."""
+    from app.config import ConfigError, load_config
+
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError) as info:
+        load_config(str(tmp_path))
+    assert message in str(info.value)
+
+
+def test_settings_written_well_are_taken(tmp_path, monkeypatch):
+    from app.config import load_config
+
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    for key, value in {"MAIL_PORT": " 587 ", "MAIL_TIMEOUT": "2.5", "TRUSTED_PROXIES": "0", "LOCALES": "ru,en",
+                       "BASE_URL": "https://assessment.example.org/", "REDIS_URL": "redis://127.0.0.1:6379/0"}.items():
+        monkeypatch.setenv(key, value)
+    config = load_config(str(tmp_path))
+    assert (config["MAIL_PORT"], config["MAIL_TIMEOUT"], config["LOCALES"], config["BASE_URL"]) == \
+        (587, 2.5, ["ru", "en"], "https://assessment.example.org")
+
+
 def test_the_wsgi_entry_point_reads_the_env_file_as_the_flask_command_does(tmp_path):
     """Settings written only in `.env` reached `flask db upgrade` (the flask command reads the file) but not
     `gunicorn wsgi:app`: it refused to start without SECRET_KEY, or, given that, served an empty SQLite database
