@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, request, session, url_for
@@ -11,7 +12,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RoutingException
 
 from app.core.urls import safe_next
-from app.extensions import db
+from app.extensions import db, limiter
 from app.i18n import available_locales
 
 bp = Blueprint("core", __name__)
@@ -70,12 +71,46 @@ def favicon():
     return current_app.send_static_file("favicon.svg"), 200, {"Content-Type": "image/svg+xml"}
 
 
+@functools.cache
+def _schema_heads(folder: str) -> frozenset[str]:
+    """The revisions the code's migrations end at (what `flask db upgrade` brings a database to)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", folder)
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
 @bp.route("/healthz")
 def healthz():
-    """Liveness and database check for load balancers."""
+    """Liveness check for load balancers: the database answers and has the schema this code expects (an upgrade
+    deployed without `flask db upgrade` answered "ok" while signing in failed), and the rate-limit store answers
+    when it is Redis (every sign-in and API request goes through it)."""
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
         db.session.rollback()
         return jsonify({"status": "error", "database": "error", "detail": type(exc).__name__}), 503
-    return jsonify({"status": "ok", "database": "ok"})
+    body = {"status": "ok", "database": "ok"}
+    try:
+        current = set(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+    except Exception:  # noqa: BLE001 - no version table: never migrated
+        db.session.rollback()
+        current = set()
+    expected = _schema_heads(current_app.extensions["migrate"].directory)
+    if current != expected:
+        body.update(status="error", schema="outdated",
+                    detail=f"the database is at {', '.join(sorted(current)) or 'no revision'}, the code expects "
+                           f"{', '.join(sorted(expected))}: run flask db upgrade")
+    else:
+        body["schema"] = "ok"
+    if current_app.config.get("REDIS_URL"):
+        try:
+            reachable = limiter.storage.check()
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+            reachable = False
+        body["rate_limit_store"] = "ok" if reachable else "error"
+        if not reachable:
+            body["status"] = "error"
+    return jsonify(body), (200 if body["status"] == "ok" else 503)

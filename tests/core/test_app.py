@@ -11,7 +11,7 @@ from tests.conftest import ROOT, extract_csrf, sign_in
 def test_healthz_reports_database_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "schema": "ok"}
 
 
 def test_the_icon_is_served_where_browsers_look_for_it(client):
@@ -63,6 +63,37 @@ def test_healthz_reports_a_broken_database(tmp_path):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "error"
+
+
+def test_healthz_reports_a_schema_the_code_does_not_expect_and_an_unreachable_redis(tmp_path):
+    """A release deployed without `flask db upgrade`, or Redis down: /healthz said "ok" while every sign-in
+    failed with a server error, so the load balancer kept sending people there."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app.extensions import db
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'h.sqlite3'}", tmp_path / "inst")
+    with app.app_context():
+        upgrade()
+        assert app.test_client().get("/healthz").get_json()["schema"] == "ok"
+        db.session.execute(text("UPDATE alembic_version SET version_num = 'aecdbd476d26'"))  # an older release's
+        db.session.commit()
+        response = app.test_client().get("/healthz")
+        body = response.get_json()
+        assert response.status_code == 503 and body["status"] == "error" and body["schema"] == "outdated"
+        assert "the database is at aecdbd476d26" in body["detail"] and "run flask db upgrade" in body["detail"]
+        db.session.remove()
+        db.engine.dispose()
+    unreachable = make_app(f"sqlite:///{tmp_path / 'r.sqlite3'}", tmp_path / "inst",
+                           REDIS_URL="redis://127.0.0.1:1/0", RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    with unreachable.app_context():
+        upgrade()
+        response = unreachable.test_client().get("/healthz")
+        assert response.status_code == 503 and response.get_json()["rate_limit_store"] == "error"
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_security_headers_on_every_response(client):
