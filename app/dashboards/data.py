@@ -395,12 +395,22 @@ def _priorities(definition, agencies: list[Agency], by_agency: dict[int, int], l
     if not questions or not agencies:
         return []
     labels = {q.id: definition.text(q.label, lang) for _s, q in questions}
-    answers: dict[int, dict[str, str]] = {}
+    # Skip logic: a text the agency's later answers hide is no longer its answer (the response's page says "does
+    # not apply"), so it is left out, as everywhere else.
+    skip_logic = SkipLogic(definition, list(labels))
+    values: dict[int, dict[str, object]] = {}
     for response_id, question_id, value in db.session.execute(select(
             Answer.response_id, Answer.question_id, Answer.value).where(
-            Answer.response_id.in_(list(by_agency.values())), Answer.question_id.in_(list(labels)))):
-        if isinstance(value, str) and value.strip() and not is_special(value):
-            answers.setdefault(response_id, {})[question_id] = value.strip()
+            Answer.response_id.in_(list(by_agency.values())),
+            Answer.question_id.in_(list({*labels, *skip_logic.reads})))):
+        values.setdefault(response_id, {})[question_id] = value
+    answers: dict[int, dict[str, str]] = {}
+    for response_id, given in values.items():
+        hidden = skip_logic.hidden(given)
+        for question_id, value in given.items():
+            if question_id in labels and question_id not in hidden and isinstance(value, str) and value.strip() \
+                    and not is_special(value):
+                answers.setdefault(response_id, {})[question_id] = value.strip()
     out = []
     for agency in agencies:
         given = answers.get(by_agency[agency.id], {})

@@ -229,6 +229,33 @@ def test_priorities_are_grouped_by_agency(app_ctx, world):
     assert "Секретный приоритет Таджикистана" in staff.get("/dashboards/countries/TJ").get_data(as_text=True)
 
 
+def test_a_priorities_text_hidden_by_skip_logic_is_left_out(app_ctx, world, db_session):
+    """An agency wrote its priorities, then changed an answer that hides the question: the response's page says
+    "does not apply", the country profile still showed the old text. Here the questionnaire shows the priorities
+    only to agencies with a unit; TJ's MVD has none (its text stays stored, not shown), KZ's MVD has one."""
+    from app.campaigns.models import Campaign
+    from app.dashboards.data import _priorities
+    from app.questionnaires.loader import load_text
+    from app.questionnaires.services import definition_of
+    from app.responses.models import Response
+
+    text = (ROOT / "tests" / "data" / "small_questionnaire.yaml").read_text()
+    marker = "      - id: priorities\n        type: long_text\n"
+    assert marker in text
+    result = load_text(text.replace(marker, marker + "        show_if: \"${has_ct_unit} != 'no'\"\n"), "q.yaml")
+    assert result.definition is not None, result.problems
+    campaign = db_session.get(Campaign, world["campaign"])
+    responses = list(db_session.scalars(select(Response).where(Response.campaign_id == campaign.id)))
+    by_agency = {r.agency_id: r.id for r in responses}
+    agencies = [r.agency for r in responses]
+    shown = {p["agency"]["acronym"] + "/" + p["agency"]["country"]: [a["text"] for a in p["answers"]]
+             for p in _priorities(result.definition, agencies, by_agency, "en")}
+    assert shown == {"MVD/KZ": ["Forensic laboratory for the unit"]}
+    # without the rule, both texts are shown
+    plain = _priorities(definition_of(campaign.version), agencies, by_agency, "en")
+    assert {p["agency"]["country"] for p in plain} == {"KZ", "TJ"}
+
+
 def test_the_priorities_rule():
     from app.dashboards.data import is_priorities_question
 
