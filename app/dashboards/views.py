@@ -12,7 +12,7 @@ from datetime import date
 from babel import Locale
 from babel.dates import get_date_format, get_day_names, get_month_names
 from babel.numbers import get_decimal_symbol, get_group_symbol
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -40,7 +40,12 @@ def _campaign():
     raw = request.args.get("campaign")
     if raw:
         campaign = get_campaign(int(raw)) if is_record_id(raw) else None
-        return campaign if may_see_campaign(current_user, campaign) else abort(404)
+        if not may_see_campaign(current_user, campaign):
+            abort(404)
+        if campaign.status == "draft":  # not among the campaigns to choose from: the form would switch away
+            abort_with_message(404, _("The campaign “%(name)s” is a draft: its dashboards open once it is opened.",
+                                      name=campaign.shown_name))
+        return campaign
     return dashboard_data.default_campaign(current_user)
 
 
@@ -52,6 +57,41 @@ def _filters(campaign) -> dashboard_data.Filters:
             campaign, current_user, filters.country):
         abort(404)
     return filters
+
+
+#: Sent by the filter form only: "<campaign id>:<area id>" of the page the form was on. A filter the new choice
+#: makes meaningless (a question of another area or version, a country the new campaign does not ask) is then
+#: dropped, and the browser sent on to the clean address; typed into a shared address, the same filter gives 404.
+SHOWN_ARG = "shown"
+
+
+@bp.before_request
+def settle_form_filters():
+    """Filters sent by the form after the campaign or the area changed: drop what no longer fits, then redirect
+    to the view's address without SHOWN_ARG (the address to share)."""
+    shown = request.args.get(SHOWN_ARG)
+    if shown is None or request.method != "GET" or not current_user.is_authenticated \
+            or current_user.role not in dashboard_data.DASHBOARD_ROLES:
+        return None
+    args = {key: value for key, value in request.args.items() if key in FILTER_ARGS and value}
+    campaign = _campaign()
+    view_args = dict(request.view_args or {})
+    if campaign is not None:
+        definition = definition_of(campaign.version)
+        old_campaign, _sep, old_area = shown.partition(":")
+        if args.get("area") and args["area"] not in {area.id for area in definition.areas}:
+            args.pop("area")
+        if args.get("question") and (old_campaign != str(campaign.id) or args.get("area", "") != old_area):
+            keys = {option["key"] for option in dashboard_data.explorable_questions(
+                definition, get_locale_code(), args.get("area"))}
+            if args["question"] not in keys:
+                args.pop("question")  # the first question of the new choice is shown
+        if args.get("country") and not dashboard_data.may_filter_country(campaign, current_user, args["country"]):
+            args.pop("country")
+        if request.endpoint == "dashboards.country" and view_args.get("country_code") not in {
+                c.code for c in dashboard_data.visible_countries(campaign, current_user)}:
+            return redirect(url_for("dashboards.index", **args))  # the new campaign does not ask that country
+    return redirect(url_for(request.endpoint, **view_args, **args))
 
 
 def _wants_json() -> bool:
@@ -233,6 +273,8 @@ def regional():
     if campaign is None:
         return _no_campaign()
     filters = _filters(campaign)
+    if filters.country == dashboard_data.REGIONAL_BODIES:  # compares countries: the regional bodies are none
+        filters = replace(filters, country=None)
     data = dashboard_data.regional_data(campaign, current_user, filters, lang=get_locale_code())
     if _wants_json():
         return jsonify(data)

@@ -607,6 +607,44 @@ def test_filters_are_kept_in_the_query_string(app_ctx, world):
     assert staff.get("/dashboards/progress?campaign=²").status_code == 404  # a digit to str.isdigit, not to int()
 
 
+def test_the_filter_form_drops_what_a_new_campaign_or_area_makes_meaningless(app_ctx, world, db_session,
+                                                                             make_version, make_agency):
+    """The form sends every filter it shows: choosing an area kept the question of another area (the area was
+    dropped instead, the page unchanged), and choosing another campaign kept a country or question it does not
+    have (a 404). The form's choices now win and the browser lands on the clean address to share; the same
+    filters typed into an address still give 404."""
+    from app.campaigns import services as campaigns
+
+    staff = client_for(app_ctx, "staff@example.org")
+    first = world["campaign"]
+    sent = staff.get(f"/dashboards/questions?shown={first}:&campaign={first}&area=investigation"
+                     f"&question=staff_total")  # staff_total is in no area
+    assert sent.status_code == 302
+    assert sent.headers["Location"] == f"/dashboards/questions?campaign={first}&area=investigation"
+    page = get_json(staff, sent.headers["Location"])
+    assert page["question"]["key"] == "has_ct_unit" and page["filters"]["area"] == "investigation"
+    kept = staff.get(f"/dashboards/questions?shown={first}:&campaign={first}&area=investigation"
+                     f"&question=skills/forensics")  # in the area: kept
+    assert kept.headers["Location"] == f"/dashboards/questions?campaign={first}&area=investigation" \
+                                       "&question=skills/forensics"
+    # another campaign, asking only TJ: the KZ filter and the KZ profile give way to the new campaign's views
+    other = campaigns.create_campaign("TJ only", make_version(), agencies=[make_agency("TJ", "DRUG")])
+    campaigns.set_status(other, "open")
+    db_session.commit()
+    switched = staff.get(f"/dashboards/progress?shown={first}:&campaign={other.id}&country=KZ&kind=fiu")
+    assert switched.headers["Location"] == f"/dashboards/progress?campaign={other.id}&kind=fiu"
+    profile = staff.get(f"/dashboards/countries/KZ?shown={first}:&campaign={other.id}")
+    assert profile.headers["Location"] == f"/dashboards/?campaign={other.id}"
+    assert staff.get(f"/dashboards/progress?campaign={other.id}&country=KZ").status_code == 404  # typed: refused
+    # the regional view compares countries: "regional bodies" carried over from another page is no filter there
+    regional = get_json(staff, f"/dashboards/region?campaign={first}&country=-")
+    assert {c["code"] for c in regional["countries"]} == {"KZ", "TJ"}
+    draft = campaigns.create_campaign("Draft", make_version(), agencies=[make_agency("TJ", "GKNB2")])
+    db_session.commit()
+    refused = staff.get(f"/dashboards/progress?campaign={draft.id}")
+    assert refused.status_code == 404 and "is a draft" in refused.get_data(as_text=True)
+
+
 def test_question_explorer(app_ctx, world):
     staff = client_for(app_ctx, "staff@example.org")
     data = get_json(staff, "/dashboards/questions?question=has_ct_unit")
