@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.campaigns.models import Campaign
-from app.campaigns.services import campaign_countries
+from app.campaigns.services import campaign_countries, lock_campaign
 from app.core import audit
 from app.core.models import utcnow
 from app.directory.models import Country
@@ -249,8 +249,6 @@ def request_clarification(response: Response, items: list[tuple[str, str]], *, a
     """Ask the agency to clarify these questions [(question id, message)]: the response goes back to the agency
     (`returned`), an e-mail with a fresh link goes to each active contact, the scores drop the response until
     it is submitted again."""
-    from app.campaigns.services import lock_campaign
-
     response = _locked(response, seen_version)
     if response.status != "submitted":
         raise ReviewError(_("Only a submitted response can be returned for clarification."))
@@ -447,6 +445,9 @@ def add_rating(campaign: Campaign, country: Country, indicator_id: str, level: A
         raise ReviewError(_("The rationale is too long (at most 10,000 characters)."))
     if len(evidence) > EVIDENCE_LIMIT:
         raise ReviewError(_("The evidence is too long (at most 5,000 characters)."))
+    # The campaign's lock before the row: the row holds a share lock on the campaign's row, and two ratings that
+    # each held one while asking for the lock (to refresh the figures) waited for each other on PostgreSQL.
+    lock_campaign(campaign.id)
     rating = ExpertRating(campaign_id=campaign.id, country_id=country.id, indicator_id=indicator_id,
                           expert_id=getattr(actor, "id", None), level=level, rationale=rationale, evidence=evidence)
     db.session.add(rating)

@@ -247,6 +247,45 @@ def test_two_submissions_in_one_country_at_once_both_count(app, app_ctx, review_
     assert figures[(kz, "inv_unit")][4] == 2  # both agencies give a level
 
 
+def test_two_experts_rating_at_once_both_keep_their_rating(app, app_ctx, review_world, db_session):
+    """Two ratings saved at the same moment in one campaign (even of different indicators): each inserted its row,
+    which holds a share lock on the campaign's row, then asked for the campaign's lock to refresh the figures,
+    and on PostgreSQL each waited for the other's share lock: a deadlock, a server error, and one rating lost with
+    its rationale. The campaign's lock now comes before the row."""
+    from app.campaigns.models import Campaign
+    from app.directory.models import Country
+    from app.review import services
+    from app.review.models import ExpertRating
+    from app.scoring import store
+
+    campaign = db_session.get(Campaign, review_world["campaign"])
+    kz = db_session.scalar(select(Country).where(Country.code == "KZ"))
+    expert = review_world["people"]["expert"]
+    campaign_id, kz_id, expert_id = campaign.id, kz.id, expert.id
+    # the first expert's transaction, half-way: its rating written, the figures not yet refreshed
+    db_session.add(ExpertRating(campaign_id=campaign_id, country_id=kz_id, indicator_id="inv_unit", level=2,
+                                rationale="Seen on the visit", expert_id=expert_id))
+    db_session.flush()
+
+    def second_expert():
+        from app.auth.models import User
+        from app.extensions import db
+
+        services.add_rating(db.session.get(Campaign, campaign_id), db.session.get(Country, kz_id), "inv_training",
+                            1, "Training is rare", actor=db.session.get(User, expert_id))
+
+    worker = Worker(app, second_expert)
+    worker.start()
+    time.sleep(1.0)
+    store.rating_changed(campaign, kz_id)  # the first transaction goes on: the campaign's lock, the figures
+    db_session.commit()
+    worker.join(30)
+    assert not worker.is_alive() and worker.error is None
+    db_session.expire_all()
+    assert sorted(r.indicator_id for r in db_session.scalars(select(ExpertRating))) == ["inv_training", "inv_unit"]
+    _equal_to_rebuild(db_session, campaign_id)
+
+
 def test_two_people_inviting_at_once_send_one_link_each(app, app_ctx, db_session, make_version, make_agency,
                                                          make_contact):
     from app.campaigns import services as campaigns
