@@ -31,7 +31,7 @@ from app.questionnaires.rendering import Visibility, visibility
 from app.questionnaires.services import definition_of
 from app.responses.models import Answer, Response
 from app.responses.progress import is_answered, section_states, unanswered_required
-from app.responses.services import ResponseError, refresh_progress
+from app.responses.services import NotEditable, ResponseError, refresh_progress
 
 #: Statuses in which the agency may change its answers (while the campaign is open).
 EDITABLE_STATUSES = ("not_started", "in_progress", "returned")
@@ -169,7 +169,7 @@ def _lock_editable(response: Response) -> Response:
     locked = _lock(response)
     db.session.refresh(locked.campaign)
     if not is_editable(locked):
-        raise ResponseError(_("The response can no longer be changed."))
+        raise NotEditable(_("The response can no longer be changed."))
     return locked
 
 
@@ -193,7 +193,7 @@ def save_answers(response: Response, raws: dict[str, Any], *, actor, channel: st
     ids and notes raise ResponseError. `force` allows changes when the response is not editable (staff).
     """
     if not force and not is_editable(response):
-        raise ResponseError(_("The response can no longer be changed."))
+        raise NotEditable(_("The response can no longer be changed."))
     definition = definition_of(response.version)
     index = questions_by_id(definition)
     unknown = [qid for qid in raws if qid not in index or index[qid][2].type == "note"]
@@ -354,7 +354,7 @@ def submit(response: Response, *, actor, lang: str, today: date | None = None):
     """Submit the response: refused (ResponseError naming the questions) while required answers are missing
     or flagged; records who and when, makes it read-only for the agency, audits, queues a receipt e-mail."""
     if not is_editable(response):
-        raise ResponseError(_("The response can no longer be changed."))
+        raise NotEditable(_("The response can no longer be changed."))
     response = _lock_editable(response)
     checked = review(response, lang=lang, today=today)
     if not checked.can_submit:

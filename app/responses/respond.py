@@ -49,7 +49,7 @@ from app.responses import answering, files
 from app.responses.display import display
 from app.responses.models import Response
 from app.responses.progress import section_states
-from app.responses.services import ResponseError, ensure_response, response_for
+from app.responses.services import NotEditable, ResponseError, ensure_response, response_for
 
 bp = Blueprint("respond", __name__, url_prefix="/respondent")
 
@@ -220,21 +220,29 @@ def section(number: int):
     status = 200
     meta = {"csrf": False}  # CSRFProtect checks every POST already
     refused = False
-    if request.method == "POST" and not editable:
-        # Submitted or closed while the page was open: nothing is saved, and what was typed is shown back
-        # (read-only) so that it can be copied rather than lost.
-        refused, status = True, 409
-        form = build_section_form(definition, section, scope.lang, meta=meta,
-                                  formdata=CombinedMultiDict((request.files, request.form)))
-    elif request.method == "POST":
+    result = None
+    if request.method == "POST" and editable:
         formdata = CombinedMultiDict((request.files, request.form))
         form = build_section_form(definition, section, scope.lang, formdata=formdata, meta=meta)
         before = answering.stored_values(response)
         raws, upload_errors = _collect_raws(scope, section, form)
         base = {qid: request.form.get(f"v__{qid}", type=int, default=0) for qid in raws}
         originals = {qid: request.form[f"o__{qid}"] for qid in raws if f"o__{qid}" in request.form}
-        result = _save_and_commit(response, raws, actor=current_user, channel="web", lang=scope.lang,
-                                  base_versions=base, originals=originals, today=today)
+        try:
+            result = _save_and_commit(response, raws, actor=current_user, channel="web", lang=scope.lang,
+                                      base_versions=base, originals=originals, today=today)
+        except NotEditable:  # submitted or closed by someone else while this save waited for the lock
+            db.session.rollback()
+            files.discard_replaced({f"new {qid}": value for qid, value in raws.items()
+                                    if isinstance(value, dict) and "key" in value}, {})
+            editable = False
+    if request.method == "POST" and not editable:
+        # Submitted or closed while the page was open: nothing is saved, and what was typed is shown back
+        # (read-only) so that it can be copied rather than lost.
+        refused, status = True, 409
+        form = build_section_form(definition, section, scope.lang, meta=meta,
+                                  formdata=CombinedMultiDict((request.files, request.form)))
+    elif request.method == "POST" and result is not None:
         # Files replaced or removed, and uploads this save did not keep (refused, in conflict, hidden), go.
         uploaded = {f"new {qid}": value for qid, value in raws.items() if isinstance(value, dict) and "key" in value}
         files.discard_replaced({**before, **uploaded}, answering.stored_values(response))
@@ -388,8 +396,12 @@ def autosave():
     except (TypeError, ValueError, OverflowError):  # OverflowError: 1e999 is an infinite float
         base = 0
     before = answering.stored_values(response)
-    result = _save_and_commit(response, {qid: raw}, actor=current_user, channel="autosave", lang=scope.lang,
-                              base_versions={qid: base})
+    try:
+        result = _save_and_commit(response, {qid: raw}, actor=current_user, channel="autosave", lang=scope.lang,
+                                  base_versions={qid: base})
+    except NotEditable:  # submitted or closed by someone else while this save waited for the response's lock
+        db.session.rollback()
+        return jsonify(error={"message": _("Your answers can no longer be changed.")}), 403
     files.discard_replaced(before, answering.stored_values(response))
     if result.conflicts:
         return jsonify(conflict=_conflict_view(scope, question, result.conflicts[qid]) | {
@@ -455,6 +467,13 @@ def review():
         else:
             try:
                 answering.submit(response, actor=current_user, lang=scope.lang, today=local_today())
+            except NotEditable:  # a colleague (or another tab) submitted it while this one waited for the lock
+                db.session.rollback()
+                db.session.refresh(response)
+                if response.status in ("submitted", "validated"):
+                    return redirect(url_for(".submitted"))
+                flash(_("Your answers can no longer be changed."), "warning")
+                return redirect(url_for(".review"))
             except ResponseError:
                 db.session.rollback()
                 problem = _("The questionnaire cannot be submitted yet: answer or correct the questions listed "

@@ -33,6 +33,11 @@ class ResponseError(ValueError):
     the web, DEFAULT_LOCALE on the command line), is shown to the person."""
 
 
+class NotEditable(ResponseError):
+    """The response can no longer be changed: submitted, validated, or its campaign closed, perhaps by a colleague
+    a moment ago while this request waited for the response's lock."""
+
+
 # --- scope ---------------------------------------------------------------------------------------------
 
 
@@ -342,5 +347,5 @@ def remind(campaign: Campaign, *, actor=None, min_days: int = 7, country_codes=N
     return outcomes
 
 
-__all__ = ["RESPONSE_STATUSES", "ResponseError", "overview_agencies", "progress_overview", "remind",
+__all__ = ["RESPONSE_STATUSES", "NotEditable", "ResponseError", "overview_agencies", "progress_overview", "remind",
            "visible_response"]

@@ -464,6 +464,42 @@ def test_submission_confirms_records_sends_a_receipt_and_locks_the_answers(first
     assert "больше нельзя изменить" in page and "readonly" in page and "data-autosave-url" not in page
 
 
+def test_a_save_or_submission_overtaken_by_a_colleagues_submission_is_refused_not_an_error(first, second,
+                                                                                          db_session, monkeypatch):
+    """A save checks that the answers can still be changed, then waits for the response's lock; a colleague's
+    submission (or the campaign's closing) that commits meanwhile made the check under the lock refuse it, and
+    that refusal was a server error: autosave said "check your connection" and retried, Save showed the error
+    page and lost the typed text, and the second tab's Submit said answers were missing. Here the check before
+    the lock is made to pass, as it does in that moment, and the response is already submitted."""
+    from app.responses import answering, respond
+
+    complete(first)
+    assert first.post("/respondent/review", data={"csrf_token": first.csrf, "confirm": "1"}).status_code == 302
+    before = stored(db_session)
+    db_session.rollback()
+    real = answering.is_editable
+    passes = {"left": 0}
+
+    def looked_at_before_the_lock(response):
+        if passes["left"]:
+            passes["left"] -= 1
+            return True
+        return real(response)
+
+    monkeypatch.setattr(respond.answering, "is_editable", looked_at_before_the_lock)
+    passes["left"] = 1
+    saved = autosave(second, "agency_name", {"q__agency_name": ["МВД Казахстана"]}, base=1)
+    assert saved.status_code == 403 and saved.get_json()["error"]["message"] == "Ваши ответы больше нельзя изменить."
+    passes["left"] = 1
+    page = post_section(second, 1, {"q__agency_name": "МВД Казахстана"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 409 and "Ничего не сохранено" in html and "МВД Казахстана" in html
+    passes["left"] = 1
+    again = first.post("/respondent/review", data={"csrf_token": first.csrf, "confirm": "1"})
+    assert again.status_code == 302 and again.headers["Location"].endswith("/respondent/submitted")
+    assert stored(db_session) == before
+
+
 def test_closing_the_campaign_makes_answers_read_only(first, world, db_session):
     from app.campaigns import services as campaigns
 
