@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
@@ -33,6 +34,8 @@ def _messages() -> dict[int, tuple[str, str]]:
         429: (_("Too many attempts"), _("Too many attempts in a short time. Wait 15 minutes and try again.")),
         500: (_("Something went wrong"), _("An unexpected error happened. It has been logged; please try again "
                                           "later.")),
+        503: (_("Service unavailable"), _("The database cannot be reached at the moment, or is too busy. What you "
+                                          "sent may not have been saved: try again in a few minutes.")),
     }
 
 
@@ -54,7 +57,26 @@ def abort_with_message(status: int, message: str) -> NoReturn:
 
 def render_error(status: int, title: str | None = None, message: str | None = None, code: str | None = None):
     """Render the error page (or JSON) for an HTTP status; `code` tells a program which refusal it is (the
-    autosave script shows its own text in the page's language for "form_expired")."""
+    autosave script shows its own text in the page's language for "form_expired").
+
+    With the database out of reach, finding the signed-in person (for their language and the page's menu) fails
+    too: the page is then made for an anonymous visitor, rather than leaving the server's bare English page."""
+    try:
+        return _render_error(status, title, message, code)
+    except SQLAlchemyError:
+        _forget_session_state()
+        g._login_user = current_app.login_manager.anonymous_user()  # Flask-Login's cache of the current user
+        return _render_error(status, title, message, code)
+
+
+def _forget_session_state() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:  # the connection is gone: nothing to roll back
+        db.session.close()
+
+
+def _render_error(status: int, title: str | None, message: str | None, code: str | None):
     default_title, default_message = _messages().get(status, (str(status), ""))
     title, message = title or default_title, message or default_message
     if wants_json():
@@ -152,5 +174,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def server_error(exc: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.url_rule)
-        db.session.rollback()
-        return render_error(500)
+        _forget_session_state()
+        # The database out of reach (or too busy: a lock not granted, SQLite's "database is locked"): a 503 that
+        # says to try again, rather than "something went wrong".
+        return render_error(503 if isinstance(exc, OperationalError | InterfaceError) else 500)

@@ -196,6 +196,40 @@ def test_server_error_page_is_shown_and_logged(tmp_path, caplog):
     assert any("unhandled error" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
+def test_a_database_out_of_reach_gives_the_apps_own_page_in_the_visitors_language(tmp_path, caplog):
+    """With the database gone, a signed-in person got the web server's bare English "Internal Server Error" (and
+    autosave an HTML page instead of JSON): the error page itself looked the person up in the database, and failed
+    again. The page now says to try again later, in the browser's language, and JSON asks get JSON."""
+    from flask_migrate import upgrade
+
+    from app.auth import services as auth_services
+    from app.extensions import db
+    from tests.conftest import make_app
+
+    database = tmp_path / "db.sqlite3"
+    app = make_app(f"sqlite:///{database}", tmp_path / "inst")
+    with app.app_context():
+        upgrade()
+        auth_services.create_user("staff@example.org", "staff", password="a-long-password-2026")
+        db.session.commit()
+        db.session.remove()
+    client = app.test_client()
+    assert sign_in(client, "staff@example.org", "a-long-password-2026").status_code == 302
+    assert client.get("/staff").status_code == 200
+    with app.app_context():
+        db.engine.dispose()
+    database.rename(tmp_path / "gone.sqlite3")  # what SQLite then opens is an empty file: no tables
+    page = client.get("/staff", headers={"Accept-Language": "ru"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 503 and "Сервис недоступен" in html and "попробуйте снова" in html
+    assert '<html lang="ru">' in html
+    background = client.get("/staff", headers={"Accept": "application/json"})
+    assert background.status_code == 503 and background.is_json
+    assert background.get_json()["error"]["title"] == "Service unavailable"
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_request_log_has_no_personal_data(client, make_user, capsys, caplog):
     import logging
 
