@@ -686,6 +686,24 @@ def test_question_explorer(app_ctx, world):
         == "investigation"
 
 
+def test_a_number_questions_table_counts_the_responses_without_an_answer(app_ctx, world, db_session):
+    """The table of a number question had no "Not answered" column: KZ showed 2 responses, 1 answer and nothing
+    to account for the other agency."""
+    from sqlalchemy import delete
+
+    from app.responses.models import Answer, Response
+
+    afm = db_session.scalar(select(Response).where(Response.agency.has(acronym="AFM")))
+    db_session.execute(delete(Answer).where(Answer.response_id == afm.id, Answer.question_id == "ct_unit_staff"))
+    db_session.commit()
+    html = client_for(app_ctx, "staff@example.org").get("/dashboards/questions?question=ct_unit_staff")
+    page = html.get_data(as_text=True)
+    assert "<th scope=\"col\" class=\"num\">Not answered</th>" in page
+    kz, tj = row(page, "data-group", "KZ"), row(page, "data-group", "TJ")
+    assert (cell(kz, "data-value", ""), cell(kz, "data-count", "skipped")) == ("1", "0")
+    assert (cell(tj, "data-value", ""), cell(tj, "data-count", "skipped")) == ("0", "1")  # TJ's MVD has no unit
+
+
 def test_question_explorer_counts_a_question_skip_logic_hides_as_not_applying(app_ctx, world, db_session):
     """TJ's MVD has no CT unit, so it was never asked the unit's staff: "does not apply", not "not answered", and
     a stale stored answer is not counted either (as on the review pages, in the reports and in the scores)."""
@@ -842,8 +860,18 @@ def test_the_tables_give_the_quartiles_and_decimals_the_charts_draw(app_ctx, wor
     summary = data._summary([4, 1, 3, 2, None])
     assert (summary["q1"], summary["median"], summary["q3"], summary["n"]) == (1.5, 2.5, 3.5, 4)
     assert data._summary([2.0])["q1"] == 2.0 and data._summary([1, 2, 10])["q3"] == 8.0
-    built = figures_of(client_for(app_ctx, "staff@example.org").get("/dashboards/region").get_data(as_text=True))
+    staff = client_for(app_ctx, "staff@example.org")
+    page = staff.get("/dashboards/region").get_data(as_text=True)
+    built = figures_of(page)
     assert built["heatmap"]["data"][0]["texttemplate"] == "%{z:.2~f}"
+    # the quartiles are in the tables beneath the box plots (the README said so; only the JSON had them)
+    kz = next(c for c in get_json(staff, "/dashboards/region")["spread"] if c["code"] == "KZ")["summary"]
+    kz_row = row(page[page.index('id="table-spread"'):], "data-country", "KZ")
+    assert "Lower quartile" in page and "Upper quartile" in page
+    assert cell(kz_row, "data-col", "q1") == f"{kz['q1']:g}" and cell(kz_row, "data-col", "q3") == f"{kz['q3']:g}"
+    numbers = staff.get("/dashboards/questions?question=ct_unit_staff").get_data(as_text=True)
+    assert (cell(row(numbers, "data-group", "KZ"), "data-col", "q1"),
+            cell(row(numbers, "data-group", "KZ"), "data-col", "q3")) == ("5", "20")  # of 5 and 20, as plotly draws
     assert built["spread"]["data"] and all(trace["quartilemethod"] == "linear" for trace in built["spread"]["data"])
 
 
