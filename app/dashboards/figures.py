@@ -181,9 +181,11 @@ def country_figures(data: dict) -> dict[str, dict]:
                                 hovertemplate="%{x}: %{y:.2f}<extra>" + name + "</extra>"))
 
     ranked = [i for i in data["indicators"] if i["gap"]]
-    ranked_names = [_plain(_short(i["title"], 45)) for i in ranked]
+    # Labels on two short lines and a margin that follows them (a fixed 300-pixel margin left a phone's screen
+    # no room for the bars).
+    ranked_names = [_wrap(i["title"], 26, 2) for i in ranked]
     gaps = go.Figure(layout=_layout(
-        height=max(220, 60 + 28 * len(ranked)), margin={"l": 300, "r": 20, "t": 10, "b": 50}, showlegend=False,
+        height=max(220, 60 + 40 * len(ranked)), margin={"l": 10, "r": 20, "t": 10, "b": 50}, showlegend=False,
         xaxis={"title": {"text": _("Gap (target − assessed level)")}, "rangemode": "tozero", "gridcolor": "#eaeef2"},
         yaxis={"autorange": "reversed", "automargin": True}))
     gaps.add_trace(go.Bar(x=[i["gap"] for i in ranked], y=ranked_names, orientation="h",
@@ -236,9 +238,9 @@ def regional_figures(data: dict) -> dict[str, dict]:
                                  hovertemplate="%{y} · %{x}: %{z:.2~f}<extra></extra>"))
 
     top = data["top_gaps"]
-    labels = [_plain(f"{t['country_name']} — {_short(t['indicator'], 40)}") for t in top]
+    labels = [_wrap(f"{t['country_name']} — {t['indicator']}", 28, 3) for t in top]
     largest = go.Figure(layout=_layout(
-        height=max(220, 60 + 30 * len(top)), margin={"l": 360, "r": 20, "t": 10, "b": 50}, showlegend=False,
+        height=max(220, 60 + 50 * len(top)), margin={"l": 10, "r": 20, "t": 10, "b": 50}, showlegend=False,
         xaxis={"title": {"text": _("Gap")}, "rangemode": "tozero", "gridcolor": "#eaeef2"},
         yaxis={"autorange": "reversed", "automargin": True}))
     largest.add_trace(go.Bar(x=[t["gap"] for t in top], y=labels, orientation="h",
@@ -286,9 +288,13 @@ def question_figures(data: dict) -> dict[str, dict]:
             mode = "group" if data["question"]["type"] == "multiple_choice" else "stack"
             counts = [sum(g["counts"].values()) if mode == "stack" else max(g["counts"].values() or [0])
                       for g in groups]
-            figure = go.Figure(layout=_layout(barmode=mode, yaxis=_count_axis(_("Agencies"), max(counts or [0]))))
+            # the legend above the bars takes a line per answer on a phone: the chart grows with it
+            figure = go.Figure(layout=_layout(barmode=mode, yaxis=_count_axis(_("Agencies"), max(counts or [0])),
+                                              height=380 + 22 * max(0, len(data["categories"]) - 3),
+                                              margin={"l": 60, "r": 20, "b": 60,
+                                                      "t": 40 + 22 * max(0, len(data["categories"]) - 3)}))
             for n, category in enumerate(data["categories"]):
-                text = _plain(_short(category_label(category), 50))
+                text = _plain(_short(category_label(category), 36))  # whole in the table beneath; fits a phone
                 figure.add_trace(go.Bar(x=names, y=[g["counts"].get(category["value"], 0) for g in groups],
                                         name=text, marker=category_marker(n),
                                         hovertemplate="%{x}: %{y}<extra>" + text + "</extra>"))

@@ -864,6 +864,11 @@ def test_the_tables_give_the_quartiles_and_decimals_the_charts_draw(app_ctx, wor
     page = staff.get("/dashboards/region").get_data(as_text=True)
     built = figures_of(page)
     assert built["heatmap"]["data"][0]["texttemplate"] == "%{z:.2~f}"
+    # the largest gaps' labels go on short lines with a margin that follows them: a fixed 360-pixel margin left
+    # a phone's screen no room for the bars
+    largest = built["top_gaps"]
+    assert largest["layout"]["margin"]["l"] <= 60 and largest["layout"]["yaxis"]["automargin"]
+    assert all(len(line) <= 30 for label in largest["data"][0]["y"] for line in label.split("<br>"))
     # the quartiles are in the tables beneath the box plots (the README said so; only the JSON had them)
     kz = next(c for c in get_json(staff, "/dashboards/region")["spread"] if c["code"] == "KZ")["summary"]
     kz_row = row(page[page.index('id="table-spread"'):], "data-country", "KZ")
