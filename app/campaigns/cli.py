@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.campaigns import services
+from app.core.cli_options import RECORD_ID
 from app.directory.models import AGENCY_TYPES, Agency
 from app.extensions import db
 from app.questionnaires.services import get_version
@@ -54,7 +55,7 @@ def _translations(pairs) -> dict[str, str]:
 @click.option("--name-in", "names", multiple=True, help="The name in another language as LANGUAGE=NAME (repeat), "
               "e.g. --name-in ru=\"Оценка потребностей 2027\"; NAME serves every language without its own.")
 @click.option("--questionnaire", "slug", required=True, help="Questionnaire id (see `flask questionnaires list`).")
-@click.option("--version", "number", type=int, help="Version number (default: the newest).")
+@click.option("--version", "number", type=RECORD_ID, help="Version number (default: the newest).")
 @click.option("--country", "countries", multiple=True, help="Ask the active agencies of this country (repeat; "
               "'-' for regional bodies).")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(AGENCY_TYPES), help="Only agencies of this type "
@@ -63,7 +64,7 @@ def _translations(pairs) -> dict[str, str]:
               "a regional body).")
 @click.option("--opens", help="Opening date, YYYY-MM-DD.")
 @click.option("--deadline", help="Deadline, YYYY-MM-DD.")
-@click.option("--follow-up-of", "follow_up_of", type=int, help="Id of the campaign this one follows up.")
+@click.option("--follow-up-of", "follow_up_of", type=RECORD_ID, help="Id of the campaign this one follows up.")
 @click.option("--open", "open_now", is_flag=True, help="Open the campaign at once.")
 def create(name, names, slug, number, countries, kinds, agencies, opens, deadline, follow_up_of, open_now):
     """Create a campaign (a draft unless --open) and print its id."""
@@ -125,21 +126,21 @@ def list_():
 
 
 @campaigns_cli.command("open")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=RECORD_ID)
 def open_(campaign_id: int):
     """Open a campaign (respondents may answer; invitations can be sent)."""
     _set_status(campaign_id, "open")
 
 
 @campaigns_cli.command("close")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=RECORD_ID)
 def close(campaign_id: int):
     """Close a campaign (its responses become read-only for respondents)."""
     _set_status(campaign_id, "closed")
 
 
 @campaigns_cli.command("delete")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=RECORD_ID)
 def delete(campaign_id: int):
     """Delete a draft campaign (an opened one is kept: close it instead)."""
     campaign = _campaign(campaign_id)
@@ -162,7 +163,7 @@ def _set_status(campaign_id: int, status: str) -> None:
 
 
 @campaigns_cli.command("invite")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=RECORD_ID)
 @click.option("--country", "countries", multiple=True, help="Only agencies of this country (repeat).")
 @click.option("--print-links", is_flag=True, help="Print the new links (to hand them over another way).")
 @click.option("--reissue", is_flag=True, help="Also make a new link for contacts who already have a valid one "

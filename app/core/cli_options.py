@@ -8,6 +8,12 @@ from pathlib import Path
 import click
 from flask import current_app
 
+from app.core.ids import MAX_ID
+
+#: An id or version number given on the command line: a number the database's INTEGER columns hold (a larger one
+#: made PostgreSQL fail with "integer out of range" and the command print a traceback).
+RECORD_ID = click.IntRange(max=MAX_ID)
+
 
 def interface_language(_ctx, _param, value: str | None) -> str | None:
     """Click callback of a --lang naming the language of messages or of a report: one of LOCALES (None: the

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.core.cli_options import output_file
+from app.core.cli_options import RECORD_ID, output_file
 from app.extensions import db
 from app.questionnaires import services
 
@@ -102,7 +102,7 @@ def import_xlsform_command(file: str, output: str | None, check: bool, force: bo
 
 @questionnaires_cli.command("export-xlsform")
 @click.argument("slug")
-@click.option("--version", "number", type=int, help="Version number (default: the newest).")
+@click.option("--version", "number", type=RECORD_ID, help="Version number (default: the newest).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Output .xlsx file.")
 def export_xlsform_command(slug: str, number: int | None, output: str | None):
     """Write a stored questionnaire version as an XLSForm workbook."""

@@ -16,7 +16,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.core.cli_options import interface_language, output_file
+from app.core.cli_options import RECORD_ID, interface_language, output_file
 from app.reports import data
 
 reports_cli = AppGroup("reports", help="Excel reports: country gap reports and the regional summary.")
@@ -46,7 +46,7 @@ def _branding() -> data.Branding:
 
 
 @reports_cli.command("country")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=RECORD_ID)
 @click.argument("country_code")
 @click.option("--lang", default=None, callback=interface_language,
               help="Language of the report (default: DEFAULT_LOCALE).")
@@ -70,7 +70,7 @@ def country(campaign_id: int, country_code: str, lang: str | None, output: str |
 
 
 @reports_cli.command("region")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=RECORD_ID)
 @click.option("--lang", default=None, callback=interface_language,
               help="Language of the workbook (default: DEFAULT_LOCALE).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),

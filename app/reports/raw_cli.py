@@ -16,13 +16,13 @@ import click
 from flask import current_app
 
 from app.campaigns.services import get_campaign
-from app.core.cli_options import output_file
+from app.core.cli_options import RECORD_ID, output_file
 from app.reports import raw
 from app.reports.cli import reports_cli
 
 
 @reports_cli.command("raw")
-@click.argument("campaign_id", type=int, metavar="CAMPAIGN")
+@click.argument("campaign_id", type=RECORD_ID, metavar="CAMPAIGN")
 @click.option("--codes", is_flag=True, help="Write the stored codes instead of the labels.")
 @click.option("--lang", default=None, help="Language of the labels (default: the questionnaire's first).")
 @click.option("--format", "fmt", type=click.Choice(raw.FORMATS), default=None,

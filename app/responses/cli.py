@@ -9,13 +9,13 @@ from flask.cli import AppGroup
 
 from app.campaigns import services as campaigns
 from app.campaigns.cli import campaigns_cli
-from app.core.cli_options import interface_language, output_file
+from app.core.cli_options import RECORD_ID, interface_language, output_file
 from app.extensions import db
 from app.responses import services
 
 
 @campaigns_cli.command("remind")
-@click.argument("campaign_id", type=int)
+@click.argument("campaign_id", type=RECORD_ID)
 @click.option("--min-days", default=7, show_default=True, type=click.IntRange(min=0),
               help="Do not remind a contact again within this many days.")
 @click.option("--country", "countries", multiple=True, help="Only agencies of this country (repeat).")
@@ -44,7 +44,7 @@ responses_cli = AppGroup("responses", help="Responses: the offline Excel workboo
 
 
 @responses_cli.command("workbook")
-@click.argument("response_id", type=int)
+@click.argument("response_id", type=RECORD_ID)
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, writable=True),
               help="Where to write the workbook (default: AGENCY-QUESTIONNAIRE-LANG.xlsx here).")
 @click.option("--lang", default=None, help="Language of the workbook (default: the questionnaire's first).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from app.core.cli_options import RECORD_ID
 from app.extensions import db
 from app.scoring import store
 
@@ -12,7 +13,7 @@ scores_cli = AppGroup("scores", help="Materialized scores.")
 
 
 @scores_cli.command("rebuild")
-@click.option("--campaign", "campaign_id", type=int, help="Only this campaign (default: all).")
+@click.option("--campaign", "campaign_id", type=RECORD_ID, help="Only this campaign (default: all).")
 def rebuild(campaign_id: int | None):
     """Recompute every response's and country's scores from the answers, expert ratings and targets."""
     counts = store.rebuild(campaign_id)

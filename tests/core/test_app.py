@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, extract_csrf, sign_in
 
 
@@ -287,3 +289,18 @@ def test_an_id_past_the_databases_integers_is_a_404_on_every_route(app_ctx, make
         assert response.status_code == 404, (rule.rule, path, response.status_code)
         checked.append(rule.rule)
     assert len(checked) > 30 and "/review/responses/<int:response_id>" in checked
+
+
+@pytest.mark.parametrize("args", [
+    ["reports", "raw", "99999999999", "-o", "x.xlsx"], ["reports", "country", "99999999999", "KZ"],
+    ["reports", "region", "99999999999"], ["scores", "rebuild", "--campaign", "99999999999"],
+    ["campaigns", "close", "99999999999"], ["campaigns", "invite", "99999999999"],
+    ["campaigns", "remind", "99999999999"], ["responses", "workbook", "99999999999"],
+    ["campaigns", "create", "X", "--questionnaire", "q", "--version", "99999999999"],
+])
+def test_an_id_no_record_can_have_is_a_usage_error_on_the_command_line(app_ctx, args):
+    """Ids above 2,147,483,647 fit no INTEGER column: on PostgreSQL the commands printed "integer out of range"
+    in a traceback, where the web answers 404."""
+    result = app_ctx.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 2, result.output
+    assert "99999999999 is not in the range x<=2147483647" in result.output
