@@ -47,7 +47,13 @@ def detail_message(error: dict) -> str | LazyString:
     """What is wrong with one parameter, for people (translated when answering, like the error's message);
     pydantic's own English text for a kind of refusal not listed here."""
     kind, context = error.get("type"), error.get("ctx") or {}
-    simple = {"extra_forbidden": _l("Unknown parameter"), "missing": _l("Required"),
+    if isinstance(error.get("input"), list):  # ?page=1&page=2: pydantic sees a list and calls it "not a number"
+        return _l("Given more than once: give it once")
+    if kind == "string_too_long" and "max_length" in context:
+        return _l("At most %(limit)s characters", limit=context["max_length"])
+    if kind == "string_too_short" and "min_length" in context:
+        return _l("At least %(limit)s characters", limit=context["min_length"])
+    simple = {"string_type": _l("Must be text"),"extra_forbidden": _l("Unknown parameter"), "missing": _l("Required"),
               "int_parsing": _l("Must be a whole number"), "int_type": _l("Must be a whole number"),
               "int_from_float": _l("Must be a whole number"), "bool_parsing": _l("Must be true or false"),
               "date_parsing": _l("Must be a date, YYYY-MM-DD"), "date_from_datetime_parsing":

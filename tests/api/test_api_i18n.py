@@ -71,3 +71,21 @@ def test_a_server_error_message_is_in_russian(client, api_world, monkeypatch):
     # Already in the catalogue: "An unexpected error happened. It has been logged; please try again later."
     assert error["message"] == "Произошла непредвиденная ошибка. Она записана в журнал; повторите попытку позже."
     assert error["title"] == "Внутренняя ошибка сервера"
+
+
+def test_a_repeated_or_too_long_parameter_is_explained_in_the_callers_language(client, api_world):
+    """A parameter given twice was called "not a whole number" (both values were); an over-long text and a
+    repeated text filter were explained in pydantic's English on a Russian request."""
+    headers = {**api_world["auth"]["staff"], **RU}
+    campaign = api_world["campaign"]
+    for path, location, russian, english in (
+            ("/api/v1/responses?page=1&page=2", "query.page", "Указан несколько раз: укажите один раз",
+             "Given more than once: give it once"),
+            ("/api/v1/responses?country=KZ&country=TJ", "query.country", "Указан несколько раз: укажите один раз",
+             "Given more than once: give it once"),
+            (f"/api/v1/campaigns/{campaign}/scores?area={'a' * 81}", "query.area", "Не более 80 символов",
+             "At most 80 characters")):
+        refused = _error(client.get(path, headers=headers), 400, "invalid_parameter")
+        assert refused["details"] == [{"location": location, "message": russian}], path
+        refused = _error(client.get(path, headers=api_world["auth"]["staff"]), 400, "invalid_parameter")
+        assert refused["details"] == [{"location": location, "message": english}], path
