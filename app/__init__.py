@@ -65,6 +65,15 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     csrf.init_app(app)
+
+    @app.after_request
+    def retry_after_only_when_refused(response):
+        # Flask-Limiter writes Retry-After on every answer it counts; it means "wait" only on a 429 (or a 503).
+        # Registered before the limiter, this runs after it (Flask runs these in reverse order).
+        if response.status_code not in (429, 503):
+            response.headers.pop("Retry-After", None)
+        return response
+
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
