@@ -567,8 +567,11 @@ def _lookup_writer(position: int, table: dict, values) -> Writer:
 
 def _number_writer(position: int, specials: dict, values) -> Writer:
     def write(row: list, value) -> None:
-        if value.__class__ is int or value.__class__ is float:
+        if value.__class__ is int:
             row[position] = value
+        elif value.__class__ is float:
+            # 52.0 as 52: PostgreSQL gives back the stored 52.0, SQLite 52; the same answer reads the same in CSV
+            row[position] = int(value) if value.is_integer() and abs(value) < 2**53 else value
         elif value.__class__ is str and value in specials:
             row[position] = specials[value]
         else:

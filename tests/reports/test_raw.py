@@ -374,6 +374,20 @@ def test_numbers_and_dates_are_typed(db_session, raw_world, tmp_path):
     assert csv_by_response(rows)[raw_world["responses"]["AFM"]]["_submitted_at"] == ""
 
 
+def test_a_whole_decimal_answer_reads_the_same_on_both_databases(db_session, raw_world, tmp_path):
+    """52 typed into a decimal question is stored as 52.0: PostgreSQL gave it back so and the CSV said "52.0"
+    (",0" with semicolons), SQLite gave 52 and the CSV said "52"."""
+    from app.responses.models import Answer
+
+    mvd = raw_world["responses"]["MVD"]
+    answer = db_session.scalar(select(Answer).where(Answer.response_id == mvd, Answer.question_id == "budget"))
+    answer.value = 52.0
+    db_session.commit()
+    data, _codebook, rows, *_rest = files(db_session, tmp_path, raw_world["campaign"])
+    assert csv_by_response(rows)[mvd]["budget"] == "52"
+    assert by_response(data, [c.value for c in data[0]])[mvd]["budget"].value == 52
+
+
 def test_formula_like_texts_stay_text(db_session, raw_world, tmp_path):
     from app.responses.models import Answer
 
