@@ -40,12 +40,7 @@ def _campaign():
     raw = request.args.get("campaign")
     if raw:
         campaign = get_campaign(int(raw)) if is_record_id(raw) else None
-        if not may_see_campaign(current_user, campaign):
-            abort(404)
-        if campaign.status == "draft":  # not among the campaigns to choose from: the form would switch away
-            abort_with_message(404, _("The campaign “%(name)s” is a draft: its dashboards open once it is opened.",
-                                      name=campaign.shown_name))
-        return campaign
+        return campaign if may_see_campaign(current_user, campaign) else abort(404)
     return dashboard_data.default_campaign(current_user)
 
 
@@ -189,13 +184,20 @@ def _render(template: str, data: dict, figure_set: dict, campaign, filters, **co
     return render_template(
         template, data=data, figures={k: _script_json(v) for k, v in figure_set.items()},
         plotly_config=_script_json(plotly_config(lang)),
-        campaign=campaign, filters=filters, campaigns=dashboard_data.list_campaigns(current_user),
+        campaign=campaign, filters=filters, campaigns=_choices(campaign),
         countries=dashboard_data.visible_countries(campaign, current_user) if campaign else [],
         definition=definition_of(campaign.version) if campaign else None, kinds=AGENCY_TYPES,
         kind_label=figures.kind_label, status_labels=figures.status_labels(), category_label=figures.category_label,
         score=score, percent=percent, day=day, link=link,
         json_url=link(request.endpoint, request.view_args, format="json"),
         **context)
+
+
+def _choices(campaign) -> list:
+    """The campaigns of the filter form: those listed for the viewer, and the one shown even when it is not
+    listed (a draft staff opened by its address), or the form would show another and switch to it on *Show*."""
+    listed = dashboard_data.list_campaigns(current_user)
+    return listed if campaign is None or campaign in listed else [campaign, *listed]
 
 
 def link(endpoint: str, view_args: dict | None = None, **changes) -> str:
