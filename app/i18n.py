@@ -17,6 +17,7 @@ from flask_babel import (
     format_date,
     format_datetime,
     format_decimal,
+    format_time,
     get_locale,
     get_timezone,
     gettext,
@@ -172,11 +173,16 @@ def zone_label(moment: datetime) -> str:
 
 def format_moment(moment: datetime, fmt: str = "medium") -> str:
     """A date and time in the viewer's time zone and language, with the zone it is in ("06.12.2026, 23:00
-    UTC+5"): the same page is read in several countries and time zones. The long formats name the zone already."""
+    UTC+5"): the same page is read in several countries and time zones. "long" writes the date in words, to the
+    minute, with the zone written the same way ("6 декабря 2026 г., 23:00 UTC+5": Babel's long format gave the
+    seconds and "+0500"); "full" is Babel's, which names the zone itself."""
     if has_request_context():
         g.setdefault(_MOMENT_SHOWN, True)
+    if fmt == "long":
+        local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(get_timezone())
+        return f"{format_date(local, 'long')}, {format_time(moment, 'short')} {zone_label(moment)}"
     text = format_datetime(moment, fmt)
-    return text if fmt in ("long", "full") else f"{text} {zone_label(moment)}"
+    return text if fmt == "full" else f"{text} {zone_label(moment)}"
 
 
 #: Set in flask.g once a page shows a time (`format_moment`).
