@@ -10,6 +10,7 @@ app.mail.errors.error_text: change their wording in both places).
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -33,16 +34,86 @@ class _Policy(EmailPolicy):
     def fold(self, name: str, value: str) -> str:
         if name.lower() == "subject" and not str(value).isascii():
             return self._encoded(name, value)
+        if name.lower() in _ADDRESS_HEADERS and getattr(value, "addresses", None):
+            return self._addresses(name, value)
         return super().fold(name, value)
 
     def fold_binary(self, name: str, value: str) -> bytes:
         if name.lower() == "subject" and not str(value).isascii():
             return self._encoded(name, value).encode("ascii")
+        if name.lower() in _ADDRESS_HEADERS and getattr(value, "addresses", None):
+            # an address whose local part is not ASCII goes out only with SMTPUTF8 (smtplib then asks for UTF-8)
+            return self._addresses(name, value).encode("utf-8" if self.utf8 else "ascii")
         return super().fold_binary(name, value)
+
+    def _addresses(self, name: str, value) -> str:
+        """An address header written by hand. Python 3.11's folder drops the quotes of a long display name when
+        it folds it: "Aigerim Seitkazina, Chief Expert ..., x@evil.example" <real@...> then reads as three
+        addresses, the last one the attacker's, which "Reply all" (to a personal link) would write to. Each
+        display name is a plain phrase when it is ASCII words only, else RFC 2047 encoded words, which hold no
+        comma, @ or angle bracket; the line is folded at the spaces between words, which any reader takes."""
+        items = []
+        for address in value.addresses:
+            spec = _addr_spec(address)
+            display = " ".join(address.display_name.split())
+            if not display:
+                items.append(spec)
+                continue
+            if display.isascii():
+                if not re.fullmatch(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+", display):  # specials: a quoted string
+                    display = '"' + display.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            else:
+                display = _encoded_words(display)
+            items.append(f"{display} <{spec}>")
+        return _fold_words(f"{name}: " + ", ".join(items), self.max_line_length, self.linesep)
 
     def _encoded(self, name: str, value: str) -> str:
         folded = Header(str(value), "utf-8", maxlinelen=self.max_line_length, header_name=name)
         return f"{name}: {folded.encode(linesep=self.linesep)}{self.linesep}"
+
+
+#: The headers of addresses `_Policy` writes itself.
+_ADDRESS_HEADERS = {"from", "to", "cc", "reply-to"}
+
+
+def _addr_spec(address: Address) -> str:
+    """The address as the header carries it: an internationalised domain in its ASCII (IDNA) form."""
+    domain = address.domain
+    if domain and not domain.isascii():
+        domain = idna.encode(domain, uts46=True).decode("ascii")
+    return Address(username=address.username, domain=domain).addr_spec if domain else address.addr_spec
+
+
+def _encoded_words(text: str) -> str:
+    """`text` as RFC 2047 encoded words of at most 75 characters, each ending with the space that followed its
+    last word (a reader drops the spaces between encoded words, so the text's own spaces must be inside them),
+    separated by spaces: a comma or an @ of the text is inside an encoded word, never a separator."""
+    def encode(chunk: str) -> str:
+        return Header(chunk, "utf-8").encode(maxlinelen=10_000)
+
+    words = text.split(" ")
+    chunks: list[str] = []
+    for n, word in enumerate(words):
+        piece = word + (" " if n < len(words) - 1 else "")
+        if chunks and len(encode(chunks[-1] + piece)) <= 75:
+            chunks[-1] += piece
+        else:
+            chunks.append(piece)
+    return " ".join(encode(chunk) for chunk in chunks)
+
+
+def _fold_words(line: str, width: int, linesep: str) -> str:
+    """`line` broken at spaces into lines of at most `width` characters where the words allow (continuation
+    lines start with a space), ended by `linesep`."""
+    lines: list[str] = []
+    for word in line.split(" "):
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        elif lines:
+            lines.append(" " + word)
+        else:
+            lines.append(word)
+    return linesep.join(lines) + linesep
 
 
 #: CRLF line ends, headers encoded per RFC 2047, and bodies never sent as raw 8-bit data (quoted-printable or

@@ -76,6 +76,39 @@ def test_header_injection_is_impossible():
     assert b"\r\nBcc:" not in raw and email["Subject"] == "Hello Bcc: victim@example.org"
 
 
+@pytest.mark.parametrize("name", [
+    "Aigerim Seitkazina, Chief Expert of the International Cooperation Department, attacker@evil.example",
+    "Head of department (Ministry of Internal Affairs of the Republic), Bob <attacker@evil.example>",
+    "Сейтказина Айгерим, главный эксперт департамента международного сотрудничества, attacker@evil.example",
+    'A "quoted" name; with: every special . [in] it \\ and more words to make it long enough to fold',
+    "Anna Smith",
+])
+def test_a_long_display_name_never_adds_a_recipient(name):
+    """Folded by Python 3.11, a long display name lost its quotes: its commas and @ then made extra addresses in
+    To (an attacker's included, which "Reply all" to a personal link would reach). Every reader must find the one
+    recipient, with the name as typed."""
+    import re
+    from email.header import decode_header, make_header
+    from email.utils import getaddresses
+
+    email, _, rcpt_to = build_email(_outgoing(recipient_name=name, recipient="a.seitkazina@example.org"),
+                                    '"Needs Assessment, EU project" <noreply@example.org>', now=NOW)
+    raw = email.as_bytes(policy=POLICY)
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    assert all(len(line) <= 78 for line in head.split("\r\n") if line.startswith(("To:", " ")))
+    parsed = message_from_bytes(raw, policy=policy.default)
+    (to,) = parsed["To"].addresses
+    # (Python's reader keeps the space between two encoded words, which RFC 2047 readers drop: compared without)
+    assert (" ".join(to.display_name.split()), to.addr_spec) == (name, "a.seitkazina@example.org")
+    assert [(a.display_name, a.addr_spec) for a in parsed["From"].addresses] == [
+        ("Needs Assessment, EU project", "noreply@example.org")]
+    old_reader = message_from_bytes(raw, policy=policy.compat32)
+    unfolded = [re.sub(r"\r?\n(?=[ \t])", "", value) for value in old_reader.get_all("To")]  # RFC 5322 2.2.3
+    [(shown, address)] = getaddresses(unfolded)
+    assert address == "a.seitkazina@example.org" and str(make_header(decode_header(shown))) == name
+    assert rcpt_to == "a.seitkazina@example.org"
+
+
 @pytest.mark.parametrize("address, expected", [
     ("user@example.org", ("user", "example.org")),
     ("user@пример.рф", ("user", "xn--e1afmkfd.xn--p1ai")),
