@@ -251,3 +251,48 @@ def test_leaving_a_page_with_text_not_yet_saved_asks_first(browser, live_app, li
     finally:
         agency.close()
         expert.close()
+
+
+def test_a_pasted_text_over_the_limit_is_never_cut_but_said_and_refused_whole(browser, live_app, live_server):
+    """Each box had a maxlength: a pasted comment of 10,500 characters was cut to 10,000 without a word, and the
+    cut text was saved. Now the whole text stays in the box, a note says how long it is, and sending it is
+    refused with the text kept, until it is shortened; then it is saved whole."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.responses.models import Response
+    from app.review.models import Comment
+
+    with live_app.app_context():
+        response_id = db.session.scalars(select(Response).where(Response.status == "submitted")
+                                         .order_by(Response.id)).first().id
+        db.session.remove()
+    text = "Figures to check. " * 583  # 10,494 characters
+    context = browser.new_context(locale="en-GB")
+    try:
+        page = context.new_page()
+        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
+        page.click("button[name=locale][value=en]")
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{live_server}/review/responses/{response_id}")
+        question = page.locator(".review-question").first
+        question.locator("details").last.locator("summary").click()
+        box = question.locator("textarea[name=body]")
+        box.fill(text)
+        assert len(box.input_value()) == len(text)  # nothing cut
+        note = page.locator(".limit-note")
+        assert note.inner_text() == "10,494 characters: at most 10,000 can be sent. Shorten the text."
+        question.get_by_role("button", name="Add the comment").click()
+        page.wait_for_load_state("networkidle")
+        kept = page.locator("textarea[aria-invalid=true]")
+        assert kept.input_value() == text and page.locator(".limit-note").count() == 1
+        kept.fill(text[:9_000])
+        assert page.locator(".limit-note").count() == 0
+        kept.locator("xpath=ancestor::form").get_by_role("button", name="Add the comment").click()
+        page.wait_for_load_state("networkidle")
+        with live_app.app_context():
+            saved = db.session.scalars(select(Comment).order_by(Comment.id.desc())).first()
+            assert saved.body == text[:9_000].strip()
+            db.session.remove()
+    finally:
+        context.close()

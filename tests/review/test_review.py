@@ -135,7 +135,7 @@ def test_comments_are_threaded_and_internal(app_ctx, review_world, db_session):
     refused = expert.post(url + "/comments", data={"csrf_token": expert.csrf, "question": "staff_total",
                                                    "body": "  "})
     assert refused.status_code == 422 and "Write a comment first." in refused.get_data(as_text=True)
-    assert re.search(r'<textarea id="comment-staff_total" name="body" rows="2" maxlength="10000" aria-invalid="true"',
+    assert re.search(r'<textarea id="comment-staff_total" name="body" rows="2" data-limit="10000" aria-invalid="true"',
                      refused.get_data(as_text=True))
     # A refused reply comes back in its own reply box, under the comment it answers (so that sending it again
     # is still a reply), not in the box for a new comment.
@@ -145,7 +145,7 @@ def test_comments_are_threaded_and_internal(app_ctx, review_world, db_session):
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "The comment is too long" in html
     assert f'aria-describedby="reply-error-{parent}">{long_reply}</textarea>' in html
-    assert re.search(r'<textarea id="comment-staff_total" name="body" rows="2" maxlength="10000"></textarea>', html)
+    assert re.search(r'<textarea id="comment-staff_total" name="body" rows="2" data-limit="10000"></textarea>', html)
     # The agency never sees internal comments.
     agency = respondent(app_ctx, review_world["links"]["contact@mvd.kz.example.org"])
     for path in ("/respondent", "/respondent/sections/1", "/respondent/print", "/respondent/history",
@@ -209,7 +209,7 @@ def test_clarification_round_trip(app_ctx, review_world, db_session):
     assert section1.count("highlighted") == 1 and "Is 500 the total including regional offices?" in section1
     assert re.search(r'question-number highlighted"\s+id="question-staff_total"', section1)
     clarification_id = re.search(r'/respondent/clarifications/(\d+)', home).group(1)
-    assert f'id="reply-{clarification_id}" name="reply" rows="2" maxlength="10000"' in home
+    assert f'id="reply-{clarification_id}" name="reply" rows="2" data-limit="10000"' in home
     # A reply over the limit is refused beside its box, and the typed text stays in the box.
     too_long = "Regional offices: " + "x" * 10_000
     refused = agency.post(f"/respondent/clarifications/{clarification_id}", data={
@@ -280,7 +280,7 @@ def test_a_refused_clarification_request_names_every_problem_at_once(app_ctx, re
 def test_a_long_clarification_message_is_refused_not_cut(app_ctx, review_world, db_session):
     """A message over 5,000 characters used to be cut without a word before it reached the agency: it is refused,
     named beside its box with its length, and kept; a message of exactly 5,000 characters (its line breaks typed
-    as CR LF counted once, as the box's maxlength counts them) is sent whole."""
+    as CR LF counted once, as the box's length note counts them) is sent whole."""
     from app.mail.models import OutboxMessage
     from app.responses.models import Response
     from app.review import services
@@ -290,7 +290,7 @@ def test_a_long_clarification_message_is_refused_not_cut(app_ctx, review_world, 
     response_id = review_world["responses"]["MVD"]
     url = f"/review/responses/{response_id}"
     page = expert.get(url).get_data(as_text=True)
-    assert re.search(r'<textarea id="message-staff_total" name="message-staff_total"[^>]*maxlength="5000"', page)
+    assert re.search(r'<textarea id="message-staff_total" name="message-staff_total"[^>]*data-limit="5000"', page)
     long_message = "Please list the regional offices. " * 150  # 5,100 characters
     refused = expert.post(url + "/clarify", data={
         "csrf_token": expert.csrf, "clarify": ["staff_total", "ct_unit_staff"], "message-staff_total": long_message,
@@ -442,7 +442,7 @@ def test_validation_locks_and_staff_unlock_with_a_reason(app_ctx, review_world, 
                                                  "row_version": seen})
     text = too_long.get_data(as_text=True)
     assert too_long.status_code == 422 and "The reason is too long (at most 2,000 characters)" in text
-    assert f'value="{long_reason}"' in text and 'maxlength="2000"' in text
+    assert f'value="{long_reason}"' in text and 'data-limit="2000"' in text
     assert staff.post(url + "/unlock", data={"csrf_token": staff.csrf, "reason": "Validated by mistake",
                                              "row_version": seen}).status_code == 302
     db_session.rollback()

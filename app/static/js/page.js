@@ -92,8 +92,42 @@
       }
     });
   }
+  /* A box with data-limit takes any length (a maxlength would cut a pasted text without a word, and the cut text
+     would be saved): past the limit, a note under it says by how much, until the text is short enough. The
+     server refuses a longer text with what was typed kept. The note's wording is the page's <body data-limit-text>,
+     with {count} and {limit}; line breaks count as one character, as the server counts them. */
+  function lengthLimits() {
+    var template = document.body.getAttribute("data-limit-text");
+    if (!template) { return; }
+    var lang = document.documentElement.lang || undefined;
+    function check(field) {
+      var limit = parseInt(field.getAttribute("data-limit"), 10);
+      var count = field.value.replace(/\r\n/g, "\n").length;
+      var note = document.getElementById(field.id + "-limit");
+      if (!limit || count <= limit) {
+        if (note) { note.parentNode.removeChild(note); field.removeAttribute("data-over-limit"); }
+        return;
+      }
+      if (!note) {
+        note = document.createElement("p");
+        note.id = field.id + "-limit";
+        note.className = "error limit-note";
+        note.setAttribute("role", "status");
+        field.parentNode.insertBefore(note, field.nextSibling);
+        field.setAttribute("data-over-limit", "");
+      }
+      note.textContent = template.replace("{count}", count.toLocaleString(lang)).replace("{limit}", limit.toLocaleString(lang));
+    }
+    document.addEventListener("input", function (event) {
+      var field = event.target;
+      if (field && field.hasAttribute && field.hasAttribute("data-limit") && field.id) { check(field); }
+    });
+    var fields = document.querySelectorAll("[data-limit]");
+    for (var i = 0; i < fields.length; i++) { if (fields[i].id) { check(fields[i]); } }
+  }
   function start() {
     rememberTimeZone(); focusProblem(); confirmations(); scrollableTables(); summaryLinks(); unsavedWarnings();
+    lengthLimits();
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
