@@ -296,3 +296,43 @@ def test_a_pasted_text_over_the_limit_is_never_cut_but_said_and_refused_whole(br
             db.session.remove()
     finally:
         context.close()
+
+
+def test_validating_asks_first_and_names_a_clarification_request_being_written(browser, live_app, live_server):
+    """*Validate* locked the response at once, with no question, and dropped the clarification request the expert
+    had ticked and written beside the questions. It now asks, and says so when a request is being written;
+    answering no leaves the response and the request as they were."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.responses.models import Response
+
+    make_campaign(live_app, live_server)
+    response_id = _submitted_response(live_app)
+    context = browser.new_context(locale="en-GB")
+    try:
+        page = context.new_page()
+        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
+        page.click("button[name=locale][value=en]")
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{live_server}/review/responses/{response_id}")
+        dialogs: list[str] = []
+
+        def refuse(dialog):
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", refuse)
+        page.get_by_role("button", name="Validate").click()
+        page.locator("[form=clarify-form][type=checkbox]").first.check()
+        page.locator("textarea[form=clarify-form]").first.fill("Is this the total of every office?")
+        page.get_by_role("button", name="Validate").click()
+        page.wait_for_timeout(300)
+        assert dialogs[0].startswith("Validate this response? The agency can no longer change it")
+        assert dialogs[1].startswith("Validate this response and drop the clarification request you have started")
+        assert page.locator("textarea[form=clarify-form]").first.input_value() == "Is this the total of every office?"
+        with live_app.app_context():
+            assert db.session.get(Response, response_id).status == "submitted"
+            db.session.remove()
+    finally:
+        context.close()

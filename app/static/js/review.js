@@ -28,6 +28,13 @@
       else if (field.value) { draft[name] = field.value; }
     });
     if (Object.keys(draft).length) { store.setItem(key, JSON.stringify(draft)); } else { store.removeItem(key); }
+    // Validating drops the request being written (the draft is forgotten once the response is no longer
+    // submitted): the confirmation says so while there is one.
+    var validate = document.getElementById("validate-form");
+    if (validate) {
+      validate.setAttribute("data-confirm", validate.getAttribute(
+        Object.keys(draft).length ? "data-confirm-draft" : "data-confirm-plain"));
+    }
   }
   if (!serverFilled) {  // a refused request comes back filled by the server: that copy wins
     var saved = null;
