@@ -106,6 +106,8 @@ def test_every_staff_and_expert_page_passes_axe(browser, live_app, live_server, 
         page.goto(f"{live_server}/sign-in")
         _seen, problems = _audit(page, live_app, [page.url], live_server)  # the sign-in page itself
         browser_sign_in(page, live_server, email, DEMO_PASSWORD)
+        page.click("button[name=locale][value=ru]")  # another test may have saved English to the account
+        page.wait_for_load_state("networkidle")
         assert page.locator("html").get_attribute("lang") == "ru"
         # The compare view opens from a form (the question to compare), not from a link.
         seen, more = _audit(page, live_app, [page.url, f"{live_server}/review/campaigns/{demo.id}/KZ/compare"],

@@ -29,7 +29,9 @@
     var boxes = document.querySelectorAll(".table-wrap");
     for (var i = 0; i < boxes.length; i++) {
       var box = boxes[i];
-      if (box.scrollWidth <= box.clientWidth || box.hasAttribute("tabindex")) { continue; }
+      // (a box that scrolls sideways scrolls up and down too when a row is taller than it shows)
+      var scrolls = box.scrollWidth > box.clientWidth || box.scrollHeight > box.clientHeight;
+      if (!scrolls || box.hasAttribute("tabindex")) { continue; }
       box.setAttribute("tabindex", "0");
       box.setAttribute("role", "region");
       var caption = box.querySelector("caption");
@@ -128,6 +130,11 @@
   function start() {
     rememberTimeZone(); focusProblem(); confirmations(); scrollableTables(); summaryLinks(); unsavedWarnings();
     lengthLimits();
+    // a table can become wider than its box later: fonts and charts loaded, the window narrowed
+    if (window.ResizeObserver) {
+      var observer = new ResizeObserver(scrollableTables);
+      document.querySelectorAll(".table-wrap, .table-wrap > table").forEach(function (el) { observer.observe(el); });
+    }
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
