@@ -302,7 +302,6 @@ def test_validating_asks_first_and_names_a_clarification_request_being_written(b
     """*Validate* locked the response at once, with no question, and dropped the clarification request the expert
     had ticked and written beside the questions. It now asks, and says so when a request is being written;
     answering no leaves the response and the request as they were."""
-    from sqlalchemy import select
 
     from app.extensions import db
     from app.responses.models import Response
@@ -334,5 +333,47 @@ def test_validating_asks_first_and_names_a_clarification_request_being_written(b
         with live_app.app_context():
             assert db.session.get(Response, response_id).status == "submitted"
             db.session.remove()
+    finally:
+        context.close()
+
+
+def test_line_breaks_of_review_texts_are_shown(browser, live_app, live_server):
+    """A comment or a rationale written on several lines ("Points to check:", "1. ...", "2. ...") showed as one
+    run-on line: the texts kept their line breaks, the page dropped them."""
+    from sqlalchemy import select
+
+    from app.campaigns.models import Campaign
+    from app.demo.campaign import DEMO_CAMPAIGN
+    from app.extensions import db
+    from app.questionnaires.services import definition_of
+
+    make_campaign(live_app, live_server)
+    response_id = _submitted_response(live_app)
+    with live_app.app_context():  # the demo campaign's questionnaire has indicators to rate
+        campaign = db.session.scalar(select(Campaign).where(Campaign.name == DEMO_CAMPAIGN))
+        campaign_id = campaign.id
+        indicator = next(indicator.id for _area, indicator in definition_of(campaign.version).indicators())
+        db.session.remove()
+    written = "Points to check:\n1. the total\n2. the regional offices"
+    context = browser.new_context(locale="en-GB")
+    try:
+        page = context.new_page()
+        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
+        page.click("button[name=locale][value=en]")
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{live_server}/review/responses/{response_id}")
+        question = page.locator(".review-question").first
+        question.locator("details").last.locator("summary").click()
+        question.locator("textarea[name=body]").fill(written)
+        question.get_by_role("button", name="Add the comment").click()
+        page.wait_for_load_state("networkidle")
+        assert page.locator(".comment .answer-text").first.inner_text() == written
+        page.goto(f"{live_server}/review/campaigns/{campaign_id}/KZ/ratings/{indicator}")
+        page.locator("input[name=level]").nth(1).check()
+        page.fill("#rationale", written)
+        page.get_by_role("button", name="Save the rating").click()
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{live_server}/review/campaigns/{campaign_id}/KZ/ratings/{indicator}")
+        assert written in page.locator("article .answer-text").first.inner_text()
     finally:
         context.close()
