@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 
 from app.extensions import login_manager
@@ -13,10 +13,14 @@ from app.extensions import login_manager
 def _unauthorized():
     """An anonymous visitor goes to the sign-in page; a background request that asked for JSON (autosave) gets
     401 in JSON instead, which it can tell from a saved answer (a redirect would end on the sign-in page's 200)."""
-    from app.core.errors import wants_json
+    from app.core.errors import render_error, wants_json, written_texts
 
     if wants_json():
         abort(401)
+    if request.method == "POST" and written_texts():
+        # a form sent after the session ended (signed out in another tab): going to the sign-in page would lose
+        # what was written; the page says to sign in again and shows it, to copy
+        return render_error(401, code="signed_out")
     return login_manager.unauthorized()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import NoReturn
 
 from flask import Flask, current_app, g, jsonify, render_template, request
@@ -76,6 +77,27 @@ def _forget_session_state() -> None:
         db.session.close()
 
 
+#: Fields of the forms that hold text people write (a comment, a reply, a rationale, a message to an agency, an
+#: unlock reason, a description); a respondent's answers (q__...) count when they read as written text.
+_WRITTEN_FIELDS = re.compile(r"^(body|reply|rationale|evidence|reason|description|message-.+)$")
+
+
+def written_texts() -> list[str]:
+    """The texts a refused form held, for the page that refuses it to show back (the form expired with the
+    session: "nothing was saved", and going back after signing in again would show the form empty)."""
+    if request.method != "POST" or request.mimetype not in ("application/x-www-form-urlencoded",
+                                                            "multipart/form-data"):
+        return []
+    texts = []
+    for key, value in request.form.items(multi=True):
+        text = value.strip()
+        if not text:
+            continue
+        if _WRITTEN_FIELDS.match(key) or (key.startswith("q__") and (len(text) >= 20 or " " in text)):
+            texts.append(text)
+    return texts[:50]
+
+
 def _render_error(status: int, title: str | None, message: str | None, code: str | None):
     default_title, default_message = _messages().get(status, (str(status), ""))
     title, message = title or default_title, message or default_message
@@ -84,7 +106,8 @@ def _render_error(status: int, title: str | None, message: str | None, code: str
         if code:
             error["code"] = code
         return jsonify({"error": error}), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    return render_template("errors/error.html", status=status, title=title, message=message,
+                           written=written_texts() if code in ("form_expired", "signed_out") else []), status
 
 
 def _holds_nul() -> bool:

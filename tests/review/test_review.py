@@ -851,3 +851,23 @@ def test_a_nul_character_in_any_form_or_address_is_refused_with_a_400_that_says_
                                                       "fields": {"q__agency_name": ["JSON writes NUL as \\u0000"]}},
                         headers={"X-CSRFToken": agency.csrf, "Accept": "application/json"})
     assert typed.status_code != 400, typed.get_json()
+
+
+def test_a_comment_sent_after_the_session_ended_is_shown_back_to_copy(app_ctx, review_world):
+    """Signed out in another tab, an expert sends a long comment: it went to the sign-in page, or (its form
+    token gone) said "nothing was saved, sign in again", and the text was gone (Back led to the sign-in page).
+    Both refusals now show what was written, to copy, and no other field of the form."""
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    url = f"/review/responses/{review_world['responses']['MVD']}"
+    expert.post("/sign-out", data={"csrf_token": expert.csrf})
+    written = "The total seems to leave out\nthe regional offices: please check."
+    refused = expert.post(url + "/comments", data={"csrf_token": expert.csrf, "question": "staff_total",
+                                                   "body": written}, headers={"Accept-Language": "en"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 401 and "You are not signed in" in page
+    assert "What you wrote, not saved" in page and written in page
+    assert "staff_total" not in page.split("What you wrote")[1]  # the question's id is no text of the person
+    still_in = client_for(app_ctx, "kz.expert@example.org")
+    stale = still_in.post(url + "/comments", data={"csrf_token": "stale", "question": "staff_total",
+                                                   "body": "Kept?"}, headers={"Accept-Language": "en"})
+    assert stale.status_code == 400 and "Kept?" in stale.get_data(as_text=True)
