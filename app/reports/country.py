@@ -29,7 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from app.i18n import _, force_locale
+from app.i18n import _, force_locale, get_timezone, zone_label
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import is_special
 from app.questionnaires.rendering import visibility
@@ -79,6 +79,16 @@ def excel_datetime(moment: datetime | None) -> datetime | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
+
+
+def local_moment(moment: datetime | None) -> datetime | None:
+    """A stored time as the reader's clock shows it (the browser's zone, or TIMEZONE; naive, since Excel has no
+    zones): a submission at 20:00 UTC is the next day in Almaty, as the response's page says."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(get_timezone()).replace(tzinfo=None)
 
 
 def write(sheet, row: int, column: int, value: Any, *, number_format: str | None = None, font: Font | None = None,
@@ -525,7 +535,7 @@ class _CountryReport:
             if rating is not None:
                 write(sheet, row, 15, rating.rationale, wrap=True)
                 write(sheet, row, 16, rating.expert, wrap=True)
-                write(sheet, row, 17, excel_datetime(rating.at), number_format=DATE_FORMAT)
+                write(sheet, row, 17, local_moment(rating.at), number_format=DATE_FORMAT)
             write(sheet, row, 18, indicator_id, font=SUBTLE)
             row += 1
         last = row - 1
@@ -556,8 +566,8 @@ class _CountryReport:
             write(sheet, row, 2, name_in(agency.names, self.lang, agency.acronym), wrap=True)
             write(sheet, row, 3, agency_type_label(agency.kind), wrap=True)
             write(sheet, row, 4, status_label(agency.status))
-            write(sheet, row, 5, agency.submitted_at, number_format=DATE_FORMAT)
-            write(sheet, row, 6, agency.validated_at, number_format=DATE_FORMAT)
+            write(sheet, row, 5, local_moment(agency.submitted_at), number_format=DATE_FORMAT)
+            write(sheet, row, 6, local_moment(agency.validated_at), number_format=DATE_FORMAT)
             write(sheet, row, 7, agency.percent_required / 100, number_format=PERCENT_FORMAT)
             for offset, indicator in enumerate(indicators):
                 write(sheet, row, 8 + offset, level(agency.levels.get(indicator.id)), number_format=LEVEL_FORMAT)
@@ -649,9 +659,9 @@ class _CountryReport:
             write(sheet, row, 2, self.question_label(item.definition, item.question_id), wrap=True)
             write(sheet, row, 3, item.message, wrap=True)
             write(sheet, row, 4, item.requested_by, wrap=True)
-            write(sheet, row, 5, item.requested_at, number_format=DATE_FORMAT)
+            write(sheet, row, 5, local_moment(item.requested_at), number_format=DATE_FORMAT)
             write(sheet, row, 6, item.reply, wrap=True)
-            write(sheet, row, 7, item.replied_at, number_format=DATE_FORMAT)
+            write(sheet, row, 7, local_moment(item.replied_at), number_format=DATE_FORMAT)
             write(sheet, row, 8, self.value_label(item.definition, item.question_id, item.value_before), wrap=True)
             if item.closed_at is not None:
                 write(sheet, row, 9, self.value_label(item.definition, item.question_id, item.value_after),
@@ -666,7 +676,8 @@ class _CountryReport:
 
     def comments(self, sheet) -> None:
         header(sheet, [(_("Agency"), 12), (_("Question"), 40), (_("Comment"), 70), (_("In reply to"), 30),
-                       (_("Author"), 20), (_("Written on"), 16), (_("Question code"), 16)])
+                       (_("Author"), 20), (_("Written on (%(zone)s)", zone=zone_label(self.data.generated_at)), 16),
+                       (_("Question code"), 16)])
         row = 2
         for item in self.data.comments or []:
             write(sheet, row, 1, item.agency)
@@ -676,7 +687,7 @@ class _CountryReport:
             if item.reply_to:  # said in words too: an indent alone is lost when the rows are sorted or filtered
                 write(sheet, row, 4, "↳ " + item.reply_to, wrap=True, font=SUBTLE)
             write(sheet, row, 5, item.author, wrap=True)
-            write(sheet, row, 6, item.at, number_format=DATETIME_FORMAT)
+            write(sheet, row, 6, local_moment(item.at), number_format=DATETIME_FORMAT)
             write(sheet, row, 7, item.question_id, font=SUBTLE)
             row += 1
         finish_table(sheet, columns=7, last_row=row - 1, freeze="C2", hidden=(7,), header_text=self.header_text,

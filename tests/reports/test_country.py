@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -220,6 +220,27 @@ def test_agencies_matrix_equals_the_response_scores(report_world, db_session):
     assert rules == ["colorScale"]
 
 
+def test_dates_are_the_readers_days_as_the_pages_show_them(app_ctx, report_world, db_session):
+    """MVD submitted at 20:00 UTC on 5 March: its page says 6 March, 01:00 UTC+5 in Almaty; the report said 5 March.
+    Dates are now the reader's days (the browser's zone for a download, TIMEZONE on the command line), and the
+    comments' times name their zone."""
+    from flask_babel import refresh
+
+    from app.responses.models import Response
+
+    mvd = db_session.get(Response, report_world["responses"]["MVD"])
+    mvd.submitted_at = datetime(2026, 3, 5, 20, 0, tzinfo=UTC)
+    db_session.commit()
+    with app_ctx.test_request_context("/", headers={"Cookie": "tz=Asia/Almaty"}):  # a reader in Almaty downloads
+        refresh()
+        workbook, _content = build(report_world, db_session, comments=True)
+    refresh()
+    sheet = workbook["Agencies"]
+    rows = {sheet.cell(row=r, column=1).value: r for r in range(2, sheet.max_row + 1)}
+    assert sheet.cell(row=rows["MVD"], column=5).value.date() == date(2026, 3, 6)
+    assert workbook["Internal comments"].cell(row=1, column=6).value == "Written on (UTC+5)"
+
+
 def test_answers_show_labels_in_the_language_and_codes_in_hidden_columns(report_world, db_session):
     from app.i18n import _, force_locale
 
@@ -320,7 +341,8 @@ def test_internal_comments_only_when_asked(report_world, db_session):
     db_session.commit()
     workbook, _content = build(report_world, db_session, comments=True)
     sheet = workbook["Internal comments"]
-    assert [c.value for c in sheet[1]][:6] == ["Agency", "Question", "Comment", "In reply to", "Author", "Written on"]
+    assert [c.value for c in sheet[1]][:6] == ["Agency", "Question", "Comment", "In reply to", "Author",
+                                               "Written on (UTC)"]
     assert [c.value for c in sheet[2]][:5] == ["MVD", "Total number of staff", COMMENT, None, "KZ Expert"]
     # the reply, under its parent, says whom it answers (an indent alone is lost when rows are sorted)
     reply = [c.value for c in sheet[3]]
