@@ -429,7 +429,9 @@ class _CountryReport:
         row += 1
         ranked = [i for i in ranked_indicators(self.definition, data.indicators)
                   if (data.indicators[i].gap or 0) > 0][:COVER_PRIORITIES]
-        write(sheet, row, 1, _("Largest gaps"), font=Font(bold=True, size=12))
+        # ranked by priority (gap × weights), as the Indicators sheet: "largest gaps" left out larger unweighted gaps
+        write(sheet, row, 1, _("Highest priorities (gap × indicator weight × area weight)"), font=Font(bold=True,
+                                                                                                   size=12))
         row += 1
         if not ranked:
             write(sheet, row, 2, _("No gap to a target yet (or no submitted answers)."), font=SUBTLE)

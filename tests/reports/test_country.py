@@ -65,7 +65,9 @@ def test_cover_names_the_report_and_carries_the_branding(report_world, db_sessio
     assert labels["Internal comments"] == "not included"
     assert any("financial support of the European Union" in t for t in texts)
     assert "How to read this report" in texts
-    # The largest gaps, ranked as on the Indicators sheet.
+    # The highest priorities, ranked as on the Indicators sheet, and called so (the heading said "largest gaps",
+    # while larger gaps of lighter indicators were left out)
+    assert "Highest priorities (gap × indicator weight × area weight)" in labels and "Largest gaps" not in labels
     assert labels.get("1. Investigation", "").startswith("Dedicated CT unit: gap 2")
 
 
