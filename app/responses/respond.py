@@ -527,11 +527,11 @@ def render_print(response, definition, lang: str, *, blank: bool, file_url, back
 def history():
     """Every change of the agency's answers: who, when, through which channel, old and new value."""
     scope = _scope()
-    return render_history(scope.response, scope.definition, scope.lang)
+    return render_history(scope.response, scope.definition, scope.lang, back_url=url_for("responses.respondent_home"))
 
 
-def render_history(response, definition, lang: str):
-    """The history page of a response (shared by respondents and staff)."""
+def render_history(response, definition, lang: str, back_url: str | None = None):
+    """The history page of a response (shared by respondents and staff), with a way back to `back_url`."""
     index = answering.questions_by_id(definition)
     rows = []
     for change in answering.history(response):
@@ -543,7 +543,8 @@ def render_history(response, definition, lang: str):
                      "new": display(definition, question, change.new, lang) if question else str(change.new)})
     channels = {"web": _("web form"), "autosave": _("web form (automatic save)"), "workbook": _("Excel workbook"),
                 "cli": _("command line"), "api": _("API")}
-    return render_template("responses/history.html", response=response, rows=rows, channels=channels)
+    return render_template("responses/history.html", response=response, rows=rows, channels=channels,
+                           back_url=back_url)
 
 
 @bp.route("/files/<key>")

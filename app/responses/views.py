@@ -109,7 +109,19 @@ def print_view(response_id: int):
     lang = lang if lang in definition.languages else questionnaire_lang(definition)
     return render_print(response, definition, lang, blank=request.args.get("blank") == "1",
                         file_url=lambda key: url_for(".file", response_id=response.id, key=key),
-                        back_url=url_for(".show", response_id=response.id))
+                        back_url=_review_or_show_url(response))
+
+
+def _review_or_show_url(response) -> str:
+    """Where the printable copy and the history lead back to: the response's review page for those who review it
+    (the read-only page had no way there), else its read-only page."""
+    from app.review import services as review
+
+    try:
+        review.reviewable_response(current_user, response.id)
+    except review.ReviewError:
+        return url_for(".show", response_id=response.id)
+    return url_for("review.response", response_id=response.id)
 
 
 @bp.route("/responses/<int:response_id>/history")
@@ -121,7 +133,7 @@ def history(response_id: int):
     response = _visible_or_404(response_id)
     definition = definition_of(response.version)
     lang = questionnaire_lang(definition)
-    return render_history(response, definition, lang)
+    return render_history(response, definition, lang, back_url=_review_or_show_url(response))
 
 
 @bp.route("/responses/<int:response_id>/files/<key>")

@@ -871,3 +871,17 @@ def test_a_comment_sent_after_the_session_ended_is_shown_back_to_copy(app_ctx, r
     stale = still_in.post(url + "/comments", data={"csrf_token": "stale", "question": "staff_total",
                                                    "body": "Kept?"}, headers={"Accept-Language": "en"})
     assert stale.status_code == 400 and "Kept?" in stale.get_data(as_text=True)
+
+
+def test_the_printable_copy_and_the_history_lead_back_to_the_review_page(app_ctx, review_world):
+    """From the review page, *Printable copy* led back to the read-only page of the response, which has no way to
+    the review page, and *History of changes* had no way back at all."""
+    response_id = review_world["responses"]["MVD"]
+    expert = client_for(app_ctx, "kz.expert@example.org")
+    review_url = f"/review/responses/{response_id}"
+    for path in (f"/responses/{response_id}/print", f"/responses/{response_id}/history"):
+        page = expert.get(path).get_data(as_text=True)
+        assert f'href="{review_url}"' in page, path
+    respondent_client = respondent(app_ctx, review_world["links"]["contact@mvd.kz.example.org"])
+    home = respondent_client.get("/respondent/history").get_data(as_text=True)
+    assert 'href="/respondent"' in home and review_url not in home
