@@ -273,6 +273,7 @@ def request_clarification(response: Response, items: list[tuple[str, str]], *, a
     definition = definition_of(response.version)
     shown = visibility(definition, values)
     created = []
+    asked_at = utcnow()  # one moment for the whole round: the requests of a round are listed together
     for qid, message in items:
         question = _question(response, qid)
         if not shown.shown(question):  # the agency would be asked about a question its form does not show
@@ -280,12 +281,13 @@ def request_clarification(response: Response, items: list[tuple[str, str]], *, a
             raise ReviewError(_("“%(question)s” does not apply to this agency (its other answers hide it): it "
                                 "cannot be asked to clarify it.", question=label))
         clarification = Clarification(response_id=response.id, question_id=qid, message=message,
-                                      requested_by_id=getattr(actor, "id", None), value_before=values.get(qid))
+                                      requested_by_id=getattr(actor, "id", None), value_before=values.get(qid),
+                                      requested_at=asked_at)
         db.session.add(clarification)
         created.append(clarification)
     old = response.status
     response.status = "returned"
-    response.returned_at = utcnow()
+    response.returned_at = asked_at
     response.last_activity_at = response.returned_at
     db.session.flush()
     audit.record("response.returned", actor=actor, object_type="response", object_id=response.id, channel=channel,
@@ -329,9 +331,13 @@ def open_clarifications(response: Response) -> list[Clarification]:
 
 
 def all_clarifications(response: Response) -> list[Clarification]:
-    """Every request of a response, newest first."""
-    return list(db.session.scalars(select(Clarification).where(Clarification.response_id == response.id)
-                                   .order_by(Clarification.requested_at.desc(), Clarification.id.desc())))
+    """Every request of a response: the newest round first, each round's questions in the questionnaire's order
+    (as the agency sees them; the same round came in reverse order)."""
+    requests = list(db.session.scalars(select(Clarification).where(Clarification.response_id == response.id)))
+    order = {q.id: n for n, (_section, q) in enumerate(definition_of(response.version).questions())}
+    requests.sort(key=lambda c: (order.get(c.question_id, len(order)), c.id))
+    requests.sort(key=lambda c: c.requested_at, reverse=True)  # stable: each round keeps the questionnaire's order
+    return requests
 
 
 def reply_to_clarification(response: Response, clarification_id: int, text: str, *, actor) -> Clarification:

@@ -885,3 +885,19 @@ def test_the_printable_copy_and_the_history_lead_back_to_the_review_page(app_ctx
     respondent_client = respondent(app_ctx, review_world["links"]["contact@mvd.kz.example.org"])
     home = respondent_client.get("/respondent/history").get_data(as_text=True)
     assert 'href="/respondent"' in home and review_url not in home
+
+
+def test_a_rounds_requests_are_listed_in_the_questionnaires_order(app_ctx, review_world, db_session):
+    """The expert's table of requests listed one round's questions in reverse (newest id first), while the agency
+    sees them in the questionnaire's order; rounds stay newest first."""
+    from app.responses.models import Response
+    from app.review import services
+
+    response = db_session.get(Response, review_world["responses"]["MVD"])
+    services.request_clarification(response, [("staff_total", "Total?"), ("ct_unit_staff", "Full-time?")],
+                                   actor=review_world["people"]["expert"])
+    db_session.commit()
+    assert [c.question_id for c in services.all_clarifications(response)] == ["staff_total", "ct_unit_staff"]
+    page = client_for(app_ctx, "kz.expert@example.org").get(f"/review/responses/{response.id}")
+    html = page.get_data(as_text=True)
+    assert html.index("Full-time?") > html.index("Total?")
