@@ -901,3 +901,27 @@ def test_a_rounds_requests_are_listed_in_the_questionnaires_order(app_ctx, revie
     page = client_for(app_ctx, "kz.expert@example.org").get(f"/review/responses/{response.id}")
     html = page.get_data(as_text=True)
     assert html.index("Full-time?") > html.index("Total?")
+
+
+def test_the_clarification_email_gives_the_deadline_and_keeps_the_messages_lines(app_ctx, review_world,
+                                                                                 db_session):
+    """The invitation and the reminders give the deadline, the clarification e-mail did not; its HTML part ran a
+    message written on several lines into one."""
+    from datetime import date
+
+    from app.campaigns.models import Campaign
+    from app.mail.models import OutboxMessage
+    from app.responses.models import Response
+    from app.review import services
+
+    db_session.get(Campaign, review_world["campaign"]).deadline = date(2031, 3, 31)
+    response = db_session.get(Response, review_world["responses"]["MVD"])
+    services.request_clarification(response, [("staff_total", "Two points:\n1. the total\n2. the offices")],
+                                   actor=review_world["people"]["expert"])
+    db_session.commit()
+    mails = {m.locale: m for m in db_session.scalars(select(OutboxMessage).where(
+        OutboxMessage.kind == "clarification"))}
+    for part in (mails["en"].body_text, mails["en"].body_html):
+        assert "Please send your answers by March 31, 2031." in part
+    assert "Просим направить ответы не позднее 31 марта 2031\u202fг." in mails["ru"].body_text
+    assert 'white-space: pre-wrap;">Two points:\n1. the total\n2. the offices</span>' in mails["en"].body_html
