@@ -17,7 +17,8 @@ users_cli = AppGroup("users", help="Create and list user accounts.")
 
 @users_cli.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), required=True, help="The account's role.")
+@click.option("--role", type=click.Choice([r for r in ROLES if r != "respondent"]), required=True,
+              help="The account's role (respondents' accounts come from their agency's contacts and links).")
 @click.option("--name", default="", help="Full name.")
 @click.option("--country", "countries", multiple=True, help="ISO code of a country an expert may see (repeat).")
 @click.option("--locale", default=None, help="Preferred interface language (en, ru, ...).")
@@ -25,6 +26,8 @@ users_cli = AppGroup("users", help="Create and list user accounts.")
               help="Generate a password and print it instead of reading one from standard input.")
 def create(email: str, role: str, name: str, countries: tuple[str, ...], locale: str | None, generate: bool):
     """Create a user. The password is read from standard input (first line), or generated and printed."""
+    if countries and role != "expert":  # it was dropped without a word
+        raise click.UsageError("--country is for experts only: staff and administrators see every country")
     if generate or sys.stdin is None or sys.stdin.isatty():
         if not generate and sys.stdin is not None and sys.stdin.isatty():
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -402,6 +402,11 @@ def test_cli_generates_a_password_when_asked(app_ctx):
     (["users", "create", "not-an-email", "--role", "staff", "--generate-password"], "not a valid e-mail"),
     (["users", "create", "x@example.org", "--role", "expert", "--country", "ZZ", "--generate-password"],
      "unknown country code(s): ZZ"),
+    # --country was dropped without a word for staff; a respondent made here had a password and no agency
+    (["users", "create", "x@example.org", "--role", "staff", "--country", "KZ", "--generate-password"],
+     "--country is for experts only"),
+    (["users", "create", "x@example.org", "--role", "respondent", "--generate-password"],
+     "'respondent' is not one of 'admin', 'staff', 'expert'"),
 ])
 def test_cli_refuses_bad_input(app_ctx, args, message):
     result = app_ctx.test_cli_runner().invoke(args=args)
