@@ -17,7 +17,7 @@ from app.i18n import _
 
 def wants_json() -> bool:
     """True for API calls and background (fetch) requests that asked for JSON."""
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.args.get("format") == "json":  # the dashboards' ?format=json
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]

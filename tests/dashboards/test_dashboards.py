@@ -603,6 +603,9 @@ def test_filters_are_kept_in_the_query_string(app_ctx, world):
     assert get_json(staff, "/dashboards/region?country=TJ")["countries"] == [{"code": "TJ", "name": "Tajikistan"}]
     assert get_json(staff, "/dashboards/progress?kind=bogus&country=<x>")["filters"]["kind"] is None
     assert staff.get("/dashboards/progress?campaign=999999").status_code == 404
+    # asked for JSON, a refusal is JSON too (it was the HTML error page)
+    refused = staff.get("/dashboards/progress?campaign=999999&format=json")
+    assert refused.status_code == 404 and refused.get_json()["error"]["status"] == 404
     assert staff.get("/dashboards/progress?campaign=abc").status_code == 404
     assert staff.get("/dashboards/progress?campaign=²").status_code == 404  # a digit to str.isdigit, not to int()
 
