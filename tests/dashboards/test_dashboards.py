@@ -905,3 +905,20 @@ def test_the_country_coverage_is_the_weighted_mean_of_its_areas(app_ctx, world, 
     assert min(shown.values()) <= data["coverage"]["overall"] <= max(shown.values())
     html = staff.get("/dashboards/countries/KZ").get_data(as_text=True)
     assert f'<dd id="coverage-overall">{round(expected * 100)}%</dd>' in html
+
+
+def test_the_deadline_is_said_in_days_left_or_late_and_not_for_a_closed_campaign(app_ctx, world, db_session):
+    """"Days to the deadline: -48" on a campaign closed long ago: the figure now reads "48 days late" while the
+    campaign is open, and is not shown once it is closed, as on the progress overview."""
+    from app.campaigns import services as campaigns
+    from app.campaigns.models import Campaign
+    from app.i18n import local_today
+
+    staff = client_for(app_ctx, "staff@example.org")
+    late = (local_today() - date(2026, 3, 31)).days
+    html = staff.get("/dashboards/progress").get_data(as_text=True)
+    assert f'<dd data-days="{-late}">{late} days late</dd>' in html and "Days to the deadline" not in html
+    campaigns.set_status(db_session.get(Campaign, world["campaign"]), "closed")
+    db_session.commit()
+    closed = staff.get(f"/dashboards/progress?campaign={world['campaign']}").get_data(as_text=True)
+    assert "days late" not in closed and "data-days" not in closed
