@@ -70,8 +70,11 @@ def reviewable_country(actor, code: str) -> Country:
 
 
 def visible_countries(actor, campaign: Campaign) -> list[Country]:
-    """Countries of the campaign's agencies that the actor may review, by code."""
-    return [c for c in campaign_countries(campaign) if may_review_country(actor, c)]
+    """Countries of the campaign's agencies that the actor may review, in the alphabetical order of their names in
+    the reader's language (by code, Kyrgyzstan (KG) came before Kazakhstan (KZ))."""
+    locale = get_locale_code()
+    return sorted((c for c in campaign_countries(campaign) if may_review_country(actor, c)),
+                  key=lambda c: c.name(locale).casefold())
 
 
 def status_counts(campaign: Campaign) -> dict[int, tuple[Counter, int]]:

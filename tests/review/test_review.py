@@ -546,6 +546,22 @@ def test_incremental_scores_equal_a_rebuild(app_ctx, review_world, db_session):
     assert app_ctx.test_cli_runner().invoke(args=["scores", "rebuild", "--campaign", "999"]).exit_code == 1
 
 
+def test_the_review_index_lists_countries_by_name_in_the_readers_language(app_ctx, review_world, make_agency,
+                                                                         make_country, db_session):
+    """Listed by code, Kyrgyzstan (KG) came before Kazakhstan (KZ)."""
+    from sqlalchemy import insert
+
+    from app.campaigns.models import campaign_agencies
+
+    make_country("KG", en="Kyrgyzstan", ru="Кыргызстан")
+    db_session.execute(insert(campaign_agencies).values(campaign_id=review_world["campaign"],
+                                                        agency_id=make_agency("KG", "MVD").id))
+    db_session.commit()
+    page = client_for(app_ctx, "staff@example.org").get("/review/").get_data(as_text=True)
+    names = re.findall(r">(Kazakhstan|Kyrgyzstan|Tajikistan)</a></th>", page)
+    assert names == ["Kazakhstan", "Kyrgyzstan", "Tajikistan"]
+
+
 def test_review_index_counts_each_countrys_agencies_by_status(app_ctx, review_world, db_session, make_agency):
     """Kazakhstan: three agencies asked (one without a response yet), one response validated, one submitted;
     Tajikistan is not the KZ expert's, so only staff see its row."""
