@@ -5,6 +5,7 @@ answers, resubmits, and the expert sees old -> new."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
 
@@ -14,6 +15,21 @@ from tests.e2e.test_respondent import make_campaign, stored
 pytestmark = pytest.mark.e2e
 
 DEMO_PASSWORD = "demo-password-2026"
+
+
+@contextmanager
+def staff_review_page(browser, live_server, response_id: int):
+    """A staff member's browser, in English, on the review page of a response (closed afterwards)."""
+    context = browser.new_context(locale="en-GB")
+    try:
+        page = context.new_page()
+        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
+        page.click("button[name=locale][value=en]")  # another test may have left the account in Russian
+        page.wait_for_load_state("networkidle")
+        page.goto(f"{live_server}/review/responses/{response_id}")
+        yield page
+    finally:
+        context.close()
 
 
 def _submitted_response(live_app) -> int:
@@ -122,13 +138,7 @@ def test_a_refused_comment_brings_the_focus_to_its_message(browser, live_app, li
                                       .order_by(Response.id)).first()
         response_id, campaign_id = response.id, response.campaign_id
         db.session.remove()
-    context = browser.new_context(locale="en-GB")
-    try:
-        page = context.new_page()
-        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
-        page.click("button[name=locale][value=en]")
-        page.wait_for_load_state("networkidle")
-        page.goto(f"{live_server}/review/responses/{response_id}")
+    with staff_review_page(browser, live_server, response_id) as page:
         last = page.locator(".review-question").last
         last.locator("details").last.locator("summary").click()
         last.get_by_role("button", name="Add the comment").click()
@@ -149,8 +159,6 @@ def test_a_refused_comment_brings_the_focus_to_its_message(browser, live_app, li
         page.wait_for_load_state("networkidle")
         assert dialogs and "Close the campaign?" in dialogs[0]
         assert page.get_by_role("button", name="Close the campaign").count() == 1  # still open
-    finally:
-        context.close()
 
 
 def test_leaving_a_page_with_text_not_yet_saved_asks_first(browser, live_app, live_server):
@@ -268,13 +276,7 @@ def test_a_pasted_text_over_the_limit_is_never_cut_but_said_and_refused_whole(br
                                          .order_by(Response.id)).first().id
         db.session.remove()
     text = "Figures to check. " * 583  # 10,494 characters
-    context = browser.new_context(locale="en-GB")
-    try:
-        page = context.new_page()
-        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
-        page.click("button[name=locale][value=en]")
-        page.wait_for_load_state("networkidle")
-        page.goto(f"{live_server}/review/responses/{response_id}")
+    with staff_review_page(browser, live_server, response_id) as page:
         question = page.locator(".review-question").first
         question.locator("details").last.locator("summary").click()
         box = question.locator("textarea[name=body]")
@@ -294,8 +296,6 @@ def test_a_pasted_text_over_the_limit_is_never_cut_but_said_and_refused_whole(br
             saved = db.session.scalars(select(Comment).order_by(Comment.id.desc())).first()
             assert saved.body == text[:9_000].strip()
             db.session.remove()
-    finally:
-        context.close()
 
 
 def test_validating_asks_first_and_names_a_clarification_request_being_written(browser, live_app, live_server):
@@ -308,13 +308,7 @@ def test_validating_asks_first_and_names_a_clarification_request_being_written(b
 
     make_campaign(live_app, live_server)
     response_id = _submitted_response(live_app)
-    context = browser.new_context(locale="en-GB")
-    try:
-        page = context.new_page()
-        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
-        page.click("button[name=locale][value=en]")
-        page.wait_for_load_state("networkidle")
-        page.goto(f"{live_server}/review/responses/{response_id}")
+    with staff_review_page(browser, live_server, response_id) as page:
         dialogs: list[str] = []
 
         def refuse(dialog):
@@ -333,8 +327,6 @@ def test_validating_asks_first_and_names_a_clarification_request_being_written(b
         with live_app.app_context():
             assert db.session.get(Response, response_id).status == "submitted"
             db.session.remove()
-    finally:
-        context.close()
 
 
 def test_line_breaks_of_review_texts_are_shown(browser, live_app, live_server):
@@ -355,13 +347,7 @@ def test_line_breaks_of_review_texts_are_shown(browser, live_app, live_server):
         indicator = next(indicator.id for _area, indicator in definition_of(campaign.version).indicators())
         db.session.remove()
     written = "Points to check:\n1. the total\n2. the regional offices"
-    context = browser.new_context(locale="en-GB")
-    try:
-        page = context.new_page()
-        browser_sign_in(page, live_server, "staff@example.org", DEMO_PASSWORD)
-        page.click("button[name=locale][value=en]")
-        page.wait_for_load_state("networkidle")
-        page.goto(f"{live_server}/review/responses/{response_id}")
+    with staff_review_page(browser, live_server, response_id) as page:
         question = page.locator(".review-question").first
         question.locator("details").last.locator("summary").click()
         question.locator("textarea[name=body]").fill(written)
@@ -375,5 +361,3 @@ def test_line_breaks_of_review_texts_are_shown(browser, live_app, live_server):
         page.wait_for_load_state("networkidle")
         page.goto(f"{live_server}/review/campaigns/{campaign_id}/KZ/ratings/{indicator}")
         assert written in page.locator("article .answer-text").first.inner_text()
-    finally:
-        context.close()
