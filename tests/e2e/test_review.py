@@ -32,6 +32,18 @@ def staff_review_page(browser, live_server, response_id: int):
         context.close()
 
 
+def dismissed_dialogs(page) -> list[str]:
+    """The messages of the dialogs (confirmations) the page opens from now on, each answered "no"."""
+    messages: list[str] = []
+
+    def dismiss(dialog):
+        messages.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    return messages
+
+
 def _submitted_response(live_app) -> int:
     """Answer and submit the campaign's response as the agency would have (id of the response)."""
     from sqlalchemy import select
@@ -148,13 +160,7 @@ def test_a_refused_comment_brings_the_focus_to_its_message(browser, live_app, li
         assert page.evaluate("document.activeElement.getBoundingClientRect().top") < 800  # in view
 
         page.goto(f"{live_server}/campaigns/{campaign_id}")
-        dialogs: list[str] = []
-
-        def dismiss(dialog):
-            dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", dismiss)
+        dialogs = dismissed_dialogs(page)
         page.get_by_role("button", name="Close the campaign").click()
         page.wait_for_load_state("networkidle")
         assert dialogs and "Close the campaign?" in dialogs[0]
@@ -309,13 +315,7 @@ def test_validating_asks_first_and_names_a_clarification_request_being_written(b
     make_campaign(live_app, live_server)
     response_id = _submitted_response(live_app)
     with staff_review_page(browser, live_server, response_id) as page:
-        dialogs: list[str] = []
-
-        def refuse(dialog):
-            dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", refuse)
+        dialogs = dismissed_dialogs(page)
         page.get_by_role("button", name="Validate").click()
         page.locator("[form=clarify-form][type=checkbox]").first.check()
         page.locator("textarea[form=clarify-form]").first.fill("Is this the total of every office?")
