@@ -159,10 +159,16 @@ MESSAGE_LIMIT = 5000
 REASON_LIMIT = 2000
 
 
+#: Direction overrides and isolates (U+202A-U+202E, U+2066-U+2069): pasted or planted, they make a text show
+#: in another order than it is stored ("Bcc: x@evil" reversed in a reply, an e-mail subject, a report).
+_DIRECTION_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+
 def typed(text: str | None) -> str:
     """A text from a form's box, as its length is counted there: line breaks as one character (a browser sends
-    them as two, CR LF, which would pass a box's maxlength and then fail the same limit here), ends trimmed."""
-    return (text or "").replace("\r\n", "\n").strip()
+    them as two, CR LF, which the length note and the limit count as one), direction overrides removed, ends
+    trimmed."""
+    return (text or "").replace("\r\n", "\n").translate(_DIRECTION_CONTROLS).strip()
 
 
 def _question(response: Response, question_id: str):

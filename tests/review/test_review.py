@@ -941,3 +941,17 @@ def test_the_clarification_email_gives_the_deadline_and_keeps_the_messages_lines
         assert "Please send your answers by March 31, 2031." in part
     assert "Просим направить ответы не позднее 31 марта 2031\u202fг." in mails["ru"].body_text
     assert 'white-space: pre-wrap;">Two points:\n1. the total\n2. the offices</span>' in mails["en"].body_html
+
+
+def test_direction_overrides_are_taken_out_of_review_texts(app_ctx, review_world, db_session):
+    """A right-to-left override (U+202E) in a comment or a reply shows the text in another order than it is stored
+    (a hidden address, a reversed figure), on pages, in e-mails and reports; such controls are removed."""
+    from app.responses.models import Response
+    from app.review import services
+    from app.review.models import Comment
+
+    response = db_session.get(Response, review_world["responses"]["MVD"])
+    services.add_comment(response, "staff_total", "Total \u202e005\u202c staff \u2067here\u2069",
+                         actor=review_world["people"]["expert"])
+    db_session.commit()
+    assert db_session.scalars(select(Comment)).one().body == "Total 005 staff here"
