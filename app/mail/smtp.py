@@ -34,17 +34,25 @@ class _Policy(EmailPolicy):
     def fold(self, name: str, value: str) -> str:
         if name.lower() == "subject" and not str(value).isascii():
             return self._encoded(name, value)
-        if name.lower() in _ADDRESS_HEADERS and getattr(value, "addresses", None):
+        if self._writes_addresses(name, value):
             return self._addresses(name, value)
         return super().fold(name, value)
 
     def fold_binary(self, name: str, value: str) -> bytes:
         if name.lower() == "subject" and not str(value).isascii():
             return self._encoded(name, value).encode("ascii")
-        if name.lower() in _ADDRESS_HEADERS and getattr(value, "addresses", None):
-            # an address whose local part is not ASCII goes out only with SMTPUTF8 (smtplib then asks for UTF-8)
+        if self._writes_addresses(name, value):
             return self._addresses(name, value).encode("utf-8" if self.utf8 else "ascii")
         return super().fold_binary(name, value)
+
+    def _writes_addresses(self, name: str, value) -> bool:
+        """Whether `_addresses` writes this header: an address header, unless one of its addresses has a local part
+        that is not ASCII while the message goes out without SMTPUTF8 (a Reply-To such as отдел@example.org beside
+        an ASCII recipient), which the standard folder writes as it always did."""
+        addresses = getattr(value, "addresses", None)
+        if name.lower() not in _ADDRESS_HEADERS or not addresses:
+            return False
+        return self.utf8 or all(address.username.isascii() for address in addresses)
 
     def _addresses(self, name: str, value) -> str:
         """An address header written by hand. Python 3.11's folder drops the quotes of a long display name when
@@ -89,7 +97,11 @@ def _encoded_words(text: str) -> str:
     last word (a reader drops the spaces between encoded words, so the text's own spaces must be inside them),
     separated by spaces: a comma or an @ of the text is inside an encoded word, never a separator."""
     def encode(chunk: str) -> str:
-        return Header(chunk, "utf-8").encode(maxlinelen=10_000)
+        whole = Header(chunk, "utf-8").encode(maxlinelen=10_000)
+        if len(whole) <= 75:
+            return whole
+        # one word too long for one encoded word: several, split inside it (a reader joins them without a space)
+        return Header(chunk, "utf-8", maxlinelen=75).encode(linesep=" ").replace("  ", " ")
 
     words = text.split(" ")
     chunks: list[str] = []
@@ -326,6 +338,10 @@ class SmtpSession:
         except smtplib.SMTPSenderRefused as exc:
             # Our sender address was refused: a setting to fix, after which the queue should go out.
             return Outcome(RETRY, describe(exc, secret=secret))
+        except UnicodeError as exc:
+            # The message cannot be written for this server (written before anything is sent): it fails alone,
+            # rather than stopping every message queued after it.
+            return Outcome(FAILED, describe(exc, secret=secret))
         except (OSError, smtplib.SMTPException) as exc:
             # Disconnected, timed out or an answer out of order: the connection is not trusted any more.
             self._drop()

@@ -141,3 +141,20 @@ def test_describe_is_short_readable_and_hides_the_password():
     error = smtplib.SMTPAuthenticationError(535, b"5.7.8 Bad credentials for s3cret-pass")
     assert describe(error, secret="s3cret-pass") == "SMTPAuthenticationError: 535 5.7.8 Bad credentials for ***"
     assert len(describe(RuntimeError("x" * 5000))) == 500
+
+
+def test_a_reply_to_with_a_non_ascii_local_part_goes_out_to_an_ascii_recipient():
+    """Written by our address folder as ASCII, a Reply-To such as отдел@example.org beside an ASCII recipient
+    (no SMTPUTF8) raised an error that stopped the whole outbox; and a name of one very long word made an
+    encoded word over RFC 2047's 75 characters."""
+    from email.header import decode_header, make_header
+
+    email, _, _ = build_email(_outgoing(recipient_name="Айгерим" * 30), "noreply@example.org", now=NOW,
+                              reply_to="Отдел <отдел@example.org>")
+    raw = email.as_bytes(policy=POLICY)
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["Reply-To"].addresses[0].username == "отдел"
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("utf-8")
+    to = head[head.index("To: ") + 4:].split("\r\nSubject")[0].split(" <")[0]
+    assert all(len(word) <= 75 for word in to.split())
+    assert str(make_header(decode_header(to.replace("\r\n", "")))) == "Айгерим" * 30
