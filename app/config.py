@@ -71,7 +71,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "needs-assessment@localhost"),
         "MAIL_USE_SSL": _bool(env.get("MAIL_USE_SSL")),
         "MAIL_REPLY_TO": env.get("MAIL_REPLY_TO", ""),
-        "MAIL_TIMEOUT": _number(env, "MAIL_TIMEOUT", 10.0, kind=float, minimum=1),
+        "MAIL_TIMEOUT": _number(env, "MAIL_TIMEOUT", 10.0, kind=float, minimum=0.1),
         "MAIL_MAX_ATTEMPTS": _number(env, "MAIL_MAX_ATTEMPTS", 8, minimum=1),
         "MAIL_SEND_AFTER_REQUEST": _bool(env.get("MAIL_SEND_AFTER_REQUEST"), True) and not overrides.get("TESTING"),
         "DEFAULT_LOCALE": env.get("DEFAULT_LOCALE", "en"),
@@ -169,7 +169,14 @@ def _check_base_url(url: str) -> None:
 
 
 def _check_redis_url(url: str) -> None:
-    if url and not re.match(r"^(redis|rediss|unix)://\S+$", url):
+    """REDIS_URL is the rate limiter's store: any address of a kind it takes (redis, rediss, redis+unix,
+    redis+sentinel, redis+cluster, valkey...), refused at start when it names none."""
+    if not url:
+        return
+    from limits.storage import SCHEMES
+
+    scheme, sep, rest = url.partition("://")
+    if not sep or not rest.strip() or scheme not in SCHEMES or scheme.startswith("async+"):
         raise ConfigError(f"REDIS_URL={url!r} is not a Redis address, e.g. REDIS_URL=redis://127.0.0.1:6379/0")
 
 
@@ -177,13 +184,17 @@ def _check_locales(locales: list[str]) -> None:
     """Each language offered needs its catalogue: without one, pages said lang="kk" over English text, and a
     code that is no language at all (xx) gave every browser asking for it a server error."""
     folder = Path(__file__).resolve().parent / "translations"
-    have = sorted(p.name for p in folder.iterdir() if (p / "LC_MESSAGES" / "messages.po").is_file()) \
-        if folder.is_dir() else []
-    missing = [code for code in locales if code not in have]
+    known = sorted(p.name for p in folder.iterdir() if (p / "LC_MESSAGES").is_dir()) if folder.is_dir() else []
+    compiled = [code for code in known if (folder / code / "LC_MESSAGES" / "messages.mo").is_file()]
+    missing = [code for code in locales if code not in known]
     if not locales or missing:
         raise ConfigError(f"LOCALES={','.join(locales)!r}: "
                           + (f"no translation catalogue for {', '.join(missing)}; " if missing else "")
-                          + f"the languages this installation has are {','.join(have)}, e.g. LOCALES=en,ru")
+                          + f"the languages this installation has are {','.join(known)}, e.g. LOCALES=en,ru")
+    uncompiled = [code for code in locales if code not in compiled]
+    if uncompiled:  # Babel reads the compiled .mo files: without them every page is English under lang="ru"
+        raise ConfigError(f"LOCALES: the catalogue of {', '.join(uncompiled)} is not compiled: run "
+                          "pybabel compile -d app/translations")
 
 
 def _check_database_url(url: str) -> None:

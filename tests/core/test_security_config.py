@@ -128,6 +128,7 @@ def test_a_mistyped_sender_or_reply_to_stops_the_app_at_start(tmp_path, monkeypa
     ("BASE_URL", "assessment.example.org", "BASE_URL='assessment.example.org' is not the site's public address"),
     ("BASE_URL", "ftp://assessment.example.org", "with https:// (or http://) in front"),
     ("REDIS_URL", "rediss//oops", "REDIS_URL='rediss//oops' is not a Redis address"),
+    ("REDIS_URL", "unix:///run/redis.sock", "is not a Redis address"),  # the limiter takes redis+unix:// only
     ("LOCALES", "en,xx", "LOCALES='en,xx': no translation catalogue for xx; the languages this installation has "
                          "are en,ru"),
     ("LOCALES", "en,kk", "no translation catalogue for kk"),
@@ -150,7 +151,8 @@ def test_settings_written_well_are_taken(tmp_path, monkeypatch):
 
     monkeypatch.setenv("FLASK_DEBUG", "1")
     for key, value in {"MAIL_PORT": " 587 ", "MAIL_TIMEOUT": "2.5", "TRUSTED_PROXIES": "0", "LOCALES": "ru,en",
-                       "BASE_URL": "https://assessment.example.org/", "REDIS_URL": "redis://127.0.0.1:6379/0"}.items():
+                       "BASE_URL": "https://assessment.example.org/",
+                       "REDIS_URL": "redis+sentinel://127.0.0.1:26379/mymaster"}.items():  # any store the limiter takes
         monkeypatch.setenv(key, value)
     config = load_config(str(tmp_path))
     assert (config["MAIL_PORT"], config["MAIL_TIMEOUT"], config["LOCALES"], config["BASE_URL"]) == \
