@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -87,6 +88,11 @@ def written_texts() -> list[str]:
     session: "nothing was saved", and going back after signing in again would show the form empty)."""
     if request.method != "POST" or request.mimetype not in ("application/x-www-form-urlencoded",
                                                             "multipart/form-data"):
+        return []
+    # Only a form of this site's own pages: another site posting text here would otherwise have it shown on
+    # this site's address ("What you wrote": a ready-made phishing page), escaped but believable.
+    source = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    if urlsplit(source).netloc != request.host:
         return []
     texts = []
     for key, value in request.form.items(multi=True):

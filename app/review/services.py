@@ -19,7 +19,7 @@ from app.core import audit
 from app.core.models import utcnow
 from app.directory.models import Country
 from app.extensions import db
-from app.i18n import _, get_locale_code
+from app.i18n import _, get_locale_code, local_today
 from app.questionnaires.forms import tr
 from app.questionnaires.rendering import visibility
 from app.questionnaires.services import definition_of
@@ -327,7 +327,9 @@ def _notify_contacts(response: Response, clarifications: list[Clarification], *,
                                  "link": issued.link,
                                  "agency_name": agency.name(contact.locale), "campaign": campaign,
                                  "questionnaire_title": tr(definition.title, lang, definition.languages[0]),
-                                 "questions": questions, "deadline": campaign.deadline})
+                                 # a deadline already passed is no date to answer by (returns often come after it)
+                                 "questions": questions, "deadline": campaign.deadline
+                                 if campaign.deadline and campaign.deadline >= local_today() else None})
         issued.invitation.message_id = message.id
         mail.send_soon(message)
 

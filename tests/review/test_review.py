@@ -877,16 +877,21 @@ def test_a_comment_sent_after_the_session_ended_is_shown_back_to_copy(app_ctx, r
     url = f"/review/responses/{review_world['responses']['MVD']}"
     expert.post("/sign-out", data={"csrf_token": expert.csrf})
     written = "The total seems to leave out\nthe regional offices: please check."
+    own_page = {"Accept-Language": "en", "Origin": "http://localhost"}  # sent from the site's own page
     refused = expert.post(url + "/comments", data={"csrf_token": expert.csrf, "question": "staff_total",
-                                                   "body": written}, headers={"Accept-Language": "en"})
+                                                   "body": written}, headers=own_page)
     page = refused.get_data(as_text=True)
     assert refused.status_code == 401 and "You are not signed in" in page
     assert "What you wrote, not saved" in page and written in page
     assert "staff_total" not in page.split("What you wrote")[1]  # the question's id is no text of the person
     still_in = client_for(app_ctx, "kz.expert@example.org")
     stale = still_in.post(url + "/comments", data={"csrf_token": "stale", "question": "staff_total",
-                                                   "body": "Kept?"}, headers={"Accept-Language": "en"})
+                                                   "body": "Kept?"}, headers=own_page)
     assert stale.status_code == 400 and "Kept?" in stale.get_data(as_text=True)
+    # a form another site posts here is refused without its text: it would make a believable page of this site
+    forged = app_ctx.test_client().post("/sign-in", data={"body": "Your account is locked: call +7 000"},
+                                        headers={"Accept-Language": "en", "Origin": "https://evil.example"})
+    assert forged.status_code == 400 and "call +7 000" not in forged.get_data(as_text=True)
 
 
 def test_the_printable_copy_and_the_history_lead_back_to_the_review_page(app_ctx, review_world):
@@ -922,25 +927,36 @@ def test_a_rounds_requests_are_listed_in_the_questionnaires_order(app_ctx, revie
 def test_the_clarification_email_gives_the_deadline_and_keeps_the_messages_lines(app_ctx, review_world,
                                                                                  db_session):
     """The invitation and the reminders give the deadline, the clarification e-mail did not; its HTML part ran a
-    message written on several lines into one."""
+    message written on several lines into one. A deadline already passed is not given (returns often come
+    after it)."""
     from datetime import date
 
     from app.campaigns.models import Campaign
     from app.mail.models import OutboxMessage
+    from app.responses import answering
     from app.responses.models import Response
     from app.review import services
 
-    db_session.get(Campaign, review_world["campaign"]).deadline = date(2031, 3, 31)
-    response = db_session.get(Response, review_world["responses"]["MVD"])
-    services.request_clarification(response, [("staff_total", "Two points:\n1. the total\n2. the offices")],
-                                   actor=review_world["people"]["expert"])
-    db_session.commit()
-    mails = {m.locale: m for m in db_session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == "clarification"))}
+    def clarify(deadline: date) -> dict:
+        db_session.get(Campaign, review_world["campaign"]).deadline = deadline
+        response = db_session.get(Response, review_world["responses"]["MVD"])
+        services.request_clarification(response, [("staff_total", "Two points:\n1. the total\n2. the offices")],
+                                       actor=review_world["people"]["expert"])
+        db_session.commit()
+        mails = {m.locale: m for m in db_session.scalars(select(OutboxMessage).where(
+            OutboxMessage.kind == "clarification").order_by(OutboxMessage.id))}  # the latest of each language
+        answering.submit(db_session.get(Response, response.id), actor=None, lang="en")  # back for the next round
+        db_session.commit()
+        return mails
+
+    mails = clarify(date(2031, 3, 31))
     for part in (mails["en"].body_text, mails["en"].body_html):
         assert "Please send your answers by March 31, 2031." in part
     assert "Просим направить ответы не позднее 31 марта 2031\u202fг." in mails["ru"].body_text
     assert 'white-space: pre-wrap;">Two points:\n1. the total\n2. the offices</span>' in mails["en"].body_html
+    late = clarify(date(2020, 1, 31))
+    assert "Two points:" in late["en"].body_text and "Please send your answers by" not in late["en"].body_text
+
 
 
 def test_direction_overrides_are_taken_out_of_review_texts(app_ctx, review_world, db_session):
