@@ -72,14 +72,16 @@ def favicon():
 
 
 @functools.cache
-def _schema_heads(folder: str) -> frozenset[str]:
-    """The revisions the code's migrations end at (what `flask db upgrade` brings a database to)."""
+def _schema_revisions(folder: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The revisions the code's migrations end at (what `flask db upgrade` brings a database to), and every
+    revision they know."""
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", folder)
-    return frozenset(ScriptDirectory.from_config(config).get_heads())
+    script = ScriptDirectory.from_config(config)
+    return frozenset(script.get_heads()), frozenset(rev.revision for rev in script.walk_revisions())
 
 
 @bp.route("/healthz")
@@ -98,13 +100,16 @@ def healthz():
     except Exception:  # noqa: BLE001 - no version table: never migrated
         db.session.rollback()
         current = set()
-    expected = _schema_heads(current_app.extensions["migrate"].directory)
-    if current != expected:
+    expected, known = _schema_revisions(current_app.extensions["migrate"].directory)
+    if current == expected:
+        body["schema"] = "ok"
+    elif current and not current <= known:
+        # migrated by a newer release (a rolling deployment upgrades the database first): this one keeps serving
+        body["schema"] = "newer"
+    else:
         body.update(status="error", schema="outdated",
                     detail=f"the database is at {', '.join(sorted(current)) or 'no revision'}, the code expects "
                            f"{', '.join(sorted(expected))}: run flask db upgrade")
-    else:
-        body["schema"] = "ok"
     if current_app.config.get("REDIS_URL"):
         try:
             reachable = limiter.storage.check()

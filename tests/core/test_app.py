@@ -86,6 +86,11 @@ def test_healthz_reports_a_schema_the_code_does_not_expect_and_an_unreachable_re
         body = response.get_json()
         assert response.status_code == 503 and body["status"] == "error" and body["schema"] == "outdated"
         assert "the database is at aecdbd476d26" in body["detail"] and "run flask db upgrade" in body["detail"]
+        # migrated by a newer release (rolling deployment, or this code rolled back): still serving, and said
+        db.session.execute(text("UPDATE alembic_version SET version_num = 'f00dfeedbeef'"))
+        db.session.commit()
+        newer = app.test_client().get("/healthz")
+        assert newer.status_code == 200 and newer.get_json()["schema"] == "newer"
         db.session.remove()
         db.engine.dispose()
     unreachable = make_app(f"sqlite:///{tmp_path / 'r.sqlite3'}", tmp_path / "inst",
