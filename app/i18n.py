@@ -152,18 +152,21 @@ def local_today() -> date:
     return datetime.now(ZoneInfo(name or "UTC")).date()
 
 
-def local_day(moment: datetime) -> date:
-    """The date of `moment` (stored in UTC) in the reader's time zone: 20:00 UTC is the next day in Almaty."""
+def in_reader_zone(moment: datetime) -> datetime:
+    """A stored time (UTC) on the reader's clock: the browser's time zone, or TIMEZONE."""
     if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(get_timezone()).date()
+    return moment.astimezone(get_timezone())
+
+
+def local_day(moment: datetime) -> date:
+    """The date of `moment` (stored in UTC) in the reader's time zone: 20:00 UTC is the next day in Almaty."""
+    return in_reader_zone(moment).date()
 
 
 def zone_label(moment: datetime) -> str:
     """The offset from UTC in which `moment` is shown: "UTC", "UTC+5", "UTC+5:30", "UTC-3"."""
-    if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone
-        moment = moment.replace(tzinfo=UTC)
-    offset = moment.astimezone(get_timezone()).utcoffset() or timedelta(0)
+    offset = in_reader_zone(moment).utcoffset() or timedelta(0)
     minutes = int(offset.total_seconds()) // 60
     if not minutes:
         return "UTC"
@@ -179,8 +182,7 @@ def format_moment(moment: datetime, fmt: str = "medium") -> str:
     if has_request_context():
         g.setdefault(_MOMENT_SHOWN, True)
     if fmt == "long":
-        local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(get_timezone())
-        return f"{format_date(local, 'long')}, {format_time(moment, 'short')} {zone_label(moment)}"
+        return f"{format_date(in_reader_zone(moment), 'long')}, {format_time(moment, 'short')} {zone_label(moment)}"
     text = format_datetime(moment, fmt)
     return text if fmt == "full" else f"{text} {zone_label(moment)}"
 

@@ -29,7 +29,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from app.i18n import _, force_locale, get_timezone, zone_label
+from app.i18n import _, force_locale, in_reader_zone, zone_label
 from app.questionnaires.forms import tr
 from app.questionnaires.qtypes import is_special
 from app.questionnaires.rendering import visibility
@@ -84,11 +84,7 @@ def excel_datetime(moment: datetime | None) -> datetime | None:
 def local_moment(moment: datetime | None) -> datetime | None:
     """A stored time as the reader's clock shows it (the browser's zone, or TIMEZONE; naive, since Excel has no
     zones): a submission at 20:00 UTC is the next day in Almaty, as the response's page says."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # SQLite gives back the stored UTC time without its zone
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(get_timezone()).replace(tzinfo=None)
+    return in_reader_zone(moment).replace(tzinfo=None) if moment is not None else None
 
 
 def write(sheet, row: int, column: int, value: Any, *, number_format: str | None = None, font: Font | None = None,
