@@ -58,11 +58,12 @@ class _Policy(EmailPolicy):
         """An address header written by hand. Python 3.11's folder drops the quotes of a long display name when
         it folds it: "Aigerim Seitkazina, Chief Expert ..., x@evil.example" <real@...> then reads as three
         addresses, the last one the attacker's, which "Reply all" (to a personal link) would write to. Each
-        display name is a plain phrase when it is ASCII words only, else RFC 2047 encoded words, which hold no
-        comma, @ or angle bracket; the line is folded at the spaces between words, which any reader takes."""
+        display name is a plain phrase when it is ASCII words only, a quoted string when it is ASCII with specials,
+        else RFC 2047 encoded words, which hold no comma, @ or angle bracket; the line is folded at the spaces
+        between words, which any reader takes."""
         items = []
         for address in value.addresses:
-            spec = _addr_spec(address)
+            spec = address.addr_spec  # its domain already in ASCII: build_email's addresses pass split_address
             display = " ".join(address.display_name.split())
             if not display:
                 items.append(spec)
@@ -82,14 +83,6 @@ class _Policy(EmailPolicy):
 
 #: The headers of addresses `_Policy` writes itself.
 _ADDRESS_HEADERS = {"from", "to", "cc", "reply-to"}
-
-
-def _addr_spec(address: Address) -> str:
-    """The address as the header carries it: an internationalised domain in its ASCII (IDNA) form."""
-    domain = address.domain
-    if domain and not domain.isascii():
-        domain = idna.encode(domain, uts46=True).decode("ascii")
-    return Address(username=address.username, domain=domain).addr_spec if domain else address.addr_spec
 
 
 def _encoded_words(text: str) -> str:
