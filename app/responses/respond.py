@@ -415,11 +415,12 @@ def autosave():
     stored = answering.stored_values(response)
     # The section's other answers whose constraint now breaks, or holds again (analysts <= staff, staff changed):
     # {question id: message, or "" to take a message away}.
-    flags = answering.section_flags(definition, section, stored, lang=scope.lang, today=local_today())
+    today = local_today()
+    flags = answering.section_flags(definition, section, stored, lang=scope.lang, today=today)
     # the digest too: the page's hidden fields for this question follow the autosave, so that a later
     # whole-page save (Save, Next) starts from it instead of taking the person's own autosave for a conflict
     return jsonify(version=result.versions.get(qid, 0), digest=answering.digest(stored.get(qid)),
-                   saved_at=format_time(utcnow(), "short"), progress=_progress(definition, stored, local_today()),
+                   saved_at=format_time(utcnow(), "short"), progress=_progress(definition, stored, today),
                    flags={q.id: str(flags.get(q.id, "")) for q in section.questions if q.constraint and q.id != qid})
 
 

@@ -54,8 +54,9 @@ def render_home(invitation, *, reply: dict | None = None) -> str:
     from app.responses.progress import required_progress
 
     values = answering.stored_values(response)
-    states = section_states(definition, values, local_today())
-    required, answered = required_progress(definition, values, local_today())
+    today = local_today()
+    states = section_states(definition, values, today)
+    required, answered = required_progress(definition, values, today)
     labels = _state_labels(states)
     sections = [(n, s, labels[n - 1]) for n, s in enumerate(definition.sections, start=1)]
     resume = next((n for n, _s, _l in sections if states[n - 1] in ("not_started", "partial")), 1)

@@ -317,6 +317,8 @@ def _notify_contacts(response: Response, clarifications: list[Clarification], *,
 
     campaign, agency = response.campaign, response.agency
     definition = definition_of(response.version)
+    # a deadline already passed is no date to answer by (returns often come after it)
+    deadline = campaign.deadline if campaign.deadline and campaign.deadline >= local_today() else None
     for contact in reachable_contacts(agency):
         issued = campaigns._issue(campaign, agency, contact, actor=actor, send_email=False, channel=channel)
         lang = definition.language_for(contact.locale)
@@ -327,9 +329,7 @@ def _notify_contacts(response: Response, clarifications: list[Clarification], *,
                                  "link": issued.link,
                                  "agency_name": agency.name(contact.locale), "campaign": campaign,
                                  "questionnaire_title": tr(definition.title, lang, definition.languages[0]),
-                                 # a deadline already passed is no date to answer by (returns often come after it)
-                                 "questions": questions, "deadline": campaign.deadline
-                                 if campaign.deadline and campaign.deadline >= local_today() else None})
+                                 "questions": questions, "deadline": deadline})
         issued.invitation.message_id = message.id
         mail.send_soon(message)
 
