@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.campaigns.models import Campaign
+from app.campaigns.models import Campaign, campaign_agencies
 from app.campaigns.services import campaign_countries, lock_campaign
 from app.core import audit
 from app.core.models import utcnow
-from app.directory.models import Country
+from app.directory.models import Agency, Country
 from app.extensions import db
 from app.i18n import _, get_locale_code, local_today
 from app.questionnaires.forms import tr
@@ -81,9 +81,6 @@ def status_counts(campaign: Campaign) -> dict[int, tuple[Counter, int]]:
     """{country id: (responses per status, agencies asked)} of a campaign, in two grouped queries; agencies
     asked that have no response count as "not_started". Only agencies asked count, as on the progress pages: the
     response of one taken out of the campaign (which can only be one opened and never answered) does not."""
-    from app.campaigns.models import campaign_agencies
-    from app.directory.models import Agency
-
     asked = dict(db.session.execute(
         select(Agency.country_id, func.count()).join(campaign_agencies, campaign_agencies.c.agency_id == Agency.id)
         .where(campaign_agencies.c.campaign_id == campaign.id, Agency.country_id.is_not(None))
@@ -91,8 +88,7 @@ def status_counts(campaign: Campaign) -> dict[int, tuple[Counter, int]]:
     statuses: dict[int, Counter] = {}
     for country_id, status, count in db.session.execute(
             select(Agency.country_id, Response.status, func.count()).join(Agency, Agency.id == Response.agency_id)
-            .join(campaign_agencies, (campaign_agencies.c.agency_id == Agency.id)
-                  & (campaign_agencies.c.campaign_id == Response.campaign_id))
+            .join(campaign_agencies, _asked_by(campaign))
             .where(Response.campaign_id == campaign.id, Agency.country_id.is_not(None))
             .group_by(Agency.country_id, Response.status)):
         statuses.setdefault(country_id, Counter())[status] = count
@@ -121,8 +117,6 @@ def answers_to(responses: list[Response], question_ids: set[str]) -> dict[int, d
 
 def country_responses(campaign: Campaign, country: Country) -> list[Response]:
     """The responses of a country's agencies in a campaign."""
-    from app.directory.models import Agency
-
     return list(db.session.scalars(select(Response).join(Agency, Agency.id == Response.agency_id).where(
         Response.campaign_id == campaign.id, Agency.country_id == country.id).order_by(Agency.acronym)))
 
@@ -137,13 +131,14 @@ def regional_bodies(actor, campaign: Campaign) -> list:
 
 def regional_responses(campaign: Campaign) -> list[Response]:
     """The responses of the regional bodies (agencies without a country) the campaign asks."""
-    from app.campaigns.models import campaign_agencies
-    from app.directory.models import Agency
-
-    return list(db.session.scalars(select(Response).join(Agency, Agency.id == Response.agency_id).join(
-        campaign_agencies, (campaign_agencies.c.agency_id == Agency.id)
-        & (campaign_agencies.c.campaign_id == Response.campaign_id)).where(
+    return list(db.session.scalars(select(Response).join(Agency, Agency.id == Response.agency_id)
+                                   .join(campaign_agencies, _asked_by(campaign)).where(
         Response.campaign_id == campaign.id, Agency.country_id.is_(None))))
+
+
+def _asked_by(campaign: Campaign):
+    """Join condition of a response to the campaign's agencies: only the responses of agencies it still asks."""
+    return (campaign_agencies.c.agency_id == Response.agency_id) & (campaign_agencies.c.campaign_id == campaign.id)
 
 
 # --- comments ------------------------------------------------------------------------------------------
