@@ -247,14 +247,19 @@ def test_check_only_upload_reports_and_writes_nothing(staff, countries, db_sessi
 # Bad files
 
 
+def import_with_a_contact_email(app_ctx, tmp_path, email: str):
+    """Import the sample rows with the contact of row 7 given `email`: the file and the command's result."""
+    agencies, contacts = sample_rows()
+    contacts[5][4] = email
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(filled_workbook(agencies, contacts))
+    return path, run_import(app_ctx, path)
+
+
 def test_one_bad_row_imports_nothing_and_names_the_row(app_ctx, countries, db_session, tmp_path):
     from app.directory.models import Agency, Contact
 
-    agencies, contacts = sample_rows()
-    contacts[5][4] = "head2@gp@kz.example.org"
-    path = tmp_path / "bad.xlsx"
-    path.write_bytes(filled_workbook(agencies, contacts))
-    result = run_import(app_ctx, path)
+    path, result = import_with_a_contact_email(app_ctx, tmp_path, "head2@gp@kz.example.org")
     assert result.exit_code == 1
     problems = [line for line in result.output.splitlines() if " row " in line]
     assert len(problems) == 1
@@ -272,11 +277,7 @@ def test_a_contact_with_the_address_of_a_staff_or_expert_account_is_refused(app_
     from app.directory.models import Agency, Contact
 
     make_user("expert", email="expert.kz@example.org")
-    agencies, contacts = sample_rows()
-    contacts[5][4] = "Expert.KZ@example.org"
-    path = tmp_path / "bad.xlsx"
-    path.write_bytes(filled_workbook(agencies, contacts))
-    result = run_import(app_ctx, path)
+    path, result = import_with_a_contact_email(app_ctx, tmp_path, "Expert.KZ@example.org")
     assert result.exit_code == 1
     assert (f"{path}: Contacts row 7, column E-mail: expert.kz@example.org is the address of a staff or expert "
             "account") in result.output
