@@ -107,7 +107,7 @@
       var count = field.value.replace(/\r\n/g, "\n").length;
       var note = document.getElementById(field.id + "-limit");
       if (!limit || count <= limit) {
-        if (note) { note.parentNode.removeChild(note); field.removeAttribute("data-over-limit"); }
+        if (note) { note.parentNode.removeChild(note); }
         return;
       }
       if (!note) {
@@ -116,7 +116,6 @@
         note.className = "error limit-note";
         note.setAttribute("role", "status");
         field.parentNode.insertBefore(note, field.nextSibling);
-        field.setAttribute("data-over-limit", "");
       }
       note.textContent = template.replace("{count}", count.toLocaleString(lang)).replace("{limit}", limit.toLocaleString(lang));
     }

@@ -15,6 +15,8 @@
     return;
   }
   var key = form.getAttribute("data-draft-key");
+  var validate = document.getElementById("validate-form");
+  var plainConfirmation = validate && validate.getAttribute("data-confirm");
   var fields = document.querySelectorAll("[form=clarify-form][data-draft]");
   var serverFilled = false;
   fields.forEach(function (field) {
@@ -30,10 +32,9 @@
     if (Object.keys(draft).length) { store.setItem(key, JSON.stringify(draft)); } else { store.removeItem(key); }
     // Validating drops the request being written (the draft is forgotten once the response is no longer
     // submitted): the confirmation says so while there is one.
-    var validate = document.getElementById("validate-form");
     if (validate) {
-      validate.setAttribute("data-confirm", validate.getAttribute(
-        Object.keys(draft).length ? "data-confirm-draft" : "data-confirm-plain"));
+      validate.setAttribute("data-confirm", Object.keys(draft).length ?
+        validate.getAttribute("data-confirm-draft") : plainConfirmation);
     }
   }
   if (!serverFilled) {  // a refused request comes back filled by the server: that copy wins
